@@ -1,0 +1,15 @@
+// Elementwise unary ops on CPU: y = f(x) and gx = f'(x, y) * gy (formulas in common/unary_math.h).
+#pragma once
+#include <cstdint>
+
+#include "common/unary_math.h"
+
+namespace mpf::cpu {
+
+template <typename T>
+void unary_forward(UnaryOp op, const T* x, T* y, int64_t n, double p0, double p1);
+// x or y may be null when the op's backward does not read it.
+template <typename T>
+void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n, double p0, double p1);
+
+}  // namespace mpf::cpu
