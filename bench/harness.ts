@@ -1,0 +1,160 @@
+// Benchmark harness shared by every bench/<family>.bench.ts: runs our cases with tinybench, runs
+// the same cases in PyTorch (bench/peers/pytorch_<group>.py) with the same thread count when
+// torch imports, and writes bench/results/<group>.json with GFLOP/s and the ratio to the peer.
+// Benchmarks are measurements, not tests: nothing here asserts a speed.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, renameSync, existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Bench } from 'tinybench';
+import { getNumThreads, memory, simdLevel } from '../lib/index.js';
+import { packageRoot } from '../bindings/index.js';
+
+export interface BenchCase {
+  /** The family, e.g. 'conv2d'; also the peer script's suffix and the results file's name. */
+  group: string;
+  /** Unique within the group; the peer reports under the same name. */
+  name: string;
+  /** What the peer needs to rebuild the case (shapes, flags). */
+  params: Record<string, number | string | boolean | number[]>;
+  /** Floating-point operations per call (2 per multiply-add), 0 when not meaningful. */
+  flops: number;
+  /** Bytes moved per call, for memory-bound kernels (optional). */
+  bytes?: number;
+  setup?: () => void;
+  fn: () => void;
+  teardown?: () => void;
+}
+
+export interface Timing {
+  min: number;
+  median: number;
+  mean: number;
+  max: number;
+  samples: number;
+}
+
+export interface CaseResult {
+  group: string;
+  name: string;
+  params: BenchCase['params'];
+  flops: number;
+  ours: Timing;
+  oursGflops: number;
+  peer?: Timing;
+  peerGflops?: number;
+  /** peer median time / our median time: > 1 means we are faster. */
+  speedup?: number;
+}
+
+export interface RunOptions {
+  /** Milliseconds of sampling per case (after warm-up). */
+  timeMs: number;
+  /** Minimum samples per case. */
+  iterations: number;
+}
+
+export async function runOurs(cases: BenchCase[], o: RunOptions): Promise<Map<string, Timing>> {
+  const out = new Map<string, Timing>();
+  for (const c of cases) {
+    c.setup?.();
+    try {
+      const bench = new Bench({ time: o.timeMs, iterations: o.iterations, warmup: true, warmupIterations: 2, warmupTime: 0 });
+      bench.add(c.name, c.fn);
+      await bench.run();
+      const r = bench.tasks[0]!.result as { latency?: { min: number; p50: number; mean: number; max: number; samplesCount?: number }; error?: unknown; state?: string };
+      if (!r.latency) throw new Error(`bench ${c.name} failed: ${String(r.error ?? r.state)}`);
+      const l = r.latency;
+      out.set(c.name, { min: l.min, median: l.p50, mean: l.mean, max: l.max, samples: l.samplesCount ?? 0 });
+    } finally {
+      c.teardown?.();
+    }
+  }
+  return out;
+}
+
+/** A python3 that imports torch: $MPFNET_PYTHON, python3, or Debian's /usr/bin/python3. */
+export function findTorchPython(): string | null {
+  const candidates = [process.env.MPFNET_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean) as string[];
+  for (const py of candidates) {
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+export function runPeer(group: string, cases: BenchCase[], o: RunOptions): { timings: Map<string, Timing>; version: string } | null {
+  const py = findTorchPython();
+  const script = join(packageRoot(), 'bench', 'peers', `pytorch_${group}.py`);
+  if (!py || !existsSync(script)) return null;
+  const input = JSON.stringify({
+    threads: getNumThreads(),
+    timeMs: o.timeMs,
+    iterations: o.iterations,
+    cases: cases.map((c) => ({ name: c.name, params: c.params })),
+  });
+  const r = spawnSync(py, [script], { input, encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) {
+    console.error(`peer ${script} failed:\n${r.stderr}`);
+    return null;
+  }
+  const parsed = JSON.parse(r.stdout) as { version: string; results: { name: string; ms: Timing }[] };
+  return { version: parsed.version, timings: new Map(parsed.results.map((x) => [x.name, x.ms])) };
+}
+
+export function machineInfo(): Record<string, unknown> {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    logicalCpus: cpus().length,
+    threads: getNumThreads(),
+    simd: simdLevel(),
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+}
+
+export function gflops(flops: number, ms: number): number {
+  return flops > 0 ? flops / (ms * 1e6) : 0;
+}
+
+/** Run a group (ours, then the peer), print a table, write bench/results/<file>.json; returns results. */
+export async function runGroup(group: string, cases: BenchCase[], o: RunOptions, file = group): Promise<CaseResult[]> {
+  const ours = await runOurs(cases, o);
+  const peer = process.env.MPFNET_BENCH_NO_PEER ? null : runPeer(group, cases, o);
+  const results: CaseResult[] = cases.map((c) => {
+    const t = ours.get(c.name)!;
+    const p = peer?.timings.get(c.name);
+    const r: CaseResult = { group, name: c.name, params: c.params, flops: c.flops, ours: t, oursGflops: gflops(c.flops, t.median) };
+    if (p) {
+      r.peer = p;
+      r.peerGflops = gflops(c.flops, p.median);
+      r.speedup = p.median / t.median;
+    }
+    return r;
+  });
+  printTable(group, results);
+  const path = join(packageRoot(), 'bench', 'results', `${file}.json`);
+  writeJsonAtomic(path, { group, machine: machineInfo(), peer: peer ? `pytorch ${peer.version}` : null, options: o, results, memoryAfter: memory() });
+  console.log(`wrote ${path}`);
+  return results;
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+function printTable(group: string, rs: CaseResult[]): void {
+  const rows = rs.map((r) => ({
+    case: r.name,
+    'ms (median)': r.ours.median.toFixed(3),
+    'GFLOP/s': r.flops ? r.oursGflops.toFixed(1) : '-',
+    'torch ms': r.peer ? r.peer.median.toFixed(3) : '-',
+    'torch GFLOP/s': r.peerGflops ? r.peerGflops.toFixed(1) : '-',
+    'speed vs torch': r.speedup ? r.speedup.toFixed(2) + '×' : '-',
+  }));
+  console.log(`\n${group}`);
+  console.table(rows);
+}

@@ -1,0 +1,30 @@
+// Flags and conventions every command shares.
+import type { Command } from 'commander';
+import { setNumThreads } from '../memory.js';
+
+/** Documented exit codes (README, CLI reference). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, aborted: 130 } as const;
+
+export interface CommandModule {
+  /** Add the command to the program; call setExit to choose the process's exit code. */
+  register(program: Command, setExit: (code: number) => void): void;
+}
+
+/** Adds --device and --threads to a command. */
+export function withRuntimeOptions(cmd: Command): Command {
+  return cmd
+    .option('--device <device>', 'cpu, cuda or auto', 'auto')
+    .option('--threads <n>', 'CPU threads (default: MPFNET_NUM_THREADS or all CPUs)');
+}
+
+/** Applies --threads; returns the device to use. */
+export function applyRuntimeOptions(o: { device?: string; threads?: string }): 'cpu' | 'cuda' {
+  if (o.threads !== undefined) {
+    const n = Number(o.threads);
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`--threads must be a positive integer, got ${o.threads}`);
+    setNumThreads(n);
+  }
+  const d = o.device ?? 'auto';
+  if (d !== 'cpu' && d !== 'cuda' && d !== 'auto') throw new RangeError(`--device must be cpu, cuda or auto, got ${d}`);
+  return d === 'cuda' ? 'cuda' : 'cpu';
+}
