@@ -25,15 +25,8 @@ function checkShape(fn: string, shape: readonly number[]): void {
 export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly number[], opts: TensorOptions = {}): Tensor {
   const dtype = opts.dtype ?? 'float32';
   const device = opts.device ?? 'cpu';
-  let flat: ArrayLike<number>;
-  if (Array.isArray(data) && data.length > 0 && Array.isArray(data[0])) {
-    const inferred: number[] = [];
-    flat = flatten(data as NestedArray, inferred);
-    shape ??= inferred;
-  } else {
-    flat = data as ArrayLike<number>;
-    shape ??= [flat.length];
-  }
+  const { flat, inferred } = flatData(data);
+  shape ??= inferred;
   checkShape('tensor', shape);
   const arr = dtype === 'float64' ? toTyped(flat, Float64Array) : toTyped(flat, Float32Array);
   if (device === 'cpu') return finish(fromHandle(native.create('cpu', dtype, shape, arr)), opts);
@@ -47,19 +40,52 @@ export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly n
 
 export type NestedArray = number[] | NestedArray[];
 
-function flatten(a: NestedArray, shape: number[]): number[] {
+const describeValue = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : `${typeof v} ${String(v)}`;
+
+/**
+ * tensor()'s data as one flat list of numbers, and the shape nested arrays imply. Anything that is not
+ * a number is a TypeError (Float32Array.from would turn it into NaN without a word); nested arrays
+ * whose lengths or depths differ are a RangeError.
+ */
+function flatData(data: unknown): { flat: ArrayLike<number>; inferred: number[] } {
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array)
+      throw new TypeError(`tensor: 'data' must hold numbers, got a ${data.constructor.name}`);
+    const flat = data as unknown as ArrayLike<number>;
+    return { flat, inferred: [flat.length] };
+  }
+  if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<unknown>).length !== 'number')
+    throw new TypeError(`tensor: 'data' must be an array of numbers, nested arrays or a typed array, got ${describeValue(data)}`);
+  const top = Array.isArray(data) ? (data as unknown[]) : Array.from(data as ArrayLike<unknown>);
+  // The first path down fixes the shape; every other entry has to agree with it.
+  const shape: number[] = [];
+  for (let v: unknown = top; Array.isArray(v); v = v[0]) shape.push(v.length);
   const out: number[] = [];
-  const walk = (v: NestedArray | number, depth: number) => {
-    if (typeof v === 'number') {
-      out.push(v);
-      return;
+  const where = (idx: number[]) => `'data${idx.map((i) => `[${i}]`).join('')}'`;
+  const idx: number[] = [];
+  const walk = (v: unknown[], depth: number): void => {
+    if (v.length !== shape[depth])
+      throw new RangeError(`tensor: ragged nested array: ${where(idx)} has ${v.length} entries where ${shape[depth]} were expected`);
+    const leaf = depth === shape.length - 1;
+    for (let i = 0; i < v.length; i++) {
+      const e = v[i];
+      if (leaf && typeof e === 'number') {
+        out.push(e);
+        continue;
+      }
+      idx.push(i);
+      if (leaf || !Array.isArray(e)) {
+        if (Array.isArray(e) || typeof e === 'number')
+          throw new RangeError(`tensor: ragged nested array: ${where(idx)} is ${describeValue(e)} at depth ${depth + 1} of ${shape.length}`);
+        throw new TypeError(`tensor: ${where(idx)} must be a number, got ${describeValue(e)}`);
+      }
+      walk(e, depth + 1);
+      idx.pop();
     }
-    if (shape.length <= depth) shape.push(v.length);
-    else if (shape[depth] !== v.length) throw new RangeError(`tensor: ragged nested array at depth ${depth}`);
-    for (const e of v) walk(e, depth + 1);
   };
-  walk(a, 0);
-  return out;
+  walk(top, 0);
+  return { flat: out, inferred: shape };
 }
 
 function toTyped<A extends Float32Array | Float64Array>(d: ArrayLike<number>, C: { new (n: number): A; from(d: ArrayLike<number>): A }): A {

@@ -112,7 +112,16 @@ std::vector<int64_t> Args::ints(size_t i, const char* name, size_t count, int64_
 
 Shape Args::shape(size_t i, const char* name) const {
   Shape s = ints(i, name, 0, 1, kMaxTensorBytes);
+  if (s.empty()) throw_range(op_, ": '", name, "' must have at least one dimension (there are no 0-d tensors)");
   if (int64_t(s.size()) > kMaxRank) throw_range(op_, ": '", name, "' has rank ", s.size(), ", more than ", kMaxRank);
+  // Checked here, not only when allocating: a view (reshape) allocates nothing, and an element count
+  // that wraps int64 could otherwise match the viewed tensor's.
+  int64_t n = 1;
+  for (int64_t d : s) {
+    if (n > kMaxTensorBytes / d)
+      throw_range(op_, ": '", name, "' ", shape_str(s), " has more than ", kMaxTensorBytes, " elements");
+    n *= d;
+  }
   return s;
 }
 

@@ -1,36 +1,69 @@
 #!/usr/bin/env node
-// npm's install hook. Uses a prebuilt binary from prebuilds/ when one loads on this machine
-// (found by node-gyp-build), otherwise compiles the addon with cmake-js.
-// MPFNET_BUILD_FROM_SOURCE=1 forces a compile.
+// npm's install hook. Uses a prebuilt binary from prebuilds/ when one loads on this machine (found by
+// node-gyp-build, as the loader in bindings/index.ts finds it), otherwise compiles the addon with
+// cmake-js into build/Release. MPFNET_BUILD_FROM_SOURCE=1 forces a compile.
+// The compiler's output is kept back unless the build fails (or npm runs with --loglevel verbose),
+// so a normal install prints two lines.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const truthy = (v) => v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 
-function prebuiltLoads() {
+/** The path of a binary node-gyp-build would pick and that loads here, or null. */
+function loadableBinary() {
+  let file;
   try {
-    const nodeGypBuild = require('node-gyp-build');
-    const file = nodeGypBuild.path(root);
-    require(file);
-    console.log(`mpfnet: using ${file}`);
-    return true;
+    file = require('node-gyp-build').path(root);
   } catch {
-    return false;
+    return null; // none for this platform, arch and libc
+  }
+  try {
+    require(file);
+    return file;
+  } catch (e) {
+    // Typically a prebuilt binary that needs a newer glibc than this machine has.
+    console.log(`mpfnet: ${relative(root, file)} does not load here (${String(e.message).split('\n')[0]})`);
+    return null;
   }
 }
 
-if (!process.env.MPFNET_BUILD_FROM_SOURCE && prebuiltLoads()) process.exit(0);
-
-console.log('mpfnet: no prebuilt binary fits this machine; compiling the addon with cmake-js');
-const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-const r = spawnSync(process.execPath, [cmakeJs, 'rebuild'], { cwd: root, stdio: 'inherit' });
-if (r.status !== 0) {
-  console.error(
-    'mpfnet: building the native addon failed. It needs cmake >= 3.18 and a C++17 compiler (g++ >= 9 or clang >= 10);\n' +
-      'on Debian/Ubuntu: apt-get install cmake g++. Then run `npm rebuild mpfnet`.',
-  );
-  process.exit(r.status ?? 1);
+if (!truthy(process.env.MPFNET_BUILD_FROM_SOURCE)) {
+  const file = loadableBinary();
+  if (file) {
+    console.log(`mpfnet: using the native addon ${relative(root, file)}`);
+    process.exit(0);
+  }
 }
+
+const verbose = ['verbose', 'silly'].includes(process.env.npm_config_loglevel ?? '');
+const started = Date.now();
+console.log('mpfnet: compiling the native addon with cmake-js (this can take a minute)');
+const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+const jobs = String(Math.max(1, Number(process.env.JOBS) || availableParallelism()));
+const r = spawnSync(process.execPath, [cmakeJs, 'rebuild', '--parallel', jobs], {
+  cwd: root,
+  stdio: verbose ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+  encoding: 'utf8',
+  maxBuffer: 256 * 1024 * 1024,
+});
+if (r.status !== 0) {
+  if (!verbose) process.stderr.write((r.stdout ?? '') + (r.stderr ?? ''));
+  console.error(
+    `\nmpfnet: building the native addon failed${r.error ? ` (${r.error.message})` : ''}. It needs cmake >= 3.18 and a\n` +
+      'C++17 compiler (g++ >= 9 or clang >= 10); on Debian/Ubuntu: apt-get install cmake g++.\n' +
+      'Then run `npm rebuild mpfnet`. See "Building from source" in the README.',
+  );
+  process.exit(r.status || 1);
+}
+try {
+  require(join(root, 'build', 'Release', 'mpfnet.node'));
+} catch (e) {
+  console.error(`mpfnet: the freshly built addon does not load: ${e.message}`);
+  process.exit(1);
+}
+console.log(`mpfnet: built build/Release/mpfnet.node in ${((Date.now() - started) / 1000).toFixed(0)} s`);
