@@ -39,10 +39,15 @@ export interface CaseResult {
   name: string;
   params: BenchCase['params'];
   flops: number;
+  /** Bytes moved per call (memory-bound kernels), 0 when not given. */
+  bytes: number;
   ours: Timing;
   oursGflops: number;
+  /** bytes / median time in GB/s (0 when bytes is not given). */
+  oursGBps: number;
   peer?: Timing;
   peerGflops?: number;
+  peerGBps?: number;
   /** peer median time / our median time: > 1 means we are faster. */
   speedup?: number;
 }
@@ -117,6 +122,10 @@ export function gflops(flops: number, ms: number): number {
   return flops > 0 ? flops / (ms * 1e6) : 0;
 }
 
+export function gbps(bytes: number, ms: number): number {
+  return bytes > 0 ? bytes / (ms * 1e6) : 0;
+}
+
 /** Run a group (ours, then the peer), print a table, write bench/results/<file>.json; returns results. */
 export async function runGroup(group: string, cases: BenchCase[], o: RunOptions, file = group): Promise<CaseResult[]> {
   const ours = await runOurs(cases, o);
@@ -124,10 +133,12 @@ export async function runGroup(group: string, cases: BenchCase[], o: RunOptions,
   const results: CaseResult[] = cases.map((c) => {
     const t = ours.get(c.name)!;
     const p = peer?.timings.get(c.name);
-    const r: CaseResult = { group, name: c.name, params: c.params, flops: c.flops, ours: t, oursGflops: gflops(c.flops, t.median) };
+    const bytes = c.bytes ?? 0;
+    const r: CaseResult = { group, name: c.name, params: c.params, flops: c.flops, bytes, ours: t, oursGflops: gflops(c.flops, t.median), oursGBps: gbps(bytes, t.median) };
     if (p) {
       r.peer = p;
       r.peerGflops = gflops(c.flops, p.median);
+      r.peerGBps = gbps(bytes, p.median);
       r.speedup = p.median / t.median;
     }
     return r;
@@ -151,8 +162,10 @@ function printTable(group: string, rs: CaseResult[]): void {
     case: r.name,
     'ms (median)': r.ours.median.toFixed(3),
     'GFLOP/s': r.flops ? r.oursGflops.toFixed(1) : '-',
+    'GB/s': r.bytes ? r.oursGBps.toFixed(1) : '-',
     'torch ms': r.peer ? r.peer.median.toFixed(3) : '-',
     'torch GFLOP/s': r.peerGflops ? r.peerGflops.toFixed(1) : '-',
+    'torch GB/s': r.peerGBps ? r.peerGBps.toFixed(1) : '-',
     'speed vs torch': r.speedup ? r.speedup.toFixed(2) + '×' : '-',
   }));
   console.log(`\n${group}`);

@@ -16,10 +16,14 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const wanted = args.filter((a) => !a.startsWith('--'));
 const here = dirname(fileURLToPath(import.meta.url));
-const files = readdirSync(here).filter((f) => f.endsWith('.bench.js')).sort();
+// A bench file's name is its group (conv2d.bench.ts -> 'conv2d'): filter before importing, so one
+// broken bench file does not stop the others from running.
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.js'))
+  .filter((f) => !wanted.length || wanted.includes(f.slice(0, -'.bench.js'.length)))
+  .sort();
 for (const f of files) {
   const m = (await import(pathToFileURL(join(here, f)).href)) as BenchModule;
-  if (wanted.length && !wanted.includes(m.group)) continue;
   if (m.run) await m.run({ quick });
   else await runGroup(m.group, m.cases(), quick ? { timeMs: 200, iterations: 3 } : { timeMs: 1000, iterations: 10 });
 }

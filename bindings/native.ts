@@ -21,9 +21,12 @@ export interface CoreBindings {
   copy(h: Handle, dtype: DTypeName): Handle;
   toDevice(h: Handle, device: DeviceName): Handle;
   info(h: Handle): { shape: number[]; dtype: DTypeName; device: DeviceName };
-  memory(): { tensors: number; storages: number; bytes: number; cudaBytes: number };
+  memory(): { tensors: number; storages: number; bytes: number; cudaBytes: number; cachedBytes: number };
+  emptyCache(): void;
   numThreads(): number;
   setNumThreads(n: number): void;
+  /** Parallel regions started from the calling JS thread run serially on it (data-loader workers). */
+  setThreadSerial(on: boolean): void;
   simd(): 'scalar' | 'avx2' | 'avx512';
   setSimd(level: 'scalar' | 'avx2' | 'avx512'): string;
   setPoison(on: boolean): void;
@@ -44,4 +47,116 @@ export interface AccumulateBindings {
   axpyInPlace(device: DeviceName, y: Handle, x: Handle, alpha: number): void;
 }
 
-export interface NativeAddon extends CoreBindings, UnaryBindings, AccumulateBindings {}
+export type ResizeKernelName = 'cubic' | 'linear' | 'box' | 'lanczos2' | 'lanczos3';
+
+/** MATLAB-compatible resize along one axis (resize_binding.cc, cpu/resize.cc). */
+export interface ResizeBindings {
+  resizeForward(device: DeviceName, x: Handle, axis: number, outLen: number, scale: number, kernel: ResizeKernelName, antialias: boolean): Handle;
+  /** The adjoint of resizeForward from inLen samples to gy.shape[axis] samples. */
+  resizeBackward(device: DeviceName, gy: Handle, axis: number, inLen: number, scale: number, kernel: ResizeKernelName, antialias: boolean): Handle;
+}
+
+export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div';
+
+/** Elementwise binary ops with numpy broadcasting (binary_binding.cc, cpu/binary.cc, common/binary_math.h). */
+export interface BinaryBindings {
+  binaryForward(device: DeviceName, op: BinaryOpName, a: Handle, b: Handle): Handle;
+  /** The gradients of a and b, each summed to its own shape; null where not asked for. */
+  binaryBackward(device: DeviceName, op: BinaryOpName, a: Handle, b: Handle, gy: Handle, needA: boolean, needB: boolean): [Handle | null, Handle | null];
+}
+
+/** Reductions (reduce_binding.cc, cpu/reduce.cc). dims null: every dim. */
+export interface ReduceBindings {
+  reduceForward(device: DeviceName, op: 'sum' | 'mean', x: Handle, dims: readonly number[] | null, keepdim: boolean): Handle;
+  reduceBackward(device: DeviceName, op: 'sum' | 'mean', gy: Handle, xShape: readonly number[], dims: readonly number[] | null, keepdim: boolean): Handle;
+  /** x summed over the dims where `shape` (broadcastable to x's shape) is 1 or missing. */
+  sumToShape(device: DeviceName, x: Handle, shape: readonly number[]): Handle;
+  logSumExp(device: DeviceName, x: Handle, dim: number, keepdim: boolean): Handle;
+  logSumExpBackward(device: DeviceName, x: Handle, y: Handle, gy: Handle, dim: number, keepdim: boolean): Handle;
+}
+
+/** Shape ops (shape_binding.cc, cpu/shape.cc). */
+export interface ShapeBindings {
+  /** x in a new shape (one entry may be -1); a view of x's storage unless copy. */
+  reshape(device: DeviceName, x: Handle, shape: readonly number[], copy: boolean): Handle;
+  cat(device: DeviceName, xs: readonly Handle[], dim: number): Handle;
+  split(device: DeviceName, x: Handle, sizes: readonly number[], dim: number): Handle[];
+  /** Zeros of xShape with gy placed at offset along dim: the gradient of one split piece. */
+  splitBackward(device: DeviceName, gy: Handle, xShape: readonly number[], dim: number, offset: number): Handle;
+  pixelShuffle(device: DeviceName, x: Handle, r: number): Handle;
+  pixelUnshuffle(device: DeviceName, x: Handle, r: number): Handle;
+}
+
+export type Reduction = 'mean' | 'sum';
+
+/** Losses (loss_binding.cc, cpu/loss.cc). */
+export interface LossBindings {
+  l1Loss(device: DeviceName, pred: Handle, target: Handle, reduction: Reduction): Handle;
+  l1LossBackward(device: DeviceName, pred: Handle, target: Handle, gy: Handle, reduction: Reduction, needPred: boolean, needTarget: boolean): [Handle | null, Handle | null];
+}
+
+/** Pooling (pool_binding.cc, cpu/pool.cc); kernel, stride, padding as [h, w]. */
+export interface PoolBindings {
+  avgPool2d(device: DeviceName, x: Handle, kernel: readonly number[], stride: readonly number[], padding: readonly number[]): Handle;
+  avgPool2dBackward(device: DeviceName, gy: Handle, xShape: readonly number[], kernel: readonly number[], stride: readonly number[], padding: readonly number[]): Handle;
+}
+
+/** The optimiser update (adam_binding.cc, cpu/adam.cc, common/adam_math.h). */
+export interface AdamBindings {
+  /**
+   * One torch.optim.Adam step (decoupled = false: weightDecay as L2 added to the gradient) or
+   * AdamW step (decoupled = true), in place on param, expAvg and expAvgSq. step is 1-based.
+   */
+  adamUpdate(device: DeviceName, param: Handle, grad: Handle, expAvg: Handle, expAvgSq: Handle, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number, decoupled: boolean): void;
+}
+
+/** The SSIM metric (ssim_binding.cc, cpu/ssim.cc); no backward. */
+export interface SsimBindings {
+  /** Mean SSIM map per channel of x (C, H, W) against y, float64 on the 0..255 scale -> [C] float64. */
+  ssimForward(device: DeviceName, x: Handle, y: Handle): Handle;
+}
+
+/** Training-data degradations (degrade_binding.cc, cpu/degrade.cc); noise has no backward. */
+export interface DegradeBindings {
+  /** Every channel of image n of x (N, C, H, W) correlated with kernel n of (N or 1, kh, kw), kh and kw odd, reflect-101 borders. */
+  filter2d(device: DeviceName, x: Handle, kernel: Handle): Handle;
+  /** The adjoint of filter2d with respect to x. */
+  filter2dBackward(device: DeviceName, gy: Handle, kernel: Handle): Handle;
+  /** x + sigma[n]·N(0, 1) per image; element e uses counter offset + e (grey: channel 0's, shared). */
+  gaussianNoise(device: DeviceName, x: Handle, sigma: readonly number[], grey: readonly boolean[], seed: number, offset: number, clip: boolean): Handle;
+  /** Real-ESRGAN's Poisson noise: x + scale[n]·(Poisson(v·q)/v − q), q = x rounded to 8 bits (Y for grey). */
+  poissonNoise(device: DeviceName, x: Handle, scale: readonly number[], grey: readonly boolean[], seed: number, offset: number, clip: boolean): Handle;
+}
+
+/** 2-D max pooling, PyTorch's max_pool2d without dilation / ceil_mode (maxpool_binding.cc, cpu/maxpool.cc). */
+export interface MaxPoolBindings {
+  maxPool2d(device: DeviceName, x: Handle, kernel: readonly [number, number], stride: readonly [number, number], padding: readonly [number, number]): Handle;
+  /** gx: gy added at each window's argmax (recomputed from x). */
+  maxPool2dBackward(device: DeviceName, x: Handle, gy: Handle, kernel: readonly [number, number], stride: readonly [number, number], padding: readonly [number, number]): Handle;
+}
+
+/** conv2d over a channel concatenation of input parts (conv2d_binding.cc, cpu/conv2d*.cc). */
+export interface Conv2dBindings {
+  /** y = conv(concat(xs), w) + b; stride, padding, dilation as [h, w]. */
+  conv2dForward(device: DeviceName, xs: readonly Handle[], w: Handle, b: Handle | null, stride: readonly number[], padding: readonly number[], dilation: readonly number[]): Handle;
+  /**
+   * The gradients asked for: one per input part (null for parts not asked for; needInput may be
+   * one boolean for all parts or one per part), of the weight, of the bias.
+   */
+  conv2dBackward(
+    device: DeviceName, xs: readonly Handle[], w: Handle, gy: Handle, stride: readonly number[], padding: readonly number[], dilation: readonly number[],
+    needInput: boolean | readonly boolean[], needWeight: boolean, needBias: boolean,
+  ): { gxs: (Handle | null)[] | null; gw: Handle | null; gb: Handle | null };
+}
+
+/** Matrix products (matmul_binding.cc, cpu/matmul.cc, cpu/gemm*.cc). */
+export interface MatmulBindings {
+  /** a (M, K) · b (K, N). */
+  matmulForward(device: DeviceName, a: Handle, b: Handle): Handle;
+  matmulBackward(device: DeviceName, a: Handle, b: Handle, gc: Handle, needA: boolean, needB: boolean): { ga: Handle | null; gb: Handle | null };
+  /** x (..., in) · w^T + b, w (out, in), b (out) or null -> (..., out). */
+  linearForward(device: DeviceName, x: Handle, w: Handle, b: Handle | null): Handle;
+  linearBackward(device: DeviceName, x: Handle, w: Handle, gy: Handle, needX: boolean, needWeight: boolean, needBias: boolean): { gx: Handle | null; gw: Handle | null; gb: Handle | null };
+}
+
+export interface NativeAddon extends CoreBindings, UnaryBindings, AccumulateBindings, BinaryBindings, ReduceBindings, ShapeBindings, LossBindings, PoolBindings, AdamBindings, ResizeBindings, SsimBindings, DegradeBindings, MaxPoolBindings, Conv2dBindings, MatmulBindings {}

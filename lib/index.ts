@@ -1,6 +1,24 @@
 // The public surface of mpfnet.
 export { Tensor, type Device, type DType } from './tensor.js';
 export { tidy, keep, noGrad, isGradEnabled, setGradEnabled } from './autograd/scope.js';
-export { memory, getNumThreads, setNumThreads, simdLevel, type MemoryInfo } from './memory.js';
+export { memory, emptyCache, getNumThreads, setNumThreads, simdLevel, type MemoryInfo } from './memory.js';
 export { Generator, manualSeed, getDefaultGenerator, type GeneratorState } from './random.js';
 export * from './ops/index.js';
+export * from './nn/index.js';
+export * from './models/mpfnet/index.js';
+export * from './optim/index.js';
+export { readSafetensors, writeSafetensors, writeSafetensorsSync, readSafetensorsHeader, encodeSafetensors, decodeSafetensors, SafetensorsError, MAX_HEADER_BYTES, type TensorRecord, type TensorData, type SafetensorsContents } from './io/safetensors.js';
+export * from './data/index.js';
+export { train, Trainer, makeScheduler, type TrainEvent, type TrainOptions, type TrainResult } from './train/trainer.js';
+export { resolveTrainConfig, loadTrainConfig, applyOverrides, type TrainConfig, type StageConfig, type ScheduleConfig, type TrainOverrides } from './train/config.js';
+export { registerLoss, type LossTerm, type LossType, type LossInputs } from './train/losses.js';
+export { loadTrainCheckpoint, listCheckpoints, latestCheckpoint, type TrainState, type TrainCheckpoint } from './train/checkpoint.js';
+export { ConfigError } from './util/validate.js';
+export {
+  readImage, readImageTensor, probeImage, writeImage, encodeImage, imageToTensor, tensorToImage, imageToFloat32, float32ToImage,
+  listImageFiles, formatFromPath, ImageError, DEFAULT_PIXEL_LIMIT, IMAGE_EXTENSIONS,
+  type Image, type ImageFormat, type ImageErrorCode, type ReadImageOptions, type WriteImageOptions, type ImageToTensorOptions,
+} from './io/image.js';
+export { writeFileAtomic, writeFileAtomicSync } from './io/atomic-write.js';
+export * as metrics from './metrics/index.js';
+export { psnr, ssim, niqe, LPIPS, type PairMetricOptions, type LpipsNet } from './metrics/index.js';

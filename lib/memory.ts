@@ -10,10 +10,17 @@ export interface MemoryInfo {
   bytes: number;
   /** Bytes held by live CUDA buffers. */
   cudaBytes: number;
+  /** Bytes of freed CPU buffers the allocator keeps for reuse (not counted in `bytes`). */
+  cachedBytes: number;
 }
 
 export function memory(): MemoryInfo {
   return native.memory();
+}
+
+/** Return the CPU allocator's cached blocks to the system (memory().cachedBytes drops to 0). */
+export function emptyCache(): void {
+  native.emptyCache();
 }
 
 /** The CPU thread pool's size (MPFNET_NUM_THREADS or the CPUs available). */

@@ -13,7 +13,11 @@ const api = mp as unknown as Record<string, unknown>;
 const present = (name: string): boolean => typeof api[name] === 'function';
 const op = (name: string): AnyFn => api[name] as AnyFn;
 
-const mem = () => mp.memory();
+// Live counters only: cachedBytes (freed blocks kept for reuse) moves with allocation patterns.
+const mem = () => {
+  const { cachedBytes: _cached, ...live } = mp.memory();
+  return live;
+};
 const g = (seed = 3) => new mp.Generator(seed);
 
 describe('memory() counters', () => {
@@ -178,3 +182,18 @@ describe('FinalizationRegistry', () => {
     expect(mem().bytes).toBe(m0.bytes);
   });
 });
+
+describe('the CPU allocator cache', () => {
+  it('keeps freed blocks for reuse and returns them on emptyCache()', () => {
+    const t = mp.zeros([1000, 1000]);
+    t.dispose();
+    expect(mp.memory().cachedBytes).toBeGreaterThanOrEqual(4_000_000);
+    const again = mp.zeros([1000, 1000]);
+    const cachedWhileInUse = mp.memory().cachedBytes;
+    again.dispose();
+    expect(mp.memory().cachedBytes).toBeGreaterThan(cachedWhileInUse);
+    mp.emptyCache();
+    expect(mp.memory().cachedBytes).toBe(0);
+  });
+});
+

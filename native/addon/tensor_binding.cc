@@ -5,6 +5,7 @@
 #include "addon/device.h"
 #include "addon/handles.h"
 #include "addon/registry.h"
+#include "common/cpu_allocator.h"
 #include "common/cpu_features.h"
 #include "common/random.h"
 #include "common/thread_pool.h"
@@ -155,7 +156,14 @@ MPF_BINDING(memory) {
   o.Set("storages", Napi::Number::New(env, double(c.storages.load())));
   o.Set("bytes", Napi::Number::New(env, double(c.bytes.load())));
   o.Set("cudaBytes", Napi::Number::New(env, double(c.cuda_bytes.load())));
+  o.Set("cachedBytes", Napi::Number::New(env, double(cpu_cache_bytes())));
   return o;
+}
+
+// emptyCache(): return the CPU allocator's cached blocks to the system.
+MPF_BINDING(emptyCache) {
+  cpu_cache_empty();
+  return info.Env().Undefined();
 }
 
 MPF_BINDING(numThreads) { return Napi::Number::New(info.Env(), num_threads()); }
@@ -163,6 +171,13 @@ MPF_BINDING(numThreads) { return Napi::Number::New(info.Env(), num_threads()); }
 MPF_BINDING(setNumThreads) {
   Args a(info, "setNumThreads");
   set_num_threads(int(a.integer(0, "threads", 1, 1024)));
+  return info.Env().Undefined();
+}
+
+// setThreadSerial(on): parallel regions started from this JS thread run on it alone (data workers)
+MPF_BINDING(setThreadSerial) {
+  Args a(info, "setThreadSerial");
+  set_thread_serial(a.boolean(0, "on"));
   return info.Env().Undefined();
 }
 

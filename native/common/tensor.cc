@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "common/cpu_allocator.h"
 #include "common/errors.h"
 
 namespace mpf {
@@ -29,17 +30,8 @@ static bool g_poison = std::getenv("MPFNET_POISON") != nullptr;
 bool poison_new_tensors() { return g_poison; }
 void set_poison_new_tensors(bool on) { g_poison = on; }
 
-static void* cpu_alloc(size_t bytes) {
-  // 64-byte alignment: one cache line, and what AVX-512 loads like best.
-  size_t rounded = (bytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-static void cpu_free(void* p, size_t) { std::free(p); }
-
 const Allocator& cpu_allocator() {
-  static const Allocator a{cpu_alloc, cpu_free};
+  static const Allocator a{cpu_cached_alloc, cpu_cached_free};
   return a;
 }
 

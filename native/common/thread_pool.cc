@@ -27,6 +27,7 @@ int default_threads() {
 }
 
 thread_local bool t_in_parallel = false;
+thread_local bool t_serial = false;  // set_thread_serial
 
 class Pool {
  public:
@@ -43,7 +44,7 @@ class Pool {
 
   void run(int64_t ntasks, const std::function<void(int64_t)>& fn) {
     if (ntasks <= 0) return;
-    if (ntasks == 1 || nthreads_ == 1 || t_in_parallel) {
+    if (ntasks == 1 || nthreads_ == 1 || t_in_parallel || t_serial) {
       for (int64_t t = 0; t < ntasks; ++t) fn(t);
       return;
     }
@@ -133,6 +134,7 @@ Pool& pool() {
 
 int num_threads() { return pool().size(); }
 void set_num_threads(int n) { pool().resize(n); }
+void set_thread_serial(bool on) { t_serial = on; }
 
 void parallel_tasks(int64_t ntasks, const std::function<void(int64_t)>& fn) { pool().run(ntasks, fn); }
 
@@ -141,7 +143,7 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   grain = std::max<int64_t>(1, grain);
   const int64_t max_chunks = std::max<int64_t>(1, (n + grain - 1) / grain);
   const int64_t chunks = std::min<int64_t>(max_chunks, int64_t(num_threads()) * 4);
-  if (chunks <= 1 || t_in_parallel) {
+  if (chunks <= 1 || t_in_parallel || t_serial) {
     fn(0, n);
     return;
   }

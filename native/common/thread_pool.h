@@ -10,6 +10,9 @@ namespace mpf {
 
 int num_threads();
 void set_num_threads(int n);  // n >= 1; restarts the workers
+// Run every parallel region started from the calling thread serially on that thread (e.g. a Node
+// worker thread preparing data, which must not queue for the pool the training step uses).
+void set_thread_serial(bool on);
 
 // Run fn(task) for task in [0, ntasks), spread over the pool.
 void parallel_tasks(int64_t ntasks, const std::function<void(int64_t task)>& fn);

@@ -12,4 +12,9 @@ void unary_forward(UnaryOp op, const T* x, T* y, int64_t n, double p0, double p1
 template <typename T>
 void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n, double p0, double p1);
 
+// y[i] = exp(x[i]) on the calling thread (x == y allowed): the vector kernel for float32 where the
+// CPU has one, std::exp otherwise. For kernels of other families that need many exps.
+template <typename T>
+void exp_serial(const T* x, T* y, int64_t n);
+
 }  // namespace mpf::cpu

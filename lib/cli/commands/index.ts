@@ -1,4 +1,9 @@
 // Every CLI command, in the order `mpfnet --help` lists them.
 import type { CommandModule } from '../common.js';
+import { initCommand } from './init.js';
+import { summaryCommand } from './summary.js';
+import { trainCommand } from './train.js';
+import { resizeCommand } from './resize.js';
+import { evalCommand } from './eval.js';
 
-export const commands: CommandModule[] = [];
+export const commands: CommandModule[] = [initCommand, summaryCommand, trainCommand, evalCommand, resizeCommand];

@@ -1,0 +1,78 @@
+// conv2d (native/cpu/conv2d*.cc) at MPF-Net's shapes: C = 52 -> 52 3x3 with dilation 1/3/6/9
+// (padding = dilation), the 1x1 fuse conv over five 52-channel parts (260 -> 52) and the CPB's c1
+// over two parts (104 -> 52); 48x48 and 128x128, batch 1 and 8; forward, backward-data (the input
+// gradient) and backward-weight (the weight gradient), each timed alone. GFLOP/s = 2 * MACs / time.
+// The peer (bench/peers/pytorch_conv2d.py) convolves torch.cat(parts) and times the backward
+// passes with aten::convolution_backward, the call autograd makes.
+import { native } from '../bindings/index.js';
+import type { Handle } from '../bindings/native.js';
+import { randn, type Tensor } from '../lib/index.js';
+import type { BenchCase } from './harness.js';
+
+export const group = 'conv2d';
+
+type Pass = 'forward' | 'backward-data' | 'backward-weight';
+const PASSES: Pass[] = ['forward', 'backward-data', 'backward-weight'];
+
+interface Layer {
+  label: string;
+  parts: number[];
+  cout: number;
+  k: number;
+  d: number;
+}
+
+function layers(): Layer[] {
+  const out: Layer[] = [1, 3, 6, 9].map((d) => ({ label: `3x3 d${d}`, parts: [52], cout: 52, k: 3, d }));
+  out.push({ label: 'fuse 1x1 5x52->52', parts: [52, 52, 52, 52, 52], cout: 52, k: 1, d: 1 });
+  out.push({ label: 'cpb c1 3x3 2x52->52', parts: [52, 52], cout: 52, k: 3, d: 1 });
+  return out;
+}
+
+function disposeAll(hs: (Handle | null)[] | null): void {
+  for (const h of hs ?? []) if (h !== null) native.dispose(h);
+}
+
+export function cases(): BenchCase[] {
+  const out: BenchCase[] = [];
+  for (const batch of [1, 8]) {
+    for (const hw of [48, 128]) {
+      for (const l of layers()) {
+        for (const pass of PASSES) {
+          const pad = l.k === 1 ? 0 : l.d;
+          const cin = l.parts.reduce((a, b) => a + b, 0);
+          const macs = batch * hw * hw * l.cout * cin * l.k * l.k;
+          let xs: Tensor[] = [];
+          let w: Tensor, b: Tensor, gy: Tensor;
+          const st = [1, 1], pd = [pad, pad], dl = [l.d, l.d];
+          out.push({
+            group,
+            name: `${l.label} ${pass} N${batch} ${hw}x${hw}`,
+            params: { pass, batch, hw, parts: l.parts, cout: l.cout, k: l.k, dilation: l.d, padding: pad },
+            flops: 2 * macs,
+            setup: () => {
+              xs = l.parts.map((c) => randn([batch, c, hw, hw]));
+              w = randn([l.cout, cin, l.k, l.k], { std: 0.05 });
+              b = randn([l.cout]);
+              gy = randn([batch, l.cout, hw, hw]);
+            },
+            fn: () => {
+              const hs = xs.map((x) => x.handle);
+              if (pass === 'forward') {
+                native.dispose(native.conv2dForward('cpu', hs, w.handle, b.handle, st, pd, dl));
+              } else {
+                const r = native.conv2dBackward('cpu', hs, w.handle, gy.handle, st, pd, dl, pass === 'backward-data', pass === 'backward-weight', false);
+                disposeAll(r.gxs);
+                disposeAll([r.gw, r.gb]);
+              }
+            },
+            teardown: () => {
+              for (const t of [...xs, w, b, gy]) t.dispose();
+            },
+          });
+        }
+      }
+    }
+  }
+  return out;
+}

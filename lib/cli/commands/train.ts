@@ -1,0 +1,163 @@
+// mpfnet train --config train.json [overrides]: train (or resume) MPF-Net. Progress: a one-line
+// bar with it/s and ETA on a terminal, plain log lines otherwise (CI logs, pipes).
+import type { Command } from 'commander';
+import { EXIT, applyRuntimeOptions, withRuntimeOptions, type CommandModule } from '../common.js';
+import { loadTrainConfig, type TrainOverrides } from '../../train/config.js';
+import { train, type TrainEvent } from '../../train/trainer.js';
+
+interface TrainFlags {
+  config: string;
+  iters?: string;
+  batch?: string;
+  patch?: string;
+  lr?: string;
+  schedule?: string;
+  seed?: string;
+  init?: string;
+  out?: string;
+  resume?: string | boolean;
+  quiet?: boolean;
+  device?: string;
+  threads?: string;
+}
+
+function num(v: string | undefined, flag: string, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) throw new RangeError(`${flag} must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function formatDuration(s: number): string {
+  if (!Number.isFinite(s)) return '--:--';
+  const t = Math.max(0, Math.round(s));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  const mm = String(m).padStart(2, '0');
+  const ss = String(sec).padStart(2, '0');
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+/** Renders TrainEvents: a redrawn bar on a TTY, a line every `every` iterations otherwise. */
+export class ProgressPrinter {
+  #lastLine = 0;
+  #barShown = false;
+  constructor(
+    readonly tty: boolean,
+    readonly every: number,
+    readonly write: (s: string) => void = (s) => process.stdout.write(s),
+  ) {}
+
+  #clearBar(): void {
+    if (this.#barShown) {
+      this.write('\r\x1b[2K');
+      this.#barShown = false;
+    }
+  }
+
+  #say(line: string): void {
+    this.#clearBar();
+    this.write(line + '\n');
+  }
+
+  handle(e: TrainEvent): void {
+    switch (e.type) {
+      case 'start':
+        this.#say(e.resumedFrom ? `resuming from ${e.resumedFrom} at iteration ${e.iteration}/${e.total}` : `training ${e.total} iterations`);
+        break;
+      case 'stage':
+        this.#say(`stage ${e.index + 1} '${e.stage}' from iteration ${e.iteration}`);
+        break;
+      case 'iteration': {
+        const stats = `${e.itPerSec.toFixed(2)} it/s  ETA ${formatDuration(e.etaSeconds)}  loss ${e.loss.toFixed(5)}  lr ${e.lr.toExponential(2)}`;
+        if (this.tty) {
+          const width = 24;
+          const done = Math.round((width * e.iteration) / e.total);
+          const bar = '█'.repeat(done) + '░'.repeat(width - done);
+          const pct = ((100 * e.iteration) / e.total).toFixed(1).padStart(5);
+          this.write(`\r\x1b[2K${bar} ${pct}% ${e.iteration}/${e.total}  ${stats}`);
+          this.#barShown = true;
+        } else if (e.iteration - this.#lastLine >= this.every || e.iteration === e.total) {
+          this.#lastLine = e.iteration;
+          this.#say(`iter ${e.iteration}/${e.total}  ${e.stage}  ${stats}`);
+        }
+        break;
+      }
+      case 'validation':
+        this.#say(`iter ${e.iteration}: validation PSNR ${e.psnr.toFixed(3)} dB (${e.weights} weights, ${e.seconds.toFixed(1)} s)`);
+        break;
+      case 'checkpoint':
+        if (!this.tty) this.#say(`iter ${e.iteration}: checkpoint ${e.path}`);
+        break;
+      case 'warning':
+        this.#clearBar();
+        process.stderr.write(`warning: ${e.message}\n`);
+        break;
+      case 'done':
+        this.#say(e.aborted ? `stopped at iteration ${e.iteration}/${e.total} (checkpoint written; continue with --resume)` : `done: ${e.iteration} iterations in ${formatDuration(e.seconds)}`);
+        break;
+    }
+  }
+}
+
+export const trainCommand: CommandModule = {
+  register(program: Command, setExit) {
+    withRuntimeOptions(
+      program
+        .command('train')
+        .description('train MPF-Net from a JSON config (README "Training"); checkpoints, log and final weights go to the config\'s out folder')
+        .requiredOption('-c, --config <file>', 'training config (JSON)')
+        .option('--iters <n>', 'iterations of every stage')
+        .option('--batch <n>', 'batch size')
+        .option('--patch <n>', 'LR patch size (HR = scale × patch)')
+        .option('--lr <lr>', 'learning rate of every stage')
+        .option('--schedule <type>', 'lr schedule of every stage: cosine, restarts or constant')
+        .option('--seed <n>', 'seed of initialisation, data order and crops')
+        .option('--init <file>', 'start from these weights (a model or training checkpoint)')
+        .option('-o, --out <dir>', 'output folder')
+        .option('--resume [checkpoint]', 'continue from the latest checkpoint in the output folder (or the given one)')
+        .option('-q, --quiet', 'no progress output'),
+    ).action(async (o: TrainFlags) => {
+      applyRuntimeOptions(o);
+      const overrides: TrainOverrides = {
+        iters: num(o.iters, '--iters', true),
+        batch: num(o.batch, '--batch', true),
+        patch: num(o.patch, '--patch', true),
+        lr: num(o.lr, '--lr', false),
+        schedule: o.schedule,
+        seed: num(o.seed, '--seed', true),
+        init: o.init,
+        out: o.out,
+      };
+      for (const k of Object.keys(overrides) as (keyof TrainOverrides)[]) if (overrides[k] === undefined) delete overrides[k];
+      // --init and --out are relative to the working directory, not to the config file.
+      if (overrides.init) overrides.init = (await import('node:path')).resolve(overrides.init);
+      if (overrides.out) overrides.out = (await import('node:path')).resolve(overrides.out);
+      const config = loadTrainConfig(o.config, overrides);
+      const printer = new ProgressPrinter(!!process.stdout.isTTY, Math.max(config.log.every, 1));
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSignal = () => {
+        interrupts++;
+        if (interrupts > 1) process.exit(EXIT.aborted);
+        process.stderr.write('\nstopping after this iteration (press Ctrl-C again to quit now)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const r = await train(config, {
+          resume: o.resume === true ? true : typeof o.resume === 'string' ? o.resume : false,
+          signal: controller.signal,
+          onProgress: o.quiet ? undefined : (e) => printer.handle(e),
+        });
+        if (!o.quiet && r.modelPath) console.log(`weights: ${r.modelPath}${r.emaPath ? `, EMA: ${r.emaPath}` : ''}`);
+        setExit(r.aborted ? EXIT.aborted : EXIT.ok);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+  },
+};

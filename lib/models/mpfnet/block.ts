@@ -1,0 +1,27 @@
+// MPF-Net's Block (SPEC §1, paper eqs. 4–5): se(c2(selu(c1(concat(inputs))))). The concatenation
+// is never built: conv2d reads the input list in place.
+import { Conv2d } from '../../nn/conv2d.js';
+import type { InitOptions } from '../../nn/init.js';
+import { Module } from '../../nn/module.js';
+import { SqueezeExcite } from '../../nn/squeeze-excite.js';
+import { selu } from '../../ops/index.js';
+import type { Tensor } from '../../tensor.js';
+
+export class Block extends Module {
+  readonly c1: Conv2d;
+  readonly c2: Conv2d;
+  readonly se: SqueezeExcite;
+
+  /** `inputs`: how many C-channel maps the block concatenates (2 in a CPB, 1 without cross fusion). */
+  constructor(channels: number, inputs: number, seReduction: number, o: InitOptions = {}) {
+    super();
+    this.c1 = this.registerModule('c1', new Conv2d(inputs * channels, channels, 3, { ...o, padding: 1 }));
+    this.c2 = this.registerModule('c2', new Conv2d(channels, channels, 3, { ...o, padding: 1 }));
+    this.se = this.registerModule('se', new SqueezeExcite(channels, { ...o, reduction: seReduction }));
+  }
+
+  forward(xs: Tensor[]): Tensor {
+    if (xs.length * this.c2.inChannels !== this.c1.inChannels) throw new RangeError(`Block: expected ${this.c1.inChannels / this.c2.inChannels} inputs, got ${xs.length}`);
+    return this.se.forward(this.c2.forward(selu(this.c1.forward(xs.length === 1 ? xs[0]! : xs))));
+  }
+}

@@ -1,0 +1,47 @@
+// The Cross-Perception Block (SPEC §1, paper eqs. 4–6), for n branches L_1..L_n (n = 5 by default;
+// indices here are 0-based, so up[j] makes u_j and down[j-1] makes d_j):
+//   u_{n-1} = L_{n-1} ;  u_j = up[j](L_j, u_{j+1})           j = n-2 .. 0   (top-down)
+//   d_0 = u_0         ;  d_j = down[j-1](u_j, d_{j-1})       j = 1 .. n-1   (bottom-up)
+//   L_j <- L_j + d_j
+// Without cross fusion (Table V): L_j <- L_j + branch[j](L_j).
+import { ModuleList } from '../../nn/containers.js';
+import type { InitOptions } from '../../nn/init.js';
+import { Module } from '../../nn/module.js';
+import { add } from '../../ops/index.js';
+import type { Tensor } from '../../tensor.js';
+import { Block } from './block.js';
+
+export class CrossPerceptionBlock extends Module {
+  readonly branches: number;
+  readonly crossFusion: boolean;
+  readonly up?: ModuleList<Block>;
+  readonly down?: ModuleList<Block>;
+  readonly branch?: ModuleList<Block>;
+
+  constructor(channels: number, branches: number, seReduction: number, crossFusion: boolean, o: InitOptions = {}) {
+    super();
+    this.branches = branches;
+    this.crossFusion = crossFusion;
+    const blocks = (n: number, inputs: number) => new ModuleList(Array.from({ length: n }, () => new Block(channels, inputs, seReduction, o)));
+    if (crossFusion) {
+      // Registration order fixes the state-dict order and the order of seeded initialisation.
+      this.up = this.registerModule('up', blocks(branches - 1, 2));
+      this.down = this.registerModule('down', blocks(branches - 1, 2));
+    } else {
+      this.branch = this.registerModule('branch', blocks(branches, 1));
+    }
+  }
+
+  forward(levels: Tensor[]): Tensor[] {
+    const n = this.branches;
+    if (levels.length !== n) throw new RangeError(`CrossPerceptionBlock: expected ${n} feature maps, got ${levels.length}`);
+    if (!this.crossFusion) return levels.map((l, j) => add(l, this.branch!.at(j).forward([l])));
+    const u: Tensor[] = new Array(n);
+    u[n - 1] = levels[n - 1]!;
+    for (let j = n - 2; j >= 0; j--) u[j] = this.up!.at(j).forward([levels[j]!, u[j + 1]!]);
+    const d: Tensor[] = new Array(n);
+    d[0] = u[0]!;
+    for (let j = 1; j < n; j++) d[j] = this.down!.at(j - 1).forward([u[j]!, d[j - 1]!]);
+    return levels.map((l, j) => add(l, d[j]!));
+  }
+}

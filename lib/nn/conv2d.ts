@@ -1,0 +1,77 @@
+// nn.Conv2d: weight (out, in, kh, kw) and bias (out), PyTorch's default initialisation.
+// forward also takes an array of tensors, read as their channel concatenation without building it
+// (MPF-Net's blocks convolve concat(a, b)).
+import { conv2d } from '../ops/index.js';
+import type { Tensor } from '../tensor.js';
+import { defaultBias, defaultWeight, type InitOptions } from './init.js';
+import { Module } from './module.js';
+
+export type Pair = number | [number, number];
+
+export interface Conv2dLayerOptions extends InitOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  bias?: boolean;
+}
+
+function pair(v: Pair, what: string): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
+  if (!p.every((x) => Number.isSafeInteger(x) && x >= 0)) throw new RangeError(`Conv2d: ${what} must be non-negative integers, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+export class Conv2d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+  readonly #hasBias: boolean;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, o: Conv2dLayerOptions = {}) {
+    super();
+    for (const [n, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+      if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`Conv2d: ${n} must be a positive integer, got ${v}`);
+    }
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = pair(kernelSize, 'kernelSize');
+    if (this.kernelSize.some((k) => k < 1)) throw new RangeError(`Conv2d: kernelSize must be positive, got ${JSON.stringify(kernelSize)}`);
+    this.stride = pair(o.stride ?? 1, 'stride');
+    this.padding = pair(o.padding ?? 0, 'padding');
+    this.dilation = pair(o.dilation ?? 1, 'dilation');
+    if (this.stride.some((s) => s < 1) || this.dilation.some((d) => d < 1)) throw new RangeError('Conv2d: stride and dilation must be >= 1');
+    const shape = [outChannels, inChannels, ...this.kernelSize];
+    this.registerParameter('weight', defaultWeight(shape, o));
+    this.#hasBias = o.bias ?? true;
+    if (this.#hasBias) this.registerParameter('bias', defaultBias(shape, o));
+  }
+
+  get weight(): Tensor {
+    return this.param('weight');
+  }
+  get bias(): Tensor | null {
+    return this.hasBias ? this.param('bias') : null;
+  }
+  get hasBias(): boolean {
+    return this.#hasBias;
+  }
+
+  forward(x: Tensor | Tensor[]): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
+  }
+
+  /** Output (h, w) for an input (h, w). */
+  outputSize(h: number, w: number): [number, number] {
+    const o = (n: number, i: 0 | 1) => Math.floor((n + 2 * this.padding[i] - this.dilation[i] * (this.kernelSize[i] - 1) - 1) / this.stride[i]) + 1;
+    return [o(h, 0), o(w, 1)];
+  }
+
+  /** Multiply-accumulates for one image of size (h, w): out_pixels · out · in · kh · kw. */
+  macs(h: number, w: number): number {
+    const [oh, ow] = this.outputSize(h, w);
+    return oh * ow * this.outChannels * this.inChannels * this.kernelSize[0] * this.kernelSize[1];
+  }
+}

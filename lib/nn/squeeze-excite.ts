@@ -1,0 +1,45 @@
+// Squeeze-and-excitation (Hu et al., 2018), as SPEC §1 fixes it for MPF-Net:
+//   s = sigmoid(fc2(relu(fc1(mean over H, W of x))))  ;  y = x · s per channel
+// with fc1: C -> max(⌊C / reduction⌋, minHidden) (4 by default, so narrow models keep some capacity).
+import { mean, mul, relu, reshape, sigmoid } from '../ops/index.js';
+import type { Tensor } from '../tensor.js';
+import type { InitOptions } from './init.js';
+import { Linear } from './linear.js';
+import { Module } from './module.js';
+
+export interface SqueezeExciteOptions extends InitOptions {
+  reduction?: number;
+  minHidden?: number;
+}
+
+export function seHidden(channels: number, reduction = 16, minHidden = 4): number {
+  return Math.max(Math.floor(channels / reduction), minHidden);
+}
+
+export class SqueezeExcite extends Module {
+  readonly channels: number;
+  readonly hidden: number;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
+  constructor(channels: number, o: SqueezeExciteOptions = {}) {
+    super();
+    const reduction = o.reduction ?? 16;
+    if (!Number.isSafeInteger(reduction) || reduction < 1) throw new RangeError(`SqueezeExcite: reduction must be a positive integer, got ${reduction}`);
+    this.channels = channels;
+    this.hidden = seHidden(channels, reduction, o.minHidden ?? 4);
+    this.fc1 = this.registerModule('fc1', new Linear(channels, this.hidden, o));
+    this.fc2 = this.registerModule('fc2', new Linear(this.hidden, channels, o));
+  }
+
+  forward(x: Tensor): Tensor {
+    const [n, c] = x.shape as [number, number];
+    const squeezed = mean(x, [2, 3]);
+    const s = sigmoid(this.fc2.forward(relu(this.fc1.forward(squeezed))));
+    return mul(x, reshape(s, [n, c, 1, 1]));
+  }
+
+  macs(): number {
+    return this.fc1.macs() + this.fc2.macs();
+  }
+}

@@ -1,0 +1,54 @@
+// conv2d as an autograd function (PyTorch's F.conv2d semantics, groups = 1). Kernels:
+// native/cpu/conv2d*.cc: float32 through an implicit GEMM on the SIMD SGEMM driver, float64 through
+// direct loops (the reference the gradient checks use).
+import { native } from '../../bindings/index.js';
+import type { Handle } from '../../bindings/native.js';
+import { record } from '../autograd/tape.js';
+import { fromHandle, type Tensor } from '../tensor.js';
+import { checkTensor } from './check.js';
+
+/** A size given once for both axes, or as [height, width]. */
+export type IntPair = number | readonly [number, number];
+
+export interface ConvOptions {
+  /** Step between output pixels (>= 1). Default 1. */
+  stride?: IntPair;
+  /** Zero padding on each side (>= 0). Default 0. */
+  padding?: IntPair;
+  /** Spacing between kernel taps (>= 1; 1 = a plain convolution). Default 1. */
+  dilation?: IntPair;
+}
+
+function pair(name: string, v: IntPair): [number, number] {
+  if (typeof v === 'number') return [v, v];
+  if (Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === 'number')) return [v[0]!, v[1]!];
+  throw new TypeError(`conv2d: '${name}' must be a number or an [h, w] pair of numbers, got ${JSON.stringify(v)}`);
+}
+
+const maybe = (h: Handle | null): Tensor | null => (h === null ? null : fromHandle(h));
+
+/**
+ * 2-D convolution: x (N, C, H, W), weight (out, C, kh, kw), bias (out) or null -> (N, out, OH, OW).
+ * x may be an array of tensors (N, C_i, H, W): the convolution then runs over their channel
+ * concatenation, read in place (never materialised), and each part gets its own gradient.
+ */
+export function conv2d(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tensor | null = null, o: ConvOptions = {}): Tensor {
+  const xs: Tensor[] = Array.isArray(x) ? [...(x as readonly Tensor[])] : [x as Tensor];
+  if (xs.length === 0) throw new RangeError("conv2d: 'x' must be a tensor or a non-empty array of tensors");
+  xs.forEach((t, i) => checkTensor('conv2d', xs.length > 1 ? `x[${i}]` : 'x', t));
+  checkTensor('conv2d', 'weight', weight);
+  const b = bias ?? null;
+  if (b !== null) checkTensor('conv2d', 'bias', b);
+  const stride = pair('stride', o.stride ?? 1);
+  const padding = pair('padding', o.padding ?? 0);
+  const dilation = pair('dilation', o.dilation ?? 1);
+  const handles = xs.map((t) => t.handle);
+  const device = xs[0]!.device;
+  const y = fromHandle(native.conv2dForward(device, handles, weight.handle, b?.handle ?? null, stride, padding, dilation));
+  return record(y, 'conv2d', [...xs, weight, b], (gy) => {
+    const r = native.conv2dBackward(gy.device, handles, weight.handle, gy.handle, stride, padding, dilation,
+      xs.map((t) => t.requiresGrad), weight.requiresGrad, b?.requiresGrad ?? false);
+    const gxs = r.gxs ?? xs.map(() => null);
+    return [...gxs.map(maybe), maybe(r.gw), maybe(r.gb)];
+  });
+}

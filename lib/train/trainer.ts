@@ -1,0 +1,436 @@
+// The training loop (SPEC §2): iteration-based over a list of stages, each with its own loss
+// terms, lr and schedule; one Adam for the whole run (its moments carry across stages); an
+// optional EMA of the weights for validation; periodic validation, checkpoints and a JSONL log.
+//
+// A step: zero grads -> forward -> weighted loss terms -> backward -> Adam -> schedule -> EMA,
+// all tensors of the step inside tidy(), so memory stays flat. Everything random comes from the
+// config's seed: initialisation (seed), data order and crops (fork 1), loss sampling (fork 2);
+// a checkpoint stores the positions, so kill -9 + resume ends with bitwise the same weights.
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { tidy } from '../autograd/scope.js';
+import { BatchSampler, type Batch, type BatchSource, type Dataset } from '../data/dataset.js';
+import { createDataset } from '../data/registry.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { getNumThreads } from '../memory.js';
+import { MPFNet, loadModel } from '../models/mpfnet/mpfnet.js';
+import { add, mulScalar } from '../ops/index.js';
+import { tensor } from '../ops/creation.js';
+import { Adam } from '../optim/adam.js';
+import { EMA } from '../optim/ema.js';
+import { ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, LinearLR, SequentialLR, type LROptimizer, type LRScheduler } from '../optim/schedules.js';
+import { Generator } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import {
+  checkpointPath,
+  ensureDir,
+  latestCheckpoint,
+  listCheckpoints,
+  loadTrainCheckpoint,
+  pruneCheckpoints,
+  saveTrainCheckpoint,
+  type TrainCheckpoint,
+  type TrainState,
+} from './checkpoint.js';
+import type { TensorRecord } from '../io/safetensors.js';
+import { trainConfigToJson, type ScheduleConfig, type StageConfig, type TrainConfig } from './config.js';
+import { JsonlLog } from './log.js';
+import { createLossTerm, type LossTerm } from './losses.js';
+import { validate, type ValidationResult } from './validate.js';
+
+export type TrainEvent =
+  | { type: 'start'; iteration: number; total: number; resumedFrom: string | null }
+  | { type: 'stage'; iteration: number; stage: string; index: number }
+  | { type: 'iteration'; iteration: number; total: number; stage: string; loss: number; losses: Record<string, number>; lr: number; itPerSec: number; etaSeconds: number; seconds: number }
+  | { type: 'validation'; iteration: number; psnr: number; seconds: number; weights: 'model' | 'ema' }
+  | { type: 'checkpoint'; iteration: number; path: string }
+  | { type: 'warning'; iteration: number; message: string }
+  | { type: 'done'; iteration: number; total: number; seconds: number; aborted: boolean };
+
+export interface TrainOptions {
+  onProgress?: (e: TrainEvent) => void;
+  /** Stop after the current iteration (a checkpoint is written first). */
+  signal?: AbortSignal;
+  /** Resume from the latest checkpoint in <out>/checkpoints (true) or from the given file. */
+  resume?: boolean | string;
+  /** Datasets given directly (instead of, or overriding, config.data.train / data.val). */
+  train?: Dataset | BatchSource;
+  val?: Dataset | null;
+}
+
+export interface TrainResult {
+  iteration: number;
+  aborted: boolean;
+  seconds: number;
+  /** The last validation, when there was one. */
+  validation: ValidationResult | null;
+  /** out/model.safetensors (and model-ema.safetensors) when the run finished. */
+  modelPath: string | null;
+  emaPath: string | null;
+}
+
+/** Build the lr schedule of a stage on `opt` (whose lr becomes the stage's). */
+export function makeScheduler(opt: LROptimizer, s: ScheduleConfig, lr: number, iters: number): LRScheduler {
+  opt.lr = lr;
+  const rest = iters - s.warmup;
+  const main =
+    s.type === 'cosine'
+      ? new CosineAnnealingLR(opt, { tMax: rest, etaMin: s.etaMin, baseLr: lr })
+      : s.type === 'restarts'
+        ? new CosineAnnealingWarmRestarts(opt, { t0: s.period!, tMult: s.periodMult, etaMin: s.etaMin, baseLr: lr })
+        : new ConstantLR(opt, { factor: 1, totalIters: 0, baseLr: lr });
+  if (!s.warmup) return main;
+  const warm = new LinearLR(opt, { startFactor: s.warmupStart, endFactor: 1, totalIters: s.warmup, baseLr: lr });
+  return new SequentialLR(opt, [warm, main], [s.warmup]);
+}
+
+export class Trainer {
+  readonly config: TrainConfig;
+  readonly outDir: string;
+  readonly model: MPFNet;
+  readonly optimizer: Adam;
+  readonly ema: EMA<MPFNet> | null;
+  readonly log: JsonlLog;
+  iteration = 0;
+  seconds = 0;
+  best: TrainState['best'] = null;
+  lastValidation: ValidationResult | null = null;
+  readonly #source: BatchSource;
+  readonly #val: Dataset | null;
+  readonly #lossRng: Generator;
+  readonly #onProgress: (e: TrainEvent) => void;
+  #stageIndex = -1;
+  #scheduler: LRScheduler | null = null;
+  #losses: [string, number, LossTerm][] = [];
+
+  private constructor(config: TrainConfig, model: MPFNet, source: BatchSource, val: Dataset | null, o: TrainOptions) {
+    this.config = config;
+    this.outDir = resolve(config.baseDir, config.out);
+    this.model = model;
+    this.model.train();
+    this.optimizer = new Adam(model.parameters(), { lr: config.stages[0]!.lr, betas: config.optimizer.betas, eps: config.optimizer.eps, weightDecay: config.optimizer.weightDecay });
+    this.ema = config.ema ? new EMA(model, new MPFNet(model.config, { generator: new Generator(0) }), config.ema) : null;
+    this.#source = source;
+    this.#val = val;
+    this.#lossRng = new Generator(config.seed).fork(2);
+    this.#onProgress = o.onProgress ?? (() => {});
+    this.log = new JsonlLog(join(this.outDir, 'train.jsonl'));
+  }
+
+  /**
+   * Build the model (seeded, from config.init, or from the checkpoint being resumed), the datasets
+   * and the optimiser; with `o.resume`, restore the whole training state.
+   */
+  static async create(config: TrainConfig, o: TrainOptions = {}): Promise<Trainer> {
+    const outDir = resolve(config.baseDir, config.out);
+    let ck: TrainCheckpoint | null = null;
+    if (o.resume) {
+      const path = typeof o.resume === 'string' ? resolve(o.resume) : latestCheckpoint(join(outDir, 'checkpoints'));
+      if (path) {
+        if (!existsSync(path)) throw new RangeError(`resume: ${path} does not exist`);
+        ck = loadTrainCheckpoint(path);
+        if (JSON.stringify(ck.model) !== JSON.stringify(config.model)) throw new RangeError(`resume: ${path} was written for model ${JSON.stringify(ck.model)}, the config has ${JSON.stringify(config.model)}`);
+      } else {
+        o.onProgress?.({ type: 'warning', iteration: 0, message: `no checkpoint in ${join(outDir, 'checkpoints')}: starting from the beginning` });
+      }
+    }
+    if (!ck) {
+      const old = listCheckpoints(join(outDir, 'checkpoints'));
+      if (old.length) {
+        throw new RangeError(`${outDir} already holds checkpoints (up to ${old[old.length - 1]!.path}): resume with --resume, or choose another output folder (or delete it) to start over`);
+      }
+    }
+    let model: MPFNet;
+    if (ck) {
+      model = new MPFNet(config.model, { generator: new Generator(0) });
+      try {
+        model.loadStateDict(ck.weights);
+      } catch (e) {
+        model.dispose();
+        throw new RangeError(`resume: ${ck.path}: ${(e as Error).message}`);
+      }
+    } else if (config.init) {
+      const path = resolve(config.baseDir, config.init);
+      model = loadModel(path);
+      if (JSON.stringify(model.config) !== JSON.stringify(config.model)) {
+        const keys = Object.keys(config.model) as (keyof typeof config.model)[];
+        const diff = keys.filter((k) => JSON.stringify(model.config[k]) !== JSON.stringify(config.model[k])).map((k) => `${k} ${JSON.stringify(model.config[k])} (config: ${JSON.stringify(config.model[k])})`);
+        model.dispose();
+        throw new RangeError(`init: ${path} holds a different model: ${diff.join(', ')}`);
+      }
+    } else {
+      model = new MPFNet(config.model, { generator: new Generator(config.seed) });
+    }
+    const ctx = { scale: config.model.scale, baseDir: config.baseDir };
+    let source: BatchSource;
+    if (o.train && 'next' in o.train) source = o.train;
+    else {
+      const ds = o.train ?? (await createDataset(config.data.train, { ...ctx, patch: config.data.patch, augment: config.data.augment, split: 'train' }));
+      source = new BatchSampler(ds, { batch: config.data.batch, seed: new Generator(config.seed).fork(1).seed });
+    }
+    let val: Dataset | null = null;
+    if (o.val !== undefined) val = o.val;
+    else if (config.data.val) val = await createDataset(config.data.val, { ...ctx, patch: config.validation.patch, augment: false, split: 'val' });
+    const trainer = new Trainer(config, model, source, val, o);
+    if (ck) {
+      try {
+        await trainer.#restore(ck);
+      } catch (e) {
+        trainer.dispose();
+        throw e;
+      }
+    }
+    return trainer;
+  }
+
+  /** The checkpoint this trainer resumed from, if any. */
+  resumedFrom: string | null = null;
+
+  get totalIterations(): number {
+    return this.config.stages.reduce((a, s) => a + s.iters, 0);
+  }
+
+  get checkpointDir(): string {
+    return join(this.outDir, 'checkpoints');
+  }
+
+  /** The stage of iteration `it` and the iteration its stage starts at. */
+  stageAt(it: number): { index: number; start: number } {
+    let start = 0;
+    for (const [index, s] of this.config.stages.entries()) {
+      if (it < start + s.iters) return { index, start };
+      start += s.iters;
+    }
+    return { index: this.config.stages.length - 1, start: start - this.config.stages[this.config.stages.length - 1]!.iters };
+  }
+
+  get stage(): StageConfig {
+    return this.config.stages[Math.max(0, this.#stageIndex)]!;
+  }
+
+  async #enterStage(index: number, schedulerEpoch: number): Promise<void> {
+    for (const [, , t] of this.#losses) t.dispose?.();
+    const s = this.config.stages[index]!;
+    this.#losses = [];
+    for (const [name, spec] of Object.entries(s.loss)) {
+      this.#losses.push([name, spec.weight, await createLossTerm(name, spec, { baseDir: this.config.baseDir, scale: this.config.model.scale })]);
+    }
+    this.#scheduler = makeScheduler(this.optimizer, s.schedule, s.lr, s.iters);
+    if (schedulerEpoch) this.#scheduler.loadStateDict({ lastEpoch: schedulerEpoch });
+    this.#stageIndex = index;
+  }
+
+  /** One optimisation step on a batch (which it disposes). Returns the losses. */
+  step(batch: Batch): { loss: number; losses: Record<string, number>; lr: number } {
+    const lr = this.optimizer.lr;
+    const out = tidy(() => {
+      this.optimizer.zeroGrad();
+      const sr = this.model.forward(batch.lr);
+      let total: Tensor | null = null;
+      const parts: [string, Tensor][] = [];
+      for (const [name, weight, term] of this.#losses) {
+        const v = term.compute({ sr, hr: batch.hr, lr: batch.lr, model: this.model, iteration: this.iteration, rng: this.#lossRng });
+        parts.push([name, v]);
+        const w = weight === 1 ? v : mulScalar(v, weight);
+        total = total ? add(total, w) : w;
+      }
+      total!.backward();
+      return { loss: total!.item(), losses: Object.fromEntries(parts.map(([n, v]) => [n, v.item()])) };
+    });
+    batch.lr.dispose();
+    batch.hr.dispose();
+    if (!Number.isFinite(out.loss)) throw new RangeError(`training diverged: the loss is ${out.loss} at iteration ${this.iteration + 1} (lower the lr?)`);
+    this.optimizer.step();
+    this.#scheduler!.step();
+    this.ema?.update();
+    this.iteration += 1;
+    return { ...out, lr };
+  }
+
+  /** Validate the EMA weights (or the model's) on the validation set; null without one. */
+  validate(): ValidationResult | null {
+    if (!this.#val) return null;
+    const useEma = this.config.validation.useEma && this.ema !== null;
+    const r = validate(useEma ? this.ema!.shadow : this.model, this.#val, {
+      yChannel: this.config.validation.yChannel,
+      cropBorder: this.config.validation.cropBorder ?? this.config.model.scale,
+    });
+    this.lastValidation = r;
+    if (!this.best || r.psnr > this.best.psnr) this.best = { psnr: r.psnr, iteration: this.iteration };
+    this.log.append({ iteration: this.iteration, val: { psnr: r.psnr, weights: useEma ? 'ema' : 'model', images: r.images.length }, seconds: round(this.seconds) });
+    this.#onProgress({ type: 'validation', iteration: this.iteration, psnr: r.psnr, seconds: r.seconds, weights: useEma ? 'ema' : 'model' });
+    return r;
+  }
+
+  state(): TrainState {
+    const { index, start } = this.stageAt(this.iteration);
+    const sameStage = index === this.#stageIndex;
+    return {
+      iteration: this.iteration,
+      stage: index,
+      schedulerEpoch: sameStage ? this.#scheduler!.lastEpoch : this.iteration - start,
+      samples: this.#source.position(),
+      adam: { lr: this.optimizer.lr, steps: this.optimizer.stateDict().state.map((s) => s?.step ?? 0) },
+      ema: this.ema ? this.ema.stateDict() : null,
+      lossRng: this.#lossRng.getState(),
+      seconds: this.seconds,
+      threads: getNumThreads(),
+      best: this.best,
+    };
+  }
+
+  /** Write a checkpoint of the current iteration and prune old ones. */
+  async saveCheckpoint(): Promise<string> {
+    ensureDir(this.checkpointDir);
+    const path = checkpointPath(this.checkpointDir, this.iteration);
+    await saveTrainCheckpoint(path, { model: this.model, optimizer: this.optimizer, ema: this.ema, state: this.state() });
+    pruneCheckpoints(this.checkpointDir, this.config.checkpoint.keep);
+    this.#onProgress({ type: 'checkpoint', iteration: this.iteration, path });
+    return path;
+  }
+
+  /** Restore optimiser, EMA, schedule, data position and counters (the weights are loaded already). */
+  async #restore(ck: TrainCheckpoint): Promise<void> {
+    const s = ck.state;
+    const path = ck.path;
+    if (s.iteration > this.totalIterations) throw new RangeError(`resume: ${path} is at iteration ${s.iteration}, beyond the config's ${this.totalIterations}`);
+    if (s.threads !== getNumThreads()) {
+      const msg = `the checkpoint was written with ${s.threads} threads, this run uses ${getNumThreads()}: results may differ in the last bits from an uninterrupted run (use --threads ${s.threads})`;
+      if (this.config.deterministic) throw new RangeError(`resume: ${msg}; the config asks for determinism ("deterministic": false allows it)`);
+      this.#onProgress({ type: 'warning', iteration: s.iteration, message: msg });
+    }
+    if (this.ema) {
+      if (!ck.ema) throw new RangeError(`resume: ${path} has no EMA weights but the config enables the EMA`);
+      this.ema.shadow.loadStateDict(ck.ema);
+      for (const p of this.ema.shadow.parameters()) p.requiresGrad = false;
+      this.ema.loadStateDict(s.ema ?? { updates: 0 });
+    }
+    const names = [...this.model.namedParameters()].map(([n]) => n);
+    if (s.adam.steps.length !== names.length) throw new RangeError(`resume: ${path} has Adam steps for ${s.adam.steps.length} parameters, the model ${names.length}`);
+    const created: Tensor[] = [];
+    const mk = (m: Map<string, TensorRecord>, n: string) => {
+      const r = m.get(n);
+      if (!r) throw new RangeError(`resume: ${path} lacks the Adam moments of '${n}'`);
+      const t = tensor(r.data, r.shape);
+      created.push(t);
+      return t;
+    };
+    try {
+      this.optimizer.loadStateDict({
+        lr: s.adam.lr,
+        state: names.map((n, i) => (s.adam.steps[i]! > 0 ? { step: s.adam.steps[i]!, expAvg: mk(ck.expAvg, n), expAvgSq: mk(ck.expAvgSq, n) } : null)),
+      });
+    } finally {
+      for (const t of created) t.dispose();
+    }
+    this.iteration = s.iteration;
+    this.seconds = s.seconds;
+    this.best = s.best ?? null;
+    this.#source.seek(s.samples);
+    this.#lossRng.setState(s.lossRng);
+    const { index, start } = this.stageAt(s.iteration);
+    await this.#enterStage(index, s.stage === index ? s.schedulerEpoch : s.iteration - start);
+    this.log.truncateAfter(s.iteration);
+    this.resumedFrom = path;
+  }
+
+  /** Run (or continue) training to the end of the last stage. */
+  async run(o: { signal?: AbortSignal } = {}): Promise<TrainResult> {
+    const total = this.totalIterations;
+    ensureDir(this.outDir);
+    if (this.iteration === 0 && !this.resumedFrom) {
+      this.log.clear();
+      for (const stale of ['model.safetensors', 'model-ema.safetensors']) rmSync(join(this.outDir, stale), { force: true });
+    }
+    await writeFileAtomic(join(this.outDir, 'config.json'), trainConfigToJson(this.config));
+    this.#onProgress({ type: 'start', iteration: this.iteration, total, resumedFrom: this.resumedFrom });
+    const every = this.config.log.every;
+    let window = { n: 0, loss: 0, losses: {} as Record<string, number> };
+    let rateStart = performance.now();
+    let rateIters = 0;
+    let aborted = false;
+    while (this.iteration < total) {
+      if (o.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      const { index, start } = this.stageAt(this.iteration);
+      if (index !== this.#stageIndex) {
+        await this.#enterStage(index, this.iteration - start);
+        this.#onProgress({ type: 'stage', iteration: this.iteration, stage: this.stage.name, index });
+      }
+      const t0 = performance.now();
+      const r = this.step(this.#source.next());
+      this.seconds += (performance.now() - t0) / 1000;
+      rateIters++;
+      window.n++;
+      window.loss += r.loss;
+      for (const [k, v] of Object.entries(r.losses)) window.losses[k] = (window.losses[k] ?? 0) + v;
+      const elapsed = (performance.now() - rateStart) / 1000;
+      const itPerSec = elapsed > 0 ? rateIters / elapsed : 0;
+      if (this.iteration % every === 0 || this.iteration === total) {
+        const mean = (x: number) => x / window.n;
+        this.log.append({
+          iteration: this.iteration,
+          stage: this.stage.name,
+          loss: mean(window.loss),
+          losses: Object.fromEntries(Object.entries(window.losses).map(([k, v]) => [k, mean(v)])),
+          lr: r.lr,
+          seconds: round(this.seconds),
+        });
+        window = { n: 0, loss: 0, losses: {} };
+      }
+      this.#onProgress({ type: 'iteration', iteration: this.iteration, total, stage: this.stage.name, loss: r.loss, losses: r.losses, lr: r.lr, itPerSec, etaSeconds: itPerSec > 0 ? (total - this.iteration) / itPerSec : Infinity, seconds: this.seconds });
+      if (elapsed > 30) {
+        // The rate reflects the last ~30 s, not the whole run.
+        rateStart = performance.now();
+        rateIters = 0;
+      }
+      const v = this.config.validation.every;
+      if (v && this.iteration % v === 0 && this.iteration !== total) this.validate();
+      const c = this.config.checkpoint.every;
+      if (c && this.iteration % c === 0 && this.iteration !== total) await this.saveCheckpoint();
+      // Let signal handlers and timers run between iterations.
+      await yieldToEventLoop();
+    }
+    let modelPath: string | null = null;
+    let emaPath: string | null = null;
+    if (aborted) {
+      if (this.iteration > 0) await this.saveCheckpoint();
+    } else {
+      if (this.#val) this.validate();
+      await this.saveCheckpoint();
+      modelPath = join(this.outDir, 'model.safetensors');
+      await this.model.save(modelPath, { iterations: String(this.iteration) });
+      if (this.ema) {
+        emaPath = join(this.outDir, 'model-ema.safetensors');
+        await this.ema.shadow.save(emaPath, { iterations: String(this.iteration), weights: 'ema' });
+      }
+    }
+    this.#onProgress({ type: 'done', iteration: this.iteration, total, seconds: this.seconds, aborted });
+    return { iteration: this.iteration, aborted, seconds: this.seconds, validation: this.lastValidation, modelPath, emaPath };
+  }
+
+  /** Free the model, EMA, optimiser state and loss terms. */
+  dispose(): void {
+    for (const [, , t] of this.#losses) t.dispose?.();
+    this.optimizer.dispose();
+    this.ema?.dispose();
+    this.model.dispose();
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Train per `config`; resumes when asked (from the latest checkpoint, or a given file). */
+export async function train(config: TrainConfig, o: TrainOptions = {}): Promise<TrainResult> {
+  const trainer = await Trainer.create(config, o);
+  try {
+    return await trainer.run({ signal: o.signal });
+  } finally {
+    trainer.dispose();
+  }
+}

@@ -1,0 +1,207 @@
+// Bindings of conv2d (kernels: cpu/conv2d*.cc). The input is a list of tensors whose channels are
+// concatenated; the kernels read the parts in place and return one input gradient per part.
+#include <string>
+
+#include "addon/args.h"
+#include "addon/device.h"
+#include "addon/handles.h"
+#include "addon/registry.h"
+#include "cpu/conv2d.h"
+
+namespace mpf {
+namespace {
+
+// Strides, paddings and dilations beyond this are certainly mistakes, and keeping them small
+// keeps every size computation far from overflow.
+constexpr int64_t kMaxConvParam = int64_t(1) << 20;
+
+struct ConvArgs {
+  std::vector<TensorRef> xs;
+  TensorRef w, b;
+  cpu::Conv2dShape shape;
+  DType dtype = DType::F32;
+};
+
+std::string part_list(const std::vector<TensorRef>& xs) {
+  std::string s;
+  for (size_t j = 0; j < xs.size(); ++j) s += (j ? " + " : "") + std::to_string(xs[j]->shape[1]);
+  return s;
+}
+
+// The input parts, named 'x' when there is one and 'x[j]' otherwise (so messages match the call).
+std::vector<TensorRef> read_parts(const Args& a, const Napi::CallbackInfo& info, const char* op) {
+  if (a.is_nullish(1) || !info[1].IsArray()) throw_type(op, ": 'x' must be an array of tensor handles");
+  Napi::Array arr = info[1].As<Napi::Array>();
+  if (arr.Length() == 0) throw_range(op, ": 'x' must not be empty");
+  std::vector<TensorRef> xs;
+  for (uint32_t j = 0; j < arr.Length(); ++j) {
+    const std::string name = arr.Length() == 1 ? std::string("x") : str("x[", j, "]");
+    Napi::Value v = arr.Get(j);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 1 && d < 4294967296.0) || d != double(uint32_t(d))) throw_type(op, ": '", name, "' is not a tensor handle");
+    xs.push_back(handle_get(HandleId(d), op, name.c_str()));
+  }
+  return xs;
+}
+
+// Reads and validates (device, xs, w, b?, stride, padding, dilation) at argument positions
+// [0, 1, 2, bias_at, params_at..params_at+2]; bias_at < 0: the call has no bias argument.
+ConvArgs read_conv_args(const Args& a, const Napi::CallbackInfo& info, Device dev, int bias_at, int params_at) {
+  const char* op = a.op();
+  ConvArgs r;
+  r.xs = read_parts(a, info, op);
+  r.w = a.tensor(2, "weight");
+  if (bias_at >= 0) r.b = a.opt_tensor(size_t(bias_at), "bias");
+  const auto stride = a.ints(size_t(params_at), "stride", 2, 1, kMaxConvParam);
+  const auto padding = a.ints(size_t(params_at + 1), "padding", 2, 0, kMaxConvParam);
+  const auto dilation = a.ints(size_t(params_at + 2), "dilation", 2, 1, kMaxConvParam);
+
+  const TensorRef& x0 = r.xs[0];
+  for (size_t j = 0; j < r.xs.size(); ++j) {
+    const std::string name = r.xs.size() == 1 ? std::string("x") : str("x[", j, "]");
+    const TensorRef& x = r.xs[j];
+    check_device(op, name.c_str(), x, dev);
+    check_rank(op, name.c_str(), x, 4, "(N, C, H, W)");
+    check_dtype(op, name.c_str(), x, x0->dtype);
+    if (x->shape[0] != x0->shape[0] || x->shape[2] != x0->shape[2] || x->shape[3] != x0->shape[3])
+      throw_range(op, ": '", name, "' has shape ", shape_str(x->shape), " but 'x[0]' has ", shape_str(x0->shape),
+                  "; the parts must agree in batch, height and width (they are concatenated along channels)");
+  }
+  check_device(op, "weight", r.w, dev);
+  check_rank(op, "weight", r.w, 4, "(out, in, kh, kw)");
+  check_dtype(op, "weight", r.w, x0->dtype);
+  int64_t cin = 0;
+  for (const TensorRef& x : r.xs) cin += x->shape[1];
+  if (r.w->shape[1] != cin)
+    throw_range(op, ": 'weight' ", shape_str(r.w->shape), " expects ", r.w->shape[1], " input channels but the input has ",
+                r.xs.size() == 1 ? std::to_string(cin) : part_list(r.xs) + " = " + std::to_string(cin));
+  if (r.b) {
+    check_device(op, "bias", r.b, dev);
+    check_dtype(op, "bias", r.b, x0->dtype);
+    if (r.b->rank() != 1 || r.b->shape[0] != r.w->shape[0])
+      throw_range(op, ": 'bias' must have shape [", r.w->shape[0], "] (one value per output channel), got ", shape_str(r.b->shape));
+  }
+
+  cpu::Conv2dShape& s = r.shape;
+  s.batch = x0->shape[0];
+  for (const TensorRef& x : r.xs) s.in_channels.push_back(x->shape[1]);
+  s.in_h = x0->shape[2];
+  s.in_w = x0->shape[3];
+  s.out_channels = r.w->shape[0];
+  s.kernel_h = r.w->shape[2];
+  s.kernel_w = r.w->shape[3];
+  s.stride_h = stride[0];
+  s.stride_w = stride[1];
+  s.pad_h = padding[0];
+  s.pad_w = padding[1];
+  s.dilation_h = dilation[0];
+  s.dilation_w = dilation[1];
+  const int64_t oh = s.out_h(), ow = s.out_w();
+  if (oh < 1 || ow < 1) {
+    const bool h = oh < 1;
+    throw_range(op, ": output ", h ? "height" : "width", " would be ", h ? oh : ow, " (< 1): (input ", h ? s.in_h : s.in_w,
+                " + 2 * padding ", h ? s.pad_h : s.pad_w, " - dilation ", h ? s.dilation_h : s.dilation_w, " * (kernel ",
+                h ? s.kernel_h : s.kernel_w, " - 1) - 1) / stride ", h ? s.stride_h : s.stride_w,
+                " + 1; use a larger input or padding, or a smaller kernel or dilation");
+  }
+  r.dtype = x0->dtype;
+  return r;
+}
+
+template <typename T>
+std::vector<const T*> ptrs(const std::vector<TensorRef>& xs) {
+  std::vector<const T*> out;
+  for (const TensorRef& x : xs) out.push_back(x->data<T>());
+  return out;
+}
+
+}  // namespace
+
+// conv2dForward(device, xs, weight, bias | null, stride[2], padding[2], dilation[2]) -> y
+MPF_BINDING(conv2dForward) {
+  Args a(info, "conv2d");
+  Device dev = a.device(0);
+  ConvArgs c = read_conv_args(a, info, dev, 3, 4);
+  require_cpu("conv2d", dev);
+  const cpu::Conv2dShape& s = c.shape;
+  TensorRef y = new_tensor(dev, c.dtype, {s.batch, s.out_channels, s.out_h(), s.out_w()});
+  if (c.dtype == DType::F32)
+    cpu::conv2d_forward<float>(s, ptrs<float>(c.xs), c.w->f32(), c.b ? c.b->f32() : nullptr, y->f32());
+  else
+    cpu::conv2d_forward<double>(s, ptrs<double>(c.xs), c.w->f64(), c.b ? c.b->f64() : nullptr, y->f64());
+  return handle_value(info.Env(), y);
+}
+
+// conv2dBackward(device, xs, weight, gy, stride, padding, dilation, needInput, needWeight, needBias)
+//   -> {gxs: (handle | null)[] | null, gw: handle | null, gb: handle | null}
+// needInput: a boolean for every part, or an array with one boolean per part.
+MPF_BINDING(conv2dBackward) {
+  Args a(info, "conv2dBackward");
+  Device dev = a.device(0);
+  ConvArgs c = read_conv_args(a, info, dev, -1, 4);
+  TensorRef gy = a.tensor(3, "gy");
+  const cpu::Conv2dShape& s = c.shape;
+  const char* op = "conv2dBackward";
+  check_device(op, "gy", gy, dev);
+  check_dtype(op, "gy", gy, c.dtype);
+  const Shape want{s.batch, s.out_channels, s.out_h(), s.out_w()};
+  if (gy->shape != want) throw_range(op, ": 'gy' has shape ", shape_str(gy->shape), " but the output's shape is ", shape_str(want));
+
+  std::vector<bool> need_input(c.xs.size());
+  if (!a.is_nullish(7) && info[7].IsArray()) {
+    Napi::Array arr = info[7].As<Napi::Array>();
+    if (arr.Length() != c.xs.size())
+      throw_range(op, ": 'needInput' has ", arr.Length(), " entries but there are ", c.xs.size(), " input parts");
+    for (uint32_t j = 0; j < arr.Length(); ++j) {
+      if (!arr.Get(j).IsBoolean()) throw_type(op, ": 'needInput[", j, "]' must be a boolean");
+      need_input[j] = arr.Get(j).As<Napi::Boolean>().Value();
+    }
+  } else {
+    std::fill(need_input.begin(), need_input.end(), a.boolean(7, "needInput"));
+  }
+  const bool need_w = a.boolean(8, "needWeight"), need_b = a.boolean(9, "needBias");
+  require_cpu(op, dev);
+
+  // Compute everything first and register handles last, so a failure part-way leaks nothing.
+  std::vector<TensorRef> gxs(c.xs.size());
+  bool any_input = false;
+  for (size_t j = 0; j < c.xs.size(); ++j)
+    if (need_input[j]) {
+      gxs[j] = new_tensor(dev, c.dtype, c.xs[j]->shape);
+      any_input = true;
+    }
+  TensorRef gw = need_w ? new_tensor(dev, c.dtype, c.w->shape) : nullptr;
+  TensorRef gb = need_b ? new_tensor(dev, c.dtype, {s.out_channels}) : nullptr;
+  if (c.dtype == DType::F32) {
+    if (any_input) {
+      std::vector<float*> p;
+      for (auto& g : gxs) p.push_back(g ? g->f32() : nullptr);
+      cpu::conv2d_backward_data<float>(s, c.w->f32(), gy->f32(), p);
+    }
+    if (gw) cpu::conv2d_backward_weight<float>(s, ptrs<float>(c.xs), gy->f32(), gw->f32());
+    if (gb) cpu::conv2d_backward_bias<float>(s, gy->f32(), gb->f32());
+  } else {
+    if (any_input) {
+      std::vector<double*> p;
+      for (auto& g : gxs) p.push_back(g ? g->f64() : nullptr);
+      cpu::conv2d_backward_data<double>(s, c.w->f64(), gy->f64(), p);
+    }
+    if (gw) cpu::conv2d_backward_weight<double>(s, ptrs<double>(c.xs), gy->f64(), gw->f64());
+    if (gb) cpu::conv2d_backward_bias<double>(s, gy->f64(), gb->f64());
+  }
+
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  if (any_input) {
+    Napi::Array arr = Napi::Array::New(env, gxs.size());
+    for (size_t j = 0; j < gxs.size(); ++j) arr.Set(uint32_t(j), gxs[j] ? handle_value(env, gxs[j]) : env.Null());
+    out.Set("gxs", arr);
+  } else {
+    out.Set("gxs", env.Null());
+  }
+  out.Set("gw", gw ? handle_value(env, gw) : env.Null());
+  out.Set("gb", gb ? handle_value(env, gb) : env.Null());
+  return out;
+}
+
+}  // namespace mpf

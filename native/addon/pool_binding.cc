@@ -1,0 +1,65 @@
+// Bindings of 2-D average pooling (kernels: cpu/pool.cc).
+#include "addon/args.h"
+#include "addon/device.h"
+#include "addon/handles.h"
+#include "addon/registry.h"
+#include "cpu/pool.h"
+
+namespace mpf {
+namespace {
+
+// kernel, stride, padding as [h, w] at args i, i+1, i+2, checked like PyTorch: kernel, stride >= 1,
+// 0 <= padding <= kernel / 2, and an output of at least one pixel.
+cpu::Pool2dGeometry pool_geometry(const Args& a, const Shape& x, size_t i) {
+  const auto k = a.ints(i, "kernel", 2, 1, 1 << 20);
+  const auto s = a.ints(i + 1, "stride", 2, 1, 1 << 20);
+  const auto p = a.ints(i + 2, "padding", 2, 0, 1 << 20);
+  for (int d = 0; d < 2; ++d)
+    if (p[d] * 2 > k[d])
+      throw_range("avgPool2d: 'padding' ", p[d], " must be at most half of the kernel size ", k[d]);
+  cpu::Pool2dGeometry g{x[0], x[1], x[2], x[3], k[0], k[1], s[0], s[1], p[0], p[1], 0, 0};
+  g.oh = (g.h + 2 * g.ph - g.kh) / g.sh + 1;
+  g.ow = (g.w + 2 * g.pw - g.kw) / g.sw + 1;
+  if (g.h + 2 * g.ph < g.kh || g.w + 2 * g.pw < g.kw)
+    throw_range("avgPool2d: 'kernel' [", g.kh, ", ", g.kw, "] is larger than the padded input [", g.h + 2 * g.ph, ", ",
+                g.w + 2 * g.pw, "] (x shape ", shape_str(x), ")");
+  return g;
+}
+
+}  // namespace
+
+// avgPool2d(device, x, kernel[2], stride[2], padding[2]) -> y (N, C, OH, OW)
+MPF_BINDING(avgPool2d) {
+  Args a(info, "avgPool2d");
+  Device dev = a.device(0);
+  TensorRef x = a.tensor(1, "x");
+  check_uniform("avgPool2d", dev, {{"x", &x}});
+  check_rank("avgPool2d", "x", x, 4, "(N, C, H, W)");
+  const cpu::Pool2dGeometry g = pool_geometry(a, x->shape, 2);
+  require_cpu("avgPool2d", dev);
+  TensorRef y = new_tensor(dev, x->dtype, {g.n, g.c, g.oh, g.ow});
+  if (x->dtype == DType::F32) cpu::avg_pool2d_forward(x->f32(), y->f32(), g);
+  else cpu::avg_pool2d_forward(x->f64(), y->f64(), g);
+  return handle_value(info.Env(), y);
+}
+
+// avgPool2dBackward(device, gy, xShape, kernel, stride, padding) -> gx of shape xShape
+MPF_BINDING(avgPool2dBackward) {
+  Args a(info, "avgPool2d");
+  Device dev = a.device(0);
+  TensorRef gy = a.tensor(1, "gy");
+  const Shape xs = a.shape(2, "xShape");
+  check_uniform("avgPool2d", dev, {{"gy", &gy}});
+  if (xs.size() != 4) throw_range("avgPool2d: 'xShape' must be 4-D (N, C, H, W), got ", shape_str(xs));
+  const cpu::Pool2dGeometry g = pool_geometry(a, xs, 3);
+  if (gy->shape != Shape{g.n, g.c, g.oh, g.ow})
+    throw_range("avgPool2d: 'gy' has shape ", shape_str(gy->shape), " but the output's shape is ",
+                shape_str(Shape{g.n, g.c, g.oh, g.ow}));
+  require_cpu("avgPool2d", dev);
+  TensorRef gx = new_tensor(dev, gy->dtype, xs);
+  if (gy->dtype == DType::F32) cpu::avg_pool2d_backward(gy->f32(), gx->f32(), g);
+  else cpu::avg_pool2d_backward(gy->f64(), gx->f64(), g);
+  return handle_value(info.Env(), gx);
+}
+
+}  // namespace mpf

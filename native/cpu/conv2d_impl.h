@@ -1,0 +1,62 @@
+// Internal declarations shared by the conv2d files (conv2d.cc: shapes and dispatch,
+// conv2d_direct.cc: reference loops, conv2d_gemm.cc: implicit-GEMM float paths).
+#pragma once
+#include <vector>
+
+#include "cpu/conv2d.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace mpf::cpu::conv2d_detail {
+
+// One block of im2col panels to pack: rows [k0, k0 + kc) of col(src) for batch item b, in
+// `panels` panels of nr pixels. Each panel is a few runs of pixels within one output row
+// ("segments"); the bounds work per segment and kernel tap is done once per block, in tables:
+//   row_off[s * kh_n + kh]  offset of the source row in the plane (0 when it is padding)
+//   row_mask[s * kh_n + kh] all ones, or 0 when the source row is padding
+//   col_off[s * kw_n + kw]  source column that panel lane 0 would read
+//   mask[s * kw_n + kw]     panel lanes (bits) whose source pixel exists
+// Panel j holds segments [seg_begin[j], seg_begin[j + 1]); a panel row is the masked loads of its
+// segments merged (their lanes are disjoint), zero elsewhere.
+struct ColPanels {
+  const float* const* plane0;   // per channel: plane of batch item 0
+  const int64_t* batch_stride;  // per channel
+  int64_t kh_n, kw_n;
+  int64_t b, k0, kc, panels;
+  const int32_t* seg_begin;
+  const int64_t* row_off;
+  const uint32_t* row_mask;
+  const int64_t* col_off;
+  const uint32_t* mask;
+  float* dst;  // panel j at dst + j * kc * nr
+};
+
+// Bounds tables of a pixel range cut into groups of `width` pixels (panels), each group into runs
+// within one output row: the arrays ColPanels points into.
+struct ColTables {
+  std::vector<int32_t> seg_begin;
+  std::vector<int64_t> row_off, col_off;
+  std::vector<uint32_t> row_mask, mask;
+};
+
+// out[t] = col(plane, tap (offh, offw))[pixel (oh, ow) + t] for t < count, contiguous (stride_w 1).
+struct ColRun {
+  const float* plane;
+  int64_t h, w, ow_n, sh, offh, offw;
+};
+
+#if defined(MPF_X86)
+void pack_col_panels_avx512(const ColPanels& p);  // nr = 32
+void pack_col_panels_avx2(const ColPanels& p);    // nr = 16
+void col_run_avx512(const ColRun& r, int64_t oh, int64_t ow, int64_t count, float* out);
+#endif
+
+void forward_implicit_gemm(const Conv2dShape& s, const std::vector<const float*>& xs, const float* w, const float* b, float* y);
+// Stride 1: the gradient of the input is a convolution of gy with the flipped, transposed weight.
+void backward_data_implicit_gemm(const Conv2dShape& s, const float* w, const float* gy, const std::vector<float*>& gxs);
+// Any stride: columns = w^T · gy, then scattered back (col2im).
+void backward_data_gemm_col2im(const Conv2dShape& s, const float* w, const float* gy, const std::vector<float*>& gxs);
+void backward_weight_implicit_gemm(const Conv2dShape& s, const std::vector<const float*>& xs, const float* gy, float* gw);
+
+}  // namespace mpf::cpu::conv2d_detail

@@ -1,0 +1,63 @@
+// The exp-based unary ops over a vector-traits type V, and the loop that applies one to an array
+// (full vectors, then the tail through a padded buffer). Shared by cpu/unary_avx2.cc and
+// cpu/unary_avx512.cc under the same rule as vec_exp.h: include only from those files.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#include "common/unary_math.h"
+#include "cpu/vec_exp.h"
+
+namespace mpf::cpu::vec {
+
+template <class V>
+struct UnaryOps {
+  using F = typename V::F;
+  using E = Exp<V>;
+
+  static inline F selu(F x) {
+    const F pos = V::mul(V::set1(float(kSeluScale)), x);
+    const F neg = V::mul(V::set1(float(kSeluScale * kSeluAlpha)), E::expm1(V::min(V::set1(0.0f), x)));
+    return V::select(V::gt(x, V::set1(0.0f)), pos, neg);
+  }
+  // 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, both from t = e^-|x| <= 1: no overflow,
+  // and full relative accuracy for very negative x.
+  static inline F sigmoid(F x) {
+    const F t = E::exp(V::neg(V::abs(x)));
+    const F d = V::add(V::set1(1.0f), t);
+    return V::select(V::ge(x, V::set1(0.0f)), V::div(V::set1(1.0f), d), V::div(t, d));
+  }
+  // tanh x = e / (e + 2) with e = expm1(2x): no cancellation near 0. |x| > 10 rounds to +-1.
+  static inline F tanh(F x) {
+    const F e = E::expm1(V::add(E::clamp(x, -10.0f, 10.0f), E::clamp(x, -10.0f, 10.0f)));
+    return V::div(e, V::add(e, V::set1(2.0f)));
+  }
+  static inline F exp(F x) { return E::exp(x); }
+};
+
+template <class V, class Op>
+inline void apply(const float* x, float* y, int64_t n, Op op) {
+  constexpr int W = V::kWidth;
+  int64_t i = 0;
+  for (; i + W <= n; i += W) V::store(y + i, op(V::load(x + i)));
+  if (i < n) {
+    float buf[W] = {};
+    std::memcpy(buf, x + i, size_t(n - i) * sizeof(float));
+    V::store(buf, op(V::load(buf)));
+    std::memcpy(y + i, buf, size_t(n - i) * sizeof(float));
+  }
+}
+
+template <class V>
+inline void unary_forward(UnaryOp op, const float* x, float* y, int64_t n) {
+  using O = UnaryOps<V>;
+  switch (op) {
+    case UnaryOp::Selu: apply<V>(x, y, n, [](typename V::F v) { return O::selu(v); }); break;
+    case UnaryOp::Sigmoid: apply<V>(x, y, n, [](typename V::F v) { return O::sigmoid(v); }); break;
+    case UnaryOp::Tanh: apply<V>(x, y, n, [](typename V::F v) { return O::tanh(v); }); break;
+    case UnaryOp::Exp: apply<V>(x, y, n, [](typename V::F v) { return O::exp(v); }); break;
+    default: break;
+  }
+}
+
+}  // namespace mpf::cpu::vec

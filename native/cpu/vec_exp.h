@@ -1,0 +1,70 @@
+// exp and expm1 for float32 vectors, written once over a vector-traits type V and instantiated by
+// the AVX2 and AVX-512 files (cpu/unary_avx2.cc, cpu/unary_avx512.cc) with their own V. Include it
+// only from such files: V's types are defined there, in an anonymous namespace, so each ISA's
+// instantiations stay private to its file.
+//
+// Method: x = n ln2 + r with n = round(x / ln2) and |r| <= ln2 / 2 (Cody-Waite: ln2 split in a
+// part exact in float and a small correction); expm1(r) = r + r^2 P(r), P the Taylor polynomial
+// through r^7 (truncation < 2e-8 relative on that interval, below half an ulp); then
+//   exp(x)   = 2^n (1 + expm1(r)),  scaled in two halves so results down to the subnormals and up
+//              to overflow round like a single multiply;
+//   expm1(x) = 2^n expm1(r) + (2^n - 1), exact in its last step for n = 0, which keeps expm1
+//              accurate near 0 where exp(x) - 1 would cancel.
+// Both are within 1-2 ulp of the correctly rounded result (checked against float64 in the tests).
+// Clamping uses max(lo, min(hi, x)) with x second: min/max return their second operand when one is
+// NaN, so NaN inputs propagate.
+#pragma once
+
+namespace mpf::cpu::vec {
+
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693359375f;       // ln 2 rounded to 9 bits: n * kLn2Hi is exact
+constexpr float kLn2Lo = -2.12194440e-4f;    // ln 2 - kLn2Hi
+
+template <class V>
+struct Exp {
+  using F = typename V::F;
+  using I = typename V::I;
+
+  // Splits clamped x into r and n (as an integer).
+  static inline F reduce(F x, I& n) {
+    const F nf = V::round(V::mul(x, V::set1(kLog2e)));
+    F r = V::fmadd(nf, V::set1(-kLn2Hi), x);
+    r = V::fmadd(nf, V::set1(-kLn2Lo), r);
+    n = V::to_int(nf);
+    return r;
+  }
+
+  // expm1(r) for |r| <= ln2 / 2.
+  static inline F expm1_small(F r) {
+    F p = V::set1(1.0f / 5040);
+    p = V::fmadd(p, r, V::set1(1.0f / 720));
+    p = V::fmadd(p, r, V::set1(1.0f / 120));
+    p = V::fmadd(p, r, V::set1(1.0f / 24));
+    p = V::fmadd(p, r, V::set1(1.0f / 6));
+    p = V::fmadd(p, r, V::set1(0.5f));
+    return V::fmadd(V::mul(r, r), p, r);
+  }
+
+  static inline F clamp(F x, float lo, float hi) { return V::max(V::set1(lo), V::min(V::set1(hi), x)); }
+
+  // e^x; 0 below -104 (under half the smallest subnormal), inf above 88.73.
+  static inline F exp(F x) {
+    I n;
+    const F r = reduce(clamp(x, -104.0f, 89.0f), n);
+    const I n1 = V::srai1(n);        // n in [-150, 129]: each half is a normal power of two
+    const I n2 = V::isub(n, n1);
+    const F m = V::add(expm1_small(r), V::set1(1.0f));
+    return V::mul(V::mul(m, V::pow2(n1)), V::pow2(n2));
+  }
+
+  // e^x - 1 for x in [-87, 88] (clamped: outside, the float result is -1 or beyond our callers).
+  static inline F expm1(F x) {
+    I n;
+    const F r = reduce(clamp(x, -87.0f, 88.0f), n);
+    const F s = V::pow2(n);  // n in [-126, 127]: a normal power of two
+    return V::fmadd(s, expm1_small(r), V::sub(s, V::set1(1.0f)));
+  }
+};
+
+}  // namespace mpf::cpu::vec

@@ -1,0 +1,254 @@
+// Standalone conv2d / GEMM kernel check, llm.c style: no Node, links the kernels library only.
+// For every SIMD level the CPU has, runs the float paths (forward, backward-data, backward-weight,
+// backward-bias, and gemm with every transpose) on assorted shapes and compares them with the
+// float64 direct loops; then, with --bench, times the float paths at MPF-Net's shapes.
+//
+//   npx cmake-js configure -O build-x --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-x
+//   build-x/check_conv2d [--bench] [--reps N] [--cpu-time] [--no-check]
+//   (or any CMake build of the repository with -DMPF_BUILD_CHECKS=ON)
+// --cpu-time measures process CPU time (meaningful with MPFNET_NUM_THREADS=1 on a busy machine).
+// Exit status 0 when every comparison is within tolerance.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/cpu_features.h"
+#include "common/thread_pool.h"
+#include "cpu/conv2d.h"
+#include "cpu/gemm.h"
+
+using namespace mpf;
+using cpu::Conv2dShape;
+
+namespace {
+
+std::mt19937_64 rng(1234);
+
+std::vector<double> randn(size_t n) {
+  std::normal_distribution<double> d;
+  std::vector<double> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+std::vector<float> to_f(const std::vector<double>& v) { return {v.begin(), v.end()}; }
+
+// max |a - b| / max(|b|, floor) with floor = the root mean square of b: a float32 sum of K terms
+// carries an absolute rounding error that scales with its partial sums (~ the output's typical
+// size), not with the one element, so an element that happens to cancel to near zero must not
+// count as a large relative error.
+double rel_err(const std::vector<float>& a, const std::vector<double>& b) {
+  double ss = 0;
+  for (double x : b) ss += x * x;
+  const double floor = std::max(1e-30, std::sqrt(ss / double(b.size())));
+  double worst = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    const double e = std::fabs(double(a[i]) - b[i]) / std::max(std::fabs(b[i]), floor);
+    if (!(e <= worst)) worst = std::isnan(e) ? INFINITY : e;
+  }
+  return worst;
+}
+
+Conv2dShape shape(int64_t n, std::vector<int64_t> cin, int64_t cout, int64_t h, int64_t w, int64_t k, int64_t s, int64_t p, int64_t d) {
+  Conv2dShape sh;
+  sh.batch = n;
+  sh.in_channels = std::move(cin);
+  sh.out_channels = cout;
+  sh.in_h = h;
+  sh.in_w = w;
+  sh.kernel_h = sh.kernel_w = k;
+  sh.stride_h = sh.stride_w = s;
+  sh.pad_h = sh.pad_w = p;
+  sh.dilation_h = sh.dilation_w = d;
+  return sh;
+}
+
+std::string describe(const Conv2dShape& s) {
+  std::string parts;
+  for (size_t j = 0; j < s.in_channels.size(); ++j) parts += (j ? "+" : "") + std::to_string(s.in_channels[j]);
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "N%lld C%s->%lld %lldx%lld k%lldx%lld s%lld p%lld d%lld", (long long)s.batch, parts.c_str(),
+                (long long)s.out_channels, (long long)s.in_h, (long long)s.in_w, (long long)s.kernel_h, (long long)s.kernel_w,
+                (long long)s.stride_h, (long long)s.pad_h, (long long)s.dilation_h);
+  return buf;
+}
+
+struct ConvData {
+  std::vector<std::vector<double>> xs;
+  std::vector<double> w, b, gy;
+};
+
+ConvData make_data(const Conv2dShape& s) {
+  ConvData d;
+  for (int64_t c : s.in_channels) d.xs.push_back(randn(size_t(s.batch * c * s.in_h * s.in_w)));
+  d.w = randn(size_t(s.out_channels * s.total_in_channels() * s.kernel_h * s.kernel_w));
+  d.b = randn(size_t(s.out_channels));
+  d.gy = randn(size_t(s.batch * s.out_channels * s.out_h() * s.out_w()));
+  return d;
+}
+
+template <typename T>
+std::vector<const T*> cptrs(const std::vector<std::vector<T>>& v) {
+  std::vector<const T*> p;
+  for (auto& x : v) p.push_back(x.data());
+  return p;
+}
+template <typename T>
+std::vector<T*> mptrs(std::vector<std::vector<T>>& v) {
+  std::vector<T*> p;
+  for (auto& x : v) p.push_back(x.data());
+  return p;
+}
+
+bool check_conv(const Conv2dShape& s, double tol) {
+  const ConvData d = make_data(s);
+  // Reference in float64.
+  std::vector<double> y(d.gy.size()), gw(d.w.size()), gb(d.b.size());
+  std::vector<std::vector<double>> gxs;
+  for (auto& x : d.xs) gxs.emplace_back(x.size());
+  cpu::conv2d_forward<double>(s, cptrs(d.xs), d.w.data(), d.b.data(), y.data());
+  cpu::conv2d_backward_data<double>(s, d.w.data(), d.gy.data(), mptrs(gxs));
+  cpu::conv2d_backward_weight<double>(s, cptrs(d.xs), d.gy.data(), gw.data());
+  cpu::conv2d_backward_bias<double>(s, d.gy.data(), gb.data());
+
+  std::vector<std::vector<float>> xf;
+  for (auto& x : d.xs) xf.push_back(to_f(x));
+  const auto wf = to_f(d.w), bf = to_f(d.b), gyf = to_f(d.gy);
+  bool ok = true;
+  for (int lv = 0; lv <= int(simd_level()); ++lv) {
+    const Simd saved = simd_level();
+    set_simd_level(Simd(lv));
+    std::vector<float> yf(y.size(), NAN), gwf(gw.size(), NAN), gbf(gb.size(), NAN);
+    std::vector<std::vector<float>> gxf;
+    for (auto& x : d.xs) gxf.emplace_back(x.size(), NAN);
+    cpu::conv2d_forward<float>(s, cptrs(xf), wf.data(), bf.data(), yf.data());
+    cpu::conv2d_backward_data<float>(s, wf.data(), gyf.data(), mptrs(gxf));
+    cpu::conv2d_backward_weight<float>(s, cptrs(xf), gyf.data(), gwf.data());
+    cpu::conv2d_backward_bias<float>(s, gyf.data(), gbf.data());
+    set_simd_level(saved);
+    double e = std::max({rel_err(yf, y), rel_err(gwf, gw), rel_err(gbf, gb)});
+    for (size_t j = 0; j < gxs.size(); ++j) e = std::max(e, rel_err(gxf[j], gxs[j]));
+    const bool pass = e <= tol;
+    ok = ok && pass;
+    std::printf("%-4s %-8s %-48s max rel err %.2e\n", pass ? "ok" : "FAIL", simd_name(Simd(lv)), describe(s).c_str(), e);
+  }
+  return ok;
+}
+
+bool check_gemm(double tol) {
+  bool ok = true;
+  std::uniform_int_distribution<int> dim(1, 300);
+  for (int lv = 0; lv <= int(simd_level()); ++lv) {
+    const Simd saved = simd_level();
+    double worst = 0;
+    for (int t = 0; t < 60; ++t) {
+      const int M = dim(rng), N = dim(rng), K = dim(rng);
+      const bool ta = t & 1, tb = t & 2, acc = t & 4, brow = t & 8, bcol = t & 16;
+      auto A = randn(size_t(M * K)), B = randn(size_t(K * N)), C = randn(size_t(M * N)), br = randn(size_t(M)), bc = randn(size_t(N));
+      std::vector<float> Af = to_f(A), Bf = to_f(B), Cf = to_f(C), brf = to_f(br), bcf = to_f(bc);
+      cpu::gemm<double>(ta, tb, M, N, K, A.data(), ta ? M : K, B.data(), tb ? K : N, C.data(), N, acc, brow ? br.data() : nullptr,
+                        bcol ? bc.data() : nullptr);
+      set_simd_level(Simd(lv));
+      cpu::gemm<float>(ta, tb, M, N, K, Af.data(), ta ? M : K, Bf.data(), tb ? K : N, Cf.data(), N, acc, brow ? brf.data() : nullptr,
+                       bcol ? bcf.data() : nullptr);
+      set_simd_level(saved);
+      worst = std::max(worst, rel_err(Cf, C));
+    }
+    const bool pass = worst <= tol;
+    ok = ok && pass;
+    std::printf("%-4s %-8s gemm, 60 random shapes and transposes          max rel err %.2e\n", pass ? "ok" : "FAIL",
+                simd_name(Simd(lv)), worst);
+  }
+  return ok;
+}
+
+// With --cpu-time: process CPU time instead of wall time. On a machine shared with other jobs a
+// single-threaded run then measures the work, not the waits for a core (threads = 1 only).
+bool g_cpu_time = false;
+bool g_skip_check = false;
+double now_s() {
+  if (g_cpu_time) {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double seconds_min(int reps, const std::function<void()>& f) {
+  f();
+  double best = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = now_s();
+    f();
+    best = std::min(best, now_s() - t0);
+  }
+  return best;
+}
+
+void bench(int reps) {
+  std::printf("\nthreads %d, simd %s, min of %d runs; GFLOP/s = 2 * MACs / time\n", num_threads(), simd_name(simd_level()), reps);
+  std::printf("%-44s %10s %10s %10s\n", "shape", "forward", "bwd-data", "bwd-weight");
+  std::vector<Conv2dShape> shapes;
+  for (int64_t n : {1, 8})
+    for (int64_t hw : {48, 128})
+      for (int64_t d : {1, 3, 6, 9}) shapes.push_back(shape(n, {52}, 52, hw, hw, 3, 1, d, d));
+  for (int64_t n : {1, 8})
+    for (int64_t hw : {48, 128}) {
+      shapes.push_back(shape(n, {52, 52, 52, 52, 52}, 52, hw, hw, 1, 1, 0, 1));  // fuse
+      shapes.push_back(shape(n, {52, 52}, 52, hw, hw, 3, 1, 1, 1));              // CPB c1
+    }
+  for (const Conv2dShape& s : shapes) {
+    std::vector<std::vector<float>> xs;
+    for (int64_t c : s.in_channels) xs.push_back(to_f(randn(size_t(s.batch * c * s.in_h * s.in_w))));
+    const auto w = to_f(randn(size_t(s.out_channels * s.total_in_channels() * s.kernel_h * s.kernel_w)));
+    const auto b = to_f(randn(size_t(s.out_channels)));
+    std::vector<float> y(size_t(s.batch * s.out_channels * s.out_h() * s.out_w())), gw(w.size());
+    std::vector<std::vector<float>> gxs;
+    for (auto& x : xs) gxs.emplace_back(x.size());
+    const double flops = 2 * s.macs();
+    const double tf = seconds_min(reps, [&] { cpu::conv2d_forward<float>(s, cptrs(xs), w.data(), b.data(), y.data()); });
+    const double td = seconds_min(reps, [&] { cpu::conv2d_backward_data<float>(s, w.data(), y.data(), mptrs(gxs)); });
+    const double tw = seconds_min(reps, [&] { cpu::conv2d_backward_weight<float>(s, cptrs(xs), y.data(), gw.data()); });
+    std::printf("%-44s %10.1f %10.1f %10.1f\n", describe(s).c_str(), flops / tf / 1e9, flops / td / 1e9, flops / tw / 1e9);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool do_bench = false;
+  int reps = 10;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--bench")) do_bench = true;
+    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--cpu-time")) g_cpu_time = true;
+    else if (!std::strcmp(argv[i], "--no-check")) g_skip_check = true;
+  }
+  std::printf("conv2d / gemm check: float paths vs float64 direct loops (cpu: %s, threads %d)\n", simd_name(simd_level()), num_threads());
+  bool ok = true;
+  if (!g_skip_check) ok = check_gemm(1e-5);
+  const double tol = 1e-5;
+  const std::vector<Conv2dShape> shapes = {
+      shape(1, {3}, 5, 7, 9, 3, 1, 1, 1),          shape(2, {4}, 6, 11, 8, 3, 2, 1, 1),
+      shape(2, {5, 3}, 7, 13, 10, 3, 1, 2, 2),     shape(1, {6}, 4, 17, 15, 3, 1, 3, 3),
+      shape(1, {3, 2, 4}, 5, 9, 9, 1, 1, 0, 1),    shape(3, {7}, 9, 10, 12, 1, 2, 0, 1),
+      shape(1, {4}, 3, 20, 20, 3, 1, 6, 6),        shape(1, {2, 3}, 4, 21, 19, 3, 1, 9, 9),
+      shape(2, {3}, 4, 12, 12, 5, 2, 2, 1),        shape(1, {4}, 4, 8, 8, 3, 1, 0, 1),
+      shape(1, {3}, 2, 6, 6, 3, 1, 4, 1),          shape(1, {52}, 52, 24, 24, 3, 1, 3, 3),
+      shape(2, {52, 52}, 52, 30, 26, 3, 1, 1, 1),  shape(1, {52, 52, 52, 52, 52}, 52, 24, 24, 1, 1, 0, 1),
+      shape(1, {52}, 52, 48, 48, 3, 1, 9, 9),      shape(1, {52}, 208, 24, 24, 3, 1, 1, 1),
+      shape(1, {52}, 3, 40, 40, 3, 1, 1, 1),       shape(2, {3}, 52, 33, 31, 3, 1, 1, 1),
+  };
+  if (!g_skip_check)
+    for (const Conv2dShape& s : shapes) ok = check_conv(s, tol) && ok;
+  std::printf("%s\n", ok ? "all checks passed" : "SOME CHECKS FAILED");
+  if (do_bench) bench(reps);
+  return ok ? 0 : 1;
+}

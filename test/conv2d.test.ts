@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import { native } from '../bindings/index.js';
+import * as mp from '../lib/index.js';
+import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
+import { checkAgainstTorch, fromStored, loadFixture, type FixtureCase } from './helpers/fixtures.js';
+
+type Pair = number | [number, number];
+interface Cfg {
+  name: string;
+  batch: number;
+  parts: number[];
+  cout: number;
+  hw: [number, number];
+  k: Pair;
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  bias?: boolean;
+}
+
+const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+/** Float64 leaves for a config: the parts, the weight (scaled like a fan-in init) and the bias. */
+function leaves(c: Cfg, seed: number, dtype: mp.DType = 'float64'): { xs: mp.Tensor[]; w: mp.Tensor; b: mp.Tensor | null } {
+  const [kh, kw] = pair(c.k);
+  const cin = c.parts.reduce((a, b) => a + b, 0);
+  const cast = (t: mp.Tensor) => {
+    if (dtype === 'float64') return t;
+    const u = t.astype(dtype);
+    u.requiresGrad = true;
+    return u;
+  };
+  const xs = c.parts.map((ch, j) => cast(randLeaf([c.batch, ch, ...c.hw], seed + j)));
+  const w = cast(randLeaf([c.cout, cin, kh, kw], seed + 100, { scale: 1 / Math.sqrt(cin * kh * kw) }));
+  const b = c.bias === false ? null : cast(randLeaf([c.cout], seed + 200));
+  return { xs, w, b };
+}
+
+const opts = (c: Cfg): mp.ConvOptions => ({ stride: c.stride ?? 1, padding: c.padding ?? 0, dilation: c.dilation ?? 1 });
+
+function run(c: Cfg, xs: mp.Tensor[], w: mp.Tensor, b: mp.Tensor | null): mp.Tensor {
+  return mp.conv2d(xs.length === 1 ? xs[0]! : xs, w, b, opts(c));
+}
+
+/** Root mean square: the floor for relative errors of long float32 sums (see expectClose). */
+function rms(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  return Math.sqrt(s / v.length);
+}
+
+describe('conv2d gradients match finite differences (float64)', () => {
+  const cfgs: Cfg[] = [
+    { name: '3x3 pad 1, odd sizes, batch 2', batch: 2, parts: [3], cout: 4, hw: [7, 9], k: 3, padding: 1 },
+    { name: '3x3 stride 2', batch: 2, parts: [2], cout: 3, hw: [9, 8], k: 3, stride: 2, padding: 1 },
+    { name: '3x3 stride 2 no padding, no bias', batch: 1, parts: [3], cout: 2, hw: [8, 7], k: 3, stride: 2, bias: false },
+    { name: 'dilation 2', batch: 1, parts: [2], cout: 3, hw: [9, 10], k: 3, padding: 2, dilation: 2 },
+    { name: 'dilation 3', batch: 2, parts: [2], cout: 2, hw: [10, 9], k: 3, padding: 3, dilation: 3 },
+    { name: 'dilation 6', batch: 1, parts: [2], cout: 2, hw: [13, 11], k: 3, padding: 6, dilation: 6 },
+    { name: 'dilation 9', batch: 1, parts: [2], cout: 2, hw: [11, 12], k: 3, padding: 9, dilation: 9 },
+    { name: '1x1', batch: 2, parts: [4], cout: 3, hw: [5, 7], k: 1 },
+    { name: '1x1 over parts of 2, 3 and 1 channels', batch: 2, parts: [2, 3, 1], cout: 3, hw: [4, 5], k: 1 },
+    { name: '3x3 over parts of 3 and 2 channels', batch: 2, parts: [3, 2], cout: 3, hw: [6, 5], k: 3, padding: 1 },
+    { name: '5x3 kernel, stride (2, 1), padding (1, 2), dilation (1, 2)', batch: 1, parts: [2], cout: 2, hw: [9, 8], k: [5, 3], stride: [2, 1], padding: [1, 2], dilation: [1, 2] },
+    { name: 'padding wider than the kernel reach', batch: 1, parts: [2], cout: 2, hw: [4, 5], k: 3, padding: 4 },
+  ];
+  for (const c of cfgs) {
+    it(c.name, () => {
+      mp.tidy(() => {
+        const { xs, w, b } = leaves(c, 11);
+        const inputs = [...xs, w, ...(b ? [b] : [])];
+        gradcheck((...t) => run(c, t.slice(0, xs.length), t[xs.length]!, b ? t[xs.length + 1]! : null), inputs);
+      });
+    });
+  }
+
+  it('the same tensor twice in the parts gets the sum of both gradients', () => {
+    mp.tidy(() => {
+      const a = randLeaf([1, 2, 5, 6], 3);
+      const w = randLeaf([3, 4, 3, 3], 4, { scale: 0.3 });
+      gradcheck((x, ww) => mp.conv2d([x!, x!], ww!, null, { padding: 1 }), [a, w]);
+    });
+  });
+});
+
+describe('conv2d float32 agrees with float64 at MPF-Net sizes on every SIMD level', () => {
+  const cfgs: Cfg[] = [
+    { name: 'C52 3x3 d1 24x24', batch: 1, parts: [52], cout: 52, hw: [24, 24], k: 3, padding: 1 },
+    { name: 'C52 3x3 d3 30x26 batch 2', batch: 2, parts: [52], cout: 52, hw: [30, 26], k: 3, padding: 3, dilation: 3 },
+    { name: 'C52 3x3 d6 48x48', batch: 1, parts: [52], cout: 52, hw: [48, 48], k: 3, padding: 6, dilation: 6 },
+    { name: 'C52 3x3 d9 40x36', batch: 1, parts: [52], cout: 52, hw: [40, 36], k: 3, padding: 9, dilation: 9 },
+    { name: 'CPB c1: 52 + 52 -> 52, 24x24', batch: 1, parts: [52, 52], cout: 52, hw: [24, 24], k: 3, padding: 1 },
+    { name: 'fuse: 5 x 52 -> 52 1x1, 32x32', batch: 1, parts: [52, 52, 52, 52, 52], cout: 52, hw: [32, 32], k: 1 },
+    { name: 'upsampler: 52 -> 208, 24x24', batch: 1, parts: [52], cout: 208, hw: [24, 24], k: 3, padding: 1 },
+    { name: 'head 3 -> 52 and tail-like 52 -> 3', batch: 2, parts: [3], cout: 52, hw: [25, 27], k: 3, padding: 1 },
+    { name: 'tail 52 -> 3', batch: 1, parts: [52], cout: 3, hw: [33, 31], k: 3, padding: 1 },
+    { name: 'stride 2 (gradient through col2im)', batch: 2, parts: [16], cout: 24, hw: [25, 23], k: 3, stride: 2, padding: 1 },
+  ];
+  const levels = (['scalar', 'avx2', 'avx512'] as const).filter((l) => {
+    const before = native.simd();
+    const got = native.setSimd(l);
+    native.setSimd(before);
+    return got === l;
+  });
+
+  for (const c of cfgs) {
+    it(c.name, () => {
+      mp.tidy(() => {
+        const ref = leaves(c, 21);
+        const y64 = run(c, ref.xs, ref.w, ref.b);
+        const gy64 = mp.randn([...y64.shape], { dtype: 'float64', generator: new mp.Generator(5) });
+        y64.backward(gy64);
+        const expected = [y64, ...ref.xs.map((x) => x.grad!), ref.w.grad!, ...(ref.b ? [ref.b.grad!] : [])].map((t) => t.toFloat64Array());
+        const names = ['y', ...ref.xs.map((_, j) => `gx[${j}]`), 'gw', 'gb'];
+        const before = native.simd();
+        try {
+          for (const level of levels) {
+            native.setSimd(level);
+            mp.tidy(() => {
+              const cast = (t: mp.Tensor) => {
+                const u = t.astype('float32');
+                u.requiresGrad = true;
+                return u;
+              };
+              const xs = ref.xs.map(cast);
+              const w = cast(ref.w);
+              const b = ref.b ? cast(ref.b) : null;
+              const y = run(c, xs, w, b);
+              y.backward(gy64.astype('float32'));
+              const got = [y, ...xs.map((x) => x.grad!), w.grad!, ...(b ? [b.grad!] : [])].map((t) => t.toFloat32Array());
+              got.forEach((g, i) => expectClose(g, expected[i]!, 1e-5, `${c.name} ${level} ${names[i]}`, rms(expected[i]!)));
+            });
+          }
+        } finally {
+          native.setSimd(before);
+        }
+      });
+    });
+  }
+});
+
+describe('conv2d matches PyTorch (golden fixtures)', () => {
+  const cases = loadFixture('conv2d');
+  const apply = (c: FixtureCase) => (...t: mp.Tensor[]) => {
+    const n = c.params.parts as number;
+    const xs = t.slice(0, n);
+    return mp.conv2d(n === 1 ? xs[0]! : xs, t[n]!, c.params.bias ? t[n + 1]! : null, {
+      stride: c.params.stride,
+      padding: c.params.padding,
+      dilation: c.params.dilation,
+    });
+  };
+  for (const c of cases) {
+    it(`${c.name} (float64)`, () => checkAgainstTorch(c, apply(c)));
+    it(`${c.name} (float32, forward)`, () => {
+      mp.tidy(() => {
+        const y = apply(c)(...c.inputs.map((s) => fromStored(s, 'float32')));
+        const want = c.outputs[0]!.data;
+        expectClose(y.toFloat32Array(), want, 1e-5, c.name, rms(want));
+      });
+    });
+  }
+});
+
+describe('conv2d autograd plumbing', () => {
+  it('gives gradients only to inputs that require them and leaves memory flat', () => {
+    const x = mp.randn([1, 4, 8, 8]);
+    const frozen = mp.randn([1, 2, 8, 8]);
+    const w = mp.randn([3, 6, 3, 3]).requiresGrad_();
+    const b = mp.randn([3]).requiresGrad_();
+    x.requiresGrad = true;
+    const step = () =>
+      mp.tidy(() => {
+        const y = mp.conv2d([x, frozen], w, b, { padding: 1 });
+        mp.sum(y).backward();
+      });
+    step();
+    expect(frozen.grad).toBeNull();
+    expect([...x.grad!.shape]).toEqual([1, 4, 8, 8]);
+    expect([...w.grad!.shape]).toEqual([3, 6, 3, 3]);
+    expect([...b.grad!.shape]).toEqual([3]);
+    // Each output pixel contributes 1 to every bias: the gradient is the pixel count.
+    expect(b.grad!.toArray()).toEqual([64, 64, 64]);
+    const before = mp.memory();
+    for (let i = 0; i < 20; i++) step();
+    expect(mp.memory().tensors).toBe(before.tensors);
+    expect(mp.memory().bytes).toBe(before.bytes);
+    for (const t of [x, frozen, w, b]) t.dispose();
+  });
+
+  it('accepts numbers or [h, w] pairs and follows the output-size formula', () => {
+    mp.tidy(() => {
+      const x = mp.randn([2, 3, 11, 14]);
+      const w = mp.randn([5, 3, 3, 2]);
+      const y = mp.conv2d(x, w, null, { stride: [2, 3], padding: [1, 0], dilation: [2, 1] });
+      // floor((11 + 2 - 2*2 - 1) / 2) + 1 = 5, floor((14 - 1 - 1) / 3) + 1 = 5
+      expect([...y.shape]).toEqual([2, 5, 5, 5]);
+    });
+  });
+});
+
+describe('conv2d rejects bad input with typed errors naming the argument', () => {
+  const x = () => mp.randn([1, 3, 6, 6]);
+  const w = () => mp.randn([4, 3, 3, 3]);
+  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+    ['x of rank 3', () => mp.conv2d(mp.randn([3, 6, 6]), w()), RangeError, /conv2d: 'x' must be 4-D/],
+    ['weight of rank 2', () => mp.conv2d(x(), mp.randn([4, 27])), RangeError, /'weight' must be 4-D/],
+    ['channel mismatch', () => mp.conv2d(x(), mp.randn([4, 5, 3, 3])), RangeError, /'weight' \[4, 5, 3, 3\] expects 5 input channels but the input has 3/],
+    ['channel mismatch over parts', () => mp.conv2d([x(), mp.randn([1, 2, 6, 6])], w()), RangeError, /expects 3 input channels but the input has 3 \+ 2 = 5/],
+    ['parts of different sizes', () => mp.conv2d([x(), mp.randn([1, 2, 6, 5])], mp.randn([4, 5, 3, 3])), RangeError, /'x\[1\]' has shape \[1, 2, 6, 5\]/],
+    ['bias of the wrong length', () => mp.conv2d(x(), w(), mp.randn([3])), RangeError, /'bias' must have shape \[4\]/],
+    ['negative padding', () => mp.conv2d(x(), w(), null, { padding: -1 }), RangeError, /'padding\[0\]' must be in \[0, /],
+    ['zero stride', () => mp.conv2d(x(), w(), null, { stride: [1, 0] }), RangeError, /'stride\[1\]' must be in \[1, /],
+    ['zero dilation', () => mp.conv2d(x(), w(), null, { dilation: 0 }), RangeError, /'dilation\[0\]' must be in \[1, /],
+    ['fractional stride', () => mp.conv2d(x(), w(), null, { stride: 1.5 }), TypeError, /'stride\[0\]' must be an integer/],
+    ['stride not a pair', () => mp.conv2d(x(), w(), null, { stride: [1, 2, 3] as unknown as [number, number] }), TypeError, /'stride' must be a number or an \[h, w\] pair/],
+    ['output smaller than 1', () => mp.conv2d(x(), w(), null, { dilation: 4 }), RangeError, /output height would be -2 \(< 1\)/],
+    ['absurd padding', () => mp.conv2d(mp.randn([1, 1, 2, 2]), mp.randn([1, 1, 1, 1]), null, { padding: 1 << 20 }), RangeError, /too large|over the limit/],
+    ['mixed dtypes', () => mp.conv2d(x(), w().astype('float64')), TypeError, /'weight' is float64 but float32 is expected/],
+    ['a non-tensor', () => mp.conv2d(x(), 3 as unknown as mp.Tensor), TypeError, /'weight' must be a Tensor/],
+    ['an empty list', () => mp.conv2d([], w()), RangeError, /'x' must be a tensor or a non-empty array/],
+  ];
+  for (const [name, fn, type, msg] of cases) {
+    it(name, () => {
+      mp.tidy(() => {
+        expect(fn).toThrow(type);
+        expect(fn).toThrow(msg);
+      });
+    });
+  }
+
+  it('disposed inputs, weights and biases', () => {
+    mp.tidy(() => {
+      const a = x();
+      const ww = w();
+      const b = mp.randn([4]);
+      a.dispose();
+      expect(() => mp.conv2d(a, w())).toThrow(TypeError);
+      expect(() => mp.conv2d(a, w())).toThrow(/'x' was disposed/);
+      expect(() => mp.conv2d([x(), a], mp.randn([4, 6, 3, 3]))).toThrow(/'x\[1\]' was disposed/);
+      b.dispose();
+      expect(() => mp.conv2d(x(), ww, b)).toThrow(/'bias' was disposed/);
+      ww.dispose();
+      expect(() => mp.conv2d(x(), ww)).toThrow(/'weight' was disposed/);
+    });
+  });
+
+  it('native: wrong device, bad gy, bad needInput', () => {
+    mp.tidy(() => {
+      const a = x();
+      const ww = w();
+      expect(() => native.conv2dForward('cuda', [a.handle], ww.handle, null, [1, 1], [0, 0], [1, 1])).toThrow(TypeError);
+      expect(() => native.conv2dForward('cuda', [a.handle], ww.handle, null, [1, 1], [0, 0], [1, 1])).toThrow(/'x' is on cpu/);
+      const gy = mp.randn([1, 4, 3, 3]);
+      expect(() => native.conv2dBackward('cpu', [a.handle], ww.handle, gy.handle, [1, 1], [0, 0], [1, 1], true, true, true)).toThrow(/'gy' has shape \[1, 4, 3, 3\] but the output's shape is \[1, 4, 4, 4\]/);
+      const gy2 = mp.randn([1, 4, 4, 4]);
+      expect(() => native.conv2dBackward('cpu', [a.handle], ww.handle, gy2.handle, [1, 1], [0, 0], [1, 1], [true, false], true, true)).toThrow(/'needInput' has 2 entries but there are 1 input parts/);
+      expect(() => native.conv2dForward('cpu', [a.handle], ww.handle, null, [1], [0, 0], [1, 1])).toThrow(/'stride' must have 2 entries/);
+    });
+  });
+});
