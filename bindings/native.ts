@@ -159,4 +159,20 @@ export interface MatmulBindings {
   linearBackward(device: DeviceName, x: Handle, w: Handle, gy: Handle, needX: boolean, needWeight: boolean, needBias: boolean): { gx: Handle | null; gw: Handle | null; gb: Handle | null };
 }
 
-export interface NativeAddon extends CoreBindings, UnaryBindings, AccumulateBindings, BinaryBindings, ReduceBindings, ShapeBindings, LossBindings, PoolBindings, AdamBindings, ResizeBindings, SsimBindings, DegradeBindings, MaxPoolBindings, Conv2dBindings, MatmulBindings {}
+/** Contrastive-regularisation samples (cr_samples_binding.cc, cpu/cr_samples.cc); no backward. */
+export interface CrSamplesBindings {
+  /**
+   * M samples y[m] = clip(D + factor[m]·(x[source[m]] − D) + sigma[m]·N(0, 1)), D = kernels[m] ⊛ x[source[m]]
+   * with reflect-101 borders, except D = x within keep[m] pixels of an edge. Element e uses counter offset + e.
+   */
+  crSamples(device: DeviceName, x: Handle, kernels: Handle, source: readonly number[], keep: readonly number[], factor: readonly number[], sigma: readonly number[], seed: number, offset: number, clip: boolean): Handle;
+}
+
+/** The per-pixel normalised similarity of contrastive regularisation (cr_similarity_binding.cc, cpu/cr_similarity.cc). */
+export interface CrSimilarityBindings {
+  /** s[m] = mean over pixels of Σ_c â[index[m]]·b̂[m], features L2-normalised along channels (norms clamped at eps). */
+  crSimilarity(device: DeviceName, a: Handle, b: Handle, index: readonly number[], eps: number): Handle;
+  crSimilarityBackward(device: DeviceName, a: Handle, b: Handle, index: readonly number[], eps: number, gs: Handle, needA: boolean, needB: boolean): [Handle | null, Handle | null];
+}
+
+export interface NativeAddon extends CoreBindings, UnaryBindings, AccumulateBindings, BinaryBindings, ReduceBindings, ShapeBindings, LossBindings, PoolBindings, AdamBindings, ResizeBindings, SsimBindings, DegradeBindings, MaxPoolBindings, Conv2dBindings, MatmulBindings, CrSamplesBindings, CrSimilarityBindings {}

@@ -22,3 +22,6 @@ export {
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic-write.js';
 export * as metrics from './metrics/index.js';
 export { psnr, ssim, niqe, LPIPS, type PairMetricOptions, type LpipsNet } from './metrics/index.js';
+export * from './losses/index.js';
+export * from './models/embedding/index.js';
+export { pretrainEmbedding, EmbeddingPretrainer, resolvePretrainConfig, loadPretrainConfig, type PretrainConfig, type PretrainEvent } from './train/pretrain-embedding.js';

@@ -8,6 +8,7 @@ import '../lib/data/image-folder.js';
 import { FileDataset } from '../lib/data/file-dataset.js';
 import { BatchSampler, InMemoryDataset, SampleSchedule, collate, type Batch } from '../lib/data/dataset.js';
 import { DataLoader } from '../lib/data/loader.js';
+import { WorkerPool, workerExecArgv } from '../lib/data/worker-pool.js';
 import { buildPaired, put, PHOTOS, SHARED_IMAGES } from './helpers/datasets.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mpfnet-loader-'));
@@ -139,6 +140,20 @@ describe('DataLoader', () => {
     expect(l.workers).toBe(0);
     const ref = new BatchSampler(ds, { batch: 2, seed: 3 });
     expect(take(l.next()).lr).toEqual(take(ref.next()).lr);
+  });
+
+  it('a worker that cannot build its dataset fails with its error instead of hanging', async () => {
+    const pool = new WorkerPool({ module: 'file:///nonexistent/dataset.js', exportName: 'Nope', args: [] }, 1, { startMs: 60_000 });
+    try {
+      expect(() => pool.runSync(0, { seed: 0, offset: 0 })).toThrow(/data worker failed: .*nonexistent/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("starts workers without the main script's own Node options (node --input-type=module -e ...)", () => {
+    expect(workerExecArgv(['--input-type=module', '-e', 'code', '--max-old-space-size=4096', '--conditions', 'x'])).toEqual(['--max-old-space-size=4096', '--conditions', 'x']);
+    expect(workerExecArgv(['--input-type', 'module', '--eval=1', '-p', 'x', '--enable-source-maps'])).toEqual(['--enable-source-maps']);
   });
 
   it('validates its options', async () => {

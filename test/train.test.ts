@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BatchSampler, InMemoryDataset, PatchDataset } from '../lib/data/dataset.js';
+import { BatchSampler, InMemoryDataset, PatchDataset, type Batch } from '../lib/data/dataset.js';
 import { memory } from '../lib/memory.js';
 import { Generator } from '../lib/random.js';
 import { tensor } from '../lib/ops/creation.js';
@@ -15,6 +15,7 @@ import { train, type TrainEvent } from '../lib/train/trainer.js';
 import { readSafetensors } from '../lib/io/safetensors.js';
 import { loadModel } from '../lib/models/mpfnet/mpfnet.js';
 import { cleanupCli, repoRoot, runCli, spawnCli } from './helpers/cli.js';
+import { ProgressPrinter, formatDuration } from '../lib/cli/commands/train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mpfnet-train-'));
 afterAll(() => {
@@ -81,17 +82,23 @@ describe('datasets', () => {
   const hr = (h: number, w: number, seed: number) => ({ data: Float32Array.from({ length: 3 * h * w }, (_, i) => ((i * 7919 + seed) % 101) / 100), channels: 3, height: h, width: w });
 
   it('the batcher is deterministic and resumable from its position alone', () => {
-    const ds = new PatchDataset([hr(40, 40, 1), hr(30, 50, 2), hr(36, 36, 3)], { scale: 2, patch: 8, augment: true });
+    const ds = new PatchDataset([{ hr: hr(40, 40, 1) }, { hr: hr(30, 50, 2) }, { hr: hr(36, 36, 3) }], { scale: 2, patch: 8, augment: true });
+    // Batches are read, then disposed (a leak here would show up in the memory check below).
+    const read = (b: Batch) => {
+      const v = { lr: b.lr.toFloat32Array(), hr: b.hr.toFloat32Array(), shapes: [b.lr.shape, b.hr.shape] };
+      b.lr.dispose();
+      b.hr.dispose();
+      return v;
+    };
     const a = new BatchSampler(ds, { batch: 2, seed: 5 });
-    const first = [a.next(), a.next(), a.next()].map((b) => [b.lr.toFloat32Array(), b.hr.toFloat32Array()]);
+    const first = [read(a.next()), read(a.next()), read(a.next())];
     const b = new BatchSampler(ds, { batch: 2, seed: 5 });
     b.seek(4);
-    const third = b.next();
-    expect(third.hr.toFloat32Array()).toEqual(first[2]![1]);
-    expect(third.lr.shape).toEqual([2, 3, 8, 8]);
-    expect(third.hr.shape).toEqual([2, 3, 16, 16]);
+    const third = read(b.next());
+    expect(third.hr).toEqual(first[2]!.hr);
+    expect(third.shapes).toEqual([[2, 3, 8, 8], [2, 3, 16, 16]]);
     const c = new BatchSampler(ds, { batch: 2, seed: 6 });
-    expect(c.next().hr.toFloat32Array()).not.toEqual(first[0]![1]);
+    expect(read(c.next()).hr).not.toEqual(first[0]!.hr);
   });
 
   it('paired crops stay aligned through flips and rotations', () => {
@@ -141,7 +148,11 @@ function smallConfig(out: string, o: { iters: number; checkpointEvery?: number; 
 describe('training', () => {
   it('a C = 16, 2-CPB model trained 300 iterations lowers the L1 loss by at least 30%, memory flat', async () => {
     const out = join(dir, 'run300');
-    const config = resolveTrainConfig(smallConfig(out, { iters: 300, checkpointEvery: 100 }));
+    const raw = smallConfig(out, { iters: 300, checkpointEvery: 100 });
+    // Batches on this thread: data workers share the addon's live counters, and their in-flight
+    // temporaries would blur the memory check (the kill -9 test below runs with workers).
+    (raw.data as Record<string, unknown>).workers = 0;
+    const config = resolveTrainConfig(raw);
     const live: number[] = [];
     const events: TrainEvent['type'][] = [];
     const r = await train(config, {
@@ -246,5 +257,32 @@ describe('resume', () => {
     const typo = runCli(['train', '--config', join(dir, 'typo.json')]);
     expect(typo.status).toBe(2);
     expect(typo.stderr).toMatch(/stages\[0\]: unknown field 'iter' \(did you mean 'iters'\?\)/);
+  });
+});
+
+describe('progress output', () => {
+  const it1 = (iteration: number): TrainEvent => ({ type: 'iteration', iteration, total: 100, stage: 'l1', loss: 0.05, losses: { l1: 0.05 }, lr: 1e-4, itPerSec: 2.5, etaSeconds: (100 - iteration) / 2.5, seconds: iteration / 2.5 });
+  it('draws one redrawn bar with it/s and ETA on a terminal', () => {
+    let out = '';
+    const p = new ProgressPrinter(true, 10, (s) => (out += s));
+    p.handle({ type: 'start', iteration: 0, total: 100, resumedFrom: null });
+    p.handle(it1(1));
+    p.handle(it1(50));
+    expect(out).toMatch(/training 100 iterations\n/);
+    expect(out).toMatch(/\r\x1b\[2K█{12}░{12}  50\.0% 50\/100  2\.50 it\/s  ETA 00:20  loss 0\.05000  lr 1\.00e-4$/);
+    p.handle({ type: 'validation', iteration: 50, psnr: 27.5, seconds: 1, weights: 'ema' });
+    expect(out.endsWith('\r\x1b[2Kiter 50: validation PSNR 27.500 dB (ema weights, 1.0 s)\n')).toBe(true);
+  });
+  it('prints plain lines every N iterations otherwise', () => {
+    let out = '';
+    const p = new ProgressPrinter(false, 10, (s) => (out += s));
+    for (let i = 1; i <= 100; i++) p.handle(it1(i));
+    p.handle({ type: 'done', iteration: 100, total: 100, seconds: 3725, aborted: false });
+    const lines = out.trim().split('\n');
+    expect(lines).toHaveLength(11);
+    expect(lines[0]).toBe('iter 10/100  l1  2.50 it/s  ETA 00:36  loss 0.05000  lr 1.00e-4');
+    expect(lines[10]).toBe('done: 100 iterations in 1:02:05');
+    expect(out).not.toMatch(/\r/);
+    expect(formatDuration(Infinity)).toBe('--:--');
   });
 });

@@ -5,6 +5,18 @@ of MPF-Net does: the forward timing includes the cat. The backward passes call
 aten::convolution_backward with one output mask each (input gradient or weight gradient), the same
 call autograd makes, on the already concatenated input.
 """
+import io
+import json
+import os
+import sys
+
+# PyTorch's BLAS here (OpenBLAS, used e.g. by 1x1 convolutions' gradients) starts its own threads
+# when torch loads and ignores torch.set_num_threads: cap it at the requested count before then.
+_request = sys.stdin.read()
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(json.loads(_request)["threads"]))
+os.environ.setdefault("OMP_NUM_THREADS", str(json.loads(_request)["threads"]))
+sys.stdin = io.StringIO(_request)
+
 import torch
 import torch.nn.functional as F
 

@@ -1,4 +1,16 @@
 """PyTorch peer of bench/matmul.bench.ts (backward: both input gradients, as autograd computes them)."""
+import io
+import json
+import os
+import sys
+
+# PyTorch's BLAS here (OpenBLAS, used e.g. by 1x1 convolutions' gradients) starts its own threads
+# when torch loads and ignores torch.set_num_threads: cap it at the requested count before then.
+_request = sys.stdin.read()
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(json.loads(_request)["threads"]))
+os.environ.setdefault("OMP_NUM_THREADS", str(json.loads(_request)["threads"]))
+sys.stdin = io.StringIO(_request)
+
 import torch
 import torch.nn.functional as F
 

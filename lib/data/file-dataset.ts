@@ -210,6 +210,10 @@ export class FileDataset implements Dataset {
     return this.entries.length;
   }
 
+  get cachesImages(): boolean {
+    return this.options.cacheBytes > 0;
+  }
+
   /** Bytes of decoded images this copy holds. */
   get cachedBytes(): number {
     return this.#cache.bytes;

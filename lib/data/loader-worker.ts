@@ -40,6 +40,7 @@ const ready = (async () => {
   if (!cls || typeof cls.fromPlan !== 'function') throw new Error(`${data.plan.module} has no export '${data.plan.exportName}' with a fromPlan()`);
   const dataset = await cls.fromPlan(...data.plan.args);
   dataset.setWarningSink?.((file, message) => send({ type: 'warning', file, message }));
+  send({ type: 'ready' });
   return { dataset, Generator };
 })();
 ready.catch((e: unknown) => send({ type: 'fatal', error: errorOf(e) }));

@@ -62,7 +62,7 @@ export class DataLoader implements BatchSource {
       this.workers = workers;
       this.#pool = new WorkerPool(ds.workerPlan(), workers, { onWarning: (f, m) => ds.warn?.(f, m), stallMs: o.stallMs });
       this.#fallback = null;
-      this.#affinity = ((dataset as { options?: { cacheBytes?: number } }).options?.cacheBytes ?? 0) > 0;
+      this.#affinity = ds.cachesImages ?? false;
     } else {
       this.workers = 0;
       this.#pool = null;

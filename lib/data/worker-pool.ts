@@ -29,6 +29,8 @@ export interface WorkerCapable {
   workerPlan(): WorkerPlan;
   /** Receives the warnings (bad files skipped) that replicas on workers report. */
   warn?(file: string, message: string): void;
+  /** Whether copies cache decoded images (then each index should stay on one worker). */
+  readonly cachesImages?: boolean;
 }
 
 export function isWorkerCapable(d: unknown): d is WorkerCapable {
@@ -91,6 +93,7 @@ export interface Job {
 }
 
 export type WorkerMessage =
+  | { type: 'ready' }
   | { type: 'result'; id: number; sample: Sample; offset: number }
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'warning'; file: string; message: string }
@@ -118,6 +121,26 @@ export interface WorkerPoolOptions {
   onWarning?: (file: string, message: string) => void;
   /** Give up when no worker has reported anything for this long while we wait (default 10 min). */
   stallMs?: number;
+  /** Give up when a worker has not started (loaded its modules and the dataset) after this long (default 2 min). */
+  startMs?: number;
+}
+
+/**
+ * The parent's Node options minus those that only make sense for the main script: a worker given
+ * `--input-type` fails to start ("can only be used with string input"), and `-e`/`-p` carry code.
+ */
+export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print' || a === '--input-type') {
+      i++;
+      continue;
+    }
+    if (/^--(eval|print|input-type)=/.test(a) || a === '-i' || a === '--interactive') continue;
+    out.push(a);
+  }
+  return out;
 }
 
 type Result = { sample: Sample; offset: number } | { error: Error };
@@ -133,6 +156,9 @@ export class WorkerPool {
   readonly #signal: Int32Array;
   readonly #onWarning: (file: string, message: string) => void;
   readonly #stallMs: number;
+  readonly #startMs: number;
+  readonly #started: boolean[];
+  readonly #createdAt = performance.now();
   #nextId = 1;
   #fatal: Error | null = null;
   #closed = false;
@@ -143,13 +169,15 @@ export class WorkerPool {
     this.#inflight = new Array<number>(size).fill(0);
     this.#onWarning = o.onWarning ?? (() => {});
     this.#stallMs = o.stallMs ?? 600_000;
+    this.#startMs = o.startMs ?? 120_000;
+    this.#started = new Array<boolean>(size).fill(false);
     const sab = new SharedArrayBuffer(4);
     this.#signal = new Int32Array(sab);
     const script = workerScript();
     for (let w = 0; w < size; w++) {
       const { port1, port2 } = new MessageChannel();
       const data: WorkerData = { entry: script.entry, plan, signal: sab, port: port1 };
-      const worker = new Worker(script.url, { workerData: data, transferList: [port1], name: `mpfnet-data-${w}` });
+      const worker = new Worker(script.url, { workerData: data, transferList: [port1], name: `mpfnet-data-${w}`, execArgv: workerExecArgv() });
       worker.on('error', (e) => (this.#fatal ??= e instanceof Error ? e : new Error(String(e))));
       worker.on('exit', (code) => {
         if (!this.#closed) this.#fatal ??= new Error(`data worker ${w} exited (code ${code})`);
@@ -197,16 +225,18 @@ export class WorkerPool {
   }
 
   #drain(): void {
-    for (const port of this.#ports) {
+    for (const [w, port] of this.#ports.entries()) {
       for (;;) {
         const m = receiveMessageOnPort(port);
         if (!m) break;
-        this.#handle(m.message as WorkerMessage);
+        this.#handle(w, m.message as WorkerMessage);
       }
     }
   }
 
-  #handle(m: WorkerMessage): void {
+  #handle(w: number, m: WorkerMessage): void {
+    this.#started[w] = true;
+    if (m.type === 'ready') return;
     if (m.type === 'warning') {
       this.#onWarning(m.file, m.message);
       return;
@@ -215,9 +245,9 @@ export class WorkerPool {
       this.#fatal ??= deserializeError(m.error);
       return;
     }
-    const w = this.#owner.get(m.id);
-    if (w !== undefined) {
-      this.#inflight[w]!--;
+    const owner = this.#owner.get(m.id);
+    if (owner !== undefined) {
+      this.#inflight[owner]!--;
       this.#owner.delete(m.id);
     }
     if (this.#ignored.delete(m.id)) return;
@@ -229,8 +259,16 @@ export class WorkerPool {
     return ids.every((id) => this.#results.has(id));
   }
 
-  #stalled(since: number): never {
-    throw new Error(`data workers reported nothing for ${Math.round((performance.now() - since) / 1000)} s; giving up (a worker may have died or hung)`);
+  /** How long to wait before giving up: the start timeout while a worker we wait on has not started. */
+  #limit(ids: readonly number[], since: number): { left: number; why: string } {
+    const waitingOnUnstarted = ids.some((id) => {
+      const w = this.#owner.get(id);
+      return w !== undefined && !this.#started[w];
+    });
+    if (waitingOnUnstarted) {
+      return { left: this.#startMs - (performance.now() - this.#createdAt), why: `a data worker did not start within ${Math.round(this.#startMs / 1000)} s (it may have failed to load: run with workers: 0, or call nextAsync() to see its error)` };
+    }
+    return { left: this.#stallMs - (performance.now() - since), why: `data workers reported nothing for ${Math.round(this.#stallMs / 1000)} s; giving up (a worker may have died or hung)` };
   }
 
   /** Block this thread until every job in ids has finished (the event loop does not turn). */
@@ -240,8 +278,8 @@ export class WorkerPool {
       const seen = Atomics.load(this.#signal, 0);
       this.#drain();
       if (this.#ready(ids)) return;
-      const left = this.#stallMs - (performance.now() - since);
-      if (left <= 0) this.#stalled(since);
+      const { left, why } = this.#limit(ids, since);
+      if (left <= 0) throw new Error(why);
       if (Atomics.wait(this.#signal, 0, seen, left) !== 'timed-out') since = performance.now();
     }
   }
@@ -254,9 +292,10 @@ export class WorkerPool {
       const seen = Atomics.load(this.#signal, 0);
       this.#drain();
       if (this.#ready(ids)) return;
-      const left = this.#stallMs - (performance.now() - since);
-      if (left <= 0) this.#stalled(since);
-      const r = waitAsync(this.#signal, 0, seen, left);
+      const { left, why } = this.#limit(ids, since);
+      if (left <= 0) throw new Error(why);
+      // Short waits, so 'error' / 'exit' events of a worker that failed to start get through.
+      const r = waitAsync(this.#signal, 0, seen, Math.min(left, 250));
       if ((r.async ? await r.value : r.value) !== 'timed-out') since = performance.now();
     }
   }

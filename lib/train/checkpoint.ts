@@ -33,10 +33,13 @@ export interface TrainState {
   lossRng: GeneratorState;
   /** Training seconds so far (over all resumed runs). */
   seconds: number;
-  /** CPU threads of the run that wrote the checkpoint. */
+  /** CPU threads and vector instruction set of the run that wrote the checkpoint. */
   threads: number;
+  simd?: string;
   /** Best validation PSNR so far and its iteration. */
   best: { psnr: number; iteration: number } | null;
+  /** CR (issue 5): LossTerm.state() of the current stage's terms, by stage name then term name. */
+  lossState?: Record<string, Record<string, unknown>>;
 }
 
 export interface TrainCheckpoint {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolveModelConfig, type MPFNetConfig } from '../models/mpfnet/config.js';
 import { validateDatasetSpec } from '../data/registry.js';
 import '../data/image-folder.js';
+import '../losses/cr-term.js'; // CR (issue 5): registers the 'cr' loss term
 import { ConfigError, boolean, fail, integer, isPlainObject, number, oneOf, rejectUnknown, requireObject, string } from '../util/validate.js';
 import { validateLossSpec, type LossSpec } from './losses.js';
 
@@ -50,6 +51,8 @@ export interface TrainConfig {
     /** LR patch size (HR = scale × patch). */
     patch: number;
     augment: boolean;
+    /** Worker threads preparing batches ahead (0: on the training thread; null: min(2, CPUs)). */
+    workers: number | null;
   };
   optimizer: { betas: [number, number]; eps: number; weightDecay: number };
   stages: StageConfig[];
@@ -114,7 +117,7 @@ export function resolveTrainConfig(raw: unknown, baseDir = process.cwd()): Train
   rejectUnknown(c, TOP, 'config');
   const model = resolveModelConfig(c.model ?? {}, 'model');
   const d = requireObject(c.data, 'data');
-  rejectUnknown(d, ['train', 'val', 'batch', 'patch', 'augment'], 'data');
+  rejectUnknown(d, ['train', 'val', 'batch', 'patch', 'augment', 'workers'], 'data');
   if (d.train === undefined) fail('data.train', 'is required: a dataset like {"type": "images", "dir": "photos/"}');
   const data: TrainConfig['data'] = {
     train: validateDatasetSpec(d.train, 'data.train'),
@@ -122,6 +125,7 @@ export function resolveTrainConfig(raw: unknown, baseDir = process.cwd()): Train
     batch: integer(d.batch ?? 32, 'data.batch', 1, 4096),
     patch: integer(d.patch ?? 48, 'data.patch', 1, 4096),
     augment: boolean(d.augment ?? true, 'data.augment'),
+    workers: d.workers === undefined || d.workers === null ? null : integer(d.workers, 'data.workers', 0, 64),
   };
   const o = c.optimizer === undefined ? {} : requireObject(c.optimizer, 'optimizer');
   rejectUnknown(o, ['type', 'betas', 'eps', 'weightDecay'], 'optimizer');

@@ -25,12 +25,28 @@ export interface LossTerm {
   compute(x: LossInputs): Tensor;
   /** Release whatever the term holds (networks, buffers). */
   dispose?(): void;
+  /** CR (issue 5): JSON a checkpoint keeps for resuming; given back as ctx.state by create(). */
+  state?(): Record<string, unknown>;
+}
+
+/** CR (issue 5): what create() learns about the run (the fields after scale are set by the trainer). */
+export interface LossContext {
+  baseDir: string;
+  scale: number;
+  model?: MPFNet;
+  outDir?: string;
+  /** The stage's name. */
+  stage?: string;
+  /** True when the stage starts now, false when a run resumes in its middle. */
+  fresh?: boolean;
+  /** What state() returned when the checkpoint being resumed was written. */
+  state?: unknown;
 }
 
 export interface LossType {
   /** Options besides the weight: {"cr": {"weight": 1, ...}}; return them normalised. */
   validate(options: Record<string, unknown>, where: string): Record<string, unknown>;
-  create(options: Record<string, unknown>, ctx: { baseDir: string; scale: number }): Promise<LossTerm> | LossTerm;
+  create(options: Record<string, unknown>, ctx: LossContext): Promise<LossTerm> | LossTerm;
 }
 
 const registry = new Map<string, LossType>();
@@ -67,7 +83,7 @@ export function validateLossSpec(v: unknown, where: string): Record<string, Loss
   return out;
 }
 
-export async function createLossTerm(name: string, spec: LossSpec, ctx: { baseDir: string; scale: number }): Promise<LossTerm> {
+export async function createLossTerm(name: string, spec: LossSpec, ctx: LossContext): Promise<LossTerm> {
   const t = registry.get(name);
   if (!t) throw new RangeError(`unknown loss term '${name}'`);
   return t.create(spec.options, ctx);

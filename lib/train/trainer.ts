@@ -10,10 +10,11 @@ import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { tidy } from '../autograd/scope.js';
-import { BatchSampler, type Batch, type BatchSource, type Dataset } from '../data/dataset.js';
+import type { Batch, BatchSource, Dataset } from '../data/dataset.js';
+import { DataLoader } from '../data/loader.js';
 import { createDataset } from '../data/registry.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { getNumThreads } from '../memory.js';
+import { getNumThreads, simdLevel } from '../memory.js';
 import { MPFNet, loadModel } from '../models/mpfnet/mpfnet.js';
 import { add, mulScalar } from '../ops/index.js';
 import { tensor } from '../ops/creation.js';
@@ -167,7 +168,9 @@ export class Trainer {
     if (o.train && 'next' in o.train) source = o.train;
     else {
       const ds = o.train ?? (await createDataset(config.data.train, { ...ctx, patch: config.data.patch, augment: config.data.augment, split: 'train' }));
-      source = new BatchSampler(ds, { batch: config.data.batch, seed: new Generator(config.seed).fork(1).seed });
+      // Batches are prepared on worker threads ahead of the step; the same batches as on this
+      // thread (lib/data/loader.ts), so the worker count never changes a run.
+      source = new DataLoader(ds, { batch: config.data.batch, seed: new Generator(config.seed).fork(1).seed, workers: config.data.workers ?? undefined });
     }
     let val: Dataset | null = null;
     if (o.val !== undefined) val = o.val;
@@ -177,7 +180,7 @@ export class Trainer {
       try {
         await trainer.#restore(ck);
       } catch (e) {
-        trainer.dispose();
+        await trainer.close();
         throw e;
       }
     }
@@ -209,12 +212,15 @@ export class Trainer {
     return this.config.stages[Math.max(0, this.#stageIndex)]!;
   }
 
-  async #enterStage(index: number, schedulerEpoch: number): Promise<void> {
+  async #enterStage(index: number, schedulerEpoch: number, lossState?: Record<string, unknown>): Promise<void> {
     for (const [, , t] of this.#losses) t.dispose?.();
     const s = this.config.stages[index]!;
     this.#losses = [];
     for (const [name, spec] of Object.entries(s.loss)) {
-      this.#losses.push([name, spec.weight, await createLossTerm(name, spec, { baseDir: this.config.baseDir, scale: this.config.model.scale })]);
+      // CR (issue 5): terms also see the model, the output folder, the stage, whether it starts now
+      // (fresh) and what the checkpoint recorded for them (the contrastive term's teacher and E).
+      const ctx = { baseDir: this.config.baseDir, scale: this.config.model.scale, model: this.model, outDir: this.outDir, stage: s.name, fresh: schedulerEpoch === 0, state: lossState?.[name] };
+      this.#losses.push([name, spec.weight, await createLossTerm(name, spec, ctx)]);
     }
     this.#scheduler = makeScheduler(this.optimizer, s.schedule, s.lr, s.iters);
     if (schedulerEpoch) this.#scheduler.loadStateDict({ lastEpoch: schedulerEpoch });
@@ -276,8 +282,16 @@ export class Trainer {
       lossRng: this.#lossRng.getState(),
       seconds: this.seconds,
       threads: getNumThreads(),
+      simd: simdLevel(),
       best: this.best,
+      // CR (issue 5): what loss terms need to resume (by stage name, then term name).
+      lossState: this.#lossState(),
     };
+  }
+
+  #lossState(): TrainState['lossState'] {
+    const terms = this.#losses.filter(([, , t]) => t.state).map(([n, , t]) => [n, t.state!()] as const);
+    return terms.length ? { [this.stage.name]: Object.fromEntries(terms) } : undefined;
   }
 
   /** Write a checkpoint of the current iteration and prune old ones. */
@@ -295,8 +309,11 @@ export class Trainer {
     const s = ck.state;
     const path = ck.path;
     if (s.iteration > this.totalIterations) throw new RangeError(`resume: ${path} is at iteration ${s.iteration}, beyond the config's ${this.totalIterations}`);
-    if (s.threads !== getNumThreads()) {
-      const msg = `the checkpoint was written with ${s.threads} threads, this run uses ${getNumThreads()}: results may differ in the last bits from an uninterrupted run (use --threads ${s.threads})`;
+    const differs: string[] = [];
+    if (s.threads !== getNumThreads()) differs.push(`${s.threads} threads (this run: ${getNumThreads()}; use --threads ${s.threads})`);
+    if (s.simd !== undefined && s.simd !== simdLevel()) differs.push(`${s.simd} kernels (this machine: ${simdLevel()})`);
+    if (differs.length) {
+      const msg = `the checkpoint was written with ${differs.join(' and ')}: sums may round differently, so the result can differ in the last bits from an uninterrupted run`;
       if (this.config.deterministic) throw new RangeError(`resume: ${msg}; the config asks for determinism ("deterministic": false allows it)`);
       this.#onProgress({ type: 'warning', iteration: s.iteration, message: msg });
     }
@@ -330,7 +347,7 @@ export class Trainer {
     this.#source.seek(s.samples);
     this.#lossRng.setState(s.lossRng);
     const { index, start } = this.stageAt(s.iteration);
-    await this.#enterStage(index, s.stage === index ? s.schedulerEpoch : s.iteration - start);
+    await this.#enterStage(index, s.stage === index ? s.schedulerEpoch : s.iteration - start, s.lossState?.[this.config.stages[index]!.name]);
     this.log.truncateAfter(s.iteration);
     this.resumedFrom = path;
   }
@@ -350,49 +367,59 @@ export class Trainer {
     let rateStart = performance.now();
     let rateIters = 0;
     let aborted = false;
-    while (this.iteration < total) {
-      if (o.signal?.aborted) {
-        aborted = true;
-        break;
+    // Waiting for a batch from unref'd data workers (Atomics.waitAsync) does not keep Node alive
+    // by itself; a referenced timer does, for as long as the loop runs.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    try {
+      while (this.iteration < total) {
+        if (o.signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        const { index, start } = this.stageAt(this.iteration);
+        if (index !== this.#stageIndex) {
+          await this.#enterStage(index, this.iteration - start);
+          this.#onProgress({ type: 'stage', iteration: this.iteration, stage: this.stage.name, index });
+        }
+        const src = this.#source as BatchSource & { nextAsync?(): Promise<Batch> };
+        // Waiting for a batch lets signal handlers and timers run.
+        const batch = src.nextAsync ? await src.nextAsync() : src.next();
+        const t0 = performance.now();
+        const r = this.step(batch);
+        this.seconds += (performance.now() - t0) / 1000;
+        rateIters++;
+        window.n++;
+        window.loss += r.loss;
+        for (const [k, v] of Object.entries(r.losses)) window.losses[k] = (window.losses[k] ?? 0) + v;
+        const elapsed = (performance.now() - rateStart) / 1000;
+        const itPerSec = elapsed > 0 ? rateIters / elapsed : 0;
+        if (this.iteration % every === 0 || this.iteration === total) {
+          const mean = (x: number) => x / window.n;
+          this.log.append({
+            iteration: this.iteration,
+            stage: this.stage.name,
+            loss: mean(window.loss),
+            losses: Object.fromEntries(Object.entries(window.losses).map(([k, v]) => [k, mean(v)])),
+            lr: r.lr,
+            seconds: round(this.seconds),
+          });
+          window = { n: 0, loss: 0, losses: {} };
+        }
+        this.#onProgress({ type: 'iteration', iteration: this.iteration, total, stage: this.stage.name, loss: r.loss, losses: r.losses, lr: r.lr, itPerSec, etaSeconds: itPerSec > 0 ? (total - this.iteration) / itPerSec : Infinity, seconds: this.seconds });
+        if (elapsed > 30) {
+          // The rate reflects the last ~30 s, not the whole run.
+          rateStart = performance.now();
+          rateIters = 0;
+        }
+        const v = this.config.validation.every;
+        if (v && this.iteration % v === 0 && this.iteration !== total) this.validate();
+        const c = this.config.checkpoint.every;
+        if (c && this.iteration % c === 0 && this.iteration !== total) await this.saveCheckpoint();
+        // Let signal handlers and timers run between iterations.
+        await yieldToEventLoop();
       }
-      const { index, start } = this.stageAt(this.iteration);
-      if (index !== this.#stageIndex) {
-        await this.#enterStage(index, this.iteration - start);
-        this.#onProgress({ type: 'stage', iteration: this.iteration, stage: this.stage.name, index });
-      }
-      const t0 = performance.now();
-      const r = this.step(this.#source.next());
-      this.seconds += (performance.now() - t0) / 1000;
-      rateIters++;
-      window.n++;
-      window.loss += r.loss;
-      for (const [k, v] of Object.entries(r.losses)) window.losses[k] = (window.losses[k] ?? 0) + v;
-      const elapsed = (performance.now() - rateStart) / 1000;
-      const itPerSec = elapsed > 0 ? rateIters / elapsed : 0;
-      if (this.iteration % every === 0 || this.iteration === total) {
-        const mean = (x: number) => x / window.n;
-        this.log.append({
-          iteration: this.iteration,
-          stage: this.stage.name,
-          loss: mean(window.loss),
-          losses: Object.fromEntries(Object.entries(window.losses).map(([k, v]) => [k, mean(v)])),
-          lr: r.lr,
-          seconds: round(this.seconds),
-        });
-        window = { n: 0, loss: 0, losses: {} };
-      }
-      this.#onProgress({ type: 'iteration', iteration: this.iteration, total, stage: this.stage.name, loss: r.loss, losses: r.losses, lr: r.lr, itPerSec, etaSeconds: itPerSec > 0 ? (total - this.iteration) / itPerSec : Infinity, seconds: this.seconds });
-      if (elapsed > 30) {
-        // The rate reflects the last ~30 s, not the whole run.
-        rateStart = performance.now();
-        rateIters = 0;
-      }
-      const v = this.config.validation.every;
-      if (v && this.iteration % v === 0 && this.iteration !== total) this.validate();
-      const c = this.config.checkpoint.every;
-      if (c && this.iteration % c === 0 && this.iteration !== total) await this.saveCheckpoint();
-      // Let signal handlers and timers run between iterations.
-      await yieldToEventLoop();
+    } finally {
+      clearInterval(keepAlive);
     }
     let modelPath: string | null = null;
     let emaPath: string | null = null;
@@ -412,12 +439,14 @@ export class Trainer {
     return { iteration: this.iteration, aborted, seconds: this.seconds, validation: this.lastValidation, modelPath, emaPath };
   }
 
-  /** Free the model, EMA, optimiser state and loss terms. */
-  dispose(): void {
+  /** Free the model, EMA, optimiser state and loss terms; stop data workers. */
+  async close(): Promise<void> {
     for (const [, , t] of this.#losses) t.dispose?.();
+    this.#losses = [];
     this.optimizer.dispose();
     this.ema?.dispose();
     this.model.dispose();
+    for (const d of [this.#source, this.#val]) await (d as { close?(): Promise<void> } | null)?.close?.();
   }
 }
 
@@ -431,6 +460,6 @@ export async function train(config: TrainConfig, o: TrainOptions = {}): Promise<
   try {
     return await trainer.run({ signal: o.signal });
   } finally {
-    trainer.dispose();
+    await trainer.close();
   }
 }

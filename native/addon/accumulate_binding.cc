@@ -14,8 +14,10 @@ MPF_BINDING(axpyInPlace) {
   double alpha = a.number(3, "alpha");
   check_uniform("axpyInPlace", dev, {{"y", &y}, {"x", &x}});
   check_same_shape("axpyInPlace", "y", y, "x", x);
-  require_cpu("axpyInPlace", dev);
-  if (y->dtype == DType::F32) cpu::axpy_inplace(y->f32(), x->f32(), float(alpha), y->numel());
+  require_device("axpyInPlace", dev);
+  if (dev == Device::CUDA)
+    cuda_call("axpyInPlace", cuda_api("axpyInPlace").axpy(cuda_dtype(y->dtype), dptr(y), dptr(x), alpha, y->numel()));
+  else if (y->dtype == DType::F32) cpu::axpy_inplace(y->f32(), x->f32(), float(alpha), y->numel());
   else cpu::axpy_inplace(y->f64(), x->f64(), alpha, y->numel());
   return info.Env().Undefined();
 }

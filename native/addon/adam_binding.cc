@@ -37,8 +37,11 @@ MPF_BINDING(adamUpdate) {
     for (int j = i + 1; j < 4; ++j)
       if ((*ts[i])->storage == (*ts[j])->storage)
         throw_range("adamUpdate: '", names[i], "' and '", names[j], "' share memory; each needs its own buffer");
-  require_cpu("adamUpdate", dev);
-  if (p->dtype == DType::F32) cpu::adam_update(p->f32(), g->f32(), m->f32(), v->f32(), p->numel(), h);
+  require_device("adamUpdate", dev);
+  if (dev == Device::CUDA) {
+    const MpfAdam ha{h.lr, h.beta1, h.beta2, h.eps, h.weight_decay, h.step, h.decoupled ? 1 : 0};
+    cuda_call("adamUpdate", cuda_api("adamUpdate").adam_update(cuda_dtype(p->dtype), dptr(p), dptr(g), dptr(m), dptr(v), p->numel(), &ha));
+  } else if (p->dtype == DType::F32) cpu::adam_update(p->f32(), g->f32(), m->f32(), v->f32(), p->numel(), h);
   else cpu::adam_update(p->f64(), g->f64(), m->f64(), v->f64(), p->numel(), h);
   return info.Env().Undefined();
 }

@@ -35,11 +35,13 @@ Napi::Value filter(const Napi::CallbackInfo& info, bool backward) {
   TensorRef x = a.tensor(1, backward ? "gy" : "x");
   TensorRef k = a.tensor(2, "kernel");
   check_filter_args(op, dev, backward ? "gy" : "x", x, k);
-  require_cpu(op, dev);
+  require_device(op, dev);
   const auto& s = x->shape;
   TensorRef y = new_tensor(dev, x->dtype, s);
   const int64_t kn = k->shape[0], kh = k->shape[1], kw = k->shape[2];
-  if (x->dtype == DType::F32) {
+  if (dev == Device::CUDA) {
+    cuda_call(op, cuda_api(op).filter2d(cuda_dtype(x->dtype), dptr(x), dptr(k), dptr(y), s[0], s[1], s[2], s[3], kn, kh, kw, backward ? 1 : 0));
+  } else if (x->dtype == DType::F32) {
     if (backward) cpu::filter2d_backward(x->f32(), k->f32(), y->f32(), s[0], s[1], s[2], s[3], kn, kh, kw);
     else cpu::filter2d_forward(x->f32(), k->f32(), y->f32(), s[0], s[1], s[2], s[3], kn, kh, kw);
   } else {
@@ -97,10 +99,22 @@ Napi::Value noise(const Napi::CallbackInfo& info, bool poisson) {
   const uint64_t offset = uint64_t(a.integer(5, "offset", 0, kMaxCounter));
   if (double(offset) + double(x->numel()) > double(kMaxCounter)) throw_range(op, ": 'offset' ", offset, " + ", x->numel(), " elements passes 2^53");
   const bool clip = a.boolean(6, "clip");
-  require_cpu(op, dev);
+  require_device(op, dev);
   TensorRef y = new_tensor(dev, x->dtype, s);
   const int64_t hw = s[2] * s[3];
-  if (x->dtype == DType::F32) {
+  if (dev == Device::CUDA && !poisson) {
+    cuda_call(op, cuda_api(op).gaussian_noise(cuda_dtype(x->dtype), dptr(x), dptr(y), s[0], s[1], hw, amounts.data(), grey.data(), seed, offset, clip ? 1 : 0));
+  } else if (dev == Device::CUDA) {
+    // Poisson draws use a host-side rejection sampler: run the CPU kernel on a host copy.
+    const MpfCudaApi& api = cuda_api(op);
+    TensorRef hx = new_tensor(Device::CPU, x->dtype, s), hy = new_tensor(Device::CPU, x->dtype, s);
+    cuda_call(op, api.copy_d2h(dptr(hx), dptr(x), x->nbytes()));
+    if (x->dtype == DType::F32) cpu::poisson_noise(hx->f32(), hy->f32(), s[0], s[1], hw, amounts.data(), grey.data(), seed, offset, clip);
+    else cpu::poisson_noise(hx->f64(), hy->f64(), s[0], s[1], hw, amounts.data(), grey.data(), seed, offset, clip);
+    cuda_call(op, api.copy_h2d(dptr(y), dptr(hy), y->nbytes()));
+    // The upload is queued; hy must outlive it: wait before it is freed.
+    cuda_call(op, api.synchronize());
+  } else if (x->dtype == DType::F32) {
     if (poisson) cpu::poisson_noise(x->f32(), y->f32(), s[0], s[1], hw, amounts.data(), grey.data(), seed, offset, clip);
     else cpu::gaussian_noise(x->f32(), y->f32(), s[0], s[1], hw, amounts.data(), grey.data(), seed, offset, clip);
   } else {

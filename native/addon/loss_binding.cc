@@ -25,9 +25,13 @@ MPF_BINDING(l1Loss) {
   const bool mean = is_mean(a, 3);
   check_uniform("l1Loss", dev, {{"pred", &p}, {"target", &t}});
   check_same_shape("l1Loss", "pred", p, "target", t);
-  require_cpu("l1Loss", dev);
+  require_device("l1Loss", dev);
   TensorRef y = new_tensor(dev, p->dtype, {1});
   const int64_t n = p->numel();
+  if (dev == Device::CUDA) {
+    cuda_call("l1Loss", cuda_api("l1Loss").l1_loss(cuda_dtype(p->dtype), dptr(p), dptr(t), n, dptr(y), mean ? 1.0 / double(n) : 1.0));
+    return handle_value(info.Env(), y);
+  }
   const double s = p->dtype == DType::F32 ? cpu::l1_sum(p->f32(), t->f32(), n) : cpu::l1_sum(p->f64(), t->f64(), n);
   const double v = mean ? s / double(n) : s;
   if (p->dtype == DType::F32) y->f32()[0] = float(v);
@@ -45,11 +49,14 @@ MPF_BINDING(l1LossBackward) {
   check_uniform("l1Loss", dev, {{"pred", &p}, {"target", &t}, {"gy", &gy}});
   check_same_shape("l1Loss", "pred", p, "target", t);
   if (gy->numel() != 1) throw_range("l1Loss: 'gy' must have one element, got shape ", shape_str(gy->shape));
-  require_cpu("l1Loss", dev);
+  require_device("l1Loss", dev);
   const int64_t n = p->numel();
   TensorRef gp = need_p ? new_tensor(dev, p->dtype, p->shape) : nullptr;
   TensorRef gt = need_t ? new_tensor(dev, p->dtype, p->shape) : nullptr;
-  if (p->dtype == DType::F32) {
+  if (dev == Device::CUDA) {
+    // gy stays on the device: the kernel reads it (no host round trip).
+    cuda_call("l1Loss", cuda_api("l1Loss").l1_backward(cuda_dtype(p->dtype), dptr(p), dptr(t), dptr(gy), mean ? 1.0 / double(n) : 1.0, dptr(gp), dptr(gt), n));
+  } else if (p->dtype == DType::F32) {
     const float s = gy->f32()[0] / (mean ? float(n) : 1.0f);
     cpu::l1_backward(p->f32(), t->f32(), s, gp ? gp->f32() : nullptr, gt ? gt->f32() : nullptr, n);
   } else {

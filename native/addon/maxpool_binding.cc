@@ -25,6 +25,10 @@ cpu::MaxPool2dGeometry geometry(const Args& a, const Shape& x, size_t i) {
   return g;
 }
 
+MpfPool2d cuda_pool(const cpu::MaxPool2dGeometry& g) {
+  return MpfPool2d{g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow};
+}
+
 }  // namespace
 
 // maxPool2d(device, x, kernel[2], stride[2], padding[2]) -> y (N, C, OH, OW)
@@ -35,9 +39,12 @@ MPF_BINDING(maxPool2d) {
   check_uniform("maxPool2d", dev, {{"x", &x}});
   check_rank("maxPool2d", "x", x, 4, "(N, C, H, W)");
   const cpu::MaxPool2dGeometry g = geometry(a, x->shape, 2);
-  require_cpu("maxPool2d", dev);
+  require_device("maxPool2d", dev);
   TensorRef y = new_tensor(dev, x->dtype, {g.n, g.c, g.oh, g.ow});
-  if (x->dtype == DType::F32) cpu::max_pool2d_forward(x->f32(), y->f32(), g);
+  if (dev == Device::CUDA) {
+    const MpfPool2d pg = cuda_pool(g);
+    cuda_call("maxPool2d", cuda_api("maxPool2d").max_pool2d_forward(cuda_dtype(x->dtype), dptr(x), dptr(y), &pg));
+  } else if (x->dtype == DType::F32) cpu::max_pool2d_forward(x->f32(), y->f32(), g);
   else cpu::max_pool2d_forward(x->f64(), y->f64(), g);
   return handle_value(info.Env(), y);
 }
@@ -52,9 +59,12 @@ MPF_BINDING(maxPool2dBackward) {
   const cpu::MaxPool2dGeometry g = geometry(a, x->shape, 3);
   if (gy->shape != Shape{g.n, g.c, g.oh, g.ow})
     throw_range("maxPool2d: 'gy' has shape ", shape_str(gy->shape), " but the output's shape is ", shape_str(Shape{g.n, g.c, g.oh, g.ow}));
-  require_cpu("maxPool2d", dev);
+  require_device("maxPool2d", dev);
   TensorRef gx = new_tensor(dev, x->dtype, x->shape);
-  if (x->dtype == DType::F32) cpu::max_pool2d_backward(x->f32(), gy->f32(), gx->f32(), g);
+  if (dev == Device::CUDA) {
+    const MpfPool2d pg = cuda_pool(g);
+    cuda_call("maxPool2d", cuda_api("maxPool2d").max_pool2d_backward(cuda_dtype(x->dtype), dptr(x), dptr(gy), dptr(gx), &pg));
+  } else if (x->dtype == DType::F32) cpu::max_pool2d_backward(x->f32(), gy->f32(), gx->f32(), g);
   else cpu::max_pool2d_backward(x->f64(), gy->f64(), gx->f64(), g);
   return handle_value(info.Env(), gx);
 }

@@ -26,6 +26,10 @@ cpu::Pool2dGeometry pool_geometry(const Args& a, const Shape& x, size_t i) {
   return g;
 }
 
+MpfPool2d cuda_pool(const cpu::Pool2dGeometry& g) {
+  return MpfPool2d{g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow};
+}
+
 }  // namespace
 
 // avgPool2d(device, x, kernel[2], stride[2], padding[2]) -> y (N, C, OH, OW)
@@ -36,9 +40,12 @@ MPF_BINDING(avgPool2d) {
   check_uniform("avgPool2d", dev, {{"x", &x}});
   check_rank("avgPool2d", "x", x, 4, "(N, C, H, W)");
   const cpu::Pool2dGeometry g = pool_geometry(a, x->shape, 2);
-  require_cpu("avgPool2d", dev);
+  require_device("avgPool2d", dev);
   TensorRef y = new_tensor(dev, x->dtype, {g.n, g.c, g.oh, g.ow});
-  if (x->dtype == DType::F32) cpu::avg_pool2d_forward(x->f32(), y->f32(), g);
+  if (dev == Device::CUDA) {
+    const MpfPool2d pg = cuda_pool(g);
+    cuda_call("avgPool2d", cuda_api("avgPool2d").avg_pool2d_forward(cuda_dtype(x->dtype), dptr(x), dptr(y), &pg));
+  } else if (x->dtype == DType::F32) cpu::avg_pool2d_forward(x->f32(), y->f32(), g);
   else cpu::avg_pool2d_forward(x->f64(), y->f64(), g);
   return handle_value(info.Env(), y);
 }
@@ -55,9 +62,12 @@ MPF_BINDING(avgPool2dBackward) {
   if (gy->shape != Shape{g.n, g.c, g.oh, g.ow})
     throw_range("avgPool2d: 'gy' has shape ", shape_str(gy->shape), " but the output's shape is ",
                 shape_str(Shape{g.n, g.c, g.oh, g.ow}));
-  require_cpu("avgPool2d", dev);
+  require_device("avgPool2d", dev);
   TensorRef gx = new_tensor(dev, gy->dtype, xs);
-  if (gy->dtype == DType::F32) cpu::avg_pool2d_backward(gy->f32(), gx->f32(), g);
+  if (dev == Device::CUDA) {
+    const MpfPool2d pg = cuda_pool(g);
+    cuda_call("avgPool2d", cuda_api("avgPool2d").avg_pool2d_backward(cuda_dtype(gy->dtype), dptr(gy), dptr(gx), &pg));
+  } else if (gy->dtype == DType::F32) cpu::avg_pool2d_backward(gy->f32(), gx->f32(), g);
   else cpu::avg_pool2d_backward(gy->f64(), gx->f64(), g);
   return handle_value(info.Env(), gx);
 }

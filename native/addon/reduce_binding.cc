@@ -1,5 +1,6 @@
 // Bindings of the reductions (kernels: cpu/reduce.cc).
 #include "addon/args.h"
+#include "addon/cuda_plans.h"
 #include "addon/device.h"
 #include "addon/handles.h"
 #include "addon/registry.h"
@@ -59,11 +60,14 @@ MPF_BINDING(reduceForward) {
   check_uniform(name, dev, {{"x", &x}});
   const std::vector<bool> red = reduced_dims(a, 3, x->rank());
   const bool keepdim = a.boolean(4, "keepdim");
-  require_cpu(name, dev);
+  require_device(name, dev);
   const Shape kept = kept_shape(x->shape, red);
   TensorRef y = new_tensor(dev, x->dtype, result_shape(x->shape, red, keepdim));
   const double scale = mean ? double(shape_numel(kept)) / double(x->numel()) : 1.0;
-  if (x->dtype == DType::F32) cpu::sum_to_shape(x->f32(), x->shape, y->f32(), kept, scale);
+  if (dev == Device::CUDA) {
+    const MpfReducePlan rp = cuda_reduce_plan(x->shape, kept);
+    cuda_call(name, cuda_api(name).sum_reduce(cuda_dtype(x->dtype), dptr(x), dptr(y), &rp, scale));
+  } else if (x->dtype == DType::F32) cpu::sum_to_shape(x->f32(), x->shape, y->f32(), kept, scale);
   else cpu::sum_to_shape(x->f64(), x->shape, y->f64(), kept, scale);
   return handle_value(info.Env(), y);
 }
@@ -83,11 +87,15 @@ MPF_BINDING(reduceBackward) {
   if (gy->shape != result_shape(xs, red, keepdim))
     throw_range(name, ": 'gy' has shape ", shape_str(gy->shape), " but the result's shape is ",
                 shape_str(result_shape(xs, red, keepdim)));
-  require_cpu(name, dev);
+  require_device(name, dev);
   const Shape kept = kept_shape(xs, red);
   TensorRef gx = new_tensor(dev, gy->dtype, xs);
   const double scale = mean ? double(shape_numel(kept)) / double(shape_numel(xs)) : 1.0;
-  if (gy->dtype == DType::F32) cpu::broadcast_to(gy->f32(), kept, gx->f32(), xs, scale);
+  if (dev == Device::CUDA) {
+    const Shape* shapes[1] = {&kept};
+    const MpfStrided plan = to_cuda_plan(make_plan<1>(xs, shapes));
+    cuda_call(name, cuda_api(name).broadcast(cuda_dtype(gy->dtype), dptr(gy), dptr(gx), &plan, scale));
+  } else if (gy->dtype == DType::F32) cpu::broadcast_to(gy->f32(), kept, gx->f32(), xs, scale);
   else cpu::broadcast_to(gy->f64(), kept, gx->f64(), xs, scale);
   return handle_value(info.Env(), gx);
 }
@@ -106,9 +114,12 @@ MPF_BINDING(sumToShape) {
     ok = t == s || t == 1;
   }
   if (!ok) throw_range("sumToShape: 'shape' ", shape_str(to), " does not broadcast to x's shape ", shape_str(x->shape));
-  require_cpu("sumToShape", dev);
+  require_device("sumToShape", dev);
   TensorRef y = new_tensor(dev, x->dtype, to);
-  if (x->dtype == DType::F32) cpu::sum_to_shape(x->f32(), x->shape, y->f32(), to, 1.0);
+  if (dev == Device::CUDA) {
+    const MpfReducePlan rp = cuda_reduce_plan(x->shape, to);
+    cuda_call("sumToShape", cuda_api("sumToShape").sum_reduce(cuda_dtype(x->dtype), dptr(x), dptr(y), &rp, 1.0));
+  } else if (x->dtype == DType::F32) cpu::sum_to_shape(x->f32(), x->shape, y->f32(), to, 1.0);
   else cpu::sum_to_shape(x->f64(), x->shape, y->f64(), to, 1.0);
   return handle_value(info.Env(), y);
 }
@@ -145,9 +156,11 @@ MPF_BINDING(logSumExp) {
   TensorRef x = a.tensor(1, "x");
   check_uniform("logSumExp", dev, {{"x", &x}});
   const LseGeometry g = lse_geometry(a, x, 2, 3);
-  require_cpu("logSumExp", dev);
+  require_device("logSumExp", dev);
   TensorRef y = new_tensor(dev, x->dtype, g.out);
-  if (x->dtype == DType::F32) cpu::logsumexp_forward(x->f32(), y->f32(), g.outer, g.d, g.inner);
+  if (dev == Device::CUDA)
+    cuda_call("logSumExp", cuda_api("logSumExp").logsumexp_forward(cuda_dtype(x->dtype), dptr(x), dptr(y), g.outer, g.d, g.inner));
+  else if (x->dtype == DType::F32) cpu::logsumexp_forward(x->f32(), y->f32(), g.outer, g.d, g.inner);
   else cpu::logsumexp_forward(x->f64(), y->f64(), g.outer, g.d, g.inner);
   return handle_value(info.Env(), y);
 }
@@ -162,9 +175,11 @@ MPF_BINDING(logSumExpBackward) {
   if (y->numel() != g.outer * g.inner)
     throw_range("logSumExp: 'y' has shape ", shape_str(y->shape), " but the result's shape is ", shape_str(g.out));
   if (gy->shape != y->shape) check_same_shape("logSumExp", "gy", gy, "y", y);
-  require_cpu("logSumExp", dev);
+  require_device("logSumExp", dev);
   TensorRef gx = new_tensor(dev, x->dtype, x->shape);
-  if (x->dtype == DType::F32) cpu::logsumexp_backward(x->f32(), y->f32(), gy->f32(), gx->f32(), g.outer, g.d, g.inner);
+  if (dev == Device::CUDA)
+    cuda_call("logSumExp", cuda_api("logSumExp").logsumexp_backward(cuda_dtype(x->dtype), dptr(x), dptr(y), dptr(gy), dptr(gx), g.outer, g.d, g.inner));
+  else if (x->dtype == DType::F32) cpu::logsumexp_backward(x->f32(), y->f32(), gy->f32(), gx->f32(), g.outer, g.d, g.inner);
   else cpu::logsumexp_backward(x->f64(), y->f64(), gy->f64(), gx->f64(), g.outer, g.d, g.inner);
   return handle_value(info.Env(), gx);
 }

@@ -36,9 +36,11 @@ AxisView axis_view(const Shape& s, int64_t axis) {
 Napi::Value run(const Args& a, const TensorRef& x, int64_t axis, const cpu::ResizeMatrix& m) {
   Shape out_shape = x->shape;
   out_shape[size_t(axis)] = m.rows;
-  TensorRef y = new_tensor(Device::CPU, x->dtype, out_shape);
+  TensorRef y = new_tensor(x->device(), x->dtype, out_shape);
   AxisView v = axis_view(x->shape, axis);
-  if (x->dtype == DType::F32) cpu::resize_apply(m, x->f32(), y->f32(), v.outer, v.inner);
+  if (x->device() == Device::CUDA)
+    cuda_call(a.op(), cuda_api(a.op()).resize_apply(cuda_dtype(x->dtype), m.row_start.data(), m.col.data(), m.weight.data(), m.rows, m.cols, dptr(x), dptr(y), v.outer, v.inner));
+  else if (x->dtype == DType::F32) cpu::resize_apply(m, x->f32(), y->f32(), v.outer, v.inner);
   else cpu::resize_apply(m, x->f64(), y->f64(), v.outer, v.inner);
   return handle_value(a.env(), y);
 }
@@ -57,7 +59,7 @@ MPF_BINDING(resizeForward) {
   if (!(scale > 0)) throw_range("resize: 'scale' must be positive, got ", scale);
   cpu::ResizeKernel kernel = resize_kernel(a, 5);
   bool antialias = a.boolean(6, "antialias");
-  require_cpu("resize", dev);
+  require_device("resize", dev);
   cpu::ResizeMatrix m = cpu::resize_matrix(x->shape[size_t(axis)], out_len, scale, kernel, antialias);
   return run(a, x, axis, m);
 }
@@ -75,7 +77,7 @@ MPF_BINDING(resizeBackward) {
   if (!(scale > 0)) throw_range("resizeBackward: 'scale' must be positive, got ", scale);
   cpu::ResizeKernel kernel = resize_kernel(a, 5);
   bool antialias = a.boolean(6, "antialias");
-  require_cpu("resizeBackward", dev);
+  require_device("resizeBackward", dev);
   cpu::ResizeMatrix m = cpu::resize_matrix(in_len, gy->shape[size_t(axis)], scale, kernel, antialias);
   return run(a, gy, axis, cpu::transpose(m));
 }

@@ -31,6 +31,30 @@ std::vector<cpu::Piece<T>> pieces_of(const std::vector<TensorRef>& ts, int64_t d
   return ps;
 }
 
+// cat (to_big) or split (!to_big) on the GPU: each piece (outer rows of size·inner elements) is a
+// strided 2-D copy into or out of `big` (outer rows of total·inner). A null piece of a cat is zeros.
+void cuda_pieces(const char* op, const std::vector<std::pair<void*, int64_t>>& pieces, void* big, int64_t outer,
+                 int64_t inner, size_t esz, bool to_big) {
+  const MpfCudaApi& api = cuda_api(op);
+  int64_t total = 0;
+  for (auto& pc : pieces) total += pc.second;
+  const size_t big_pitch = size_t(total * inner) * esz;
+  int64_t at = 0;
+  for (auto& [data, size] : pieces) {
+    const size_t row = size_t(size * inner) * esz;
+    char* b = static_cast<char*>(big) + size_t(at * inner) * esz;
+    if (to_big) cuda_call(op, api.copy_2d(b, big_pitch, data, row, row, size_t(outer)));
+    else cuda_call(op, api.copy_2d(data, row, b, big_pitch, row, size_t(outer)));
+    at += size;
+  }
+}
+
+std::vector<std::pair<void*, int64_t>> cuda_piece_list(const std::vector<TensorRef>& ts, int64_t dim) {
+  std::vector<std::pair<void*, int64_t>> ps;
+  for (const auto& t : ts) ps.push_back({dptr(t), t->shape[size_t(dim)]});
+  return ps;
+}
+
 }  // namespace
 
 // reshape(device, x, shape, copy) -> y with x's data in a new shape; one entry of shape may be -1
@@ -65,9 +89,10 @@ MPF_BINDING(reshape) {
   if (shape_numel(s) != n)
     throw_range("reshape: cannot reshape x of shape ", shape_str(x->shape), " (", n, " elements) to ", shape_str(s));
   if (!copy) return handle_value(info.Env(), view_tensor(x, s));
-  require_cpu("reshape", dev);
+  require_device("reshape", dev);
   TensorRef y = new_tensor(dev, x->dtype, s);
-  std::memcpy(y->storage->data, x->storage->data, x->nbytes());
+  if (dev == Device::CUDA) cuda_call("reshape", cuda_api("reshape").copy_d2d(dptr(y), dptr(x), x->nbytes()));
+  else std::memcpy(y->storage->data, x->storage->data, x->nbytes());
   return handle_value(info.Env(), y);
 }
 
@@ -91,11 +116,12 @@ MPF_BINDING(cat) {
                   "; all dims but dim ", dim, " must match");
     out[size_t(dim)] += xs[k]->shape[size_t(dim)];
   }
-  require_cpu("cat", dev);
+  require_device("cat", dev);
   TensorRef y = new_tensor(dev, x0->dtype, out);
   int64_t outer, inner;
   outer_inner(out, dim, outer, inner);
-  if (y->dtype == DType::F32) cpu::cat_pieces(pieces_of<float>(xs, dim), y->f32(), outer, inner);
+  if (dev == Device::CUDA) cuda_pieces("cat", cuda_piece_list(xs, dim), dptr(y), outer, inner, dtype_size(y->dtype), true);
+  else if (y->dtype == DType::F32) cpu::cat_pieces(pieces_of<float>(xs, dim), y->f32(), outer, inner);
   else cpu::cat_pieces(pieces_of<double>(xs, dim), y->f64(), outer, inner);
   return handle_value(info.Env(), y);
 }
@@ -115,7 +141,7 @@ MPF_BINDING(split) {
   if (total != x->shape[size_t(dim)])
     throw_range("split: 'sizes' ", shape_str(sizes), " add up to ", total, " but x has ", x->shape[size_t(dim)],
                 " along dim ", dim, " (shape ", shape_str(x->shape), ")");
-  require_cpu("split", dev);
+  require_device("split", dev);
   std::vector<TensorRef> outs;
   for (int64_t s : sizes) {
     Shape sh = x->shape;
@@ -124,7 +150,8 @@ MPF_BINDING(split) {
   }
   int64_t outer, inner;
   outer_inner(x->shape, dim, outer, inner);
-  if (x->dtype == DType::F32) cpu::split_pieces(x->f32(), pieces_of<float>(outs, dim), outer, inner);
+  if (dev == Device::CUDA) cuda_pieces("split", cuda_piece_list(outs, dim), dptr(x), outer, inner, dtype_size(x->dtype), false);
+  else if (x->dtype == DType::F32) cpu::split_pieces(x->f32(), pieces_of<float>(outs, dim), outer, inner);
   else cpu::split_pieces(x->f64(), pieces_of<double>(outs, dim), outer, inner);
   Napi::Env env = info.Env();
   Napi::Array r = Napi::Array::New(env, outs.size());
@@ -147,11 +174,19 @@ MPF_BINDING(splitBackward) {
   if (!ok)
     throw_range("split: 'gy' of shape ", shape_str(gy->shape), " does not fit in ", shape_str(xs), " at offset ",
                 offset, " along dim ", dim);
-  require_cpu("split", dev);
+  require_device("split", dev);
   TensorRef gx = new_tensor(dev, gy->dtype, xs);
   const int64_t before = offset, after = xs[size_t(dim)] - offset - gy->shape[size_t(dim)];
   int64_t outer, inner;
   outer_inner(xs, dim, outer, inner);
+  if (dev == Device::CUDA) {
+    std::vector<std::pair<void*, int64_t>> ps;  // null data: zeros
+    if (before) ps.push_back({nullptr, before});
+    ps.push_back({dptr(gy), gy->shape[size_t(dim)]});
+    if (after) ps.push_back({nullptr, after});
+    cuda_pieces("split", ps, dptr(gx), outer, inner, dtype_size(gy->dtype), true);
+    return handle_value(info.Env(), gx);
+  }
   auto build = [&](auto tag) {
     using T = decltype(tag);
     std::vector<cpu::Piece<T>> ps;  // null data: zeros
@@ -176,9 +211,11 @@ MPF_BINDING(pixelShuffle) {
   const int64_t n = x->shape[0], cr = x->shape[1], h = x->shape[2], w = x->shape[3];
   if (cr % (r * r) != 0)
     throw_range("pixelShuffle: x has ", cr, " channels (shape ", shape_str(x->shape), "), not divisible by r*r = ", r * r);
-  require_cpu("pixelShuffle", dev);
+  require_device("pixelShuffle", dev);
   TensorRef y = new_tensor(dev, x->dtype, {n, cr / (r * r), h * r, w * r});
-  if (x->dtype == DType::F32) cpu::pixel_shuffle(x->f32(), y->f32(), n, cr / (r * r), h, w, r);
+  if (dev == Device::CUDA)
+    cuda_call("pixelShuffle", cuda_api("pixelShuffle").pixel_shuffle(cuda_dtype(x->dtype), dptr(x), dptr(y), n, cr / (r * r), h, w, r, 0));
+  else if (x->dtype == DType::F32) cpu::pixel_shuffle(x->f32(), y->f32(), n, cr / (r * r), h, w, r);
   else cpu::pixel_shuffle(x->f64(), y->f64(), n, cr / (r * r), h, w, r);
   return handle_value(info.Env(), y);
 }
@@ -195,9 +232,11 @@ MPF_BINDING(pixelUnshuffle) {
   const int64_t n = y->shape[0], c = y->shape[1], hr = y->shape[2], wr = y->shape[3];
   if (hr % r != 0 || wr % r != 0)
     throw_range("pixelUnshuffle: x's height and width (shape ", shape_str(y->shape), ") must be divisible by r = ", r);
-  require_cpu("pixelUnshuffle", dev);
+  require_device("pixelUnshuffle", dev);
   TensorRef x = new_tensor(dev, y->dtype, {n, c * r * r, hr / r, wr / r});
-  if (y->dtype == DType::F32) cpu::pixel_unshuffle(y->f32(), x->f32(), n, c, hr / r, wr / r, r);
+  if (dev == Device::CUDA)
+    cuda_call("pixelUnshuffle", cuda_api("pixelUnshuffle").pixel_shuffle(cuda_dtype(y->dtype), dptr(y), dptr(x), n, c, hr / r, wr / r, r, 1));
+  else if (y->dtype == DType::F32) cpu::pixel_unshuffle(y->f32(), x->f32(), n, c, hr / r, wr / r, r);
   else cpu::pixel_unshuffle(y->f64(), x->f64(), n, c, hr / r, wr / r, r);
   return handle_value(info.Env(), x);
 }

@@ -21,10 +21,21 @@ MPF_BINDING(ssimForward) {
   check_same_shape("ssim", "x", x, "y", y);
   if (x->shape[1] < 11 || x->shape[2] < 11)
     throw_range("ssim: images must be at least 11×11 (the window), got ", x->shape[2], "×", x->shape[1]);
-  require_cpu("ssim", dev);
-  std::vector<double> m = cpu::ssim_channel_means(x->f64(), y->f64(), x->shape[0], x->shape[1], x->shape[2]);
+  require_device("ssim", dev);
+  std::vector<double> m;
+  if (dev == Device::CUDA) {
+    // A metric on a few images: computed on the host from a copy (no GPU kernel needed).
+    const MpfCudaApi& api = cuda_api("ssim");
+    std::vector<double> hx(size_t(x->numel())), hy(size_t(y->numel()));
+    cuda_call("ssim", api.copy_d2h(hx.data(), dptr(x), x->nbytes()));
+    cuda_call("ssim", api.copy_d2h(hy.data(), dptr(y), y->nbytes()));
+    m = cpu::ssim_channel_means(hx.data(), hy.data(), x->shape[0], x->shape[1], x->shape[2]);
+  } else {
+    m = cpu::ssim_channel_means(x->f64(), y->f64(), x->shape[0], x->shape[1], x->shape[2]);
+  }
   TensorRef out = new_tensor(dev, DType::F64, Shape{x->shape[0]});
-  std::copy(m.begin(), m.end(), out->f64());
+  if (dev == Device::CUDA) cuda_call("ssim", cuda_api("ssim").copy_h2d(dptr(out), m.data(), out->nbytes()));
+  else std::copy(m.begin(), m.end(), out->f64());
   return handle_value(info.Env(), out);
 }
 

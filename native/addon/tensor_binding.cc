@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "addon/args.h"
+#include "addon/cuda_plugin.h"
 #include "addon/device.h"
 #include "addon/handles.h"
 #include "addon/registry.h"
@@ -29,10 +30,11 @@ MPF_BINDING(create) {
   Device dev = a.device(0);
   DType dt = a.dtype(1);
   Shape shape = a.shape(2, "shape");
-  require_cpu("tensor", dev);
+  require_device("tensor", dev);
   TensorRef t = new_tensor(dev, dt, shape);
   if (a.is_nullish(3)) {
-    std::memset(t->storage->data, 0, t->nbytes());
+    if (dev == Device::CUDA) cuda_call("tensor", cuda_api("tensor").memset(dptr(t), 0, t->nbytes()));
+    else std::memset(t->storage->data, 0, t->nbytes());
   } else {
     Napi::Value v = info[3];
     if (!v.IsTypedArray()) throw_type("tensor: 'data' must be a Float32Array or Float64Array");
@@ -43,7 +45,8 @@ MPF_BINDING(create) {
     if (int64_t(ta.ElementLength()) != t->numel())
       throw_range("tensor: 'data' has ", ta.ElementLength(), " elements but shape ", shape_str(shape), " needs ", t->numel());
     const uint8_t* src = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-    std::memcpy(t->storage->data, src, t->nbytes());
+    if (dev == Device::CUDA) cuda_call("tensor", cuda_api("tensor").copy_h2d(dptr(t), src, t->nbytes()));
+    else std::memcpy(t->storage->data, src, t->nbytes());
   }
   return handle_value(info.Env(), t);
 }
@@ -55,9 +58,10 @@ MPF_BINDING(full) {
   DType dt = a.dtype(1);
   Shape shape = a.shape(2, "shape");
   double v = a.number(3, "value");
-  require_cpu("full", dev);
+  require_device("full", dev);
   TensorRef t = new_tensor(dev, dt, shape);
-  if (dt == DType::F32) fill_parallel(t->f32(), t->numel(), [&](int64_t) { return v; });
+  if (dev == Device::CUDA) cuda_call("full", cuda_api("full").fill(cuda_dtype(dt), dptr(t), t->numel(), v));
+  else if (dt == DType::F32) fill_parallel(t->f32(), t->numel(), [&](int64_t) { return v; });
   else fill_parallel(t->f64(), t->numel(), [&](int64_t) { return v; });
   return handle_value(info.Env(), t);
 }
@@ -74,8 +78,12 @@ static Napi::Value random_fill(const Napi::CallbackInfo& info, bool normal) {
   uint64_t seed = uint64_t(a.integer(3, "seed", 0, (int64_t(1) << 53) - 1));
   uint64_t offset = uint64_t(a.integer(4, "offset", 0, (int64_t(1) << 53) - 1));
   double p = a.number(5, normal ? "mean" : "low"), q = a.number(6, normal ? "std" : "high");
-  require_cpu(op, dev);
+  require_device(op, dev);
   TensorRef t = new_tensor(dev, dt, shape);
+  if (dev == Device::CUDA) {
+    cuda_call(op, cuda_api(op).rand(cuda_dtype(dt), dptr(t), t->numel(), seed, offset, p, q, normal ? 1 : 0));
+    return handle_value(info.Env(), t);
+  }
   auto gen = [&](int64_t i) {
     return normal ? p + q * normal01(seed, offset + uint64_t(i)) : p + (q - p) * uniform01(seed, offset + uint64_t(i));
   };
@@ -90,10 +98,10 @@ MPF_BINDING(randNormal) { return random_fill(info, true); }
 MPF_BINDING(read) {
   Args a(info, "read");
   TensorRef t = a.tensor(0, "tensor");
-  require_cpu("read", t->device());
   Napi::Env env = info.Env();
   Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, t->nbytes());
-  std::memcpy(buf.Data(), t->storage->data, t->nbytes());
+  if (t->device() == Device::CUDA) cuda_call("read", cuda_api("read").copy_d2h(buf.Data(), dptr(t), t->nbytes()));
+  else std::memcpy(buf.Data(), t->storage->data, t->nbytes());
   if (t->dtype == DType::F32) return Napi::Float32Array::New(env, size_t(t->numel()), buf, 0);
   return Napi::Float64Array::New(env, size_t(t->numel()), buf, 0);
 }
@@ -118,10 +126,13 @@ MPF_BINDING(copy) {
   Args a(info, "copy");
   TensorRef t = a.tensor(0, "tensor");
   DType dt = a.dtype(1);
-  require_cpu("copy", t->device());
   TensorRef o = new_tensor(t->device(), dt, t->shape);
   const int64_t n = t->numel();
-  if (t->dtype == dt) {
+  if (t->device() == Device::CUDA) {
+    const MpfCudaApi& api = cuda_api("copy");
+    if (t->dtype == dt) cuda_call("copy", api.copy_d2d(dptr(o), dptr(t), t->nbytes()));
+    else cuda_call("copy", api.cast(cuda_dtype(t->dtype), dptr(t), cuda_dtype(dt), dptr(o), n));
+  } else if (t->dtype == dt) {
     std::memcpy(o->storage->data, t->storage->data, t->nbytes());
   } else if (dt == DType::F64) {
     const float* s = t->f32();
@@ -157,12 +168,19 @@ MPF_BINDING(memory) {
   o.Set("bytes", Napi::Number::New(env, double(c.bytes.load())));
   o.Set("cudaBytes", Napi::Number::New(env, double(c.cuda_bytes.load())));
   o.Set("cachedBytes", Napi::Number::New(env, double(cpu_cache_bytes())));
+  // The CUDA caching allocator's spare blocks, when the plugin is loaded (never loads it).
+  MpfCudaMemory m{};
+  const MpfCudaApi* api = cuda_api_if_loaded();
+  if (api) cuda_call("memory", api->memory(&m));
+  o.Set("cudaCachedBytes", Napi::Number::New(env, double(m.cached)));
   return o;
 }
 
-// emptyCache(): return the CPU allocator's cached blocks to the system.
+// emptyCache(): return the CPU allocator's cached blocks to the system (and the CUDA allocator's
+// to the device, when the plugin is loaded).
 MPF_BINDING(emptyCache) {
   cpu_cache_empty();
+  if (const MpfCudaApi* api = cuda_api_if_loaded()) cuda_call("emptyCache", api->empty_cache());
   return info.Env().Undefined();
 }
 
@@ -213,10 +231,13 @@ MPF_BINDING(toDevice) {
   Args a(info, "to");
   TensorRef t = a.tensor(0, "tensor");
   Device dev = a.device(1);
-  require_cpu("to", dev);
-  require_cpu("to", t->device());
+  require_device("to", dev);
   TensorRef o = new_tensor(dev, t->dtype, t->shape);
-  std::memcpy(o->storage->data, t->storage->data, t->nbytes());
+  const Device from = t->device();
+  if (from == Device::CPU && dev == Device::CPU) std::memcpy(o->storage->data, t->storage->data, t->nbytes());
+  else if (from == Device::CPU) cuda_call("to", cuda_api("to").copy_h2d(dptr(o), dptr(t), t->nbytes()));
+  else if (dev == Device::CPU) cuda_call("to", cuda_api("to").copy_d2h(dptr(o), dptr(t), t->nbytes()));
+  else cuda_call("to", cuda_api("to").copy_d2d(dptr(o), dptr(t), t->nbytes()));
   return handle_value(info.Env(), o);
 }
 }  // namespace mpf

@@ -31,9 +31,11 @@ MPF_BINDING(unaryForward) {
   TensorRef x = a.tensor(2, "x");
   double p0 = a.number(3, "p0"), p1 = a.number(4, "p1");
   check_uniform(kUnaryNames[int(op)], dev, {{"x", &x}});
-  require_cpu(kUnaryNames[int(op)], dev);
+  require_device(kUnaryNames[int(op)], dev);
   TensorRef y = new_tensor(dev, x->dtype, x->shape);
-  if (x->dtype == DType::F32) cpu::unary_forward(op, x->f32(), y->f32(), x->numel(), p0, p1);
+  if (dev == Device::CUDA)
+    cuda_call(kUnaryNames[int(op)], cuda_api(kUnaryNames[int(op)]).unary_forward(int32_t(op), cuda_dtype(x->dtype), dptr(x), dptr(y), x->numel(), p0, p1));
+  else if (x->dtype == DType::F32) cpu::unary_forward(op, x->f32(), y->f32(), x->numel(), p0, p1);
   else cpu::unary_forward(op, x->f64(), y->f64(), x->numel(), p0, p1);
   return handle_value(info.Env(), y);
 }
@@ -49,10 +51,12 @@ MPF_BINDING(unaryBackward) {
   check_uniform(name, dev, {{"gy", &gy}, {"x", &x}, {"y", &y}});
   if (x) check_same_shape(name, "x", x, "gy", gy);
   if (y) check_same_shape(name, "y", y, "gy", gy);
-  require_cpu(name, dev);
+  require_device(name, dev);
   TensorRef gx = new_tensor(dev, gy->dtype, gy->shape);
   const int64_t n = gy->numel();
-  if (gy->dtype == DType::F32)
+  if (dev == Device::CUDA)
+    cuda_call(name, cuda_api(name).unary_backward(int32_t(op), cuda_dtype(gy->dtype), dptr(x), dptr(y), dptr(gy), dptr(gx), n, p0, p1));
+  else if (gy->dtype == DType::F32)
     cpu::unary_backward(op, x ? x->f32() : nullptr, y ? y->f32() : nullptr, gy->f32(), gx->f32(), n, p0, p1);
   else
     cpu::unary_backward(op, x ? x->f64() : nullptr, y ? y->f64() : nullptr, gy->f64(), gx->f64(), n, p0, p1);

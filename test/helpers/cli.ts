@@ -3,7 +3,7 @@
 // resolve as in an installed package), removed again by cleanupCli(). The child loads the same
 // addon as the test process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,15 +19,19 @@ export function addonPath(): string {
   return (require('node-gyp-build') as { path(dir: string): string }).path(repoRoot);
 }
 
-/** Compile lib/ and bindings/ (type errors elsewhere do not stop the emit); returns main.js. */
+/** Compile lib/ and bindings/ (type errors elsewhere do not stop the emit); returns the runner script. */
 export function buildCli(): string {
   if (built) return built;
   const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', join(repoRoot, 'tsconfig.json'), '--outDir', outDir, '--declaration', 'false', '--sourceMap', 'false'], { encoding: 'utf8' });
   const main = join(outDir, 'lib', 'cli', 'main.js');
   if (!existsSync(main)) throw new Error(`buildCli: tsc produced no ${main}:\n${r.stdout}\n${r.stderr}`);
-  built = main;
-  return main;
+  // A runner file rather than `node -e`: worker threads inherit execArgv, and an inherited -e
+  // would replace the data workers' own script.
+  const runner = join(outDir, 'run-cli.mjs');
+  writeFileSync(runner, "import { main } from './lib/cli/main.js';\nprocess.exitCode = await main(process.argv.slice(2));\n");
+  built = runner;
+  return runner;
 }
 
 export function cleanupCli(): void {
@@ -35,7 +39,6 @@ export function cleanupCli(): void {
   built = null;
 }
 
-const RUNNER = 'const [main, ...args] = process.argv.slice(1); const m = await import(main); process.exitCode = await m.main(args);';
 
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, MPFNET_ADDON: addonPath(), ...extra };
@@ -43,11 +46,11 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 /** Run the CLI to completion. */
 export function runCli(args: string[], o: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}) {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', RUNNER, buildCli(), ...args], { cwd: o.cwd ?? repoRoot, env: cliEnv(o.env), encoding: 'utf8', timeout: o.timeout ?? 300_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [buildCli(), ...args], { cwd: o.cwd ?? repoRoot, env: cliEnv(o.env), encoding: 'utf8', timeout: o.timeout ?? 300_000, maxBuffer: 64 << 20 });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Start the CLI without waiting. */
 export function spawnCli(args: string[], o: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess {
-  return spawn(process.execPath, ['--input-type=module', '-e', RUNNER, buildCli(), ...args], { cwd: o.cwd ?? repoRoot, env: cliEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [buildCli(), ...args], { cwd: o.cwd ?? repoRoot, env: cliEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
 }

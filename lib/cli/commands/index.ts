@@ -5,5 +5,8 @@ import { summaryCommand } from './summary.js';
 import { trainCommand } from './train.js';
 import { resizeCommand } from './resize.js';
 import { evalCommand } from './eval.js';
+import { upscaleCommand } from './upscale.js';
+import { demoCommand } from './demo.js';
+import { pretrainEmbeddingCommand } from './pretrain-embedding.js';
 
-export const commands: CommandModule[] = [initCommand, summaryCommand, trainCommand, evalCommand, resizeCommand];
+export const commands: CommandModule[] = [initCommand, summaryCommand, trainCommand, pretrainEmbeddingCommand, evalCommand, resizeCommand, upscaleCommand, demoCommand];
