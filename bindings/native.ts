@@ -21,7 +21,7 @@ export interface CoreBindings {
   copy(h: Handle, dtype: DTypeName): Handle;
   toDevice(h: Handle, device: DeviceName): Handle;
   info(h: Handle): { shape: number[]; dtype: DTypeName; device: DeviceName };
-  memory(): { tensors: number; storages: number; bytes: number; cudaBytes: number; cachedBytes: number };
+  memory(): { tensors: number; storages: number; bytes: number; cudaBytes: number; cachedBytes: number; cudaCachedBytes: number };
   emptyCache(): void;
   numThreads(): number;
   setNumThreads(n: number): void;
@@ -175,4 +175,40 @@ export interface CrSimilarityBindings {
   crSimilarityBackward(device: DeviceName, a: Handle, b: Handle, index: readonly number[], eps: number, gs: Handle, needA: boolean, needB: boolean): [Handle | null, Handle | null];
 }
 
-export interface NativeAddon extends CoreBindings, UnaryBindings, AccumulateBindings, BinaryBindings, ReduceBindings, ShapeBindings, LossBindings, PoolBindings, AdamBindings, ResizeBindings, SsimBindings, DegradeBindings, MaxPoolBindings, Conv2dBindings, MatmulBindings, CrSamplesBindings, CrSimilarityBindings {}
+/** What cudaAvailable() reports (cuda_binding.cc, cuda_plugin.cc). */
+export interface CudaStatusInfo {
+  available: boolean;
+  /** Why CUDA cannot be used (null when available). */
+  reason: string | null;
+  /** The plugin file looked for or loaded (mpfnet_cuda.so next to the addon, or $MPFNET_CUDA_PLUGIN). */
+  plugin: string;
+  device?: string;
+  computeCapability?: string;
+  /** Device memory in bytes. */
+  memory?: number;
+  driver?: string;
+  runtime?: string;
+  /** The cuDNN version the plugin runs with, null when it was built without cuDNN. */
+  cudnn?: string | null;
+}
+
+export interface CudaOptions {
+  /** Convolutions may use TF32 tensor cores (default false, or MPFNET_CUDA_TF32=1). */
+  allowTf32: boolean;
+  /** 'auto': cuDNN when the plugin has it, else the own kernels; 'own': always the own kernels (MPFNET_CUDA_CONV=own). */
+  convEngine: 'auto' | 'own';
+  /** Synchronise after every op, so an asynchronous error names its op (MPFNET_CUDA_SYNC=1). */
+  syncEach: boolean;
+}
+
+/** The CUDA backend's controls (cuda_binding.cc); all but cudaAvailable throw when CUDA is unavailable. */
+export interface CudaBindings {
+  cudaAvailable(): CudaStatusInfo;
+  cudaSynchronize(): void;
+  /** The caching allocator: bytes in tensors, bytes in spare blocks, the device's free / total, cudaMalloc calls. */
+  cudaMemory(): { allocated: number; cached: number; deviceFree: number; deviceTotal: number; mallocs: number };
+  /** Applies the given options; returns those in force and a description of the convolution engine's last use. */
+  cudaOptions(changes?: Partial<CudaOptions>): CudaOptions & { engine: string };
+}
+
+export interface NativeAddon extends CoreBindings, UnaryBindings, AccumulateBindings, BinaryBindings, ReduceBindings, ShapeBindings, LossBindings, PoolBindings, AdamBindings, ResizeBindings, SsimBindings, DegradeBindings, MaxPoolBindings, Conv2dBindings, MatmulBindings, CrSamplesBindings, CrSimilarityBindings, CudaBindings {}

@@ -12,13 +12,15 @@ export interface MemoryInfo {
   cudaBytes: number;
   /** Bytes of freed CPU buffers the allocator keeps for reuse (not counted in `bytes`). */
   cachedBytes: number;
+  /** Bytes of freed GPU blocks the CUDA allocator keeps for reuse (0 until the CUDA plugin is loaded). */
+  cudaCachedBytes: number;
 }
 
 export function memory(): MemoryInfo {
   return native.memory();
 }
 
-/** Return the CPU allocator's cached blocks to the system (memory().cachedBytes drops to 0). */
+/** Return the allocators' cached blocks to the system and the GPU (cachedBytes and cudaCachedBytes drop to 0). */
 export function emptyCache(): void {
   native.emptyCache();
 }

@@ -9,7 +9,7 @@ import { Generator, Tensor, add, cat, mean, memory, noGrad, rand, reshape, split
 import { crSimilarity } from '../lib/ops/cr_similarity.js';
 import { native } from '../bindings/index.js';
 import { contrastiveLoss, infoNce } from '../lib/losses/contrastive.js';
-import { ContrastiveRegularizer, type NegativeSpec, type PositiveSpec } from '../lib/losses/regularizer.js';
+import { ContrastiveRegularizer, cropHW, type NegativeSpec, type PositiveSpec } from '../lib/losses/regularizer.js';
 import { createEmbedding } from '../lib/models/embedding/checkpoint.js';
 import { DEFAULT_BLUR, DEFAULT_SHARPEN } from '../lib/losses/samples.js';
 import { checkAgainstTorch, type FixtureCase } from './helpers/fixtures.js';
@@ -156,6 +156,35 @@ describe('ContrastiveRegularizer (eq. 11)', () => {
       expectClose(srLeaf.grad!.toFloat64Array(), g1, 1e-5, 'chunked gradient');
     });
     expect(memory().tensors).toBe(before);
+    e.dispose();
+  });
+
+  it('crop (beyond SPEC): the same as the regulariser on the window it draws; no gradient outside it', () => {
+    const e = createEmbedding({ widths: [4, 4, 4, 4], headHidden: 4, headOut: 4 }, { seed: 2 }).freeze();
+    tidy(() => {
+      const hr = rand([2, 3, 16, 16], { generator: new Generator(1) });
+      const lr = rand([2, 3, 8, 8], { generator: new Generator(2) });
+      const sr = rand([2, 3, 16, 16], { generator: new Generator(3) }).requiresGrad_();
+      const o = { tau: 1, chunk: 64, scale: 2, ...spec({}, {}) };
+      const got = new ContrastiveRegularizer(e, null, { ...o, crop: 8 }).compute(sr, hr, lr, new Generator(4));
+      got.backward();
+      const g = sr.grad!.toFloat64Array();
+      const rng = new Generator(4);
+      const top = 2 * rng.nextInt(5);
+      const left = 2 * rng.nextInt(5);
+      const srC = cropHW(sr, top, left, 8, 8);
+      const ref = new ContrastiveRegularizer(e, null, o).compute(srC, cropHW(hr, top, left, 8, 8), cropHW(lr, top / 2, left / 2, 4, 4), rng);
+      expect(got.item()).toBeCloseTo(ref.item(), 6);
+      sr.grad!.dispose();
+      sr.grad = null;
+      ref.backward();
+      expectClose(sr.grad!.toFloat64Array(), g, 1e-5, 'gradient');
+      for (let c = 0; c < 6; c++) for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) {
+        if (y >= top && y < top + 8 && x >= left && x < left + 8) continue;
+        expect(g[(c * 16 + y) * 16 + x]).toBe(0);
+      }
+      expect(() => new ContrastiveRegularizer(e, null, { ...o, crop: 7 }).compute(sr, hr, lr, new Generator(4))).toThrow(/crop 7 must be a multiple of the scale 2/);
+    });
     e.dispose();
   });
 

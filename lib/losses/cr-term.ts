@@ -4,7 +4,8 @@
 // Options (defaults = SPEC §3's reading): tau 1; embedding: a pretrained E (required); teacher:
 // "stage-start" (the model's weights when the stage starts: the stage-1 model in a two-stage run)
 // or an MPF-Net checkpoint; positives "gen+gt" | "gen" | "gt" or an object; negatives "gen+lr" |
-// "gen" | "lr" | "rand" or an object (Table VII's rows); chunk 16 (sample images per pass of E).
+// "gen" | "lr" | "rand" or an object (Table VII's rows); chunk 16 (sample images per pass of E);
+// crop null (beyond SPEC: a random crop × crop HR window for E, to cut its cost).
 //
 // Resume: a "stage-start" teacher is written once to <out>/cr-teacher-<stage>.safetensors when the
 // stage starts; the checkpoint state records that file and E's file with their SHA-256, and a
@@ -44,6 +45,8 @@ export interface CrOptions {
   positives: PositiveSpec;
   negatives: NegativeSpec;
   chunk: number;
+  /** Beyond SPEC (null: off): E sees a random crop × crop HR window. */
+  crop: number | null;
 }
 
 function range(v: unknown, where: string, o: { min: number; max?: number; positive?: boolean }): [number, number] {
@@ -122,7 +125,7 @@ function negatives(v: unknown, where: string): NegativeSpec {
 
 /** Validate the options of a 'cr' term (besides its weight). */
 export function validateCrOptions(o: Record<string, unknown>, where: string): CrOptions {
-  rejectUnknown(o, ['tau', 'embedding', 'teacher', 'positives', 'negatives', 'chunk'], where);
+  rejectUnknown(o, ['tau', 'embedding', 'teacher', 'positives', 'negatives', 'chunk', 'crop'], where);
   if (o.embedding === undefined) fail(`${where}.embedding`, 'is required: a pretrained embedding network (mpfnet pretrain-embedding writes one)');
   const pos = positives(o.positives, `${where}.positives`);
   return {
@@ -132,6 +135,7 @@ export function validateCrOptions(o: Record<string, unknown>, where: string): Cr
     positives: pos,
     negatives: negatives(o.negatives, `${where}.negatives`),
     chunk: integer(o.chunk ?? 16, `${where}.chunk`, 1, 1 << 20),
+    crop: o.crop === undefined || o.crop === null ? null : integer(o.crop, `${where}.crop`, 8, 1 << 16),
   };
 }
 
@@ -195,7 +199,12 @@ export async function createCrTerm(
     teacher?.dispose();
     throw e;
   }
-  const regularizer = new ContrastiveRegularizer(embedding, teacher, { tau: o.tau, positives: o.positives, negatives: o.negatives, chunk: o.chunk });
+  if (o.crop !== null && o.crop % ctx.scale !== 0) {
+    embedding.dispose();
+    teacher?.dispose();
+    throw new RangeError(`cr: crop ${o.crop} must be a multiple of the scale ${ctx.scale}`);
+  }
+  const regularizer = new ContrastiveRegularizer(embedding, teacher, { tau: o.tau, positives: o.positives, negatives: o.negatives, chunk: o.chunk, crop: o.crop, scale: ctx.scale });
   const record: CrState = { embedding: { path: ePath, sha256: eHash }, teacher: teacherRecord };
   return {
     regularizer,

@@ -49,7 +49,26 @@ export interface RegularizerOptions {
   negatives: NegativeSpec;
   /** At most this many sample images per pass through E (whole images' sets; at least one image). */
   chunk: number;
+  /**
+   * Beyond SPEC, off by default (null): E sees one random crop × crop window (HR pixels, a
+   * multiple of the scale) of the SR output, the HR patch and their samples (the LR window for the
+   * teacher and the upsampled LR), the same place for the whole batch: (crop / H)² of E's cost.
+   */
+  crop?: number | null;
+  /** The SR scale (needed with crop, to cut the LR window). */
+  scale?: number;
   eps?: number;
+}
+
+/** The h × w window at (top, left) of the last two axes of an NCHW tensor (autograd through split). */
+export function cropHW(x: Tensor, top: number, left: number, h: number, w: number): Tensor {
+  const cut = (t: Tensor, axis: number, at: number, len: number) => {
+    const total = t.shape[axis]!;
+    if (at === 0 && len === total) return t;
+    const sizes = [at, len, total - at - len].filter((v) => v > 0);
+    return split(t, sizes, axis)[at > 0 ? 1 : 0]!;
+  };
+  return cut(cut(x, 2, top, h), 3, left, w);
 }
 
 /** Mean similarity of each kind of sample per layer, and the loss, of the last compute(). */
@@ -118,6 +137,21 @@ export class ContrastiveRegularizer {
     if (sr.rank !== 4 || hr.rank !== 4 || sr.shape.some((d, i) => d !== hr.shape[i])) {
       throw new RangeError(`ContrastiveRegularizer: sr [${sr.shape.join(', ')}] and hr [${hr.shape.join(', ')}] must have the same (N, 3, H, W) shape`);
     }
+    const crop = this.options.crop ?? null;
+    if (crop !== null && crop < Math.min(sr.shape[2]!, sr.shape[3]!)) {
+      const scale = this.options.scale ?? 1;
+      if (crop % scale !== 0) throw new RangeError(`ContrastiveRegularizer: crop ${crop} must be a multiple of the scale ${scale}`);
+      // Window positions on the LR grid, so the LR window covers the HR one exactly.
+      const top = scale * rng.nextInt((sr.shape[2]! - crop) / scale + 1);
+      const left = scale * rng.nextInt((sr.shape[3]! - crop) / scale + 1);
+      const hrC = noGrad(() => cropHW(hr, top, left, crop, crop));
+      const lrC = noGrad(() => cropHW(lr, top / scale, left / scale, crop / scale, crop / scale));
+      return this.#compute(cropHW(sr, top, left, crop, crop), hrC, lrC, rng);
+    }
+    return this.#compute(sr, hr, lr, rng);
+  }
+
+  #compute(sr: Tensor, hr: Tensor, lr: Tensor, rng: Generator): Tensor {
     const n = sr.shape[0]!;
     const taps = this.embedding.taps(sr);
     const layers = taps.length;

@@ -98,13 +98,14 @@ export abstract class Module {
   }
 
   /**
-   * Move every parameter to `device` (replacing the tensors: create optimisers after moving).
-   * Returns this.
+   * Move every parameter to `device` (replacing the tensors: create optimisers after moving), with
+   * its accumulated gradient, if any. Returns this.
    */
   to(device: Device): this {
     for (const [n, t] of this.#params) {
       if (t.device === device) continue;
       const moved = t.to(device);
+      if (t.grad) moved.grad = keep(t.grad.to(device));
       t.dispose();
       this.registerParameter(n, moved);
     }

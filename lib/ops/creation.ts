@@ -29,13 +29,8 @@ export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly n
   shape ??= inferred;
   checkShape('tensor', shape);
   const arr = dtype === 'float64' ? toTyped(flat, Float64Array) : toTyped(flat, Float32Array);
-  if (device === 'cpu') return finish(fromHandle(native.create('cpu', dtype, shape, arr)), opts);
-  const cpu = fromHandle(native.create('cpu', dtype, shape, arr));
-  try {
-    return finish(cpu.to(device), opts);
-  } finally {
-    cpu.dispose();
-  }
+  // The addon copies the data straight to the device (a host-to-GPU copy for 'cuda').
+  return finish(fromHandle(native.create(device, dtype, shape, arr)), opts);
 }
 
 export type NestedArray = number[] | NestedArray[];
