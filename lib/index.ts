@@ -26,3 +26,5 @@ export { psnr, ssim, niqe, LPIPS, type PairMetricOptions, type LpipsNet } from '
 export * from './losses/index.js';
 export * from './models/embedding/index.js';
 export { pretrainEmbedding, EmbeddingPretrainer, resolvePretrainConfig, loadPretrainConfig, type PretrainConfig, type PretrainEvent } from './train/pretrain-embedding.js';
+export * from './infer/index.js';
+export { runDemo, type DemoOptions, type DemoResult } from './demo/run-demo.js';

@@ -159,6 +159,17 @@ describe('ContrastiveRegularizer (eq. 11)', () => {
     e.dispose();
   });
 
+  it('passes finite differences in float64 (the fused gradient of the whole term)', () => {
+    const e = createEmbedding({ widths: [3, 4, 4, 4], headHidden: 4, headOut: 4 }, { seed: 6, dtype: 'float64' }).freeze();
+    const hr = rand([2, 3, 8, 8], { generator: new Generator(1), dtype: 'float64' });
+    const lr = rand([2, 3, 4, 4], { generator: new Generator(2), dtype: 'float64' });
+    const reg = new ContrastiveRegularizer(e, null, { tau: 0.5, chunk: 4, ...spec({}, { others: 1 }) });
+    const sr = randLeaf([2, 3, 8, 8], 3, { scale: 0.2, shift: 0.5 });
+    gradcheck((x) => reg.compute(x!, hr, lr, new Generator(9)), [sr], { atol: 1e-7, rtol: 1e-5 });
+    for (const t of [hr, lr, sr]) t.dispose();
+    e.dispose();
+  });
+
   it('crop (beyond SPEC): the same as the regulariser on the window it draws; no gradient outside it', () => {
     const e = createEmbedding({ widths: [4, 4, 4, 4], headHidden: 4, headOut: 4 }, { seed: 2 }).freeze();
     tidy(() => {

@@ -35,7 +35,7 @@ function stage2Config(out: string, o: { checkpointEvery?: number; cr?: Record<st
     model: { scale: 2, channels: 8, nCpb: 1 },
     seed: 3,
     out,
-    data: { train: { type: 'images', dir: images }, batch: 2, patch: 16, workers: 0 },
+    data: { train: { type: 'images', dir: images, cache: true }, batch: 2, patch: 16, workers: 0 },
     stages: [
       { name: 'stage1', iters: 10, lr: 1e-3, loss: { l1: 1 } },
       { name: 'stage2', iters: 50, lr: 5e-4, loss: { l1: 1, cr: { weight: 1, embedding: ePath, ...o.cr } }, schedule: { type: 'cosine', etaMin: 1e-5 } },
@@ -161,7 +161,7 @@ describe('pretraining E (SimCLR)', () => {
     writeFileSync(p, JSON.stringify(config(join(dir, 'pre'), 12)));
     const r = runCli(['pretrain-embedding', '--config', p]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/pretraining E: 12 iterations on 2 images/);
+    expect(r.stdout).toMatch(/pretraining E: 12 iterations on \d+ images/);
     const log = readJsonl(join(dir, 'pre', 'train.jsonl')) as unknown as { iteration: number; loss: number }[];
     expect(log.map((e) => e.iteration)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(log.every((e) => Number.isFinite(e.loss) && e.loss > 0)).toBe(true);

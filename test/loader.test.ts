@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as mp from '../lib/index.js';
 import { createDataset, validateDatasetSpec, type DatasetContext } from '../lib/data/registry.js';
@@ -154,6 +156,27 @@ describe('DataLoader', () => {
   it("starts workers without the main script's own Node options (node --input-type=module -e ...)", () => {
     expect(workerExecArgv(['--input-type=module', '-e', 'code', '--max-old-space-size=4096', '--conditions', 'x'])).toEqual(['--max-old-space-size=4096', '--conditions', 'x']);
     expect(workerExecArgv(['--input-type', 'module', '--eval=1', '-p', 'x', '--enable-source-maps'])).toEqual(['--enable-source-maps']);
+  });
+
+  it('a process that leaves with jobs in flight (no close()) exits cleanly once they finish', () => {
+    // A child started the way the CLI tests start theirs (node --input-type=module -e), from sources.
+    const url = (p: string) => pathToFileURL(join(__dirname, '..', p)).href;
+    const code = `
+      import { register } from 'node:module';
+      register(${JSON.stringify(url('lib/data/ts-worker-hooks.mjs'))});
+      const { DataLoader } = await import(${JSON.stringify(url('lib/data/loader.ts'))});
+      const { createDataset, validateDatasetSpec } = await import(${JSON.stringify(url('lib/data/registry.ts'))});
+      await import(${JSON.stringify(url('lib/data/image-folder.ts'))});
+      const ds = await createDataset(validateDatasetSpec({ type: 'images', dir: ${JSON.stringify(hrDir)}, degradation: 'realesrgan' }, 'd'),
+        { scale: 4, patch: 12, augment: true, split: 'train', baseDir: '/' });
+      const l = new DataLoader(ds, { batch: 4, seed: 1, workers: 2, prefetch: 3 });
+      const b = l.next();
+      console.log('batch', b.lr.shape.join('x'));
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 120_000, env: process.env });
+    expect(r.stderr).not.toMatch(/terminate called|Abort/);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('batch 4x3x12x12');
   });
 
   it('validates its options', async () => {

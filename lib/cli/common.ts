@@ -28,3 +28,17 @@ export function applyRuntimeOptions(o: { device?: string; threads?: string }): '
   if (d !== 'cpu' && d !== 'cuda' && d !== 'auto') throw new RangeError(`--device must be cpu, cuda or auto, got ${d}`);
   return d === 'cuda' ? 'cuda' : 'cpu';
 }
+
+/** The exit-code line every command's --help ends with. */
+export const EXIT_CODES_HELP = `Exit codes: ${EXIT.ok} ok, ${EXIT.failure} some work failed, ${EXIT.usage} bad usage or input, ${EXIT.aborted} interrupted.`;
+
+/** The "Examples:" block (and optional notes) and the exit codes, for a command's --help. */
+export function examplesHelp(examples: string[], notes = ''): string {
+  const lines = examples.map((e) => `  $ ${e}`).join('\n');
+  return `\nExamples:\n${lines}\n${notes ? `\n${notes}\n` : ''}\n${EXIT_CODES_HELP}`;
+}
+
+/** Adds examplesHelp() to a command's --help. */
+export function withExamples(cmd: Command, examples: string[], notes = ''): Command {
+  return cmd.addHelpText('after', examplesHelp(examples, notes));
+}

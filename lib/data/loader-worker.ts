@@ -45,7 +45,18 @@ const ready = (async () => {
 })();
 ready.catch((e: unknown) => send({ type: 'fatal', error: errorOf(e) }));
 
-parentPort!.on('message', async (job: Job) => {
+let pending = 0;
+let closing = false;
+
+/** After 'close': once the jobs in flight are done, close the ports so the thread ends by itself. */
+function maybeExit(): void {
+  if (closing && pending === 0) {
+    port.close();
+    parentPort!.close();
+  }
+}
+
+async function run(job: Job): Promise<void> {
   let r: Awaited<typeof ready>;
   try {
     r = await ready;
@@ -60,4 +71,19 @@ parentPort!.on('message', async (job: Job) => {
   } catch (e) {
     send({ type: 'error', id: job.id, error: errorOf(e) });
   }
+}
+
+parentPort!.on('message', (m: Job | { type: 'close' }) => {
+  if ('type' in m) {
+    closing = true;
+    maybeExit();
+    return;
+  }
+  pending++;
+  void run(m).finally(() => {
+    pending--;
+    // Tell the main thread we ran dry, so it can let go of this thread (see worker-pool.ts).
+    if (pending === 0 && !closing) parentPort!.postMessage({ type: 'idle' });
+    maybeExit();
+  });
 });

@@ -7,6 +7,11 @@
 // for workers while they keep running, without turning the event loop. The samples' buffers are
 // transferred, not copied.
 //
+// Lifetime: a worker holds the process open only while it has jobs in flight (it reports 'idle'
+// when it runs dry), and close() lets each worker finish what it started before it exits. Never
+// terminate a worker in the middle of a job: sharp's asynchronous work completing on a torn-down
+// thread aborts the whole process.
+//
 // Workers run compiled JavaScript: next to this file in a package (dist/lib/data/loader-worker.js),
 // or, when this module itself runs from TypeScript sources (vitest), through a bootstrap that
 // transpiles the sources with the project's TypeScript (lib/data/ts-worker-bootstrap.mjs).
@@ -158,6 +163,7 @@ export class WorkerPool {
   readonly #stallMs: number;
   readonly #startMs: number;
   readonly #started: boolean[];
+  readonly #exited: boolean[];
   readonly #createdAt = performance.now();
   #nextId = 1;
   #fatal: Error | null = null;
@@ -171,6 +177,7 @@ export class WorkerPool {
     this.#stallMs = o.stallMs ?? 600_000;
     this.#startMs = o.startMs ?? 120_000;
     this.#started = new Array<boolean>(size).fill(false);
+    this.#exited = new Array<boolean>(size).fill(false);
     const sab = new SharedArrayBuffer(4);
     this.#signal = new Int32Array(sab);
     const script = workerScript();
@@ -180,9 +187,12 @@ export class WorkerPool {
       const worker = new Worker(script.url, { workerData: data, transferList: [port1], name: `mpfnet-data-${w}`, execArgv: workerExecArgv() });
       worker.on('error', (e) => (this.#fatal ??= e instanceof Error ? e : new Error(String(e))));
       worker.on('exit', (code) => {
+        this.#exited[w] = true;
         if (!this.#closed) this.#fatal ??= new Error(`data worker ${w} exited (code ${code})`);
       });
-      // Nothing here should keep the process alive: the pool is closed explicitly or dies with it.
+      // 'idle': collect its results, which lets go of it (see #handle).
+      worker.on('message', () => this.#drain());
+      // Idle workers do not keep the process alive; submit() holds a busy one.
       worker.unref();
       port2.unref();
       this.#workers.push(worker);
@@ -203,7 +213,7 @@ export class WorkerPool {
     const id = this.#nextId++;
     const job: Job = { id, index, seed: rng.seed, offset: rng.offset };
     this.#workers[w]!.postMessage(job);
-    this.#inflight[w]!++;
+    if (this.#inflight[w]!++ === 0) this.#workers[w]!.ref();
     this.#owner.set(id, w);
     return id;
   }
@@ -247,7 +257,7 @@ export class WorkerPool {
     }
     const owner = this.#owner.get(m.id);
     if (owner !== undefined) {
-      this.#inflight[owner]!--;
+      if (--this.#inflight[owner]! === 0) this.#workers[owner]!.unref();
       this.#owner.delete(m.id);
     }
     if (this.#ignored.delete(m.id)) return;
@@ -307,11 +317,26 @@ export class WorkerPool {
     return this.take(id)!;
   }
 
-  /** Terminate the workers. Safe to call twice. */
-  async close(): Promise<void> {
+  /**
+   * Stop the workers: each finishes the jobs it has started, then exits (after `graceMs`, default
+   * 60 s, a worker still busy is terminated). Results still on their way are dropped. Safe to
+   * call twice.
+   */
+  async close(graceMs = 60_000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all(
+      this.#workers.map(async (w, i) => {
+        if (this.#exited[i]) return;
+        const exited = new Promise<void>((res) => w.once('exit', () => res()));
+        w.ref();
+        w.postMessage({ type: 'close' });
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((res) => (timer = setTimeout(() => res('late'), graceMs)));
+        if ((await Promise.race([exited, late])) === 'late') await w.terminate();
+        clearTimeout(timer);
+      }),
+    );
     for (const p of this.#ports) p.close();
-    await Promise.all(this.#workers.map((w) => w.terminate()));
   }
 }

@@ -2,7 +2,7 @@
 // atomically (a crash or Ctrl-C never leaves a partial file), a failing image is recorded and the
 // rest go on, and images whose output exists can be skipped (resuming an interrupted batch).
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { listImageFiles, type ImageFormat } from '../io/image.js';
 import { AbortError, Upscaler, type UpscaleFileResult, type UpscaleProgress, type UpscaleRunOptions, type UpscalerOptions } from './upscale.js';
 
@@ -40,8 +40,9 @@ export function planJobs(input: string, output: string, format?: ImageFormat): [
     if (!files.length) throw new TypeError(`upscale: no images in '${input}'`);
     return files.map((f) => [f, join(output, rename(f))]);
   }
-  if (existsSync(output) && statSync(output).isDirectory()) return [[input, join(output, rename(input))]];
-  return [[input, output]];
+  // A file into a folder: an existing folder, or a path ending with a separator.
+  const intoFolder = output.endsWith('/') || output.endsWith(sep) || (existsSync(output) && statSync(output).isDirectory());
+  return [[input, intoFolder ? join(output, rename(input)) : output]];
 }
 
 /** Upscale `input` (a file or a folder) into `output`; see FolderResult for what happened. */
@@ -60,7 +61,7 @@ export async function upscaleFolder(input: string, output: string, o: FolderOpti
     return false;
   });
   if (todo.length) {
-    if (statSync(input).isDirectory()) mkdirSync(output, { recursive: true });
+    for (const d of new Set(todo.map(([, out]) => dirname(out)))) mkdirSync(d, { recursive: true });
     if (o.signal?.aborted) throw new AbortError();
     const up = await Upscaler.create(o);
     try {

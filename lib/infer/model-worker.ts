@@ -20,11 +20,16 @@ function workerScript(): { url: URL; entry?: string } {
   return { url };
 }
 
+// Errors keep their family across the thread boundary, so callers (and the CLI's exit codes:
+// TypeError / RangeError mean bad input) can tell a bad checkpoint from a crash.
+const TYPE_ERRORS = new Set(['TypeError', 'ImageError']);
+const RANGE_ERRORS = new Set(['RangeError', 'SafetensorsError', 'ConfigError']);
+
 function revive(s: SerializedError, where: string): Error {
-  const Ctor = s.name === 'TypeError' ? TypeError : s.name === 'RangeError' ? RangeError : Error;
+  const Ctor = TYPE_ERRORS.has(s.name) ? TypeError : RANGE_ERRORS.has(s.name) ? RangeError : Error;
   const e = new Ctor(s.message);
-  if (!(e instanceof TypeError || e instanceof RangeError) && s.name && s.name !== 'Error') e.name = s.name;
-  if (s.stack) e.stack = `${e.name}: ${s.message}\n    (in ${where})\n${s.stack.split('\n').slice(1).join('\n')}`;
+  if (s.name && s.name !== e.name) e.name = s.name;
+  if (s.stack) e.stack = `${s.name}: ${s.message}\n    (in ${where})\n${s.stack.split('\n').slice(1).join('\n')}`;
   return e;
 }
 

@@ -13,7 +13,8 @@
 // Full-resolution floats are never held for the whole image: only the band of output rows the
 // current row of tiles covers. The output itself is held once, as 8- or 16-bit samples.
 import { resolve } from 'node:path';
-import { encodeImage, formatFromPath, readImage, writeImage, type ChannelCount, type Image, type ImageFormat } from '../io/image.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { encodeImage, formatFromPath, ImageError, readImage, type ChannelCount, type Image, type ImageFormat } from '../io/image.js';
 import { setNumThreads } from '../memory.js';
 import type { MPFNet } from '../models/mpfnet/mpfnet.js';
 import { tensor } from '../ops/creation.js';
@@ -164,6 +165,23 @@ async function resolveInput(input: UpscaleInput, o: UpscaleRunOptions): Promise<
   throw new TypeError('upscale: input must be a file path, an encoded image (Buffer / Uint8Array), raw pixels {data, width, height, channels} or a Tensor');
 }
 
+/** What comes out: a tensor, raw pixels, or an encoded image (returned or written), and its depth. */
+function chooseOutput(src: Resolved, o: UpscaleRunOptions): { format: ImageFormat | 'raw' | 'tensor'; bitDepth: 8 | 16 } {
+  let format: ImageFormat | 'raw' | 'tensor';
+  if (o.output !== undefined) {
+    const f = o.format ?? formatFromPath(o.output);
+    if (!f || f === 'raw') throw new TypeError(`upscale: cannot tell the output format of '${o.output}'; use .png, .jpg, .webp or .tif, or pass {format}`);
+    format = f;
+  } else if (src.kind === 'tensor') format = 'tensor';
+  else format = o.format ?? (src.kind === 'raw' ? 'raw' : ENCODABLE.includes(src.format) ? (src.format as ImageFormat) : 'png');
+  if (format !== 'tensor' && format !== 'raw' && !ENCODABLE.includes(format)) throw new RangeError(`upscale: format must be png, jpeg, webp, tiff or raw, got ${String(format)}`);
+  // Refused before any work: JPEG has no alpha, JPEG and WebP no 16-bit samples.
+  if (format === 'jpeg' && src.source.hasAlpha) throw new TypeError('upscale: JPEG cannot store the alpha channel of this image; write png, webp or tiff');
+  const bitDepth: 8 | 16 = format === 'jpeg' || format === 'webp' ? 8 : (o.bitDepth ?? (src.kind === 'tensor' ? 8 : src.bitDepth));
+  if (o.bitDepth === 16 && bitDepth !== 16) throw new RangeError(`upscale: ${format} cannot store 16-bit samples; use png or tiff`);
+  return { format, bitDepth };
+}
+
 function modelSpec(model: unknown, weights: 'model' | 'ema'): ModelSpec {
   if (typeof model === 'string') return { kind: 'file', path: resolve(model), weights };
   const m = model as MPFNet | undefined;
@@ -221,19 +239,7 @@ export class Upscaler {
 
     const src = await resolveInput(input, o);
     const { source } = src;
-    // What comes out: a tensor, raw pixels, or an encoded image (returned or written).
-    let format: ImageFormat | 'raw' | 'tensor';
-    if (o.output !== undefined) {
-      const f = o.format ?? formatFromPath(o.output);
-      if (!f || f === 'raw') throw new TypeError(`upscale: cannot tell the output format of '${o.output}'; use .png, .jpg, .webp or .tif, or pass {format}`);
-      format = f;
-    } else if (src.kind === 'tensor') format = 'tensor';
-    else format = o.format ?? (src.kind === 'raw' ? 'raw' : ENCODABLE.includes(src.format) ? (src.format as ImageFormat) : 'png');
-    if (format !== 'tensor' && format !== 'raw' && !ENCODABLE.includes(format)) throw new RangeError(`upscale: format must be png, jpeg, webp, tiff or raw, got ${String(format)}`);
-    if (format === 'jpeg' && source.hasAlpha) throw new TypeError('upscale: JPEG cannot store the alpha channel of this image; write png, webp or tiff');
-    const bitDepth: 8 | 16 = format === 'jpeg' || format === 'webp' ? 8 : (o.bitDepth ?? (src.kind === 'tensor' ? 8 : src.bitDepth));
-    if (o.bitDepth === 16 && bitDepth !== 16) throw new RangeError(`upscale: ${format} cannot store 16-bit samples; use png or tiff`);
-
+    const { format, bitDepth } = chooseOutput(src, o);
     const s = this.#worker.scale;
     const { width: W, height: H } = source;
     const outH = o.outscale === undefined ? s * H : Math.max(1, Math.round(H * o.outscale));
@@ -288,6 +294,10 @@ export class Upscaler {
       signal?.removeEventListener('abort', onAbort);
     }
 
+    if (aborted) {
+      await this.#worker.cancel();
+      throw abortError(signal!);
+    }
     if (format === 'tensor') {
       const data = (sink as FloatSink).data;
       const t = tensor(data, [1, channels, outH, outW]);
@@ -296,8 +306,12 @@ export class Upscaler {
     const image = (sink as ImageSink).image;
     if (format === 'raw') return image;
     if (o.output !== undefined) {
+      // Encoding cannot be interrupted, but an abort during it still leaves no file behind.
+      const buf = await encodeImage(image, { format, quality: o.quality, bitDepth });
       if (signal?.aborted) throw abortError(signal);
-      await writeImage(o.output, image, { format, quality: o.quality, bitDepth });
+      await writeFileAtomic(o.output, buf).catch((e: Error) => {
+        throw new ImageError(`cannot write image '${o.output}': ${e.message}`, o.output!, 'WRITE_FAILED');
+      });
       return { path: o.output, width: W, height: H, outWidth: outW, outHeight: outH, channels, bitDepth, format, tiles: plan.count, seconds: (performance.now() - t0) / 1000 };
     }
     return encodeImage(image, { format, quality: o.quality, bitDepth });

@@ -66,9 +66,16 @@ export function cropHW(x: Tensor, top: number, left: number, h: number, w: numbe
     const total = t.shape[axis]!;
     if (at === 0 && len === total) return t;
     const sizes = [at, len, total - at - len].filter((v) => v > 0);
-    return split(t, sizes, axis)[at > 0 ? 1 : 0]!;
+    const pieces = split(t, sizes, axis);
+    const keep = pieces[at > 0 ? 1 : 0]!;
+    for (const p of pieces) if (p !== keep) p.dispose();
+    return keep;
   };
-  return cut(cut(x, 2, top, h), 3, left, w);
+  const rows = cut(x, 2, top, h);
+  const out = cut(rows, 3, left, w);
+  // The intermediate is on the tape when x needs a gradient; otherwise it is garbage now.
+  if (rows !== x && rows !== out && !rows.requiresGrad) rows.dispose();
+  return out;
 }
 
 /** Mean similarity of each kind of sample per layer, and the loss, of the last compute(). */
@@ -146,20 +153,29 @@ export class ContrastiveRegularizer {
       const left = scale * rng.nextInt((sr.shape[3]! - crop) / scale + 1);
       const hrC = noGrad(() => cropHW(hr, top, left, crop, crop));
       const lrC = noGrad(() => cropHW(lr, top / scale, left / scale, crop / scale, crop / scale));
-      return this.#compute(cropHW(sr, top, left, crop, crop), hrC, lrC, rng);
+      try {
+        return this.#compute(cropHW(sr, top, left, crop, crop), hrC, lrC, rng);
+      } finally {
+        if (hrC !== hr) hrC.dispose();
+        if (lrC !== lr) lrC.dispose();
+      }
     }
     return this.#compute(sr, hr, lr, rng);
   }
 
   #compute(sr: Tensor, hr: Tensor, lr: Tensor, rng: Generator): Tensor {
     const n = sr.shape[0]!;
+    const T0 = performance.now();
     const taps = this.embedding.taps(sr);
+    (globalThis as any).__prof = { anchor: performance.now() - T0 };
     const layers = taps.length;
     const { tau } = this.options;
     const eps = this.options.eps ?? CR_NORM_EPS;
     const result = tidy(() =>
       noGrad(() => {
+        const T1 = performance.now();
         const sets = this.samples(hr, lr, rng);
+        (globalThis as any).__prof.samples = performance.now() - T1;
         const perImage = sets.reduce((a, s) => a + s.perImage, 0);
         const imagesPerPass = Math.max(1, Math.floor(this.options.chunk / perImage));
         const chunks: [number, number][] = [];
@@ -184,7 +200,10 @@ export class ContrastiveRegularizer {
             for (const s of sets) for (let i = i0; i < i1; i++) for (let k = 0; k < s.perImage; k++) index.push(i), role.push(s.role);
             posCount += role.filter((r) => r === 'pos').length;
             negCount += role.filter((r) => r === 'neg').length;
+            const T2 = performance.now();
             const feats = this.embedding.taps(pool);
+            (globalThis as any).__prof.eSamples = ((globalThis as any).__prof.eSamples ?? 0) + performance.now() - T2;
+            const T3 = performance.now();
             if (parts.length > 1 || chunks.length > 1) pool.dispose();
             return feats.map((f, l) => {
               const s = crSimilarity(taps[l]!, f, index, eps).toFloat64Array();
@@ -201,7 +220,7 @@ export class ContrastiveRegularizer {
               const g = crSimilarityAnchorGrad(taps[l]!, f, index, tensor(gs, [gs.length], { dtype: f.dtype, device: f.device }), eps);
               f.dispose();
               return g;
-            });
+            }).map((g, l, all) => { if (l === all.length - 1) (globalThis as any).__prof.sim = performance.now() - T3; return g; });
           });
           if (!grads) grads = chunkGrads;
           else {

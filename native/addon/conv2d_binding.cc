@@ -108,6 +108,19 @@ ConvArgs read_conv_args(const Args& a, const Napi::CallbackInfo& info, Device de
   return r;
 }
 
+// The ABI's view of a shape (in_channels points into s, which must outlive it).
+MpfConv2d cuda_shape(const cpu::Conv2dShape& s) {
+  return MpfConv2d{s.batch,    s.in_h,  s.in_w,  s.out_channels, s.kernel_h,     s.kernel_w,     s.stride_h, s.stride_w,
+                   s.pad_h,    s.pad_w, s.dilation_h, s.dilation_w, s.out_h(), s.out_w(), int32_t(s.in_channels.size()),
+                   s.in_channels.data()};
+}
+
+std::vector<const void*> cuda_ptrs(const std::vector<TensorRef>& xs) {
+  std::vector<const void*> out;
+  for (const TensorRef& x : xs) out.push_back(dptr(x));
+  return out;
+}
+
 template <typename T>
 std::vector<const T*> ptrs(const std::vector<TensorRef>& xs) {
   std::vector<const T*> out;
@@ -122,10 +135,13 @@ MPF_BINDING(conv2dForward) {
   Args a(info, "conv2d");
   Device dev = a.device(0);
   ConvArgs c = read_conv_args(a, info, dev, 3, 4);
-  require_cpu("conv2d", dev);
+  require_device("conv2d", dev);
   const cpu::Conv2dShape& s = c.shape;
   TensorRef y = new_tensor(dev, c.dtype, {s.batch, s.out_channels, s.out_h(), s.out_w()});
-  if (c.dtype == DType::F32)
+  if (dev == Device::CUDA) {
+    const MpfConv2d cs = cuda_shape(s);
+    cuda_call("conv2d", cuda_api("conv2d").conv2d_forward(cuda_dtype(c.dtype), &cs, cuda_ptrs(c.xs).data(), dptr(c.w), dptr(c.b), dptr(y)));
+  } else if (c.dtype == DType::F32)
     cpu::conv2d_forward<float>(s, ptrs<float>(c.xs), c.w->f32(), c.b ? c.b->f32() : nullptr, y->f32());
   else
     cpu::conv2d_forward<double>(s, ptrs<double>(c.xs), c.w->f64(), c.b ? c.b->f64() : nullptr, y->f64());
@@ -160,7 +176,7 @@ MPF_BINDING(conv2dBackward) {
     std::fill(need_input.begin(), need_input.end(), a.boolean(7, "needInput"));
   }
   const bool need_w = a.boolean(8, "needWeight"), need_b = a.boolean(9, "needBias");
-  require_cpu(op, dev);
+  require_device(op, dev);
 
   // Compute everything first and register handles last, so a failure part-way leaks nothing.
   std::vector<TensorRef> gxs(c.xs.size());
@@ -172,7 +188,18 @@ MPF_BINDING(conv2dBackward) {
     }
   TensorRef gw = need_w ? new_tensor(dev, c.dtype, c.w->shape) : nullptr;
   TensorRef gb = need_b ? new_tensor(dev, c.dtype, {s.out_channels}) : nullptr;
-  if (c.dtype == DType::F32) {
+  if (dev == Device::CUDA) {
+    const MpfCudaApi& api = cuda_api(op);
+    const MpfConv2d cs = cuda_shape(s);
+    const int32_t dt = cuda_dtype(c.dtype);
+    if (any_input) {
+      std::vector<void*> p;
+      for (auto& g : gxs) p.push_back(dptr(g));
+      cuda_call(op, api.conv2d_backward_data(dt, &cs, dptr(c.w), dptr(gy), p.data()));
+    }
+    if (gw) cuda_call(op, api.conv2d_backward_weight(dt, &cs, cuda_ptrs(c.xs).data(), dptr(gy), dptr(gw)));
+    if (gb) cuda_call(op, api.conv2d_backward_bias(dt, &cs, dptr(gy), dptr(gb)));
+  } else if (c.dtype == DType::F32) {
     if (any_input) {
       std::vector<float*> p;
       for (auto& g : gxs) p.push_back(g ? g->f32() : nullptr);

@@ -41,10 +41,12 @@ MPF_BINDING(matmulForward) {
   Device dev = args.device(0);
   TensorRef a = args.tensor(1, "a"), b = args.tensor(2, "b");
   check_matmul("matmul", dev, a, b);
-  require_cpu("matmul", dev);
+  require_device("matmul", dev);
   const int64_t M = a->shape[0], K = a->shape[1], N = b->shape[1];
   TensorRef c = new_tensor(dev, a->dtype, {M, N});
-  if (a->dtype == DType::F32) cpu::matmul_forward(M, K, N, a->f32(), b->f32(), c->f32());
+  if (dev == Device::CUDA)
+    cuda_call("matmul", cuda_api("matmul").matmul_forward(cuda_dtype(a->dtype), M, K, N, dptr(a), dptr(b), dptr(c)));
+  else if (a->dtype == DType::F32) cpu::matmul_forward(M, K, N, a->f32(), b->f32(), c->f32());
   else cpu::matmul_forward(M, K, N, a->f64(), b->f64(), c->f64());
   return handle_value(info.Env(), c);
 }
@@ -60,10 +62,12 @@ MPF_BINDING(matmulBackward) {
   const int64_t M = a->shape[0], K = a->shape[1], N = b->shape[1];
   if (gc->shape != Shape{M, N})
     throw_range("matmulBackward: 'gc' has shape ", shape_str(gc->shape), " but the product's shape is ", shape_str(Shape{M, N}));
-  require_cpu("matmulBackward", dev);
+  require_device("matmulBackward", dev);
   TensorRef ga = need_a ? new_tensor(dev, a->dtype, a->shape) : nullptr;
   TensorRef gb = need_b ? new_tensor(dev, a->dtype, b->shape) : nullptr;
-  if (a->dtype == DType::F32) cpu::matmul_backward(M, K, N, a->f32(), b->f32(), gc->f32(), ptr<float>(ga), ptr<float>(gb));
+  if (dev == Device::CUDA)
+    cuda_call("matmulBackward", cuda_api("matmulBackward").matmul_backward(cuda_dtype(a->dtype), M, K, N, dptr(a), dptr(b), dptr(gc), dptr(ga), dptr(gb)));
+  else if (a->dtype == DType::F32) cpu::matmul_backward(M, K, N, a->f32(), b->f32(), gc->f32(), ptr<float>(ga), ptr<float>(gb));
   else cpu::matmul_backward(M, K, N, a->f64(), b->f64(), gc->f64(), ptr<double>(ga), ptr<double>(gb));
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -78,12 +82,14 @@ MPF_BINDING(linearForward) {
   Device dev = args.device(0);
   TensorRef x = args.tensor(1, "x"), w = args.tensor(2, "weight"), bias = args.opt_tensor(3, "bias");
   check_linear("linear", dev, x, w, bias);
-  require_cpu("linear", dev);
+  require_device("linear", dev);
   const int64_t in = w->shape[1], out = w->shape[0], rows = x->numel() / in;
   Shape ys = x->shape;
   ys.back() = out;
   TensorRef y = new_tensor(dev, x->dtype, ys);
-  if (x->dtype == DType::F32) cpu::linear_forward(rows, in, out, x->f32(), w->f32(), ptr<float>(bias), y->f32());
+  if (dev == Device::CUDA)
+    cuda_call("linear", cuda_api("linear").linear_forward(cuda_dtype(x->dtype), rows, in, out, dptr(x), dptr(w), dptr(bias), dptr(y)));
+  else if (x->dtype == DType::F32) cpu::linear_forward(rows, in, out, x->f32(), w->f32(), ptr<float>(bias), y->f32());
   else cpu::linear_forward(rows, in, out, x->f64(), w->f64(), ptr<double>(bias), y->f64());
   return handle_value(info.Env(), y);
 }
@@ -101,11 +107,13 @@ MPF_BINDING(linearBackward) {
   ys.back() = out;
   if (gy->shape != ys)
     throw_range("linearBackward: 'gy' has shape ", shape_str(gy->shape), " but the output's shape is ", shape_str(ys));
-  require_cpu("linearBackward", dev);
+  require_device("linearBackward", dev);
   TensorRef gx = need_x ? new_tensor(dev, x->dtype, x->shape) : nullptr;
   TensorRef gw = need_w ? new_tensor(dev, x->dtype, w->shape) : nullptr;
   TensorRef gb = need_b ? new_tensor(dev, x->dtype, {out}) : nullptr;
-  if (x->dtype == DType::F32)
+  if (dev == Device::CUDA)
+    cuda_call("linearBackward", cuda_api("linearBackward").linear_backward(cuda_dtype(x->dtype), rows, in, out, dptr(x), dptr(w), dptr(gy), dptr(gx), dptr(gw), dptr(gb)));
+  else if (x->dtype == DType::F32)
     cpu::linear_backward(rows, in, out, x->f32(), w->f32(), gy->f32(), ptr<float>(gx), ptr<float>(gw), ptr<float>(gb));
   else
     cpu::linear_backward(rows, in, out, x->f64(), w->f64(), gy->f64(), ptr<double>(gx), ptr<double>(gw), ptr<double>(gb));

@@ -2,7 +2,11 @@
 #include "cpu/conv2d.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <numeric>
+#include <type_traits>
 
 #include "common/thread_pool.h"
 #include "cpu/conv2d_impl.h"
@@ -27,9 +31,63 @@ double Conv2dShape::macs() const {
          double(kernel_h) * double(kernel_w);
 }
 
-// One place decides how each pass runs for a shape: new algorithms (Winograd for 3x3, direct
-// kernels for small channel counts) plug in here without touching callers.
-Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass) {
+namespace {
+
+Conv2dAlgoMode mode_from_env() {
+  Conv2dAlgoMode m = Conv2dAlgoMode::Auto;
+  if (const char* env = std::getenv("MPFNET_CONV_ALGO")) parse_conv2d_algo_mode(env, &m);
+  return m;
+}
+
+std::atomic<int>& mode_slot() {
+  static std::atomic<int> m{int(mode_from_env())};
+  return m;
+}
+
+// Winograd pays once the GEMMs it shrinks dominate its transforms: a few channels each way.
+// (Measured on the MPF-Net shapes: the head (3 -> 52) and tail (52 -> 3) stay on the GEMM.)
+bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
+  const int64_t cin = s.total_in_channels(), cout = s.out_channels;
+  const int64_t rows = pass == Conv2dPass::BackwardData ? cin : cout, depth = pass == Conv2dPass::BackwardData ? cout : cin;
+  return rows >= 16 && depth >= 16;
+}
+
+}  // namespace
+
+Conv2dAlgoMode conv2d_algo_mode() { return Conv2dAlgoMode(mode_slot().load()); }
+void set_conv2d_algo_mode(Conv2dAlgoMode m) { mode_slot().store(int(m)); }
+
+const char* conv2d_algo_mode_name(Conv2dAlgoMode m) {
+  switch (m) {
+    case Conv2dAlgoMode::Auto: return "auto";
+    case Conv2dAlgoMode::Gemm: return "gemm";
+    case Conv2dAlgoMode::Winograd4: return "winograd";
+    case Conv2dAlgoMode::Winograd2: return "winograd2";
+    case Conv2dAlgoMode::Direct: return "direct";
+  }
+  return "?";
+}
+
+bool parse_conv2d_algo_mode(const char* name, Conv2dAlgoMode* out) {
+  for (Conv2dAlgoMode m : {Conv2dAlgoMode::Auto, Conv2dAlgoMode::Gemm, Conv2dAlgoMode::Winograd4, Conv2dAlgoMode::Winograd2,
+                           Conv2dAlgoMode::Direct})
+    if (!std::strcmp(name, conv2d_algo_mode_name(m))) {
+      *out = m;
+      return true;
+    }
+  return false;
+}
+
+// One place decides how each pass runs for a shape: new algorithms plug in here without
+// touching callers.
+Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
+  const Conv2dAlgoMode mode = conv2d_algo_mode();
+  const bool winograd_ok = conv2d_detail::winograd_applies(s);
+  if (mode == Conv2dAlgoMode::Direct) return Conv2dAlgo::Direct;
+  if (mode == Conv2dAlgoMode::Winograd4 && winograd_ok) return Conv2dAlgo::Winograd4;
+  if (mode == Conv2dAlgoMode::Winograd2 && winograd_ok) return Conv2dAlgo::Winograd2;
+  if (float64) return Conv2dAlgo::Direct;
+  if (mode == Conv2dAlgoMode::Auto && winograd_ok && winograd_pays(s, pass)) return Conv2dAlgo::Winograd4;
   switch (pass) {
     case Conv2dPass::Forward:
     case Conv2dPass::BackwardWeight:
@@ -46,46 +104,61 @@ const char* conv2d_algo_name(Conv2dAlgo a) {
     case Conv2dAlgo::Direct: return "direct";
     case Conv2dAlgo::ImplicitGemm: return "implicit-gemm";
     case Conv2dAlgo::GemmCol2im: return "gemm-col2im";
+    case Conv2dAlgo::Winograd4: return "winograd-f4x4";
+    case Conv2dAlgo::Winograd2: return "winograd-f2x2";
   }
   return "?";
 }
 
-template <>
-void conv2d_forward<float>(const Conv2dShape& s, const std::vector<const float*>& xs, const float* w, const float* b, float* y) {
-  switch (conv2d_algo(s, Conv2dPass::Forward)) {
-    case Conv2dAlgo::ImplicitGemm: return conv2d_detail::forward_implicit_gemm(s, xs, w, b, y);
+template <typename T>
+void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y) {
+  using namespace conv2d_detail;
+  switch (conv2d_algo(s, Conv2dPass::Forward, std::is_same_v<T, double>)) {
+    case Conv2dAlgo::Winograd4: return forward_winograd(s, xs, w, b, y, 4);
+    case Conv2dAlgo::Winograd2: return forward_winograd(s, xs, w, b, y, 2);
+    case Conv2dAlgo::ImplicitGemm:
+      if constexpr (std::is_same_v<T, float>) return forward_implicit_gemm(s, xs, w, b, y);
+      [[fallthrough]];
     default: return conv2d_forward_direct(s, xs, w, b, y);
   }
 }
-template <>
-void conv2d_forward<double>(const Conv2dShape& s, const std::vector<const double*>& xs, const double* w, const double* b, double* y) {
-  conv2d_forward_direct(s, xs, w, b, y);
-}
 
-template <>
-void conv2d_backward_data<float>(const Conv2dShape& s, const float* w, const float* gy, const std::vector<float*>& gxs) {
-  switch (conv2d_algo(s, Conv2dPass::BackwardData)) {
-    case Conv2dAlgo::ImplicitGemm: return conv2d_detail::backward_data_implicit_gemm(s, w, gy, gxs);
-    case Conv2dAlgo::GemmCol2im: return conv2d_detail::backward_data_gemm_col2im(s, w, gy, gxs);
+template <typename T>
+void conv2d_backward_data(const Conv2dShape& s, const T* w, const T* gy, const std::vector<T*>& gxs) {
+  using namespace conv2d_detail;
+  switch (conv2d_algo(s, Conv2dPass::BackwardData, std::is_same_v<T, double>)) {
+    case Conv2dAlgo::Winograd4: return backward_data_winograd(s, w, gy, gxs, 4);
+    case Conv2dAlgo::Winograd2: return backward_data_winograd(s, w, gy, gxs, 2);
+    case Conv2dAlgo::ImplicitGemm:
+      if constexpr (std::is_same_v<T, float>) return backward_data_implicit_gemm(s, w, gy, gxs);
+      return conv2d_backward_data_direct(s, w, gy, gxs);
+    case Conv2dAlgo::GemmCol2im:
+      if constexpr (std::is_same_v<T, float>) return backward_data_gemm_col2im(s, w, gy, gxs);
+      [[fallthrough]];
     default: return conv2d_backward_data_direct(s, w, gy, gxs);
   }
 }
-template <>
-void conv2d_backward_data<double>(const Conv2dShape& s, const double* w, const double* gy, const std::vector<double*>& gxs) {
-  conv2d_backward_data_direct(s, w, gy, gxs);
-}
 
-template <>
-void conv2d_backward_weight<float>(const Conv2dShape& s, const std::vector<const float*>& xs, const float* gy, float* gw) {
-  switch (conv2d_algo(s, Conv2dPass::BackwardWeight)) {
-    case Conv2dAlgo::ImplicitGemm: return conv2d_detail::backward_weight_implicit_gemm(s, xs, gy, gw);
+template <typename T>
+void conv2d_backward_weight(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw) {
+  using namespace conv2d_detail;
+  switch (conv2d_algo(s, Conv2dPass::BackwardWeight, std::is_same_v<T, double>)) {
+    case Conv2dAlgo::Winograd4: return backward_weight_winograd(s, xs, gy, gw, 4);
+    case Conv2dAlgo::Winograd2: return backward_weight_winograd(s, xs, gy, gw, 2);
+    case Conv2dAlgo::ImplicitGemm:
+      if constexpr (std::is_same_v<T, float>) return backward_weight_implicit_gemm(s, xs, gy, gw);
+      [[fallthrough]];
     default: return conv2d_backward_weight_direct(s, xs, gy, gw);
   }
 }
-template <>
-void conv2d_backward_weight<double>(const Conv2dShape& s, const std::vector<const double*>& xs, const double* gy, double* gw) {
-  conv2d_backward_weight_direct(s, xs, gy, gw);
-}
+
+#define MPF_CONV2D(T)                                                                                           \
+  template void conv2d_forward<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*); \
+  template void conv2d_backward_data<T>(const Conv2dShape&, const T*, const T*, const std::vector<T*>&);      \
+  template void conv2d_backward_weight<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*);
+MPF_CONV2D(float)
+MPF_CONV2D(double)
+#undef MPF_CONV2D
 
 template <typename T>
 void conv2d_backward_bias(const Conv2dShape& s, const T* gy, T* gb) {

@@ -3,10 +3,10 @@
 // form the channels (conv over concat(a, b)); they are read in place and their gradients are
 // written per part, so the concatenation never exists in memory.
 //
-// float runs through one dispatch per pass (conv2d_algo) over fast algorithms: today an implicit
-// GEMM (im2col panels packed straight from the input parts into the SGEMM driver, gemm.h); the
-// dispatch is where Winograd / direct kernels slot in per shape. double runs plain direct loops:
-// the reference the finite-difference checks and the float paths are compared against.
+// float runs through one dispatch per pass (conv2d_algo) over fast algorithms: an implicit GEMM
+// (im2col panels packed straight from the input parts into the SGEMM driver, gemm.h) for any
+// shape, Winograd for 3x3 stride-1 convolutions. double runs plain direct loops by default: the
+// reference the finite-difference checks and the float paths are compared against.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -31,11 +31,26 @@ struct Conv2dShape {
   double macs() const;
 };
 
-// The algorithm a pass uses for a shape (float; double always runs Direct).
+// The algorithm a pass uses for a shape and dtype: conv2d_algo is the one place that decides.
+//   Direct        plain loops (float64's default: the reference)
+//   ImplicitGemm  im2col panels packed straight into the SGEMM driver (any shape)
+//   GemmCol2im    backward data of strided convolutions: W^T . gy, then col2im
+//   Winograd4/2   F(4x4, 3x3) / F(2x2, 3x3) for 3x3, stride 1, dilation 1 (conv2d_winograd.cc)
 enum class Conv2dPass { Forward, BackwardData, BackwardWeight };
-enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im };
-Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass);
+enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2 };
+Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64 = false);
 const char* conv2d_algo_name(Conv2dAlgo a);
+
+// How conv2d_algo chooses. Auto: by shape (float) and Direct (float64). The others force one
+// algorithm wherever it can run, for float and float64 alike (tests cover every path this way);
+// Gemm keeps float64 on Direct. Set at start from MPFNET_CONV_ALGO=auto|gemm|winograd|winograd2|
+// direct, and at run time with set_conv2d_algo_mode.
+enum class Conv2dAlgoMode { Auto, Gemm, Winograd4, Winograd2, Direct };
+Conv2dAlgoMode conv2d_algo_mode();
+void set_conv2d_algo_mode(Conv2dAlgoMode m);
+const char* conv2d_algo_mode_name(Conv2dAlgoMode m);
+// false when `name` is none of the names above.
+bool parse_conv2d_algo_mode(const char* name, Conv2dAlgoMode* out);
 
 // y (batch, out, oh, ow) = conv(concat(xs), w) + b. xs[j]: (batch, in_channels[j], in_h, in_w);
 // b may be null.

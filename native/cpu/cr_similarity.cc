@@ -12,27 +12,30 @@ namespace {
 // Pixels per task: the per-pixel accumulators of a block stay in L1 while the channels stream by.
 constexpr int64_t kPixelBlock = 512;
 
+// Norms and dot products accumulate in double: features of an untrained or badly scaled network
+// can reach magnitudes whose squares overflow float (PyTorch's float32 normalize would give inf).
+
 // 1 / max(‖v[:, p]‖, eps) for the pixels [p0, p1) of a (c, hw) plane stack; `sq` is scratch.
 template <typename T>
-void inverse_norms(const T* v, int64_t c, int64_t hw, int64_t p0, int64_t p1, double eps, T* inv, T* sq) {
+void inverse_norms(const T* v, int64_t c, int64_t hw, int64_t p0, int64_t p1, double eps, double* inv, double* sq) {
   const int64_t len = p1 - p0;
-  std::fill(sq, sq + len, T(0));
+  std::fill(sq, sq + len, 0.0);
   for (int64_t ch = 0; ch < c; ++ch) {
     const T* row = v + ch * hw + p0;
-    for (int64_t j = 0; j < len; ++j) sq[j] += row[j] * row[j];
+    for (int64_t j = 0; j < len; ++j) sq[j] += double(row[j]) * double(row[j]);
   }
-  for (int64_t j = 0; j < len; ++j) inv[j] = T(1) / std::max(T(std::sqrt(sq[j])), T(eps));
+  for (int64_t j = 0; j < len; ++j) inv[j] = 1.0 / std::max(std::sqrt(sq[j]), eps);
 }
 
 // Σ_c u[c, p]·v[c, p] for the pixels [p0, p1).
 template <typename T>
-void channel_dots(const T* u, const T* v, int64_t c, int64_t hw, int64_t p0, int64_t p1, T* dot) {
+void channel_dots(const T* u, const T* v, int64_t c, int64_t hw, int64_t p0, int64_t p1, double* dot) {
   const int64_t len = p1 - p0;
-  std::fill(dot, dot + len, T(0));
+  std::fill(dot, dot + len, 0.0);
   for (int64_t ch = 0; ch < c; ++ch) {
     const T* ur = u + ch * hw + p0;
     const T* vr = v + ch * hw + p0;
-    for (int64_t j = 0; j < len; ++j) dot[j] += ur[j] * vr[j];
+    for (int64_t j = 0; j < len; ++j) dot[j] += double(ur[j]) * double(vr[j]);
   }
 }
 
@@ -50,12 +53,12 @@ void cr_similarity_forward(const T* a, const T* b, const int64_t* index, T* s, i
     const int64_t p0 = blk * kPixelBlock, p1 = std::min(hw, p0 + kPixelBlock), len = p1 - p0;
     const T* ai = a + index[j] * c * hw;
     const T* bj = b + j * c * hw;
-    T ia[kPixelBlock], ib[kPixelBlock], sq[kPixelBlock], dot[kPixelBlock];
+    double ia[kPixelBlock], ib[kPixelBlock], sq[kPixelBlock], dot[kPixelBlock];
     inverse_norms(ai, c, hw, p0, p1, eps, ia, sq);
     inverse_norms(bj, c, hw, p0, p1, eps, ib, sq);
     channel_dots(ai, bj, c, hw, p0, p1, dot);
     double acc = 0;
-    for (int64_t q = 0; q < len; ++q) acc += double(dot[q] * ia[q] * ib[q]);
+    for (int64_t q = 0; q < len; ++q) acc += dot[q] * ia[q] * ib[q];
     partial[size_t(task)] = acc;
   });
   for (int64_t j = 0; j < m; ++j) {
@@ -73,45 +76,54 @@ void cr_similarity_backward(const T* a, const T* b, const int64_t* index, const 
   std::vector<std::vector<int64_t>> of(static_cast<size_t>(n));
   for (int64_t j = 0; j < m; ++j) of[size_t(index[j])].push_back(j);
   const int64_t blocks = (hw + kPixelBlock - 1) / kPixelBlock;
-  const T teps = T(eps);
   parallel_tasks(n * blocks, [&](int64_t task) {
     const int64_t i = task / blocks, blk = task % blocks;
     const int64_t p0 = blk * kPixelBlock, p1 = std::min(hw, p0 + kPixelBlock), len = p1 - p0;
     const T* ai = a + i * c * hw;
     T* gai = ga ? ga + i * c * hw : nullptr;
-    if (gai)
-      for (int64_t ch = 0; ch < c; ++ch) std::fill(gai + ch * hw + p0, gai + ch * hw + p1, T(0));
-    if (of[size_t(i)].empty()) return;
-    T ia[kPixelBlock], ib[kPixelBlock], sq[kPixelBlock], dot[kPixelBlock], ca[kPixelBlock], cb[kPixelBlock], da[kPixelBlock], db[kPixelBlock];
+    if (of[size_t(i)].empty()) {
+      if (gai)
+        for (int64_t ch = 0; ch < c; ++ch) std::fill(gai + ch * hw + p0, gai + ch * hw + p1, T(0));
+      return;
+    }
+    double ia[kPixelBlock], ib[kPixelBlock], sq[kPixelBlock], dot[kPixelBlock], ca[kPixelBlock], cb[kPixelBlock], cab[kPixelBlock];
+    // The anchor's gradient block accumulates in double and is written once at the end.
+    std::vector<double> acc(gai ? size_t(c * len) : 0, 0.0);
     inverse_norms(ai, c, hw, p0, p1, eps, ia, sq);
-    // Whether a's norm was clamped (then â = a / eps and no projection term).
-    for (int64_t q = 0; q < len; ++q) da[q] = ia[q] < T(1) / teps ? T(1) : T(0);
+    // Whether a's norm was clamped (then â = a / eps and there is no projection term).
+    bool a_clamped[kPixelBlock];
+    for (int64_t q = 0; q < len; ++q) a_clamped[q] = !(ia[q] < 1.0 / eps);
     for (int64_t j : of[size_t(i)]) {
       const T* bj = b + j * c * hw;
-      const T g = gs[j] / T(hw);
+      const double g = double(gs[j]) / double(hw);
       inverse_norms(bj, c, hw, p0, p1, eps, ib, sq);
-      for (int64_t q = 0; q < len; ++q) db[q] = ib[q] < T(1) / teps ? T(1) : T(0);
       channel_dots(ai, bj, c, hw, p0, p1, dot);
       // With t = â·b̂: ∂t/∂a = (b̂ − â·t)/‖a‖ = b·(ib·ia) − a·(t·ia²), and symmetrically for b.
       for (int64_t q = 0; q < len; ++q) {
-        const T t = dot[q] * ia[q] * ib[q];
-        ca[q] = g * t * ia[q] * ia[q] * da[q];
-        cb[q] = g * t * ib[q] * ib[q] * db[q];
-        sq[q] = g * ia[q] * ib[q];
+        const double t = dot[q] * ia[q] * ib[q];
+        ca[q] = a_clamped[q] ? 0.0 : g * t * ia[q] * ia[q];
+        cb[q] = ib[q] < 1.0 / eps ? g * t * ib[q] * ib[q] : 0.0;
+        cab[q] = g * ia[q] * ib[q];
       }
       for (int64_t ch = 0; ch < c; ++ch) {
         const T* ar = ai + ch * hw + p0;
         const T* br = bj + ch * hw + p0;
         if (gai) {
-          T* out = gai + ch * hw + p0;
-          for (int64_t q = 0; q < len; ++q) out[q] += br[q] * sq[q] - ar[q] * ca[q];
+          double* out = acc.data() + ch * len;
+          for (int64_t q = 0; q < len; ++q) out[q] += double(br[q]) * cab[q] - double(ar[q]) * ca[q];
         }
         if (gb) {
           T* out = gb + j * c * hw + ch * hw + p0;
-          for (int64_t q = 0; q < len; ++q) out[q] = ar[q] * sq[q] - br[q] * cb[q];
+          for (int64_t q = 0; q < len; ++q) out[q] = T(double(ar[q]) * cab[q] - double(br[q]) * cb[q]);
         }
       }
     }
+    if (gai)
+      for (int64_t ch = 0; ch < c; ++ch) {
+        T* out = gai + ch * hw + p0;
+        const double* src = acc.data() + ch * len;
+        for (int64_t q = 0; q < len; ++q) out[q] = T(src[q]);
+      }
   });
 }
 

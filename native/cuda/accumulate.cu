@@ -16,7 +16,7 @@ MpfErr axpy(int32_t dt, void* y, const void* x, double alpha, int64_t n) {
   return guard([&] {
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      axpy_kernel<T><<<blocks_for(n), kThreads, 0, stream()>>>(static_cast<T*>(y), static_cast<const T*>(x), T(alpha), n);
+      MPF_LAUNCH(blocks_for(n), kThreads, axpy_kernel<T>)(static_cast<T*>(y), static_cast<const T*>(x), T(alpha), n);
     });
   });
 }

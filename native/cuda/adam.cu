@@ -45,7 +45,7 @@ MpfErr adam_update(int32_t dt, void* param, const void* grad, void* exp_avg, voi
   return guard([&] {
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      adam_kernel<T><<<blocks_for(n), kThreads, 0, stream()>>>(static_cast<T*>(param), static_cast<const T*>(grad),
+      MPF_LAUNCH(blocks_for(n), kThreads, adam_kernel<T>)(static_cast<T*>(param), static_cast<const T*>(grad),
                                                                static_cast<T*>(exp_avg), static_cast<T*>(exp_avg_sq), n,
                                                                scalars<T>(*h));
     });

@@ -53,7 +53,7 @@ MpfErr binary_forward(int32_t op, int32_t dt, const void* a, const void* b, void
       using T = decltype(tag);
       dispatch_binary(BinaryOp(op), [&](auto op_tag) {
         constexpr BinaryOp OP = decltype(op_tag)::value;
-        binary_forward_kernel<OP, T><<<blocks_for(n), kThreads, 0, stream()>>>(
+        MPF_LAUNCH(blocks_for(n), kThreads, binary_forward_kernel<OP, T>)(
             static_cast<const T*>(a), static_cast<const T*>(b), static_cast<T*>(y), *plan, n);
       });
     });
@@ -70,7 +70,7 @@ MpfErr binary_grad(int32_t op, int32_t which, int32_t dt, const void* a, const v
       dispatch_binary(BinaryOp(op), [&](auto op_tag) {
         constexpr BinaryOp OP = decltype(op_tag)::value;
         auto args = [&](auto kernel) {
-          kernel<<<blocks_for(n), kThreads, 0, stream()>>>(static_cast<const T*>(a), static_cast<const T*>(b),
+          MPF_LAUNCH(blocks_for(n), kThreads, kernel)(static_cast<const T*>(a), static_cast<const T*>(b),
                                                            static_cast<const T*>(gy), static_cast<T*>(g), *plan, n);
         };
         if (which == 0) args(binary_grad_kernel<OP, 0, T>);
@@ -88,7 +88,7 @@ MpfErr binary_backward_both(int32_t op, int32_t dt, const void* a, const void* b
       using T = decltype(tag);
       dispatch_binary(BinaryOp(op), [&](auto op_tag) {
         constexpr BinaryOp OP = decltype(op_tag)::value;
-        binary_both_kernel<OP, T><<<blocks_for(n), kThreads, 0, stream()>>>(
+        MPF_LAUNCH(blocks_for(n), kThreads, binary_both_kernel<OP, T>)(
             static_cast<const T*>(a), static_cast<const T*>(b), static_cast<const T*>(gy), static_cast<T*>(ga),
             static_cast<T*>(gb), n);
       });

@@ -52,6 +52,14 @@ MpfErr guard(F&& f) {
   }
 }
 
+// Every kernel launch, on the plugin's one stream:
+//   MPF_LAUNCH(grid, block, kernel<T>)(args...);
+// (The kernel comes last so template arguments with commas need no parentheses. The CPU
+// emulation used by the tests, native/cuda/emu, defines its own MPF_LAUNCH.)
+#ifndef MPF_LAUNCH
+#define MPF_LAUNCH(grid, block, ...) __VA_ARGS__<<<(grid), (block), 0, ::mpf::cuda::stream()>>>
+#endif
+
 constexpr int kThreads = 256;
 // Enough blocks to fill any current GPU several times; grid-stride loops cover the rest.
 inline unsigned blocks_for(int64_t n, int threads = kThreads) {

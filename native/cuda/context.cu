@@ -32,9 +32,11 @@ __global__ void probe_kernel(int* out) { *out = 42; }
 
 // Fills g_info, creates the stream; returns "" or why CUDA is unusable.
 std::string do_init() {
+#ifndef MPF_CUDA_EMULATION
   // Without a driver the runtime only says "insufficient driver"; say what is missing instead.
   if (!dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL))
     return str("no NVIDIA driver: libcuda.so.1 cannot be loaded (", dlerror(), ")");
+#endif
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
@@ -66,7 +68,7 @@ std::string do_init() {
     // or PTX it can compile).
     int* d = nullptr;
     check(cudaMalloc(&d, sizeof(int)), "cudaMalloc");
-    probe_kernel<<<1, 1, 0, g_stream>>>(d);
+    MPF_LAUNCH(1, 1, probe_kernel)(d);
     cudaError_t le = cudaGetLastError();
     int h = 0;
     if (le == cudaSuccess) le = cudaMemcpyAsync(&h, d, sizeof(int), cudaMemcpyDeviceToHost, g_stream);

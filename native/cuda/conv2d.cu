@@ -348,7 +348,7 @@ void own_conv2d_forward(const MpfConv2d& s, const T* const* xs, const T* w, cons
   }
   const dim3 grid(tiles(g.N * g.OH * g.OW, BN), tiles(g.CO, BM));
   check_grid(grid.y, "output channels");
-  conv_forward_kernel<T><<<grid, THREADS, 0, stream()>>>(make_parts<T>(s, xs, nullptr), g, w, b, y);
+  MPF_LAUNCH(grid, THREADS, conv_forward_kernel<T>)(make_parts<T>(s, xs, nullptr), g, w, b, y);
 }
 
 template <typename T>
@@ -366,7 +366,7 @@ void own_conv2d_backward_data(const MpfConv2d& s, const T* w, const T* gy, T* co
   }
   const dim3 grid(tiles(g.N * g.H * g.W, BN), tiles(g.C, BM));
   check_grid(grid.y, "input channels");
-  conv_backward_data_kernel<T><<<grid, THREADS, 0, stream()>>>(make_parts<T>(s, nullptr, gxs), g, w, gy);
+  MPF_LAUNCH(grid, THREADS, conv_backward_data_kernel<T>)(make_parts<T>(s, nullptr, gxs), g, w, gy);
 }
 
 template <typename T>
@@ -398,12 +398,12 @@ void own_conv2d_backward_weight(const MpfConv2d& s, const T* const* xs, const T*
   const dim3 grid(grid2.x, grid2.y, unsigned(slices));
   const Parts<T> P = make_parts<T>(s, xs, nullptr);
   if (slices == 1) {
-    conv_backward_weight_kernel<T><<<grid, THREADS, 0, stream()>>>(P, g, gy, gw, per);
+    MPF_LAUNCH(grid, THREADS, conv_backward_weight_kernel<T>)(P, g, gy, gw, per);
     return;
   }
   Scratch partial(size_t(slices * M * NC) * sizeof(T));
-  conv_backward_weight_kernel<T><<<grid, THREADS, 0, stream()>>>(P, g, gy, partial.get<T>(), per);
-  sum_slices_kernel<T><<<blocks_for(M * NC), kThreads, 0, stream()>>>(partial.get<T>(), gw, M * NC, slices);
+  MPF_LAUNCH(grid, THREADS, conv_backward_weight_kernel<T>)(P, g, gy, partial.get<T>(), per);
+  MPF_LAUNCH(blocks_for(M * NC), kThreads, sum_slices_kernel<T>)(partial.get<T>(), gw, M * NC, slices);
 }
 
 #define MPF_INSTANTIATE(T)                                                                                     \

@@ -125,14 +125,14 @@ MpfErr filter2d(int32_t dt, const void* x, const void* k, void* y, int64_t n, in
       const T* ker = static_cast<const T*>(k);
       T* out = static_cast<T*>(y);
       if (!backward) {
-        filter2d_forward_kernel<T><<<blocks_for(total), kThreads, 0, stream()>>>(in, ker, out, c, h, w, kn, kh, kw, total);
+        MPF_LAUNCH(blocks_for(total), kThreads, filter2d_forward_kernel<T>)(in, ker, out, c, h, w, kn, kh, kw, total);
         return;
       }
       const int64_t padded = n * c * (h + kh - 1) * (w + kw - 1);
       Scratch pad(size_t(padded) * sizeof(T));
-      filter2d_padded_grad_kernel<T><<<blocks_for(padded), kThreads, 0, stream()>>>(in, ker, pad.get<T>(), c, h, w, kn, kh, kw,
+      MPF_LAUNCH(blocks_for(padded), kThreads, filter2d_padded_grad_kernel<T>)(in, ker, pad.get<T>(), c, h, w, kn, kh, kw,
                                                                                      padded);
-      filter2d_fold_kernel<T><<<blocks_for(total), kThreads, 0, stream()>>>(pad.get<T>(), out, h, w, kh, kw, total);
+      MPF_LAUNCH(blocks_for(total), kThreads, filter2d_fold_kernel<T>)(pad.get<T>(), out, h, w, kh, kw, total);
     });
   });
 }
@@ -145,7 +145,7 @@ MpfErr gaussian_noise(int32_t dt, const void* x, void* y, int64_t n, int64_t c, 
     Scratch g = upload(grey, size_t(n));
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      gaussian_noise_kernel<T><<<blocks_for(total), kThreads, 0, stream()>>>(
+      MPF_LAUNCH(blocks_for(total), kThreads, gaussian_noise_kernel<T>)(
           static_cast<const T*>(x), static_cast<T*>(y), c, hw, s.get<double>(), g.get<uint8_t>(), seed, offset, clip != 0,
           total);
     });

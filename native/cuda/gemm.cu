@@ -58,7 +58,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* 
           T* C, int64_t ldc, const T* bias) {
   if (tiles(M, BM) > 65535) throw std::invalid_argument(str("gemm: M = ", M, " is too large"));
   dim3 grid(tiles(N, BN), tiles(M, BM));
-  gemm_kernel<T><<<grid, THREADS, 0, stream()>>>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, bias);
+  MPF_LAUNCH(grid, THREADS, gemm_kernel<T>)(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, bias);
 }
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, float*,
                           int64_t, const float*);

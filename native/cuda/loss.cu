@@ -50,7 +50,7 @@ MpfErr l1_loss(int32_t dt, const void* p, const void* t, int64_t n, void* y, dou
       Scratch temp(temp_bytes + sizeof(double));
       double* sum = temp.get<double>();
       check(cub::DeviceReduce::Sum(temp.get<char>() + sizeof(double), temp_bytes, in, sum, n, stream()), "cub::DeviceReduce");
-      store_scaled_kernel<T><<<1, 1, 0, stream()>>>(sum, static_cast<T*>(y), scale);
+      MPF_LAUNCH(1, 1, store_scaled_kernel<T>)(sum, static_cast<T*>(y), scale);
     });
   });
 }
@@ -59,7 +59,7 @@ MpfErr l1_backward(int32_t dt, const void* p, const void* t, const void* gy, dou
   return guard([&] {
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      l1_backward_kernel<T><<<blocks_for(n), kThreads, 0, stream()>>>(static_cast<const T*>(p), static_cast<const T*>(t),
+      MPF_LAUNCH(blocks_for(n), kThreads, l1_backward_kernel<T>)(static_cast<const T*>(p), static_cast<const T*>(t),
                                                                       static_cast<const T*>(gy), scale, static_cast<T*>(gp),
                                                                       static_cast<T*>(gt), n);
     });

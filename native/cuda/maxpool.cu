@@ -77,7 +77,7 @@ MpfErr max_pool2d_forward(int32_t dt, const void* x, void* y, const MpfPool2d* g
     const int64_t total = g->n * g->c * g->oh * g->ow;
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      max_pool_forward_kernel<T><<<blocks_for(total), kThreads, 0, stream()>>>(static_cast<const T*>(x), static_cast<T*>(y), *g,
+      MPF_LAUNCH(blocks_for(total), kThreads, max_pool_forward_kernel<T>)(static_cast<const T*>(x), static_cast<T*>(y), *g,
                                                                                total);
     });
   });
@@ -88,7 +88,7 @@ MpfErr max_pool2d_backward(int32_t dt, const void* x, const void* gy, void* gx, 
     const int64_t total = g->n * g->c * g->h * g->w;
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      max_pool_backward_kernel<T><<<blocks_for(total), kThreads, 0, stream()>>>(
+      MPF_LAUNCH(blocks_for(total), kThreads, max_pool_backward_kernel<T>)(
           static_cast<const T*>(x), static_cast<const T*>(gy), static_cast<T*>(gx), *g, total);
     });
   });

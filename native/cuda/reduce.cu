@@ -8,6 +8,8 @@
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/iterator/transform_iterator.h>
 
+#include <cmath>
+
 #include "cuda/common.cuh"
 #include "cuda/ops.h"
 #include "cuda/reduce.cuh"
@@ -89,7 +91,7 @@ __global__ void broadcast_kernel(const T* __restrict__ x, T* __restrict__ y, Mpf
 
 template <typename T>
 __device__ bool is_special(T v) {
-  return !isfinite(v);
+  return !std::isfinite(v);
 }
 
 // One thread per (outer, inner) pair; max first so exp cannot overflow (PyTorch's convention for
@@ -110,8 +112,8 @@ __global__ void logsumexp_forward_kernel(const T* __restrict__ x, T* __restrict_
       continue;
     }
     double s = 0;
-    for (int64_t k = 0; k < d; ++k) s += double(exp(col[k * inner] - m));
-    y[t] = T(double(m) + log(s));
+    for (int64_t k = 0; k < d; ++k) s += double(std::exp(col[k * inner] - m));
+    y[t] = T(double(m) + std::log(s));
   }
 }
 
@@ -123,7 +125,7 @@ __global__ void logsumexp_backward_kernel(const T* __restrict__ x, const T* __re
     divmod(e, inner, ok, i);
     divmod(ok, d, o, k);
     const int64_t t = o * inner + i;
-    gx[e] = exp(x[e] - y[t]) * gy[t];
+    gx[e] = std::exp(x[e] - y[t]) * gy[t];
   }
 }
 
@@ -146,16 +148,16 @@ void sum_reduce_t(const T* x, T* y, const MpfReducePlan& p, double scale) {
     double* sum = temp.get<double>();
     void* work = reinterpret_cast<char*>(temp.get()) + sizeof(double);
     check(cub::DeviceReduce::Sum(work, temp_bytes, in, sum, red_n, stream()), "cub::DeviceReduce");
-    store_scaled_kernel<T><<<1, 1, 0, stream()>>>(sum, y, scale);
+    MPF_LAUNCH(1, 1, store_scaled_kernel<T>)(sum, y, scale);
     return;
   }
   const bool inner_contiguous = p.red_rank > 0 && p.red_stride[p.red_rank - 1] == 1;
   const bool per_block = red_n > 1 && ((inner_contiguous && red_n >= 64) || (out_n < 1024 && red_n >= 256));
   if (per_block) {
     const unsigned blocks = unsigned(out_n < 65535 ? out_n : 65535);
-    reduce_block_per_output<T><<<blocks, kThreads, 0, stream()>>>(x, y, p, out_n, red_n, scale);
+    MPF_LAUNCH(blocks, kThreads, reduce_block_per_output<T>)(x, y, p, out_n, red_n, scale);
   } else {
-    reduce_thread_per_output<T><<<blocks_for(out_n), kThreads, 0, stream()>>>(x, y, p, out_n, red_n, scale);
+    MPF_LAUNCH(blocks_for(out_n), kThreads, reduce_thread_per_output<T>)(x, y, p, out_n, red_n, scale);
   }
 }
 template void sum_reduce_t<float>(const float*, float*, const MpfReducePlan&, double);
@@ -175,7 +177,7 @@ MpfErr broadcast(int32_t dt, const void* x, void* y, const MpfStrided* plan, dou
     const int64_t n = plan_numel(*plan);
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      broadcast_kernel<T><<<blocks_for(n), kThreads, 0, stream()>>>(static_cast<const T*>(x), static_cast<T*>(y), *plan, n,
+      MPF_LAUNCH(blocks_for(n), kThreads, broadcast_kernel<T>)(static_cast<const T*>(x), static_cast<T*>(y), *plan, n,
                                                                     T(scale));
     });
   });
@@ -185,7 +187,7 @@ MpfErr logsumexp_forward(int32_t dt, const void* x, void* y, int64_t outer, int6
   return guard([&] {
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      logsumexp_forward_kernel<T><<<blocks_for(outer * inner), kThreads, 0, stream()>>>(
+      MPF_LAUNCH(blocks_for(outer * inner), kThreads, logsumexp_forward_kernel<T>)(
           static_cast<const T*>(x), static_cast<T*>(y), outer, d, inner);
     });
   });
@@ -196,7 +198,7 @@ MpfErr logsumexp_backward(int32_t dt, const void* x, const void* y, const void* 
   return guard([&] {
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      logsumexp_backward_kernel<T><<<blocks_for(outer * d * inner), kThreads, 0, stream()>>>(
+      MPF_LAUNCH(blocks_for(outer * d * inner), kThreads, logsumexp_backward_kernel<T>)(
           static_cast<const T*>(x), static_cast<const T*>(y), static_cast<const T*>(gy), static_cast<T*>(gx), outer, d,
           inner);
     });

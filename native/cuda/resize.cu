@@ -38,7 +38,7 @@ MpfErr resize_apply(int32_t dt, const int64_t* row_start, const int64_t* col, co
       std::vector<T> w(weight, weight + nnz);
       w.resize(size_t(nnz > 0 ? nnz : 1));
       Scratch ws = upload(w.data(), w.size() * sizeof(T));
-      resize_kernel<T><<<blocks_for(total), kThreads, 0, stream()>>>(rs.get<int64_t>(), cs.get<int64_t>(), ws.get<T>(), rows,
+      MPF_LAUNCH(blocks_for(total), kThreads, resize_kernel<T>)(rs.get<int64_t>(), cs.get<int64_t>(), ws.get<T>(), rows,
                                                                      cols, static_cast<const T*>(x), static_cast<T*>(y), inner,
                                                                      total);
     });

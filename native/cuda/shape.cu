@@ -36,8 +36,8 @@ MpfErr pixel_shuffle(int32_t dt, const void* x, void* y, int64_t n, int64_t c, i
       using T = decltype(tag);
       const T* in = static_cast<const T*>(x);
       T* out = static_cast<T*>(y);
-      if (inverse) pixel_shuffle_kernel<T, true><<<blocks_for(total), kThreads, 0, stream()>>>(in, out, c, h, w, r, total);
-      else pixel_shuffle_kernel<T, false><<<blocks_for(total), kThreads, 0, stream()>>>(in, out, c, h, w, r, total);
+      if (inverse) MPF_LAUNCH(blocks_for(total), kThreads, pixel_shuffle_kernel<T, true>)(in, out, c, h, w, r, total);
+      else MPF_LAUNCH(blocks_for(total), kThreads, pixel_shuffle_kernel<T, false>)(in, out, c, h, w, r, total);
     });
   });
 }

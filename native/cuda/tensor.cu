@@ -31,7 +31,7 @@ MpfErr fill(int32_t dt, void* y, int64_t n, double v) {
   return guard([&] {
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      fill_kernel<T><<<blocks_for(n), kThreads, 0, stream()>>>(static_cast<T*>(y), n, T(v));
+      MPF_LAUNCH(blocks_for(n), kThreads, fill_kernel<T>)(static_cast<T*>(y), n, T(v));
     });
   });
 }
@@ -42,7 +42,7 @@ MpfErr cast(int32_t src_dt, const void* x, int32_t dst_dt, void* y, int64_t n) {
       by_dtype(dst_dt, [&](auto d) {
         using S = decltype(s);
         using D = decltype(d);
-        cast_kernel<S, D><<<blocks_for(n), kThreads, 0, stream()>>>(static_cast<const S*>(x), static_cast<D*>(y), n);
+        MPF_LAUNCH(blocks_for(n), kThreads, cast_kernel<S, D>)(static_cast<const S*>(x), static_cast<D*>(y), n);
       });
     });
   });
@@ -52,7 +52,7 @@ MpfErr rand(int32_t dt, void* y, int64_t n, uint64_t seed, uint64_t offset, doub
   return guard([&] {
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      rand_kernel<T><<<blocks_for(n), kThreads, 0, stream()>>>(static_cast<T*>(y), n, seed, offset, p, q, normal != 0);
+      MPF_LAUNCH(blocks_for(n), kThreads, rand_kernel<T>)(static_cast<T*>(y), n, seed, offset, p, q, normal != 0);
     });
   });
 }

@@ -31,7 +31,7 @@ MpfErr unary_forward(int32_t op, int32_t dt, const void* x, void* y, int64_t n, 
       using T = decltype(tag);
       dispatch_unary(UnaryOp(op), [&](auto op_tag) {
         constexpr UnaryOp OP = decltype(op_tag)::value;
-        unary_forward_kernel<OP, T><<<blocks_for(n), kThreads, 0, stream()>>>(
+        MPF_LAUNCH(blocks_for(n), kThreads, unary_forward_kernel<OP, T>)(
             static_cast<const T*>(x), static_cast<T*>(y), n, T(p0), T(p1));
       });
     });
@@ -46,7 +46,7 @@ MpfErr unary_backward(int32_t op, int32_t dt, const void* x, const void* y, cons
       using T = decltype(tag);
       dispatch_unary(UnaryOp(op), [&](auto op_tag) {
         constexpr UnaryOp OP = decltype(op_tag)::value;
-        unary_backward_kernel<OP, T><<<blocks_for(n), kThreads, 0, stream()>>>(
+        MPF_LAUNCH(blocks_for(n), kThreads, unary_backward_kernel<OP, T>)(
             static_cast<const T*>(x), static_cast<const T*>(y), static_cast<const T*>(gy), static_cast<T*>(gx), n, T(p0),
             T(p1));
       });

@@ -4,7 +4,8 @@
 // float64 direct loops; then, with --bench, times the float paths at MPF-Net's shapes.
 //
 //   npx cmake-js configure -O build-x --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-x
-//   build-x/check_conv2d [--bench] [--reps N] [--cpu-time] [--no-check]
+//   build-x/check_conv2d [--bench] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2]
+//     [--only 'N1 C52+52->52 48x48']
 //   (or any CMake build of the repository with -DMPF_BUILD_CHECKS=ON)
 // --cpu-time measures process CPU time (meaningful with MPFNET_NUM_THREADS=1 on a busy machine).
 // Exit status 0 when every comparison is within tolerance.
@@ -112,9 +113,9 @@ bool check_conv(const Conv2dShape& s, double tol) {
   std::vector<double> y(d.gy.size()), gw(d.w.size()), gb(d.b.size());
   std::vector<std::vector<double>> gxs;
   for (auto& x : d.xs) gxs.emplace_back(x.size());
-  cpu::conv2d_forward<double>(s, cptrs(d.xs), d.w.data(), d.b.data(), y.data());
-  cpu::conv2d_backward_data<double>(s, d.w.data(), d.gy.data(), mptrs(gxs));
-  cpu::conv2d_backward_weight<double>(s, cptrs(d.xs), d.gy.data(), gw.data());
+  cpu::conv2d_forward_direct<double>(s, cptrs(d.xs), d.w.data(), d.b.data(), y.data());
+  cpu::conv2d_backward_data_direct<double>(s, d.w.data(), d.gy.data(), mptrs(gxs));
+  cpu::conv2d_backward_weight_direct<double>(s, cptrs(d.xs), d.gy.data(), gw.data());
   cpu::conv2d_backward_bias<double>(s, d.gy.data(), gb.data());
 
   std::vector<std::vector<float>> xf;
@@ -132,11 +133,16 @@ bool check_conv(const Conv2dShape& s, double tol) {
     cpu::conv2d_backward_weight<float>(s, cptrs(xf), gyf.data(), gwf.data());
     cpu::conv2d_backward_bias<float>(s, gyf.data(), gbf.data());
     set_simd_level(saved);
-    double e = std::max({rel_err(yf, y), rel_err(gwf, gw), rel_err(gbf, gb)});
-    for (size_t j = 0; j < gxs.size(); ++j) e = std::max(e, rel_err(gxf[j], gxs[j]));
-    const bool pass = e <= tol;
+    double ed = 0;
+    for (size_t j = 0; j < gxs.size(); ++j) ed = std::max(ed, rel_err(gxf[j], gxs[j]));
+    const double ef = rel_err(yf, y), ew = std::max(rel_err(gwf, gw), rel_err(gbf, gb));
+    const bool pass = std::max({ef, ed, ew}) <= tol;
     ok = ok && pass;
-    std::printf("%-4s %-8s %-48s max rel err %.2e\n", pass ? "ok" : "FAIL", simd_name(Simd(lv)), describe(s).c_str(), e);
+    std::printf("%-4s %-8s %-9s %-44s rel err fwd %.1e data %.1e weight %.1e  [%s %s %s]\n", pass ? "ok" : "FAIL",
+                simd_name(Simd(lv)), cpu::conv2d_algo_mode_name(cpu::conv2d_algo_mode()), describe(s).c_str(), ef, ed, ew,
+                cpu::conv2d_algo_name(cpu::conv2d_algo(s, cpu::Conv2dPass::Forward)),
+                cpu::conv2d_algo_name(cpu::conv2d_algo(s, cpu::Conv2dPass::BackwardData)),
+                cpu::conv2d_algo_name(cpu::conv2d_algo(s, cpu::Conv2dPass::BackwardWeight)));
   }
   return ok;
 }
@@ -172,6 +178,8 @@ bool check_gemm(double tol) {
 // single-threaded run then measures the work, not the waits for a core (threads = 1 only).
 bool g_cpu_time = false;
 bool g_skip_check = false;
+bool g_all_algos = true;  // check every algorithm mode (unless --algo picks one)
+const char* g_only = nullptr;  // --only: bench the shapes whose description contains this
 double now_s() {
   if (g_cpu_time) {
     timespec ts;
@@ -193,7 +201,8 @@ double seconds_min(int reps, const std::function<void()>& f) {
 }
 
 void bench(int reps) {
-  std::printf("\nthreads %d, simd %s, min of %d runs; GFLOP/s = 2 * MACs / time\n", num_threads(), simd_name(simd_level()), reps);
+  std::printf("\nthreads %d, simd %s, algo %s, min of %d runs; GFLOP/s = 2 * MACs (of the direct sum) / time\n", num_threads(),
+              simd_name(simd_level()), cpu::conv2d_algo_mode_name(cpu::conv2d_algo_mode()), reps);
   std::printf("%-44s %10s %10s %10s\n", "shape", "forward", "bwd-data", "bwd-weight");
   std::vector<Conv2dShape> shapes;
   for (int64_t n : {1, 8})
@@ -205,6 +214,7 @@ void bench(int reps) {
       shapes.push_back(shape(n, {52, 52}, 52, hw, hw, 3, 1, 1, 1));              // CPB c1
     }
   for (const Conv2dShape& s : shapes) {
+    if (g_only && !std::strstr(describe(s).c_str(), g_only)) continue;
     std::vector<std::vector<float>> xs;
     for (int64_t c : s.in_channels) xs.push_back(to_f(randn(size_t(s.batch * c * s.in_h * s.in_w))));
     const auto w = to_f(randn(size_t(s.out_channels * s.total_in_channels() * s.kernel_h * s.kernel_w)));
@@ -230,6 +240,16 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--cpu-time")) g_cpu_time = true;
     else if (!std::strcmp(argv[i], "--no-check")) g_skip_check = true;
+    else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) g_only = argv[++i];
+    else if (!std::strcmp(argv[i], "--algo") && i + 1 < argc) {
+      cpu::Conv2dAlgoMode m;
+      if (!cpu::parse_conv2d_algo_mode(argv[++i], &m)) {
+        std::fprintf(stderr, "--algo: auto, gemm, winograd, winograd2 or direct\n");
+        return 2;
+      }
+      cpu::set_conv2d_algo_mode(m);
+      g_all_algos = false;
+    }
   }
   std::printf("conv2d / gemm check: float paths vs float64 direct loops (cpu: %s, threads %d)\n", simd_name(simd_level()), num_threads());
   bool ok = true;
@@ -246,8 +266,19 @@ int main(int argc, char** argv) {
       shape(1, {52}, 52, 48, 48, 3, 1, 9, 9),      shape(1, {52}, 208, 24, 24, 3, 1, 1, 1),
       shape(1, {52}, 3, 40, 40, 3, 1, 1, 1),       shape(2, {3}, 52, 33, 31, 3, 1, 1, 1),
   };
-  if (!g_skip_check)
-    for (const Conv2dShape& s : shapes) ok = check_conv(s, tol) && ok;
+  if (!g_skip_check) {
+    const cpu::Conv2dAlgoMode chosen = cpu::conv2d_algo_mode();
+    std::vector<cpu::Conv2dAlgoMode> modes = {chosen};
+    if (g_all_algos) modes = {cpu::Conv2dAlgoMode::Auto, cpu::Conv2dAlgoMode::Gemm, cpu::Conv2dAlgoMode::Winograd4, cpu::Conv2dAlgoMode::Winograd2};
+    for (cpu::Conv2dAlgoMode m : modes) {
+      cpu::set_conv2d_algo_mode(m);
+      // F(4x4, 3x3) rounds a few times more than a direct sum (its transforms scale by up to 8 and
+      // 1/24); the bound is still far below anything training notices.
+      const double t = m == cpu::Conv2dAlgoMode::Winograd4 || m == cpu::Conv2dAlgoMode::Auto ? 1e-4 : tol;
+      for (const Conv2dShape& s : shapes) ok = check_conv(s, t) && ok;
+    }
+    cpu::set_conv2d_algo_mode(chosen);
+  }
   std::printf("%s\n", ok ? "all checks passed" : "SOME CHECKS FAILED");
   if (do_bench) bench(reps);
   return ok ? 0 : 1;

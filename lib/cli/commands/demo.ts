@@ -2,7 +2,7 @@
 // it with bicubic on a held-out photograph (PSNR / SSIM, and a side-by-side PNG). README "Quick start".
 import type { Command } from 'commander';
 import { runDemo, DEMO_FULL, DEMO_HELD_OUT } from '../../demo/run-demo.js';
-import { EXIT, applyRuntimeOptions, withRuntimeOptions, type CommandModule } from '../common.js';
+import { EXIT, applyRuntimeOptions, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
 import { ProgressPrinter, formatDuration } from './train.js';
 
 interface DemoFlags {
@@ -18,29 +18,25 @@ interface DemoFlags {
 
 export const demoCommand: CommandModule = {
   register(program: Command, setExit) {
-    withRuntimeOptions(
-      program
-        .command('demo')
-        .description(`train a small ×2 MPF-Net on the bundled photos for a few minutes and compare it with bicubic on a held-out photo (${DEMO_HELD_OUT})`)
-        .option('-o, --out <dir>', 'output folder: model.safetensors, comparison.png, training log', 'mpfnet-demo')
-        .option('--quick', 'a tiny model for a few seconds (a smoke test; it does not beat bicubic)')
-        .option('--iters <n>', `training iterations (default ${DEMO_FULL.iters})`)
-        .option('--seed <n>', 'seed of initialisation, crops and batches', '1')
-        .option('--max-minutes <m>', 'stop training after this long and evaluate the last checkpoint', '9')
-        .option('--json', 'print the result as JSON (no progress output)'),
+    const cmd = program
+      .command('demo')
+      .description(`train a small ×2 MPF-Net on the bundled photos for a few minutes and compare it with bicubic on a held-out photo (${DEMO_HELD_OUT})`)
+      .option('-o, --out <dir>', 'output folder: model.safetensors, comparison.png, training log', 'mpfnet-demo')
+      .option('--quick', 'a tiny model for a few seconds (a smoke test; it does not beat bicubic)')
+      .option('--iters <n>', `training iterations (default ${DEMO_FULL.iters})`)
+      .option('--seed <n>', 'seed of initialisation, crops and batches', '1')
+      .option('--max-minutes <m>', 'stop training after this long and evaluate the last checkpoint', '9')
+      .option('--json', 'print the result as JSON (no progress output)');
+    withExamples(
+      withRuntimeOptions(cmd),
+      [
+        'npx mpfnet demo                      # ~3-5 minutes on 2 CPU cores',
+        'npx mpfnet demo --quick --json       # seconds; checks the installation',
+        'mpfnet upscale photo.png -o photo_x2.png --model mpfnet-demo/model.safetensors',
+      ],
+      'Prints PSNR / SSIM (Y channel, border of 2 cropped) of bicubic and of the trained model on the held-out\n' +
+        'photo, and writes mpfnet-demo/comparison.png: LR (enlarged) | bicubic | MPF-Net | ground truth.',
     )
-      .addHelpText(
-        'after',
-        `
-Examples:
-  $ npx mpfnet demo                      # ~3-5 minutes on 2 CPU cores
-  $ npx mpfnet demo --quick --json       # seconds; checks the installation
-  $ mpfnet upscale photo.png -o photo_x2.png --model mpfnet-demo/model.safetensors
-
-Prints PSNR / SSIM (Y channel, border of 2 cropped) of bicubic and of the trained model on the
-held-out photo, and writes mpfnet-demo/comparison.png: LR (enlarged) | bicubic | MPF-Net | ground truth.
-Exit codes: 0 done, 1 failed, 2 bad usage, 130 interrupted.`,
-      )
       .action(async (o: DemoFlags) => {
         const device = applyRuntimeOptions(o);
         const iters = o.iters === undefined ? undefined : Number(o.iters);

@@ -13,7 +13,7 @@ import { cropBorder, toPlanes, type Planes } from '../../metrics/planes.js';
 import { psnrPlanes } from '../../metrics/psnr.js';
 import { ssimPlanes } from '../../metrics/ssim.js';
 import type { Tensor } from '../../tensor.js';
-import { EXIT, applyRuntimeOptions, type CommandModule } from '../common.js';
+import { EXIT, applyRuntimeOptions, examplesHelp, type CommandModule } from '../common.js';
 
 export type MetricName = 'psnr' | 'ssim' | 'niqe' | 'lpips';
 const ALL_METRICS: readonly MetricName[] = ['psnr', 'ssim', 'niqe', 'lpips'];
@@ -264,6 +264,14 @@ export const evalCommand: CommandModule = {
       .option('--json', 'print {images, mean, options} as JSON')
       .option('--device <device>', 'cpu, cuda or auto (for --model)', 'auto')
       .option('--threads <n>', 'CPU threads (default: MPFNET_NUM_THREADS or all CPUs)')
+      .addHelpText(
+        'after',
+        examplesHelp([
+          'mpfnet eval --pred results/ --gt hr/ --crop 4 --y',
+          'mpfnet eval --model m.safetensors --lr lr/ --gt hr/ --metrics psnr,ssim,niqe --json',
+          'mpfnet eval --pred photos/ --metrics niqe',
+        ]),
+      )
       .action(async (o: EvalFlags) => {
         const device = applyRuntimeOptions(o);
         const metrics = parseMetrics(o.metrics);

@@ -1,6 +1,6 @@
 // mpfnet init: write a freshly initialised (seeded) MPF-Net checkpoint.
 import type { Command } from 'commander';
-import { EXIT, type CommandModule } from '../common.js';
+import { EXIT, applyRuntimeOptions, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
 import { createModel } from '../../models/mpfnet/mpfnet.js';
 import { modelConfigFromFlags, withModelOptions, type ModelFlags } from './model-flags.js';
 
@@ -8,18 +8,21 @@ interface InitFlags extends ModelFlags {
   seed: string;
   out: string;
   json?: boolean;
+  device?: string;
+  threads?: string;
 }
 
 export const initCommand: CommandModule = {
   register(program: Command, setExit) {
-    withModelOptions(
+    withExamples(withRuntimeOptions(withModelOptions(
       program
         .command('init')
         .description('write a seeded, freshly initialised MPF-Net as a safetensors checkpoint (the same weights on every machine)')
         .requiredOption('-o, --out <file>', 'checkpoint to write (.safetensors)')
         .option('--seed <n>', 'initialisation seed', '0')
         .option('--json', 'print {path, params, config} as JSON'),
-    ).action(async (o: InitFlags) => {
+    )), ['mpfnet init --scale 4 --seed 1 -o m.safetensors', 'mpfnet init --scale 2 --channels 16 --n-cpb 2 -o small.safetensors --json']).action(async (o: InitFlags) => {
+      applyRuntimeOptions(o);
       const seed = Number(o.seed);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`--seed must be a non-negative integer, got ${o.seed}`);
       const config = modelConfigFromFlags(o);

@@ -8,7 +8,7 @@ import { noGrad, tidy } from '../../autograd/scope.js';
 import { formatFromPath, imageToTensor, listImageFiles, readImage, tensorToImage, writeImage, type ImageFormat } from '../../io/image.js';
 import { mulScalar } from '../../ops/unary.js';
 import { imresize, type ImresizeOptions, type ResizeKernel } from '../../ops/resize.js';
-import { EXIT, applyRuntimeOptions, type CommandModule } from '../common.js';
+import { EXIT, applyRuntimeOptions, examplesHelp, type CommandModule } from '../common.js';
 
 interface ResizeFlags {
   out: string;
@@ -21,6 +21,7 @@ interface ResizeFlags {
   format?: string;
   limitPixels?: string;
   threads?: string;
+  device?: string;
   quiet?: boolean;
 }
 
@@ -53,9 +54,11 @@ export const resizeCommand: CommandModule = {
       .option('--format <f>', 'png, jpeg, webp or tiff (default: from the output extension; for folders: the input’s)')
       .option('--limit-pixels <n>', 'refuse inputs with more pixels (0: no limit)', '268402689')
       .option('--threads <n>', 'CPU threads (default: MPFNET_NUM_THREADS or all CPUs)')
+      .option('--device <device>', 'cpu, cuda or auto', 'auto')
       .option('-q, --quiet', 'print nothing on success')
+      .addHelpText('after', examplesHelp(['mpfnet resize hr.png -o lr_x4.png --scale 0.25', 'mpfnet resize lr/ -o bicubic/ --scale 4', 'mpfnet resize photo.jpg -o small.png --size 640x480 --kernel lanczos3']))
       .action(async (input: string, o: ResizeFlags) => {
-        applyRuntimeOptions({ threads: o.threads, device: 'cpu' });
+        const device = applyRuntimeOptions({ threads: o.threads, device: o.device });
         if ((o.scale === undefined) === (o.size === undefined)) throw new TypeError('resize: give exactly one of --scale and --size');
         const opts: ImresizeOptions = o.scale !== undefined ? { scale: positive(o.scale, '--scale') } : { size: parseSizeWxH(o.size!) };
         opts.kernel = o.kernel as ResizeKernel;
@@ -86,7 +89,7 @@ export const resizeCommand: CommandModule = {
             const rescale = depth === img.bitDepth ? 1 : (depth === 16 ? 65535 : 255) / (img.bitDepth === 16 ? 65535 : 255);
             const out = noGrad(() =>
               tidy(() => {
-                const y = imresize(imageToTensor(img, { dtype: 'float64', raw: true }), opts);
+                const y = imresize(imageToTensor(img, { dtype: 'float64', raw: true, device }), opts);
                 return tensorToImage(rescale === 1 ? y : mulScalar(y, rescale), { raw: true, bitDepth: depth });
               }),
             );

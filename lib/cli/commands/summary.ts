@@ -1,6 +1,6 @@
 // mpfnet summary: parameters and multiply-accumulates of an MPF-Net, per part or per layer.
 import type { Command } from 'commander';
-import { EXIT, type CommandModule } from '../common.js';
+import { EXIT, applyRuntimeOptions, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
 import { MPFNet, loadModel } from '../../models/mpfnet/mpfnet.js';
 import { formatSummary, summary } from '../../models/mpfnet/summary.js';
 import { readSafetensorsHeader } from '../../io/safetensors.js';
@@ -13,6 +13,8 @@ interface SummaryFlags extends ModelFlags {
   batch: string;
   json?: boolean;
   layers?: boolean;
+  device?: string;
+  threads?: string;
 }
 
 function parseSize(s: string): [number, number] {
@@ -26,7 +28,7 @@ function parseSize(s: string): [number, number] {
 
 export const summaryCommand: CommandModule = {
   register(program: Command, setExit) {
-    withModelOptions(
+    withExamples(withRuntimeOptions(withModelOptions(
       program
         .command('summary')
         .description('parameters and MACs of MPF-Net (from flags or a checkpoint) for an input size')
@@ -35,7 +37,8 @@ export const summaryCommand: CommandModule = {
         .option('--batch <n>', 'batch size', '1')
         .option('--layers', 'one row per layer')
         .option('--json', 'print {params, macs, input, output} (with --layers: and the layers) as JSON'),
-    ).action((checkpoint: string | undefined, o: SummaryFlags) => {
+    )), ['mpfnet summary --scale 4 --json', 'mpfnet summary m.safetensors --size 128x96 --layers']).action((checkpoint: string | undefined, o: SummaryFlags) => {
+      applyRuntimeOptions(o);
       const size = parseSize(o.size);
       const batch = Number(o.batch);
       if (!Number.isSafeInteger(batch) || batch < 1) throw new RangeError(`--batch must be a positive integer, got ${o.batch}`);

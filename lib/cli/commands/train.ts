@@ -1,7 +1,7 @@
 // mpfnet train --config train.json [overrides]: train (or resume) MPF-Net. Progress: a one-line
 // bar with it/s and ETA on a terminal, plain log lines otherwise (CI logs, pipes).
 import type { Command } from 'commander';
-import { EXIT, applyRuntimeOptions, withRuntimeOptions, type CommandModule } from '../common.js';
+import { EXIT, applyRuntimeOptions, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
 import { loadTrainConfig, type TrainOverrides } from '../../train/config.js';
 import { train, type TrainEvent } from '../../train/trainer.js';
 
@@ -17,6 +17,7 @@ interface TrainFlags {
   out?: string;
   resume?: string | boolean;
   quiet?: boolean;
+  json?: boolean;
   device?: string;
   threads?: string;
 }
@@ -103,7 +104,7 @@ export class ProgressPrinter {
 
 export const trainCommand: CommandModule = {
   register(program: Command, setExit) {
-    withRuntimeOptions(
+    withExamples(withRuntimeOptions(
       program
         .command('train')
         .description('train MPF-Net from a JSON config (README "Training"); checkpoints, log and final weights go to the config\'s out folder')
@@ -117,8 +118,9 @@ export const trainCommand: CommandModule = {
         .option('--init <file>', 'start from these weights (a model or training checkpoint)')
         .option('-o, --out <dir>', 'output folder')
         .option('--resume [checkpoint]', 'continue from the latest checkpoint in the output folder (or the given one)')
-        .option('-q, --quiet', 'no progress output'),
-    ).action(async (o: TrainFlags) => {
+        .option('-q, --quiet', 'no progress output')
+        .option('--json', 'print the result {iteration, aborted, seconds, validation, modelPath, emaPath} as JSON (no progress output)'),
+    ), ['mpfnet train -c train.json', 'mpfnet train -c train.json --iters 1000 --batch 16 --out runs/try1', 'mpfnet train -c train.json --resume --threads 2']).action(async (o: TrainFlags) => {
       applyRuntimeOptions(o);
       const overrides: TrainOverrides = {
         iters: num(o.iters, '--iters', true),
@@ -150,9 +152,10 @@ export const trainCommand: CommandModule = {
         const r = await train(config, {
           resume: o.resume === true ? true : typeof o.resume === 'string' ? o.resume : false,
           signal: controller.signal,
-          onProgress: o.quiet ? undefined : (e) => printer.handle(e),
+          onProgress: o.quiet || o.json ? undefined : (e) => printer.handle(e),
         });
-        if (!o.quiet && r.modelPath) console.log(`weights: ${r.modelPath}${r.emaPath ? `, EMA: ${r.emaPath}` : ''}`);
+        if (o.json) console.log(JSON.stringify(r));
+        else if (!o.quiet && r.modelPath) console.log(`weights: ${r.modelPath}${r.emaPath ? `, EMA: ${r.emaPath}` : ''}`);
         setExit(r.aborted ? EXIT.aborted : EXIT.ok);
       } finally {
         process.off('SIGINT', onSignal);

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { ImageFormat } from '../../io/image.js';
 import { upscaleFolder, type FolderEvent } from '../../infer/folder.js';
 import { AbortError, DEFAULT_TILE, DEFAULT_TILE_PAD } from '../../infer/upscale.js';
-import { EXIT, applyRuntimeOptions, withRuntimeOptions, type CommandModule } from '../common.js';
+import { EXIT, applyRuntimeOptions, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
 import { formatDuration } from './train.js';
 
 interface UpscaleFlags {
@@ -93,40 +93,36 @@ class UpscalePrinter {
 
 export const upscaleCommand: CommandModule = {
   register(program: Command, setExit) {
-    withRuntimeOptions(
-      program
-        .command('upscale')
-        .description('super-resolve an image or every image of a folder with an MPF-Net checkpoint (tiled, seam-free, bounded memory)')
-        .argument('<input>', 'image file or folder of images')
-        .requiredOption('-o, --out <path>', 'output file, or folder (for a folder input, or to keep the input name)')
-        .option('-m, --model <checkpoint>', 'MPF-Net checkpoint (.safetensors from mpfnet init / train / demo)')
-        .option('--weights <which>', "from a training checkpoint: 'model' or 'ema'", 'model')
-        .option('--tile <n>', 'input pixels per tile side before padding; 0: the whole image at once (more memory)', String(DEFAULT_TILE))
-        .option('--tile-pad <n>', 'context pixels around each tile, cross-faded in the overlaps', String(DEFAULT_TILE_PAD))
-        .option('--outscale <s>', "final scale when it differs from the model's (MATLAB bicubic of the output), e.g. 3.5")
-        .option('--format <f>', 'png, jpeg, webp or tiff (default: from the output name, or the input’s format)')
-        .option('--quality <q>', 'JPEG / WebP quality 1-100', '95')
-        .option('--alpha <mode>', "alpha channel: 'bicubic' or 'model' (through the network as grey)", 'bicubic')
-        .option('--bit-depth <b>', '8 or 16 (default: the input’s where the format can store it)')
-        .option('--skip-existing', 'leave images whose output already exists')
-        .option('--limit-pixels <n>', 'refuse inputs with more pixels (0: no limit)', '268402689')
-        .option('--json', 'print {images, done, skipped, failed, seconds} as JSON (no progress output)')
-        .option('-q, --quiet', 'print only failures'),
+    const cmd = program
+      .command('upscale')
+      .description('super-resolve an image or every image of a folder with an MPF-Net checkpoint (tiled, seam-free, bounded memory)')
+      .argument('<input>', 'image file or folder of images')
+      .requiredOption('-o, --out <path>', 'output file, or folder (for a folder input, or to keep the input name)')
+      .option('-m, --model <checkpoint>', 'MPF-Net checkpoint (.safetensors from mpfnet init / train / demo)')
+      .option('--weights <which>', "from a training checkpoint: 'model' or 'ema'", 'model')
+      .option('--tile <n>', 'input pixels per tile side before padding; 0: the whole image at once (more memory)', String(DEFAULT_TILE))
+      .option('--tile-pad <n>', 'context pixels around each tile, cross-faded in the overlaps', String(DEFAULT_TILE_PAD))
+      .option('--outscale <s>', "final scale when it differs from the model's (MATLAB bicubic of the output), e.g. 3.5")
+      .option('--format <f>', 'png, jpeg, webp or tiff (default: from the output name, or the input’s format)')
+      .option('--quality <q>', 'JPEG / WebP quality 1-100', '95')
+      .option('--alpha <mode>', "alpha channel: 'bicubic' or 'model' (through the network as grey)", 'bicubic')
+      .option('--bit-depth <b>', '8 or 16 (default: the input’s where the format can store it)')
+      .option('--skip-existing', 'leave images whose output already exists')
+      .option('--limit-pixels <n>', 'refuse inputs with more pixels (0: no limit)', '268402689')
+      .option('--json', 'print {images, done, skipped, failed, seconds} as JSON (no progress output)')
+      .option('-q, --quiet', 'print only failures');
+    withExamples(
+      withRuntimeOptions(cmd),
+      [
+        'mpfnet upscale photo.png -o photo_x4.png --model model.safetensors',
+        'mpfnet upscale photos/ -o big/ --model model.safetensors --skip-existing',
+        'mpfnet upscale scan.tif -o scan.png --model model.safetensors --tile 128 --outscale 3.5',
+        'mpfnet upscale logo.png -o out/ --model mpfnet-demo/model.safetensors --alpha model --json',
+      ],
+      'There are no bundled pretrained weights: `mpfnet demo` trains a small ×2 model, `mpfnet train` a real one.\n' +
+        'Memory grows with --tile (about 0.5 GB at the default 192 for the default model); seams: raise --tile-pad.\n' +
+        'Exit code 1: some images failed (listed at the end; the others are written).',
     )
-      .addHelpText(
-        'after',
-        `
-Examples:
-  $ mpfnet upscale photo.png -o photo_x4.png --model model.safetensors
-  $ mpfnet upscale photos/ -o big/ --model model.safetensors --skip-existing
-  $ mpfnet upscale scan.tif -o scan.png --model model.safetensors --tile 128 --outscale 3.5
-  $ mpfnet upscale logo.png -o out/ --model mpfnet-demo/model.safetensors --alpha model --json
-
-There are no bundled pretrained weights: \`mpfnet demo\` trains a small ×2 model, \`mpfnet train\` a real one.
-Memory grows with --tile (about 0.5 GB at the default 192 for the default model); seams: raise --tile-pad.
-Exit codes: 0 every image done (or skipped), 1 some images failed (listed at the end), 2 bad usage or
-model, 130 interrupted.`,
-      )
       .action(async (input: string, o: UpscaleFlags) => {
         const device = applyRuntimeOptions(o);
         if (!o.model) throw new TypeError(NO_MODEL);

@@ -130,7 +130,10 @@ export function loadEmbedding(path: string, o: LoadEmbeddingOptions = {}): SNRes
   return o.freeze ? e.freeze() : e;
 }
 
-/** A freshly initialised E (seeded like the model: same seed, same weights everywhere). */
-export function createEmbedding(config: Partial<EmbeddingConfig> = {}, o: { seed?: number; dtype?: DType } = {}): SNResNet18 {
-  return new SNResNet18(config, { generator: new Generator(o.seed ?? 0), dtype: o.dtype ?? 'float32' });
+/**
+ * A freshly initialised E (seeded like the model: same seed, same weights everywhere), its spectral
+ * norms settled by `settle` power iterations (default 20; 0 leaves PyTorch's random u, v).
+ */
+export function createEmbedding(config: Partial<EmbeddingConfig> = {}, o: { seed?: number; dtype?: DType; settle?: number } = {}): SNResNet18 {
+  return new SNResNet18(config, { generator: new Generator(o.seed ?? 0), dtype: o.dtype ?? 'float32' }).settle(o.settle ?? 20);
 }

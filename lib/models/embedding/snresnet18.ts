@@ -205,6 +205,16 @@ export class SNResNet18 extends Module {
   }
 
   /**
+   * `iterations` power iterations on every layer, without a forward: u and v near each weight's top
+   * singular pair, so σ is right although no training step has run (a fresh PyTorch module's u, v
+   * are random, and its σ estimate far too small until training has iterated them).
+   */
+  settle(iterations = 20): this {
+    for (const [, m] of this.snLayers()) m.sn.powerIterate(m.weightOrig, iterations);
+    return this;
+  }
+
+  /**
    * Frozen for contrastive regularisation: eval mode, no parameter requires a gradient, each
    * normalised weight computed once, and intermediates freed as soon as a pass allows.
    */

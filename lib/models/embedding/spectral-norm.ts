@@ -64,13 +64,18 @@ export class SpectralNorm {
     return isGradEnabled() && orig.requiresGrad ? compute() : tidy(compute);
   }
 
-  #iterate(orig: Tensor): void {
+  /** `iterations` power iterations on orig (no gradient): u and v move towards the top singular pair. */
+  powerIterate(orig: Tensor, iterations: number): void {
+    if (iterations > 0) this.#iterate(orig, iterations);
+  }
+
+  #iterate(orig: Tensor, iterations = this.powerIterations): void {
     const [u, v] = tidy(() =>
       noGrad(() => {
         const w = reshape(orig, [this.rows, this.cols]).detach();
         let u = this.u;
         let v = this.v;
-        for (let i = 0; i < this.powerIterations; i++) {
+        for (let i = 0; i < iterations; i++) {
           v = normalize(reshape(matmul(reshape(u, [1, this.rows]), w), [this.cols]), this.eps);
           u = normalize(reshape(matmul(w, reshape(v, [this.cols, 1])), [this.rows]), this.eps);
         }

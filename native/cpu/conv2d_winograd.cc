@@ -1,0 +1,459 @@
+// Winograd convolution for 3x3, stride 1, dilation 1 (the convolutions that make up most of
+// MPF-Net): F(4x4, 3x3) does 36 multiplications per 16 outputs and input channel where the
+// implicit GEMM does 144, F(2x2, 3x3) 16 per 4 (a 2.25x saving with errors like the direct sum).
+//
+// One driver serves three passes:
+//   forward          y   = conv(x, W)                          rows = Cout, reduction = Cin
+//   backward data    gx  = conv(gy, W turned 180 deg, in/out swapped), offset pad - 2
+//   backward weight  gW  = Gt [ sum over tiles (A gy At) .* (Bt x B) ] G  (the adjoint of forward)
+//
+// Forward / backward data, per block of T tiles (lanes) and group of output rows (one task):
+//   1. each reduction channel's patches are staged and transformed into GEMM B panels V(xi),
+//   2. one small GEMM per transform point xi: M(xi) (rows x T) = U(xi) (rows x K) . V(xi), on the
+//      SGEMM micro-kernels (gemm_kernels.h), U being the transformed weights packed once per call,
+//   3. each output row is transformed back (At M A), biased and written into its plane.
+// V of one block (36 x K x T floats) is sized to stay in L2; blocks run as tasks on the pool, and
+// when there are too few blocks for the threads the output rows are split into groups as well.
+//
+// The tile kernels (staging and transforms) are per instruction set: conv2d_winograd_tiles.h.
+// float64 runs the same driver on portable kernels (so gradient checks can cover this path).
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "common/cpu_features.h"
+#include "common/thread_pool.h"
+#include "cpu/conv2d_impl.h"
+#include "cpu/conv2d_winograd_kernels.h"
+#include "cpu/gemm.h"
+#include "cpu/gemm_kernels.h"
+
+namespace mpf::cpu {
+
+namespace winograd {
+
+const TileKernels<float>& tile_kernels_portable_f32() {
+  static const TileKernels<float> k = make_tile_kernels<float, 8, &stage_input_portable<4, float>, &unstage_output_portable<4, float>>();
+  return k;
+}
+const TileKernels<double>& tile_kernels_portable_f64() {
+  static const TileKernels<double> k = make_tile_kernels<double, 8, &stage_input_portable<4, double>, &unstage_output_portable<4, double>>();
+  return k;
+}
+
+}  // namespace winograd
+
+namespace conv2d_detail {
+namespace {
+
+using namespace winograd;
+
+// ---- per-dtype plumbing: tile kernels, GEMM micro-kernels, scratch --------------------------------
+
+// float64 micro-kernel (tests only): C (MR x n_valid) [+]= A tile . B panel, 8 columns per panel.
+constexpr int kF64NR = 8, kF64MR = 4;
+template <int MR>
+void ukr_f64(int64_t kc, const double* a, const double* b, double* c, int64_t ldc, int n_valid, bool load_c) {
+  double acc[MR][kF64NR] = {};
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += kF64NR)
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < kF64NR; ++j) acc[i][j] += a[i] * b[j];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < n_valid; ++j) c[i * ldc + j] = load_c ? c[i * ldc + j] + acc[i][j] : acc[i][j];
+}
+
+template <typename T>
+struct Engine;
+
+template <>
+struct Engine<float> {
+  const TileKernels<float>& tiles;
+  const gemm_detail::SgemmKernels& gemm;
+  Engine() : tiles(pick_tiles()), gemm(gemm_detail::kernels_for(simd_level())) {}
+  static const TileKernels<float>& pick_tiles() {
+#if defined(MPF_X86)
+    if (simd_level() == Simd::AVX512) return tile_kernels_avx512();
+    if (simd_level() == Simd::AVX2) return tile_kernels_avx2();
+#endif
+    return tile_kernels_portable_f32();
+  }
+  int mr_max() const { return gemm.mr_max; }
+  int nr() const { return gemm.nr; }
+  void ukr(int mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool load_c) const {
+    gemm.ukr[mr](kc, a, b, c, ldc, gemm.nr, load_c, nullptr, nullptr);
+  }
+  void ukr_cut(int mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int n_valid, bool load_c) const {
+    gemm.ukr[mr](kc, a, b, c, ldc, n_valid, load_c, nullptr, nullptr);
+  }
+  static float* scratch(int slot, int64_t n) { return thread_scratch(slot, n); }
+  static void pack_a_rows(const float* src, int64_t ld, int mr, int64_t kc, float* dst) { sgemm_pack_a_rows(src, ld, mr, kc, dst); }
+  void pack_b_cols(const float* src, int64_t ld, int64_t kc, int64_t nc, float* dst) const {
+    sgemm_pack_b_cols(src, ld, kc, nc, gemm.nr, dst, 0);
+  }
+};
+
+template <>
+struct Engine<double> {
+  const TileKernels<double>& tiles = tile_kernels_portable_f64();
+  int mr_max() const { return kF64MR; }
+  int nr() const { return kF64NR; }
+  void ukr(int mr, int64_t kc, const double* a, const double* b, double* c, int64_t ldc, bool load_c) const {
+    ukr_cut(mr, kc, a, b, c, ldc, kF64NR, load_c);
+  }
+  void ukr_cut(int mr, int64_t kc, const double* a, const double* b, double* c, int64_t ldc, int n_valid, bool load_c) const {
+    static constexpr void (*k[kF64MR + 1])(int64_t, const double*, const double*, double*, int64_t, int, bool) = {
+        nullptr, &ukr_f64<1>, &ukr_f64<2>, &ukr_f64<3>, &ukr_f64<4>};
+    k[mr](kc, a, b, c, ldc, n_valid, load_c);
+  }
+  static double* scratch(int slot, int64_t n) {
+    thread_local std::vector<double> buf[kScratchSlots];
+    if (int64_t(buf[slot].size()) < n) buf[slot].resize(size_t(n));
+    return buf[slot].data();
+  }
+  // The packed formats of gemm_kernels.h, in plain loops.
+  static void pack_a_rows(const double* src, int64_t ld, int mr, int64_t kc, double* dst) {
+    for (int64_t kk = 0; kk < kc; ++kk)
+      for (int i = 0; i < mr; ++i) dst[kk * mr + i] = src[i * ld + kk];
+  }
+  void pack_b_cols(const double* src, int64_t ld, int64_t kc, int64_t nc, double* dst) const {
+    for (int64_t j0 = 0; j0 < nc; j0 += kF64NR, dst += kc * kF64NR)
+      for (int64_t kk = 0; kk < kc; ++kk)
+        for (int64_t j = 0; j < kF64NR; ++j) dst[kk * kF64NR + j] = j0 + j < nc ? src[(j0 + j) * ld + kk] : 0.0;
+  }
+};
+
+constexpr int64_t kKC = 256;               // reduction block of the micro-kernels
+constexpr int64_t kBlockBytes = 512 << 10;  // budget for one block's V (stays in L2)
+
+// ---- the convolution driver (forward and backward data) -------------------------------------------
+
+// A convolution with a 3x3 kernel, stride 1: out(r, oh, ow) = bias(r) + sum over k, kh, kw of
+// W(r, k, kh, kw) . src(k, oh + off_h + kh, ow + off_w + kw) (zero outside the source planes).
+template <typename T>
+struct ConvProblem {
+  int m = 4;
+  int64_t batch = 1;
+  std::vector<const T*> src;  // per reduction channel k: plane of image 0
+  std::vector<int64_t> src_batch_stride;
+  int64_t h = 0, w = 0;
+  std::vector<T*> dst;  // per output row r: plane of image 0
+  std::vector<int64_t> dst_batch_stride;
+  std::vector<int64_t> row_id;  // weight (and bias) row of output row r
+  int64_t oh = 0, ow = 0;
+  int64_t off_h = 0, off_w = 0;
+  const T* weight = nullptr;  // tap e of (row_id, k) at weight[row_id * row_stride + k * col_stride + e]
+  int64_t row_stride = 0, col_stride = 0;
+  bool flip = false;
+  const T* bias = nullptr;  // indexed by row_id
+};
+
+struct RowTile {
+  int64_t m0;
+  int mr;
+};
+
+// Rows cut into tiles of nearly equal height <= mr_max (52 rows -> 4 x 13).
+std::vector<RowTile> row_tiles(int64_t rows, int mr_max) {
+  std::vector<RowTile> t;
+  const int64_t n = (rows + mr_max - 1) / mr_max;
+  int64_t m0 = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int mr = int(rows / n + (i < rows % n ? 1 : 0));
+    t.push_back({m0, mr});
+    m0 += mr;
+  }
+  return t;
+}
+
+// The runs of block tiles [t0, t0 + count) that lie in one tile row of one image.
+void block_segments(int64_t t0, int64_t count, int64_t tiles_w, int64_t tiles_per_image, std::vector<Seg>& segs) {
+  segs.clear();
+  for (int64_t t = t0; t < t0 + count;) {
+    const int64_t n = t / tiles_per_image, r = t % tiles_per_image, ty = r / tiles_w, tx = r % tiles_w;
+    const int64_t len = std::min(tiles_w - tx, t0 + count - t);
+    segs.push_back({n, ty, tx, len, t - t0});
+    t += len;
+  }
+}
+
+struct Plan {
+  int64_t lanes;   // tiles per block (a multiple of nr)
+  int64_t groups;  // output row groups
+};
+
+// Block size and row groups that minimise the modelled finishing time: tasks run dynamically on
+// the pool, so the last wave decides; costs are in multiply-adds, the transforms weighted by
+// what they measured relative to the micro-kernels' FMAs.
+Plan plan_blocks(int64_t tiles, int64_t K, int64_t R, int64_t ntiles_rows, int X, int nr, int64_t elem_bytes) {
+  const int64_t threads = num_threads();
+  const int64_t max_lanes = std::max<int64_t>(nr, kBlockBytes / (X * K * elem_bytes) / nr * nr);
+  Plan best{nr, 1};
+  double best_cost = 1e300;
+  for (int64_t lanes = nr; lanes <= max_lanes; lanes += nr) {
+    const int64_t blocks = (tiles + lanes - 1) / lanes;
+    for (int64_t g = 1; g <= std::min<int64_t>(4, ntiles_rows); ++g) {
+      const int64_t tasks = blocks * g;
+      const double rows = double(R) / double(g);
+      const double per_task = double(lanes) * (double(X) * double(K) * (rows + 6.0) + double(X) * rows * 6.0);
+      const double waves = double((tasks + threads - 1) / threads);
+      // A little per task (segments, scratch, wake-ups), so equal plans prefer fewer, larger tasks.
+      const double cost = waves * per_task + double(tasks) * 2e4;
+      if (cost < best_cost * (1 - 1e-9)) {
+        best_cost = cost;
+        best = {lanes, g};
+      }
+    }
+  }
+  return best;
+}
+
+template <typename T>
+void run_conv(const ConvProblem<T>& p) {
+  const Engine<T> eng;
+  const int vi = p.m == 4 ? 1 : 0;
+  const int A = p.m + 2, X = A * A;
+  const int64_t K = int64_t(p.src.size()), R = int64_t(p.dst.size());
+  const int nr = eng.nr();
+  if (R == 0) return;
+
+  // Weights, transformed and packed once: tile (m0, mr) of U(xi) at U + xi * R * K + m0 * K.
+  const std::vector<RowTile> rtiles = row_tiles(R, eng.mr_max());
+  T* U = Engine<T>::scratch(kScratchCaller, X * R * K);
+  const int64_t kchunk = 32;
+  const int64_t kchunks = (K + kchunk - 1) / kchunk;
+  parallel_for(int64_t(rtiles.size()) * kchunks, 1, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      const RowTile& rt = rtiles[size_t(j / kchunks)];
+      const int64_t k0 = (j % kchunks) * kchunk, kc = std::min(kchunk, K - k0);
+      const WeightJob<T> job{p.weight, p.row_stride, p.col_stride, p.flip, p.row_id.data() + rt.m0, rt.mr, k0, kc,
+                             U + rt.m0 * K + k0 * rt.mr, R * K};
+      eng.tiles.weight[vi](job);
+    }
+  });
+
+  const int64_t tiles_h = (p.oh + p.m - 1) / p.m, tiles_w = (p.ow + p.m - 1) / p.m;
+  const int64_t per_image = tiles_h * tiles_w, tiles = p.batch * per_image;
+  const Plan plan = plan_blocks(tiles, K, R, int64_t(rtiles.size()), X, nr, int64_t(sizeof(T)));
+  const int64_t nblocks = (tiles + plan.lanes - 1) / plan.lanes;
+  // Row groups: whole row tiles, as even in rows as possible.
+  std::vector<size_t> group_tile(size_t(plan.groups) + 1, rtiles.size());
+  for (int64_t g = 0, t = 0; g < plan.groups; ++g) {
+    while (t < int64_t(rtiles.size()) && rtiles[size_t(t)].m0 < R * g / plan.groups) ++t;
+    group_tile[size_t(g)] = size_t(t);
+  }
+
+  parallel_tasks(nblocks * plan.groups, [&](int64_t task) {
+    const int64_t b = task / plan.groups, g = task % plan.groups;
+    const size_t gt0 = group_tile[size_t(g)], gt1 = group_tile[size_t(g) + 1];
+    if (gt0 == gt1) return;
+    const int64_t row0 = rtiles[gt0].m0, row1 = rtiles[gt1 - 1].m0 + rtiles[gt1 - 1].mr, rows = row1 - row0;
+    const int64_t t0 = b * plan.lanes, valid = std::min(plan.lanes, tiles - t0);
+    const int64_t lanes = (valid + nr - 1) / nr * nr, panels = lanes / nr;
+    thread_local std::vector<Seg> segs;
+    block_segments(t0, valid, tiles_w, per_image, segs);
+
+    // 1. V(xi): panel j of reduction channel k at V + xi * K * lanes + j * K * nr + k * nr.
+    T* V = Engine<T>::scratch(kScratchPackB, X * K * lanes);
+    T* stage = Engine<T>::scratch(kScratchPacker, X * lanes);
+    for (int64_t k = 0; k < K; ++k) {
+      const InputJob<T> job{segs.data(), int(segs.size()), valid, lanes, p.src[size_t(k)], p.src_batch_stride[size_t(k)],
+                            p.h, p.w, p.off_h, p.off_w, stage, lanes, V + k * nr, K * lanes, K * nr, nr};
+      eng.tiles.input[vi](job);
+    }
+
+    // 2. M(xi) (rows x lanes) = U(xi) . V(xi), at Mb + (xi * rows + row - row0) * lanes.
+    T* Mb = Engine<T>::scratch(kScratchPackA, X * rows * lanes);
+    for (int xi = 0; xi < X; ++xi) {
+      const T* Ux = U + xi * R * K;
+      const T* Vx = V + xi * K * lanes;
+      for (size_t ti = gt0; ti < gt1; ++ti) {
+        const RowTile& rt = rtiles[ti];
+        T* c = Mb + (xi * rows + rt.m0 - row0) * lanes;
+        for (int64_t k0 = 0; k0 < K; k0 += kKC) {
+          const int64_t kc = std::min(kKC, K - k0);
+          for (int64_t j = 0; j < panels; ++j)
+            eng.ukr(rt.mr, kc, Ux + rt.m0 * K + k0 * rt.mr, Vx + j * K * nr + k0 * nr, c + j * nr, lanes, k0 > 0);
+        }
+      }
+    }
+
+    // 3. Back to pixels, row by row.
+    for (int64_t r = row0; r < row1; ++r) {
+      const OutputJob<T> job{segs.data(), int(segs.size()), lanes, Mb + (r - row0) * lanes, rows * lanes,
+                             p.bias ? p.bias[p.row_id[size_t(r)]] : T(0), stage, lanes, p.dst[size_t(r)],
+                             p.dst_batch_stride[size_t(r)], p.oh, p.ow};
+      eng.tiles.output[vi](job);
+    }
+  });
+}
+
+// The source planes of a list of input parts (image 0, and the stride to the next image).
+template <typename T>
+void part_planes(const Conv2dShape& s, const std::vector<const T*>& xs, std::vector<const T*>& planes, std::vector<int64_t>& strides) {
+  const int64_t hw = s.in_h * s.in_w;
+  for (size_t j = 0; j < xs.size(); ++j)
+    for (int64_t c = 0; c < s.in_channels[j]; ++c) {
+      planes.push_back(xs[j] + c * hw);
+      strides.push_back(s.in_channels[j] * hw);
+    }
+}
+
+// ---- the weight gradient -----------------------------------------------------------------------
+
+constexpr int64_t kGradBlock = 64;  // tiles per block: the GEMMs' reduction depth
+
+// gU(xi) (Cout x Cin) = sum over tiles of Z(xi) (Cout x tiles) . V(xi)^T, with Z = A gy At and
+// V = Bt x B per tile; then gW = Gt gU G. The tiles are cut into one slice per thread, each
+// summing into its own gU; the slices' sums are added at the end.
+template <typename T>
+void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, int m) {
+  const Engine<T> eng;
+  const int vi = m == 4 ? 1 : 0;
+  const int A = m + 2, X = A * A;
+  const int nr = eng.nr(), L = eng.tiles.lanes;
+  std::vector<const T*> src;
+  std::vector<int64_t> src_stride;
+  part_planes(s, xs, src, src_stride);
+  const int64_t Cin = int64_t(src.size()), Cout = s.out_channels, OH = s.out_h(), OW = s.out_w(), ohw = OH * OW;
+  const int64_t tiles_h = (OH + m - 1) / m, tiles_w = (OW + m - 1) / m, per_image = tiles_h * tiles_w;
+  const int64_t tiles = s.batch * per_image;
+  const std::vector<RowTile> rtiles = row_tiles(Cout, eng.mr_max());
+  const int64_t slices = std::max<int64_t>(1, std::min<int64_t>(num_threads(), tiles / 16));
+  const int64_t gsize = X * Cout * Cin;
+  T* gu = Engine<T>::scratch(kScratchCaller, slices * gsize);
+
+  parallel_tasks(slices, [&](int64_t sl) {
+    const int64_t s0 = tiles * sl / slices, s1 = tiles * (sl + 1) / slices;
+    const int64_t nblocks = (s1 - s0 + kGradBlock - 1) / kGradBlock;
+    T* acc = gu + sl * gsize;
+    thread_local std::vector<Seg> segs;
+    for (int64_t b = 0; b < nblocks; ++b) {
+      // Blocks of equal size, so no block is left with a sliver of tiles.
+      const int64_t t0 = s0 + (s1 - s0) * b / nblocks, valid = s0 + (s1 - s0) * (b + 1) / nblocks - t0;
+      const int64_t lanes = (valid + L - 1) / L * L;
+      block_segments(t0, valid, tiles_w, per_image, segs);
+      T* stage = Engine<T>::scratch(kScratchPacker, X * lanes);
+      // Z(xi) (Cout x lanes) and V(xi) (Cin x lanes), lane-contiguous.
+      T* Z = Engine<T>::scratch(kScratchPartial, X * Cout * lanes);
+      for (int64_t co = 0; co < Cout; ++co) {
+        const GradJob<T> job{segs.data(), int(segs.size()), valid, lanes, gy + co * ohw, Cout * ohw, OH, OW, stage, lanes,
+                             Z + co * lanes, Cout * lanes};
+        eng.tiles.grad[vi](job);
+      }
+      T* V = Engine<T>::scratch(kScratchPackB, X * Cin * lanes);
+      for (int64_t ci = 0; ci < Cin; ++ci) {
+        const InputJob<T> job{segs.data(), int(segs.size()), valid, lanes, src[size_t(ci)], src_stride[size_t(ci)], s.in_h, s.in_w,
+                              -s.pad_h, -s.pad_w, stage, lanes, V + ci * lanes, Cin * lanes, 0, int(lanes)};
+        eng.tiles.input[vi](job);
+      }
+      T* ap = Engine<T>::scratch(kScratchPackA, Cout * valid);
+      T* bp = Engine<T>::scratch(kScratchPrepackA, (Cin + nr - 1) / nr * nr * valid);
+      for (int xi = 0; xi < X; ++xi) {
+        for (const RowTile& rt : rtiles) Engine<T>::pack_a_rows(Z + (xi * Cout + rt.m0) * lanes, lanes, rt.mr, valid, ap + rt.m0 * valid);
+        eng.pack_b_cols(V + xi * Cin * lanes, lanes, valid, Cin, bp);
+        T* c = acc + xi * Cout * Cin;
+        for (const RowTile& rt : rtiles)
+          for (int64_t j = 0; j * nr < Cin; ++j)
+            eng.ukr_cut(rt.mr, valid, ap + rt.m0 * valid, bp + j * valid * nr, c + rt.m0 * Cin + j * nr, Cin,
+                        int(std::min<int64_t>(nr, Cin - j * nr)), b > 0);
+      }
+    }
+  });
+
+  // Add the slices' sums and transform back: gW(co, ci) = Gt gU(co, ci) G.
+  const int64_t kernels = Cout * Cin, chunk = 256;
+  parallel_for((kernels + chunk - 1) / chunk, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t k0 = c * chunk, n = std::min(chunk, kernels - k0);
+      for (int64_t sl = 1; sl < slices; ++sl)
+        for (int xi = 0; xi < X; ++xi) {
+          T* d = gu + xi * kernels + k0;
+          const T* e = gu + sl * gsize + xi * kernels + k0;
+          for (int64_t q = 0; q < n; ++q) d[q] += e[q];
+        }
+      eng.tiles.weight_grad[vi](WeightGradJob<T>{gu + k0, kernels, n, gw + k0 * 9});
+    }
+  });
+}
+
+}  // namespace
+
+bool winograd_applies(const Conv2dShape& s) {
+  return s.kernel_h == 3 && s.kernel_w == 3 && s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 && s.dilation_w == 1;
+}
+
+template <typename T>
+void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, int m) {
+  ConvProblem<T> p;
+  p.m = m;
+  p.batch = s.batch;
+  part_planes(s, xs, p.src, p.src_batch_stride);
+  p.h = s.in_h;
+  p.w = s.in_w;
+  p.oh = s.out_h();
+  p.ow = s.out_w();
+  const int64_t ohw = p.oh * p.ow, Cin = s.total_in_channels();
+  for (int64_t co = 0; co < s.out_channels; ++co) {
+    p.dst.push_back(y + co * ohw);
+    p.dst_batch_stride.push_back(s.out_channels * ohw);
+    p.row_id.push_back(co);
+  }
+  p.off_h = -s.pad_h;
+  p.off_w = -s.pad_w;
+  p.weight = w;
+  p.row_stride = Cin * 9;
+  p.col_stride = 9;
+  p.bias = b;
+  run_conv(p);
+}
+
+template <typename T>
+void backward_data_winograd(const Conv2dShape& s, const T* w, const T* gy, const std::vector<T*>& gxs, int m) {
+  ConvProblem<T> p;
+  p.m = m;
+  p.batch = s.batch;
+  const int64_t OH = s.out_h(), OW = s.out_w(), ohw = OH * OW, hw = s.in_h * s.in_w, Cin = s.total_in_channels();
+  for (int64_t co = 0; co < s.out_channels; ++co) {
+    p.src.push_back(gy + co * ohw);
+    p.src_batch_stride.push_back(s.out_channels * ohw);
+  }
+  p.h = OH;
+  p.w = OW;
+  int64_t c0 = 0;
+  for (size_t j = 0; j < gxs.size(); ++j) {
+    if (gxs[j])
+      for (int64_t c = 0; c < s.in_channels[j]; ++c) {
+        p.dst.push_back(gxs[j] + c * hw);
+        p.dst_batch_stride.push_back(s.in_channels[j] * hw);
+        p.row_id.push_back(c0 + c);
+      }
+    c0 += s.in_channels[j];
+  }
+  p.oh = s.in_h;
+  p.ow = s.in_w;
+  // gx(ci, ih, iw) = sum of gy(co, ih + pad - kh, ...) W(co, ci, kh, kw): a correlation with the
+  // kernel turned around (tap 8 - e), reading gy from offset pad - 2.
+  p.off_h = s.pad_h - 2;
+  p.off_w = s.pad_w - 2;
+  p.weight = w;
+  p.row_stride = 9;
+  p.col_stride = Cin * 9;
+  p.flip = true;
+  run_conv(p);
+}
+
+template <typename T>
+void backward_weight_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, int m) {
+  run_weight_grad(s, xs, gy, gw, m);
+}
+
+#define MPF_WINOGRAD(T)                                                                                                  \
+  template void forward_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, int); \
+  template void backward_data_winograd<T>(const Conv2dShape&, const T*, const T*, const std::vector<T*>&, int); \
+  template void backward_weight_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*, int);
+MPF_WINOGRAD(float)
+MPF_WINOGRAD(double)
+#undef MPF_WINOGRAD
+
+}  // namespace conv2d_detail
+}  // namespace mpf::cpu

@@ -1,0 +1,126 @@
+// Winograd tile kernels compiled for AVX-512 (entered only when simd_level() says so): the
+// portable templates of conv2d_winograd_kernels.h with 16-lane vectors (one zmm each), plus
+// shuffle-based staging for F(4x4, 3x3). A tile's patch row is 6 floats starting every 4 floats
+// of an image row, so 16 tiles' rows are 66 consecutive floats: four masked loads and a 4x4
+// transpose of 128-bit blocks, then of floats within blocks, give the first four columns of all
+// 16 patches; the last two are the first two shifted by one tile. Masks zero the padding.
+#include <immintrin.h>
+
+#include "cpu/conv2d_winograd_kernels.h"
+
+// GCC 12 reports the undefined-upper-half idiom inside its own AVX-512 shuffle intrinsics as
+// "maybe uninitialized"; every value here is initialised.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace mpf::cpu::winograd {
+namespace {
+
+// Bits [lo, hi) of a 16-bit mask, with lo and hi clamped to [0, 16].
+inline __mmask16 bit_range(int64_t lo, int64_t hi) {
+  lo = lo < 0 ? 0 : lo > 16 ? 16 : lo;
+  hi = hi < lo ? lo : hi > 16 ? 16 : hi;
+  return __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+// v[q] holds floats 16q .. 16q + 15 of 16 consecutive groups of 4 (group t at floats 4t .. 4t+3);
+// afterwards v[k] holds float k of every group, group t in lane t. The same network undoes itself.
+inline void transpose_groups(__m512 v[4]) {
+  const __m512 a0 = _mm512_shuffle_f32x4(v[0], v[1], 0x44), a1 = _mm512_shuffle_f32x4(v[0], v[1], 0xEE);
+  const __m512 a2 = _mm512_shuffle_f32x4(v[2], v[3], 0x44), a3 = _mm512_shuffle_f32x4(v[2], v[3], 0xEE);
+  // w[j] = groups j, j + 4, j + 8, j + 12 (one per 128-bit block)
+  const __m512 w0 = _mm512_shuffle_f32x4(a0, a2, 0x88), w1 = _mm512_shuffle_f32x4(a0, a2, 0xDD);
+  const __m512 w2 = _mm512_shuffle_f32x4(a1, a3, 0x88), w3 = _mm512_shuffle_f32x4(a1, a3, 0xDD);
+  const __m512 u0 = _mm512_unpacklo_ps(w0, w1), u1 = _mm512_unpackhi_ps(w0, w1);
+  const __m512 u2 = _mm512_unpacklo_ps(w2, w3), u3 = _mm512_unpackhi_ps(w2, w3);
+  v[0] = _mm512_shuffle_ps(u0, u2, 0x44);
+  v[1] = _mm512_shuffle_ps(u0, u2, 0xEE);
+  v[2] = _mm512_shuffle_ps(u1, u3, 0x44);
+  v[3] = _mm512_shuffle_ps(u1, u3, 0xEE);
+}
+
+// The reverse: v[k] holds float k of groups 0..15; afterwards v[q] holds floats 16q .. 16q + 15.
+inline void untranspose_groups(__m512 v[4]) {
+  const __m512 u0 = _mm512_unpacklo_ps(v[0], v[1]), u1 = _mm512_unpackhi_ps(v[0], v[1]);
+  const __m512 u2 = _mm512_unpacklo_ps(v[2], v[3]), u3 = _mm512_unpackhi_ps(v[2], v[3]);
+  // w[j]: group j + 4b complete in block b
+  const __m512 w0 = _mm512_shuffle_ps(u0, u2, 0x44), w1 = _mm512_shuffle_ps(u0, u2, 0xEE);
+  const __m512 w2 = _mm512_shuffle_ps(u1, u3, 0x44), w3 = _mm512_shuffle_ps(u1, u3, 0xEE);
+  const __m512 a0 = _mm512_shuffle_f32x4(w0, w1, 0x88), a1 = _mm512_shuffle_f32x4(w2, w3, 0x88);
+  const __m512 a2 = _mm512_shuffle_f32x4(w0, w1, 0xDD), a3 = _mm512_shuffle_f32x4(w2, w3, 0xDD);
+  v[0] = _mm512_shuffle_f32x4(a0, a1, 0x88);
+  v[1] = _mm512_shuffle_f32x4(a2, a3, 0x88);
+  v[2] = _mm512_shuffle_f32x4(a0, a1, 0xDD);
+  v[3] = _mm512_shuffle_f32x4(a2, a3, 0xDD);
+}
+
+void stage_input_f4(const InputJob<float>& p) {
+  constexpr int M = 4, A = 6;
+  const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+  const __m512i next2 = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    const float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
+      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
+      const __mmask16 lanes = bit_range(0, nl);
+      const int64_t iw0 = (g.tx0 + c0) * M + p.off_w;  // column of float 0
+      float* d = p.d + g.lane0 + c0;
+      for (int r = 0; r < A; ++r) {
+        const int64_t ih = g.ty * M + r + p.off_h;
+        float* dr = d + r * A * p.stride;
+        if (ih < 0 || ih >= p.h) {
+          for (int k = 0; k < A; ++k) _mm512_mask_storeu_ps(dr + k * p.stride, lanes, _mm512_setzero_ps());
+          continue;
+        }
+        // Float q*16 + b is column iw0 + q*16 + b; it is read when inside the row and needed.
+        const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * p.w) + uintptr_t(iw0 * int64_t(sizeof(float)));
+        const int64_t lo = -iw0, hi = std::min<int64_t>(p.w - iw0, nl * M + 2);
+        __m512 v[5];
+        for (int q = 0; q < 5; ++q)
+          v[q] = _mm512_maskz_loadu_ps(bit_range(lo - 16 * q, hi - 16 * q), reinterpret_cast<const float*>(base + uintptr_t(q * 64)));
+        const __m512 tail = v[4];
+        transpose_groups(v);
+        // Columns 4 and 5 of tile t are columns 0 and 1 of tile t + 1 (of the tail for t = 15).
+        const __m512 k4 = _mm512_permutex2var_ps(v[0], next, tail);
+        const __m512 k5 = _mm512_permutex2var_ps(v[1], next2, tail);
+        for (int k = 0; k < 4; ++k) _mm512_mask_storeu_ps(dr + k * p.stride, lanes, v[k]);
+        _mm512_mask_storeu_ps(dr + 4 * p.stride, lanes, k4);
+        _mm512_mask_storeu_ps(dr + 5 * p.stride, lanes, k5);
+      }
+    }
+  }
+  if (p.valid < p.lanes)
+    for (int e = 0; e < A * A; ++e) std::fill(p.d + e * p.stride + p.valid, p.d + e * p.stride + p.lanes, 0.f);
+}
+
+void unstage_output_f4(const OutputJob<float>& p) {
+  constexpr int M = 4;
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
+      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
+      const int64_t ow0 = (g.tx0 + c0) * M;
+      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);  // floats of the row to write
+      const float* o = p.o + g.lane0 + c0;
+      for (int i = 0; i < M; ++i) {
+        const int64_t oh = g.ty * M + i;
+        if (oh >= p.oh) break;
+        __m512 v[4];
+        for (int j = 0; j < M; ++j) v[j] = _mm512_loadu_ps(o + (i * M + j) * p.stride);
+        untranspose_groups(v);
+        float* row = plane + oh * p.ow + ow0;
+        for (int q = 0; q < 4 && 16 * q < hi; ++q) _mm512_mask_storeu_ps(row + 16 * q, bit_range(0, hi - 16 * q), v[q]);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+const TileKernels<float>& tile_kernels_avx512() {
+  static const TileKernels<float> k = make_tile_kernels<float, 16, &stage_input_f4, &unstage_output_f4>();
+  return k;
+}
+
+}  // namespace mpf::cpu::winograd

@@ -1,0 +1,238 @@
+// The Winograd tile kernels as templates (see conv2d_winograd_tiles.h for the jobs). Included by
+// one translation unit per instruction set; everything has internal linkage (unnamed namespace),
+// so the copies compiled with different flags are never merged by the linker.
+//
+// Lanes are GCC/Clang vectors (vector_size): the compiler maps them onto whatever registers the
+// translation unit's flags allow (SSE2, AVX2 or AVX-512), so the arithmetic is written once.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "cpu/conv2d_winograd_math.h"
+#include "cpu/conv2d_winograd_tiles.h"
+
+// Vectors wider than the baseline ISA are fine inside these inline functions; GCC only warns that
+// passing them across an ABI boundary would differ, which never happens here.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace mpf::cpu::winograd {
+namespace {
+
+template <typename T, int L>
+struct Vec;
+template <>
+struct Vec<float, 8> {
+  typedef float type __attribute__((vector_size(32)));
+};
+template <>
+struct Vec<float, 16> {
+  typedef float type __attribute__((vector_size(64)));
+};
+template <>
+struct Vec<double, 8> {
+  typedef double type __attribute__((vector_size(64)));
+};
+
+template <typename V, typename T>
+inline V load(const T* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename T, typename V>
+inline void store(T* p, const V& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// ---- input: stage the patches, transform, write the B panels ------------------------------------
+
+// d[(r * a + k) * stride + lane] = input(row ty*m + r + off_h, column tx*m + k + off_w) of the
+// lane's tile, zero outside the plane; lanes [valid, lanes) zero.
+template <int M, typename T>
+void stage_input_portable(const InputJob<T>& p) {
+  constexpr int A = M + 2;
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    const T* plane = p.plane + g.n * p.batch_stride;
+    const int64_t iw0 = g.tx0 * M + p.off_w;
+    const bool inside_w = iw0 >= 0 && iw0 + (g.len - 1) * M + A <= p.w;
+    for (int r = 0; r < A; ++r) {
+      T* d = p.d + r * A * p.stride + g.lane0;
+      const int64_t ih = g.ty * M + r + p.off_h;
+      if (ih < 0 || ih >= p.h) {
+        for (int k = 0; k < A; ++k) std::fill(d + k * p.stride, d + k * p.stride + g.len, T(0));
+        continue;
+      }
+      const T* row = plane + ih * p.w;
+      if (inside_w) {
+        for (int64_t i = 0; i < g.len; ++i)
+          for (int k = 0; k < A; ++k) d[k * p.stride + i] = row[iw0 + i * M + k];
+      } else {
+        for (int64_t i = 0; i < g.len; ++i)
+          for (int k = 0; k < A; ++k) {
+            const int64_t iw = iw0 + i * M + k;
+            d[k * p.stride + i] = iw >= 0 && iw < p.w ? row[iw] : T(0);
+          }
+      }
+    }
+  }
+  if (p.valid < p.lanes)
+    for (int e = 0; e < A * A; ++e) std::fill(p.d + e * p.stride + p.valid, p.d + e * p.stride + p.lanes, T(0));
+}
+
+template <int M, typename T, int L, void (*Stage)(const InputJob<T>&)>
+void input_tiles(const InputJob<T>& p) {
+  using V = typename Vec<T, L>::type;
+  constexpr int A = M + 2;
+  Stage(p);
+  for (int64_t l = 0; l < p.lanes; l += L) {
+    V d[A][A], o[A][A];
+    for (int r = 0; r < A; ++r)
+      for (int k = 0; k < A; ++k) d[r][k] = load<V>(p.d + (r * A + k) * p.stride + l);
+    input_2d<M>(d, o);
+    T* v = p.v + (l / p.nr) * p.v_panel + l % p.nr;
+    for (int i = 0; i < A; ++i)
+      for (int j = 0; j < A; ++j) store(v + (i * A + j) * p.v_xi, o[i][j]);
+  }
+}
+
+// ---- output: transform the products back, add the bias, write the plane -------------------------
+
+// output(row ty*m + i, column tx*m + j) = o[(i * m + j) * stride + lane], cut at the plane's edge.
+template <int M, typename T>
+void unstage_output_portable(const OutputJob<T>& p) {
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    T* plane = p.plane + g.n * p.batch_stride;
+    const int64_t ow0 = g.tx0 * M;
+    const int64_t full = std::min(g.len, (p.ow - ow0) / M);  // tiles entirely inside the width
+    for (int i = 0; i < M; ++i) {
+      const int64_t oh = g.ty * M + i;
+      if (oh >= p.oh) break;
+      T* row = plane + oh * p.ow + ow0;
+      const T* o = p.o + i * M * p.stride + g.lane0;
+      for (int64_t l = 0; l < full; ++l)
+        for (int j = 0; j < M; ++j) row[l * M + j] = o[j * p.stride + l];
+      for (int64_t l = full; l < g.len; ++l)
+        for (int j = 0; j < M && ow0 + l * M + j < p.ow; ++j) row[l * M + j] = o[j * p.stride + l];
+    }
+  }
+}
+
+template <int M, typename T, int L, void (*Unstage)(const OutputJob<T>&)>
+void output_tiles(const OutputJob<T>& p) {
+  using V = typename Vec<T, L>::type;
+  constexpr int A = M + 2;
+  for (int64_t l = 0; l < p.lanes; l += L) {
+    V t[A][A], y[M][M];
+    for (int i = 0; i < A; ++i)
+      for (int j = 0; j < A; ++j) t[i][j] = load<V>(p.m + (i * A + j) * p.m_xi + l);
+    output_2d<M>(t, y);
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < M; ++j) store(p.o + (i * M + j) * p.stride + l, y[i][j] + p.bias);
+  }
+  Unstage(p);
+}
+
+// ---- weights: G g Gt, in the micro-kernels' packed A layout ---------------------------------------
+
+template <int M, typename T, int L>
+void weight_tiles(const WeightJob<T>& p) {
+  using V = typename Vec<T, L>::type;
+  constexpr int A = M + 2;
+  for (int64_t kk = 0; kk < p.kc; ++kk) {
+    V g[3][3], u[A][A];
+    for (int e = 0; e < 9; ++e) {
+      V x = {};
+      for (int i = 0; i < p.mr; ++i) x[i] = p.w[p.rows[i] * p.row_stride + (p.k0 + kk) * p.col_stride + (p.flip ? 8 - e : e)];
+      g[e / 3][e % 3] = x;
+    }
+    weight_2d<M>(g, u);
+    for (int i = 0; i < A; ++i)
+      for (int j = 0; j < A; ++j) {
+        T lanes[L];
+        store(lanes, u[i][j]);
+        std::memcpy(p.u + (i * A + j) * p.u_xi + kk * p.mr, lanes, sizeof(T) * size_t(p.mr));
+      }
+  }
+}
+
+// ---- weight gradient: A gy At per tile, and Gt u G at the end ------------------------------------
+
+template <int M, typename T, int L>
+void grad_tiles(const GradJob<T>& p) {
+  using V = typename Vec<T, L>::type;
+  constexpr int A = M + 2;
+  // Stage the m x m gradient tiles lane-major, zero past the plane's edge.
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    const T* plane = p.plane + g.n * p.batch_stride;
+    for (int i = 0; i < M; ++i) {
+      T* d = p.d + i * M * p.stride + g.lane0;
+      const int64_t y = g.ty * M + i;
+      if (y >= p.h) {
+        for (int j = 0; j < M; ++j) std::fill(d + j * p.stride, d + j * p.stride + g.len, T(0));
+        continue;
+      }
+      const T* row = plane + y * p.w;
+      for (int64_t l = 0; l < g.len; ++l)
+        for (int j = 0; j < M; ++j) {
+          const int64_t x = (g.tx0 + l) * M + j;
+          d[j * p.stride + l] = x < p.w ? row[x] : T(0);
+        }
+    }
+  }
+  if (p.valid < p.lanes)
+    for (int e = 0; e < M * M; ++e) std::fill(p.d + e * p.stride + p.valid, p.d + e * p.stride + p.lanes, T(0));
+  for (int64_t l = 0; l < p.lanes; l += L) {
+    V y[M][M], z[A][A];
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < M; ++j) y[i][j] = load<V>(p.d + (i * M + j) * p.stride + l);
+    out_adj_2d<M>(y, z);
+    for (int i = 0; i < A; ++i)
+      for (int j = 0; j < A; ++j) store(p.z + (i * A + j) * p.z_xi + l, z[i][j]);
+  }
+}
+
+template <int M, typename T, int L>
+void weight_grad_tiles(const WeightGradJob<T>& p) {
+  using V = typename Vec<T, L>::type;
+  constexpr int A = M + 2;
+  for (int64_t l = 0; l < p.count; l += L) {
+    const int64_t n = std::min<int64_t>(L, p.count - l);
+    V u[A][A], g[3][3];
+    for (int i = 0; i < A; ++i)
+      for (int j = 0; j < A; ++j) {
+        T lanes[L] = {};
+        std::memcpy(lanes, p.u + (i * A + j) * p.u_xi + l, sizeof(T) * size_t(n));
+        u[i][j] = load<V>(lanes);
+      }
+    weight_adj_2d<M>(u, g);
+    T out[9][L];
+    for (int e = 0; e < 9; ++e) store(out[e], g[e / 3][e % 3]);
+    for (int64_t q = 0; q < n; ++q)
+      for (int e = 0; e < 9; ++e) p.g[(l + q) * 9 + e] = out[e][q];
+  }
+}
+
+// The kernel table of one instruction set, with the given staging functions for F(4x4).
+template <typename T, int L, void (*Stage4)(const InputJob<T>&), void (*Unstage4)(const OutputJob<T>&)>
+TileKernels<T> make_tile_kernels() {
+  TileKernels<T> k{};
+  k.lanes = L;
+  k.input[0] = &input_tiles<2, T, L, &stage_input_portable<2, T>>;
+  k.input[1] = &input_tiles<4, T, L, Stage4>;
+  k.output[0] = &output_tiles<2, T, L, &unstage_output_portable<2, T>>;
+  k.output[1] = &output_tiles<4, T, L, Unstage4>;
+  k.weight[0] = &weight_tiles<2, T, L>;
+  k.weight[1] = &weight_tiles<4, T, L>;
+  k.grad[0] = &grad_tiles<2, T, L>;
+  k.grad[1] = &grad_tiles<4, T, L>;
+  k.weight_grad[0] = &weight_grad_tiles<2, T, L>;
+  k.weight_grad[1] = &weight_grad_tiles<4, T, L>;
+  return k;
+}
+
+}  // namespace
+}  // namespace mpf::cpu::winograd

@@ -1,0 +1,217 @@
+// The Winograd minimal-filtering transforms for 3x3 convolutions (Lavin & Gray, 2016), written
+// once for any value type V: float, double, or a GCC/Clang vector of them (one lane per tile).
+//
+// F(m x m, 3 x 3) computes an m x m output tile from an (m+2) x (m+2) input patch d and a 3 x 3
+// kernel g as  y = At [ (G g Gt) .* (Bt d B) ] A,  with (m+2)^2 multiplications instead of 9 m^2.
+// Wino<4> is F(4x4, 3x3) (interpolation points 0, +-1, +-2, inf: 4x fewer multiplications, errors
+// a few times float32's), Wino<2> is F(2x2, 3x3) (points 0, +-1, inf: 2.25x, errors like direct).
+//
+// Besides the three transforms of the forward pass each variant has the adjoints the weight
+// gradient needs: d loss / d g = Gt [ sum over tiles (A gy At) .* (Bt d B) ] G, i.e. out_adj
+// (A applied to a gradient tile) and weight_adj (Gt applied to the summed products).
+//
+// Everything here has internal linkage (an unnamed namespace): the translation units that include
+// it are compiled with different instruction sets, and the linker must never swap one's inlined
+// copy for another's.
+#pragma once
+#include <type_traits>
+#include <utility>
+
+namespace mpf::cpu::winograd {
+namespace {
+
+// The element type of V (V itself for float and double), so constants keep V's precision.
+template <typename V>
+struct ElemOf {
+  using type = std::remove_cv_t<std::remove_reference_t<decltype(std::declval<V&>()[0])>>;
+};
+template <>
+struct ElemOf<float> {
+  using type = float;
+};
+template <>
+struct ElemOf<double> {
+  using type = double;
+};
+
+template <int M>
+struct Wino;
+
+template <>
+struct Wino<2> {
+  static constexpr int m = 2, a = 4;
+  // o = Bt d
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void in(const V (&d)[4], V (&o)[4]) {
+    o[0] = d[0] - d[2];
+    o[1] = d[1] + d[2];
+    o[2] = d[2] - d[1];
+    o[3] = d[1] - d[3];
+  }
+  // o = At t
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void out(const V (&t)[4], V (&o)[2]) {
+    o[0] = t[0] + t[1] + t[2];
+    o[1] = t[1] - t[2] - t[3];
+  }
+  // u = G g
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void weight(const V (&g)[3], V (&u)[4]) {
+    const V h = (g[0] + g[2]) * S(0.5);
+    const V k = g[1] * S(0.5);
+    u[0] = g[0];
+    u[1] = h + k;
+    u[2] = h - k;
+    u[3] = g[2];
+  }
+  // z = A y (the adjoint of out)
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void out_adj(const V (&y)[2], V (&z)[4]) {
+    z[0] = y[0];
+    z[1] = y[0] + y[1];
+    z[2] = y[0] - y[1];
+    z[3] = -y[1];
+  }
+  // g = Gt u (the adjoint of weight)
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void weight_adj(const V (&u)[4], V (&g)[3]) {
+    const V s = (u[1] + u[2]) * S(0.5);
+    g[0] = u[0] + s;
+    g[1] = (u[1] - u[2]) * S(0.5);
+    g[2] = u[3] + s;
+  }
+};
+
+template <>
+struct Wino<4> {
+  static constexpr int m = 4, a = 6;
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void in(const V (&d)[6], V (&o)[6]) {
+    const V p = d[4] - S(4) * d[2], q = d[3] - S(4) * d[1];
+    const V r = d[4] - d[2], s = S(2) * (d[3] - d[1]);
+    o[0] = S(4) * d[0] - S(5) * d[2] + d[4];
+    o[1] = p + q;
+    o[2] = p - q;
+    o[3] = r + s;
+    o[4] = r - s;
+    o[5] = S(4) * d[1] - S(5) * d[3] + d[5];
+  }
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void out(const V (&t)[6], V (&o)[4]) {
+    const V s1 = t[1] + t[2], d1 = t[1] - t[2];
+    const V s2 = t[3] + t[4], d2 = t[3] - t[4];
+    o[0] = t[0] + s1 + s2;
+    o[1] = d1 + S(2) * d2;
+    o[2] = s1 + S(4) * s2;
+    o[3] = d1 + S(8) * d2 + t[5];
+  }
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void weight(const V (&g)[3], V (&u)[6]) {
+    const V a1 = (g[0] + g[2]) * (S(-1) / S(6)), b1 = g[1] * (S(-1) / S(6));
+    const V a2 = g[0] * (S(1) / S(24)) + g[2] * (S(1) / S(6)), b2 = g[1] * (S(1) / S(12));
+    u[0] = g[0] * S(0.25);
+    u[1] = a1 + b1;
+    u[2] = a1 - b1;
+    u[3] = a2 + b2;
+    u[4] = a2 - b2;
+    u[5] = g[2];
+  }
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void out_adj(const V (&y)[4], V (&z)[6]) {
+    const V e = y[0] + y[2], o = y[1] + y[3];
+    const V e4 = y[0] + S(4) * y[2], o8 = S(2) * y[1] + S(8) * y[3];
+    z[0] = y[0];
+    z[1] = e + o;
+    z[2] = e - o;
+    z[3] = e4 + o8;
+    z[4] = e4 - o8;
+    z[5] = y[3];
+  }
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void weight_adj(const V (&u)[6], V (&g)[3]) {
+    const V s12 = u[1] + u[2], d12 = u[1] - u[2];
+    const V s34 = u[3] + u[4], d34 = u[3] - u[4];
+    g[0] = u[0] * S(0.25) - s12 * (S(1) / S(6)) + s34 * (S(1) / S(24));
+    g[1] = d12 * (S(-1) / S(6)) + d34 * (S(1) / S(12));
+    g[2] = s12 * (S(-1) / S(6)) + s34 * (S(1) / S(6)) + u[5];
+  }
+};
+
+// ---- 2-D: the 1-D transforms along rows, then along columns --------------------------------------
+
+// o = Bt d B for an a x a patch.
+template <int M, typename V>
+inline void input_2d(const V (&d)[M + 2][M + 2], V (&o)[M + 2][M + 2]) {
+  using W = Wino<M>;
+  constexpr int A = M + 2;
+  V t[A][A];
+  for (int r = 0; r < A; ++r) W::in(d[r], t[r]);  // t = d B (rows)
+  for (int j = 0; j < A; ++j) {
+    V col[A], res[A];
+    for (int r = 0; r < A; ++r) col[r] = t[r][j];
+    W::in(col, res);
+    for (int i = 0; i < A; ++i) o[i][j] = res[i];
+  }
+}
+
+// y = At t A for an a x a product tile.
+template <int M, typename V>
+inline void output_2d(const V (&t)[M + 2][M + 2], V (&y)[M][M]) {
+  using W = Wino<M>;
+  constexpr int A = M + 2;
+  V h[A][M];
+  for (int r = 0; r < A; ++r) W::out(t[r], h[r]);
+  for (int j = 0; j < M; ++j) {
+    V col[A], res[M];
+    for (int r = 0; r < A; ++r) col[r] = h[r][j];
+    W::out(col, res);
+    for (int i = 0; i < M; ++i) y[i][j] = res[i];
+  }
+}
+
+// u = G g Gt for a 3 x 3 kernel.
+template <int M, typename V>
+inline void weight_2d(const V (&g)[3][3], V (&u)[M + 2][M + 2]) {
+  using W = Wino<M>;
+  constexpr int A = M + 2;
+  V h[3][A];
+  for (int r = 0; r < 3; ++r) W::weight(g[r], h[r]);
+  for (int j = 0; j < A; ++j) {
+    V col[3] = {h[0][j], h[1][j], h[2][j]}, res[A];
+    W::weight(col, res);
+    for (int i = 0; i < A; ++i) u[i][j] = res[i];
+  }
+}
+
+// z = A y At for an m x m gradient tile.
+template <int M, typename V>
+inline void out_adj_2d(const V (&y)[M][M], V (&z)[M + 2][M + 2]) {
+  using W = Wino<M>;
+  constexpr int A = M + 2;
+  V h[M][A];
+  for (int r = 0; r < M; ++r) W::out_adj(y[r], h[r]);
+  for (int j = 0; j < A; ++j) {
+    V col[M], res[A];
+    for (int r = 0; r < M; ++r) col[r] = h[r][j];
+    W::out_adj(col, res);
+    for (int i = 0; i < A; ++i) z[i][j] = res[i];
+  }
+}
+
+// g = Gt u G for an a x a tile of summed products.
+template <int M, typename V>
+inline void weight_adj_2d(const V (&u)[M + 2][M + 2], V (&g)[3][3]) {
+  using W = Wino<M>;
+  constexpr int A = M + 2;
+  V h[A][3];
+  for (int r = 0; r < A; ++r) W::weight_adj(u[r], h[r]);
+  for (int j = 0; j < 3; ++j) {
+    V col[A], res[3];
+    for (int r = 0; r < A; ++r) col[r] = h[r][j];
+    W::weight_adj(col, res);
+    for (int i = 0; i < 3; ++i) g[i][j] = res[i];
+  }
+}
+
+}  // namespace
+}  // namespace mpf::cpu::winograd

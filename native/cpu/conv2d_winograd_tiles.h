@@ -1,0 +1,119 @@
+// Per-instruction-set tile kernels of the Winograd convolution (driver: conv2d_winograd.cc).
+// The jobs below are the interface; the kernels are written once, as templates over a GCC/Clang
+// vector type of L lanes (one lane per tile), and instantiated in three translation units with
+// their own compiler flags: conv2d_winograd.cc (portable, also float64), conv2d_winograd_avx2.cc,
+// conv2d_winograd_avx512.cc (which also brings shuffle-based staging for the common case).
+//
+// A block is a run of consecutive tiles (over images, tile rows, tile columns) given lanes
+// 0, 1, ...; Seg describes the part of a block that lies in one tile row of one image.
+// Data flow for one block: the input patches of each channel are staged lane-major
+// (d[(r * a + k) * stride + lane] = patch element (r, k) of the lane's tile), transformed and
+// written as GEMM B panels (v); the GEMMs (one per transform point xi) produce m(xi, row, lane);
+// each output row's products are transformed back, staged (o[(i * m + j) * stride + lane]) and
+// written into the output plane.
+#pragma once
+#include <cstdint>
+
+namespace mpf::cpu::winograd {
+
+struct Seg {
+  int64_t n;      // image
+  int64_t ty;     // tile row
+  int64_t tx0;    // first tile column
+  int64_t len;    // tiles
+  int64_t lane0;  // lane of the first tile
+};
+
+// One input channel of a block: stage, transform, write V.
+template <typename T>
+struct InputJob {
+  const Seg* segs;
+  int nsegs;
+  int64_t valid;          // lanes covered by segments ([0, valid)); lanes up to `lanes` become 0
+  int64_t lanes;          // multiple of the kernels' lane width
+  const T* plane;         // the channel in image 0; image n at plane + n * batch_stride
+  int64_t batch_stride;
+  int64_t h, w;           // plane size
+  int64_t off_h, off_w;   // tile (ty, tx) reads rows from ty * m + off_h, columns from tx * m + off_w
+  T* d;                   // staging: a * a rows of `stride` lanes
+  int64_t stride;
+  // Element (xi, lane) goes to v + xi * v_xi + (lane / nr) * v_panel + lane % nr.
+  T* v;
+  int64_t v_xi, v_panel;
+  int nr;
+};
+
+// One output row (channel) of a block: transform the GEMM products back, add the bias, write.
+template <typename T>
+struct OutputJob {
+  const Seg* segs;
+  int nsegs;
+  int64_t lanes;           // multiple of the lane width; only segment lanes are written
+  const T* m;              // element (xi, lane) at m + xi * m_xi + lane
+  int64_t m_xi;
+  T bias;
+  T* o;                    // staging: m * m rows of `stride` lanes
+  int64_t stride;
+  T* plane;                // output channel in image 0; image n at plane + n * batch_stride
+  int64_t batch_stride;
+  int64_t oh, ow;          // output plane size (tiles past it are cut)
+};
+
+// Transformed weights of one GEMM row tile: u(xi, kk, i) = transform of kernel (row i, col k0 + kk)
+// at u + xi * u_xi + kk * mr + i: the packed A layout of the SGEMM micro-kernels, per xi.
+template <typename T>
+struct WeightJob {
+  const T* w;              // tap e (kh * 3 + kw) of (row r, col k) at w[r * row_stride + k * col_stride + e]
+  int64_t row_stride, col_stride;
+  bool flip;               // read tap 8 - e (the kernel turned by 180 degrees: backward data)
+  const int64_t* rows;     // the tile's mr row indices into w
+  int mr;
+  int64_t k0, kc;
+  T* u;
+  int64_t u_xi;
+};
+
+// One gradient channel of a block for the weight gradient: stage the m x m tiles of gy (zero
+// past the plane), apply A . At, and write z(xi, lane) to z + xi * z_xi + lane.
+template <typename T>
+struct GradJob {
+  const Seg* segs;
+  int nsegs;
+  int64_t valid, lanes;
+  const T* plane;
+  int64_t batch_stride;
+  int64_t h, w;
+  T* d;                    // staging: m * m rows of `stride` lanes
+  int64_t stride;
+  T* z;
+  int64_t z_xi;
+};
+
+// The weight gradient from summed products: g[e] (tap e of 9, lane = kernel) = Gt u G, for
+// `count` kernels whose a*a products lie at u + xi * u_xi + kernel; g at g + kernel * 9 + e.
+template <typename T>
+struct WeightGradJob {
+  const T* u;
+  int64_t u_xi;
+  int64_t count;
+  T* g;
+};
+
+template <typename T>
+struct TileKernels {
+  int lanes;                                      // vector width the jobs' `lanes` must be a multiple of
+  void (*input[2])(const InputJob<T>&);           // [0]: F(2x2, 3x3), [1]: F(4x4, 3x3)
+  void (*output[2])(const OutputJob<T>&);
+  void (*weight[2])(const WeightJob<T>&);
+  void (*grad[2])(const GradJob<T>&);
+  void (*weight_grad[2])(const WeightGradJob<T>&);
+};
+
+const TileKernels<float>& tile_kernels_portable_f32();
+const TileKernels<double>& tile_kernels_portable_f64();
+#if defined(MPF_X86)
+const TileKernels<float>& tile_kernels_avx2();
+const TileKernels<float>& tile_kernels_avx512();
+#endif
+
+}  // namespace mpf::cpu::winograd

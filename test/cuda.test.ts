@@ -1,0 +1,155 @@
+// The CUDA backend as far as a machine without a GPU can check it: the plugin is built where nvcc
+// is (CI compiles every .cu file), cudaAvailable() says why CUDA is unusable, every 'cuda' request
+// fails with a TypeError naming the op, and the CPU addon is unaffected. On a machine with a GPU
+// a quick parity subset runs too (the full check is test/gpu/check.mjs, `npm run test:gpu`).
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { native } from '../bindings/index.js';
+import * as mp from '../lib/index.js';
+
+const status = mp.cudaAvailable();
+const hasGpu = status.available;
+const nvcc = spawnSync('nvcc', ['--version'], { encoding: 'utf8' }).status === 0;
+const cudaOff = ['0', 'off', 'false', 'no'].includes((process.env.MPFNET_CUDA ?? '').toLowerCase());
+const prebuilt = /[\\/]prebuilds[\\/]/.test(status.plugin);
+
+describe('CUDA plugin', () => {
+  it('cudaAvailable() reports availability, and the reason when unavailable', () => {
+    expect(typeof status.available).toBe('boolean');
+    expect(typeof status.plugin).toBe('string');
+    if (hasGpu) {
+      expect(status.reason).toBeNull();
+      expect(status.device).toBeTruthy();
+      expect(status.driver).toMatch(/^\d+\.\d+$/);
+    } else {
+      expect(status.reason).toEqual(expect.any(String));
+      expect(status.reason!.length).toBeGreaterThan(10);
+    }
+    // Asking again gives the same answer (the plugin is loaded once).
+    expect(mp.cudaAvailable()).toEqual(status);
+  });
+
+  it.skipIf(!nvcc || cudaOff || prebuilt)('is built next to the addon where nvcc is found', () => {
+    expect(status.plugin).toMatch(/mpfnet_cuda\.so$/);
+    expect(existsSync(status.plugin), `${status.plugin} (built by native/cuda/CMakeLists.txt)`).toBe(true);
+    // Without a GPU the plugin still loads; the reason is about the driver or device, not the file.
+    if (!hasGpu) expect(status.reason).not.toMatch(/no CUDA plugin|cannot load the CUDA plugin/);
+  });
+
+  it('the CPU addon works whatever CUDA says', () => {
+    mp.tidy(() => {
+      const x = mp.tensor([1, -2, 3, -4], [2, 2]);
+      expect(mp.relu(x).toArray()).toEqual([1, 0, 3, 0]);
+      expect(mp.memory().cudaCachedBytes).toBeGreaterThanOrEqual(0);
+    });
+  });
+});
+
+describe.skipIf(hasGpu)('without a usable GPU', () => {
+  const msg = (name: string) => new RegExp(`^${name}: device 'cuda' is not available: `);
+
+  it("creating a tensor on 'cuda' throws a TypeError naming the op and the reason", () => {
+    expect(() => mp.tensor([1, 2], [2], { device: 'cuda' })).toThrow(TypeError);
+    expect(() => mp.tensor([1, 2], [2], { device: 'cuda' })).toThrow(msg('tensor'));
+    expect(() => mp.zeros([2, 3], { device: 'cuda' })).toThrow(msg('full'));
+    expect(() => mp.rand([2, 3], { device: 'cuda' })).toThrow(msg('rand'));
+    expect(() => mp.randn([2, 3], { device: 'cuda' })).toThrow(msg('randn'));
+    expect(() => mp.tensor([1], [1], { device: 'cuda' })).toThrow(status.reason!);
+  });
+
+  it(".to('cuda') throws a TypeError naming it; .to('cpu') of a CPU tensor is itself", () => {
+    mp.tidy(() => {
+      const x = mp.rand([3, 4]);
+      expect(() => x.to('cuda')).toThrow(TypeError);
+      expect(() => x.to('cuda')).toThrow(msg('to'));
+      expect(x.to('cpu')).toBe(x);
+    });
+  });
+
+  it('the CUDA controls throw a TypeError naming themselves', () => {
+    expect(() => mp.cudaSynchronize()).toThrow(msg('cudaSynchronize'));
+    expect(() => mp.cudaMemory()).toThrow(msg('cudaMemory'));
+    expect(() => mp.cudaOptions()).toThrow(msg('cudaOptions'));
+  });
+
+  it('an op asked to run on cuda with CPU tensors names the misplaced argument', () => {
+    mp.tidy(() => {
+      const a = mp.rand([2, 2]);
+      const b = mp.rand([2, 2]);
+      expect(() => native.binaryForward('cuda', 'add', a.handle, b.handle)).toThrow(TypeError);
+      expect(() => native.binaryForward('cuda', 'add', a.handle, b.handle)).toThrow(/add: 'a' is on cpu but the op runs on cuda/);
+      expect(() => native.unaryForward('cuda', 'relu', a.handle, 0, 0)).toThrow(/relu: 'x' is on cpu/);
+      expect(() => native.conv2dForward('cuda', [a.handle], b.handle, null, [1, 1], [0, 0], [1, 1])).toThrow(TypeError);
+    });
+  });
+
+  it('nothing leaks from the failed requests', () => {
+    const before = mp.memory();
+    for (let i = 0; i < 3; i++) expect(() => mp.zeros([64, 64], { device: 'cuda' })).toThrow(TypeError);
+    const after = mp.memory();
+    expect(after.tensors).toBe(before.tensors);
+    expect(after.cudaBytes).toBe(0);
+  });
+});
+
+// Quick parity on a real GPU: the same seeded inputs on both devices, forward and gradients.
+describe.skipIf(!hasGpu)('CUDA matches the CPU (quick subset)', () => {
+  const close = (gpu: mp.Tensor, cpu: mp.Tensor, what: string, tol = 1e-4) => {
+    const a = gpu.toFloat64Array();
+    const b = cpu.toFloat64Array();
+    expect(a.length, what).toBe(b.length);
+    let err = 0;
+    let scale = 1e-30;
+    for (let i = 0; i < a.length; i++) {
+      err = Math.max(err, Math.abs(a[i]! - b[i]!));
+      scale = Math.max(scale, Math.abs(b[i]!));
+    }
+    expect(err / scale, what).toBeLessThanOrEqual(tol);
+  };
+
+  // f(inputs) on both devices; compares outputs and the gradients of sum(f · w).
+  const both = (name: string, shapes: number[][], f: (xs: mp.Tensor[]) => mp.Tensor) => {
+    mp.tidy(() => {
+      const cpuIn = shapes.map((s, i) => mp.randn(s, { generator: new mp.Generator(10 + i) }).requiresGrad_());
+      const gpuIn = cpuIn.map((t) => t.to('cuda').requiresGrad_());
+      const yc = f(cpuIn);
+      const yg = f(gpuIn);
+      expect(yg.device).toBe('cuda');
+      close(yg, yc, `${name} forward`);
+      const w = mp.randn(yc.shape, { generator: new mp.Generator(99) });
+      mp.sum(mp.mul(yc, w)).backward();
+      mp.sum(mp.mul(yg, w.to('cuda'))).backward();
+      cpuIn.forEach((t, i) => close(gpuIn[i]!.grad!, t.grad!, `${name} grad ${i}`));
+    });
+  };
+
+  it('random fills draw the same numbers', () => {
+    mp.tidy(() => {
+      const a = mp.randn([1000], { generator: new mp.Generator(5) });
+      const b = mp.randn([1000], { generator: new mp.Generator(5), device: 'cuda' });
+      close(b, a, 'randn', 1e-6);
+    });
+  });
+  it('unary and binary ops with broadcasting', () => {
+    both('selu', [[2, 3, 8, 8]], ([x]) => mp.selu(x!));
+    both('sigmoid·mul', [[2, 3, 8, 8], [2, 3, 1, 1]], ([x, s]) => mp.mul(x!, mp.sigmoid(s!)));
+    both('div', [[4, 5], [5]], ([a, b]) => mp.div(a!, mp.addScalar(mp.abs(b!), 1)));
+  });
+  it('reductions, shape ops and the loss', () => {
+    both('mean hw', [[2, 3, 8, 8]], ([x]) => mp.mean(x!, [2, 3], true));
+    both('sum all', [[2, 3, 5]], ([x]) => mp.sum(x!));
+    both('cat/pixelShuffle', [[1, 4, 3, 3], [1, 4, 3, 3]], ([a, b]) => mp.pixelShuffle(mp.cat([a!, b!], 1), 2));
+    both('l1', [[2, 3, 4, 4], [2, 3, 4, 4]], ([a, b]) => mp.l1Loss(a!, b!));
+  });
+  it('conv2d over two parts with dilation, and linear', () => {
+    both('conv2d', [[2, 3, 9, 9], [2, 2, 9, 9], [4, 5, 3, 3], [4]], ([a, b, w, bias]) =>
+      mp.conv2d([a!, b!], w!, bias!, { padding: 3, dilation: 3 }));
+    both('linear', [[6, 7], [3, 7], [3]], ([x, w, b]) => mp.linear(x!, w!, b!));
+  });
+  it('device memory returns to the allocator', () => {
+    const before = mp.memory().cudaBytes;
+    mp.tidy(() => void mp.conv2d(mp.rand([1, 3, 16, 16], { device: 'cuda' }), mp.rand([8, 3, 3, 3], { device: 'cuda' })));
+    expect(mp.memory().cudaBytes).toBe(before);
+  });
+});

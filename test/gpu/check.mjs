@@ -1,0 +1,446 @@
+#!/usr/bin/env node
+// The GPU check (issue 7): every op and the full MPF-Net on CUDA against the CPU, device memory
+// back at its baseline, and the default model's training step and inference timed against PyTorch
+// on the same GPU. Plain JS with no dependencies beside the compiled library (dist/), so it runs
+// from the self-contained bundle (test/gpu/make-bundle.sh, run.sh) on a machine without Node.
+//
+//   node test/gpu/check.mjs [--allow-no-cuda] [--no-bench] [--quick] [--iters N] [--out DIR]...
+//                           [--report FILE] [--python PY] [--dist DIR]
+//
+// Parity: each case runs the same seeded inputs on both devices and compares the output and the
+// gradient of every input of sum(y · w) (w seeded), as max|cuda − cpu| / max|cpu| ≤ 1e-4 per
+// tensor (TF32 off). Exit status: 0 all passed (or CUDA unavailable with --allow-no-cuda), 1 a
+// check failed, 2 CUDA unavailable.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const args = parseArgs(process.argv.slice(2));
+const dist = resolve(args.dist ?? process.env.MPFNET_DIST ?? join(root, 'dist'));
+const load = (p) => import(pathToFileURL(join(dist, p)).href);
+
+// Only the modules the check needs (lib/index.js would also load sharp for image files).
+const ops = await load('lib/ops/index.js');
+const { Generator } = await load('lib/random.js');
+const { tidy, noGrad } = await load('lib/autograd/scope.js');
+const { memory, emptyCache } = await load('lib/memory.js');
+const cuda = await load('lib/cuda.js');
+const { createModel } = await load('lib/models/mpfnet/mpfnet.js');
+const { summary } = await load('lib/models/mpfnet/summary.js');
+const { Adam } = await load('lib/optim/adam.js');
+
+const TOL = 1e-4;
+const report = {
+  check: 'mpfnet GPU check (test/gpu/check.mjs)',
+  date: new Date().toISOString(),
+  node: process.version,
+  status: 'running',
+  cuda: null,
+  tolerance: TOL,
+  parity: [],
+  model: null,
+  memory: null,
+  bench: null,
+  failures: [],
+};
+
+function parseArgs(argv) {
+  const o = { out: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => argv[++i];
+    if (a === '--allow-no-cuda') o.allowNoCuda = true;
+    else if (a === '--no-bench') o.noBench = true;
+    else if (a === '--quick') o.quick = true;
+    else if (a === '--iters') o.iters = Number(next());
+    else if (a === '--out') o.out.push(next());
+    else if (a === '--report') o.report = next();
+    else if (a === '--python') o.python = next();
+    else if (a === '--dist') o.dist = next();
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: check.mjs [--allow-no-cuda] [--no-bench] [--quick] [--iters N] [--out DIR] [--report FILE] [--python PY] [--dist DIR]');
+      process.exit(0);
+    } else throw new Error(`check.mjs: unknown argument ${a}`);
+  }
+  return o;
+}
+
+const log = (...a) => console.log(...a);
+const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+// max|a − b| / max|b| (both as float64 arrays).
+function relErr(a, b) {
+  if (a.length !== b.length) return Infinity;
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= err)) err = d; // NaN propagates
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return scale > 0 ? err / scale : err;
+}
+
+function record(list, name, err, extra = {}) {
+  const pass = err <= TOL;
+  list.push({ name, relErr: err, pass, ...extra });
+  if (!pass) report.failures.push(`${name}: relative error ${err.toExponential(2)} > ${TOL}`);
+  log(`  ${pass ? 'ok  ' : 'FAIL'} ${name.padEnd(58)} ${err.toExponential(2)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Op cases: inputs are seeded normals (optionally shifted to be positive); f maps them to one tensor.
+const g = (seed) => new Generator(seed);
+const cases = [];
+const add = (name, shapes, f, o = {}) => cases.push({ name, shapes, f, ...o });
+
+const unary = [
+  ['relu', (x) => ops.relu(x)], ['leakyRelu', (x) => ops.leakyRelu(x, 0.1)], ['selu', (x) => ops.selu(x)],
+  ['sigmoid', (x) => ops.sigmoid(x)], ['tanh', (x) => ops.tanh(x)], ['exp', (x) => ops.exp(x)],
+  ['log', (x) => ops.log(x), true], ['sqrt', (x) => ops.sqrt(x), true], ['abs', (x) => ops.abs(x)],
+  ['square', (x) => ops.square(x)], ['clamp', (x) => ops.clamp(x, -0.5, 0.7)], ['affine', (x) => ops.affine(x, -1.5, 0.25)],
+];
+for (const [n, f, positive] of unary) add(`unary ${n}`, [[3, 4, 17, 19]], ([x]) => f(x), { positive });
+for (const op of ['add', 'sub', 'mul', 'div'])
+  for (const [sa, sb] of [[[2, 3, 8, 9], [2, 3, 8, 9]], [[2, 3, 8, 9], [2, 3, 1, 1]], [[9], [2, 3, 8, 9]], [[4, 1, 5], [3, 1]], [[2, 5], [1]]])
+    add(`binary ${op} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`, [sa, sb], ([a, b]) => ops[op](a, b), { positive: op === 'div' });
+add('sum all', [[3, 5, 7, 9]], ([x]) => ops.sum(x));
+add('sum all (large)', [[8, 52, 48, 48]], ([x]) => ops.sum(x));
+add('mean [2,3] keepdim', [[4, 52, 12, 12]], ([x]) => ops.mean(x, [2, 3], true));
+add('sum [0]', [[32, 52, 6]], ([x]) => ops.sum(x, [0]));
+add('mean [1]', [[5, 300, 7]], ([x]) => ops.mean(x, [1]));
+add('sum [0, 2]', [[6, 5, 40]], ([x]) => ops.sum(x, [0, 2]));
+add('sumToShape', [[4, 3, 5, 6]], ([x]) => ops.sumToShape(x, [3, 1, 1]));
+add('logSumExp dim 1', [[4, 6, 5]], ([x]) => ops.logSumExp(x, 1));
+add('logSumExp dim -1', [[7, 33]], ([x]) => ops.logSumExp(x, -1, true));
+add('cat dim 1', [[2, 3, 4, 5], [2, 1, 4, 5], [2, 2, 4, 5]], (xs) => ops.cat(xs, 1));
+add('cat dim 0', [[1, 3, 4], [2, 3, 4]], (xs) => ops.cat(xs, 0));
+add('split dim 1', [[2, 7, 3, 3]], ([x]) => ops.cat(ops.split(x, [2, 5], 1).map((t, i) => ops.mulScalar(t, i + 1)), 1));
+add('reshape', [[2, 3, 4]], ([x]) => ops.mul(ops.reshape(x, [6, 4]), ops.reshape(x, [6, 4])));
+add('pixelShuffle 2', [[2, 8, 5, 6]], ([x]) => ops.pixelShuffle(x, 2));
+add('pixelShuffle 3', [[1, 18, 4, 3]], ([x]) => ops.pixelShuffle(x, 3));
+add('pixelUnshuffle 2', [[2, 3, 6, 8]], ([x]) => ops.pixelUnshuffle(x, 2));
+add('l1Loss mean', [[2, 3, 16, 16], [2, 3, 16, 16]], ([a, b]) => ops.l1Loss(a, b));
+add('l1Loss sum', [[2, 3, 7, 5], [2, 3, 7, 5]], ([a, b]) => ops.l1Loss(a, b, 'sum'));
+add('avgPool2d k2', [[2, 3, 10, 12]], ([x]) => ops.avgPool2d(x, 2));
+add('avgPool2d k3 s1 p1', [[2, 3, 9, 7]], ([x]) => ops.avgPool2d(x, 3, 1, 1));
+add('maxPool2d k2', [[2, 3, 10, 12]], ([x]) => ops.maxPool2d(x, 2));
+add('maxPool2d k3 s2 p1', [[2, 3, 9, 7]], ([x]) => ops.maxPool2d(x, 3, 2, 1));
+add('matmul', [[33, 70], [70, 45]], ([a, b]) => ops.matmul(a, b));
+add('linear (SE fc)', [[32, 52], [4, 52], [4]], ([x, w, b]) => ops.linear(x, w, b));
+add('linear 3-D', [[3, 5, 70], [65, 70], [65]], ([x, w, b]) => ops.linear(x, w, b));
+add('resize ×0.25 cubic antialias', [[1, 3, 40, 36]], ([x]) => ops.imresize(x, { scale: 0.25 }), { noF64: false });
+add('resize ×3 cubic', [[1, 2, 7, 9]], ([x]) => ops.imresize(x, { scale: 3 }));
+add('filter2d', [[2, 3, 12, 10], [2, 5, 5]], ([x, k]) => ops.filter2d(x, k), { noGradOf: [1] });
+add('filter2d (kernel > image)', [[1, 2, 4, 5], [1, 9, 7]], ([x, k]) => ops.filter2d(x, k), { noGradOf: [1] });
+const convs = [
+  // name, input part channels, out, kernel, options
+  ['conv 3×3 p1', [8], 12, 3, { padding: 1 }],
+  ['conv 1×1', [52], 52, 1, {}],
+  ['conv 3×3 d3 p3', [13], 9, 3, { padding: 3, dilation: 3 }],
+  ['conv 3×3 d9 p9', [6], 5, 3, { padding: 9, dilation: 9 }],
+  ['conv stride 2', [5], 7, 3, { stride: 2, padding: 1 }],
+  ['conv 2×5 kernel s[1,2] p[1,2]', [4], 6, [2, 5], { stride: [1, 2], padding: [1, 2] }],
+  ['conv two parts (CPB c1)', [6, 6], 6, 3, { padding: 1 }],
+  ['conv five parts (fuse)', [4, 4, 4, 4, 4], 4, 1, {}],
+  ['conv nine parts', [2, 1, 2, 1, 2, 1, 2, 1, 2], 3, 3, { padding: 1 }],
+  ['conv no bias', [3], 4, 3, { padding: 1, noBias: true }],
+  ['conv 52→208 (upsampler)', [52], 208, 3, { padding: 1 }],
+];
+for (const [name, parts, out, k, o] of convs) {
+  const [kh, kw] = Array.isArray(k) ? k : [k, k];
+  const cin = parts.reduce((a, b) => a + b, 0);
+  const shapes = [...parts.map((c) => [2, c, 15, 13]), [out, cin, kh, kw], ...(o.noBias ? [] : [[out]])];
+  add(name, shapes, (xs) => {
+    const xsIn = xs.slice(0, parts.length);
+    const w = xs[parts.length];
+    const b = o.noBias ? null : xs[parts.length + 1];
+    return ops.conv2d(xsIn.length === 1 ? xsIn[0] : xsIn, w, b, o);
+  }, { conv: true });
+}
+
+// Runs one case on a device; returns [output, ...input gradients] as float64 arrays.
+function runCase(c, dtype, device, withGrad) {
+  return tidy(() => {
+    const inputs = c.shapes.map((s, i) => {
+      let t = ops.randn(s, { generator: g(100 + i), dtype });
+      if (c.positive) t = ops.addScalar(ops.abs(t), 0.5);
+      t = t.to(device);
+      const grad = withGrad && !(c.noGradOf ?? []).includes(i);
+      if (grad) t.requiresGrad_();
+      return t;
+    });
+    const y = c.f(inputs);
+    const out = [y.toFloat64Array()];
+    if (withGrad) {
+      const w = ops.randn(y.shape, { generator: g(7), dtype }).to(device);
+      ops.sum(ops.mul(y, w)).backward();
+      for (const t of inputs) if (t.requiresGrad) out.push(t.grad.toFloat64Array());
+    }
+    return out;
+  });
+}
+
+function parity(engines) {
+  log('op parity (CUDA vs CPU):');
+  for (const c of cases) {
+    for (const dtype of ['float32', 'float64']) {
+      const runs = c.conv ? engines : [null];
+      for (const engine of runs) {
+        if (engine) cuda.cudaOptions({ convEngine: engine });
+        const label = `${c.name} ${dtype}${engine ? ` [${engine === 'auto' ? 'default engine' : 'own kernels'}]` : ''}`;
+        try {
+          const ref = runCase(c, dtype, 'cpu', true);
+          const got = runCase(c, dtype, 'cuda', true);
+          const errs = ref.map((r, i) => relErr(got[i], r));
+          record(report.parity, label, Math.max(...errs), { outputs: errs.length });
+        } catch (e) {
+          record(report.parity, label, Infinity, { error: String(e.message ?? e) });
+        }
+      }
+    }
+  }
+  if (engines.length > 1) cuda.cudaOptions({ convEngine: 'auto' });
+}
+
+// Ops without gradients or with exact expectations.
+function extras() {
+  log('random fills, copies, noise, adam:');
+  const same = (name, f) => {
+    try {
+      const a = tidy(() => f('cpu'));
+      const b = tidy(() => f('cuda'));
+      record(report.parity, name, Math.max(...a.map((x, i) => relErr(b[i], x))));
+    } catch (e) {
+      record(report.parity, name, Infinity, { error: String(e.message ?? e) });
+    }
+  };
+  for (const dtype of ['float32', 'float64']) {
+    same(`rand ${dtype}`, (d) => [ops.rand([4097], { generator: g(3), dtype, device: d, low: -2, high: 5 }).toFloat64Array()]);
+    same(`randn ${dtype}`, (d) => [ops.randn([4097], { generator: g(4), dtype, device: d, mean: 1, std: 3 }).toFloat64Array()]);
+    same(`full / zeros ${dtype}`, (d) => [ops.full([3, 5], -2.5, { dtype, device: d }).toFloat64Array(), ops.zeros([7], { dtype, device: d }).toFloat64Array()]);
+    same(`astype from ${dtype}`, (d) => [ops.randn([100], { generator: g(5), dtype }).to(d).astype(dtype === 'float32' ? 'float64' : 'float32').toFloat64Array()]);
+    same(`gaussianNoise ${dtype}`, (d) => [ops.gaussianNoise(ops.rand([2, 3, 8, 8], { generator: g(6), dtype }).to(d), [0.1, 0.2], { generator: g(8), grey: [false, true], clip: true }).toFloat64Array()]);
+    same(`poissonNoise ${dtype} (host path)`, (d) => [ops.poissonNoise(ops.rand([2, 3, 8, 8], { generator: g(6), dtype }).to(d), [1, 0.5], { generator: g(9) }).toFloat64Array()]);
+    same(`adamUpdate ×3 ${dtype}`, (d) => {
+      const p = ops.randn([1000], { generator: g(10), dtype }).to(d);
+      const m = ops.zeros([1000], { dtype, device: d });
+      const v = ops.zeros([1000], { dtype, device: d });
+      for (let step = 1; step <= 3; step++) {
+        const grad = ops.randn([1000], { generator: g(20 + step), dtype }).to(d);
+        ops.adamUpdate(p, grad, m, v, { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step });
+      }
+      return [p.toFloat64Array(), m.toFloat64Array(), v.toFloat64Array()];
+    });
+  }
+}
+
+// The default model, float32: forward, every parameter's gradient, three Adam steps.
+function modelParity() {
+  log('full model (default ×4, float32; batch 2, 24×24):');
+  const cfg = { scale: 4 };
+  const mc = createModel(cfg, { seed: 1 });
+  const mg = createModel(cfg, { seed: 1, device: 'cuda' });
+  const oc = new Adam(mc.parameters(), { lr: 1e-4 });
+  const og = new Adam(mg.parameters(), { lr: 1e-4 });
+  const x = ops.rand([2, 3, 24, 24], { generator: g(2) });
+  const y = ops.rand([2, 3, 96, 96], { generator: g(3) });
+  const xg = x.to('cuda');
+  const yg = y.to('cuda');
+  const res = { checks: [], worst: 0 };
+  const names = [...mc.namedParameters()].map(([n]) => n);
+  for (let step = 1; step <= 3; step++) {
+    oc.zeroGrad();
+    og.zeroGrad();
+    tidy(() => {
+      const outc = mc.forward(x);
+      const outg = mg.forward(xg);
+      if (step === 1) record(res.checks, 'model forward', relErr(outg.toFloat64Array(), outc.toFloat64Array()));
+      const lc = ops.l1Loss(outc, y);
+      const lg = ops.l1Loss(outg, yg);
+      record(res.checks, `step ${step} loss`, relErr(lg.toFloat64Array(), lc.toFloat64Array()));
+      lc.backward();
+      lg.backward();
+    });
+    let worst = { err: 0, name: '' };
+    const pc = mc.parameters();
+    const pg = mg.parameters();
+    for (let i = 0; i < pc.length; i++) {
+      const e = relErr(pg[i].grad.toFloat64Array(), pc[i].grad.toFloat64Array());
+      if (!(e <= worst.err)) worst = { err: e, name: names[i] };
+    }
+    record(res.checks, `step ${step} gradients (${pc.length} tensors; worst ${worst.name})`, worst.err);
+    oc.step();
+    og.step();
+    worst = { err: 0, name: '' };
+    for (let i = 0; i < pc.length; i++) {
+      const e = relErr(pg[i].toFloat64Array(), pc[i].toFloat64Array());
+      if (!(e <= worst.err)) worst = { err: e, name: names[i] };
+    }
+    record(res.checks, `step ${step} Adam parameters (worst ${worst.name})`, worst.err);
+  }
+  res.worst = Math.max(...res.checks.map((c) => c.relErr));
+  for (const t of [x, y, xg, yg]) t.dispose();
+  oc.dispose?.();
+  og.dispose?.();
+  mc.dispose();
+  mg.dispose();
+  report.model = res;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Benchmarks: the default model's training step (batch 32, 48×48, ×4) and inference on 256×256.
+const median = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+
+function timeIt(fn, iters, warmup) {
+  for (let i = 0; i < warmup; i++) fn();
+  cuda.cudaSynchronize();
+  const ms = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    fn();
+    cuda.cudaSynchronize();
+    ms.push(performance.now() - t0);
+  }
+  return { median: median(ms), min: Math.min(...ms), mean: ms.reduce((a, b) => a + b, 0) / ms.length, samples: ms.length };
+}
+
+function benchOurs(iters) {
+  const out = {};
+  const scale = 4;
+  const model = createModel({ scale }, { seed: 1, device: 'cuda' });
+  const macsTrain = summary(model, [48, 48], 32).macs;
+  {
+    const opt = new Adam(model.parameters(), { lr: 1e-4 });
+    const x = ops.rand([32, 3, 48, 48], { generator: g(2), device: 'cuda' });
+    const y = ops.rand([32, 3, 192, 192], { generator: g(3), device: 'cuda' });
+    const step = () => {
+      tidy(() => {
+        opt.zeroGrad();
+        ops.l1Loss(model.forward(x), y).backward();
+      });
+      opt.step();
+    };
+    const t = timeIt(step, iters, 3);
+    out.train = { ...t, batch: 32, size: 48, scale, tflops: (3 * 2 * macsTrain) / (t.median * 1e9) };
+    opt.zeroGrad();
+    opt.dispose?.();
+    x.dispose();
+    y.dispose();
+  }
+  model.eval();
+  {
+    const macs = summary(model, [256, 256], 1).macs;
+    const x = ops.rand([1, 3, 256, 256], { generator: g(4), device: 'cuda' });
+    const t = timeIt(() => noGrad(() => tidy(() => void model.forward(x))), iters, 3);
+    out.infer = { ...t, batch: 1, size: 256, scale, tflops: (2 * macs) / (t.median * 1e9) };
+    x.dispose();
+  }
+  out.engine = cuda.cudaOptions().engine;
+  out.peakDeviceBytes = cuda.cudaMemory().allocated + cuda.cudaMemory().cached;
+  model.dispose();
+  return out;
+}
+
+function benchTorch(iters) {
+  const py = args.python ?? process.env.PYTHON ?? 'python3';
+  const req = JSON.stringify({ iters, warmup: 3, batch: 32, size: 48, inferSize: 256, scale: 4 });
+  const r = spawnSync(py, [join(here, 'pytorch_peer.py')], { input: req, encoding: 'utf8', maxBuffer: 16 << 20, cwd: root });
+  if (r.status !== 0) return { error: `${py} test/gpu/pytorch_peer.py failed (${r.status ?? r.error?.message}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
+  try {
+    return JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+  } catch (e) {
+    return { error: `unreadable peer output: ${e.message}` };
+  }
+}
+
+function bench() {
+  const iters = args.iters ?? (args.quick ? 5 : 20);
+  log(`benchmarks (${iters} timed runs each, TF32 off):`);
+  const ours = benchOurs(iters);
+  log(`  mpfnet   train step b32 48×48 ×4: ${ours.train.median.toFixed(1)} ms   inference 256×256 ×4: ${ours.infer.median.toFixed(1)} ms   (${ours.engine})`);
+  const torch = benchTorch(iters);
+  const b = { ours, torch, ratios: {} };
+  if (torch.error) {
+    log(`  PyTorch peer unavailable: ${torch.error}`);
+  } else {
+    for (const mode of ['eager', 'benchmark']) {
+      const t = torch[mode];
+      if (!t) continue;
+      b.ratios[mode] = { train: t.train.median / ours.train.median, infer: t.infer.median / ours.infer.median };
+      log(`  PyTorch ${torch.version} (cudnn.benchmark=${mode === 'benchmark'}): train ${t.train.median.toFixed(1)} ms, inference ${t.infer.median.toFixed(1)} ms -> speed ratio train ${b.ratios[mode].train.toFixed(2)}×, inference ${b.ratios[mode].infer.toFixed(2)}×`);
+    }
+    const r = b.ratios.eager;
+    if (r) b.targets = { trainAtLeastEager: r.train >= 1, inferAtLeast1_2x: r.infer >= 1.2 };
+  }
+  report.bench = b;
+}
+
+// ---------------------------------------------------------------------------------------------
+function cpuHalf() {
+  // Without CUDA: the CPU side of every case still runs, so the harness itself is exercised.
+  log('CPU half (CUDA unavailable): every case on the CPU, and the model step');
+  let n = 0;
+  for (const c of cases) {
+    for (const dtype of ['float32', 'float64']) {
+      const r = runCase(c, dtype, 'cpu', true);
+      if (!r.every((a) => a.every(Number.isFinite))) report.failures.push(`${c.name} ${dtype}: non-finite CPU result`);
+      n++;
+    }
+  }
+  tidy(() => {
+    const m = createModel({ scale: 4 }, { seed: 1 });
+    const x = ops.rand([1, 3, 12, 12], { generator: g(2) });
+    const y = ops.rand([1, 3, 48, 48], { generator: g(3) });
+    ops.l1Loss(m.forward(x), y).backward();
+    const finite = m.parameters().every((p) => p.grad.toFloat64Array().every(Number.isFinite));
+    if (!finite) report.failures.push('model: non-finite CPU gradient');
+    m.dispose();
+  });
+  report.cpuHalf = { cases: n, model: 'ran' };
+  log(`  ${n} case runs and one model step on the CPU`);
+}
+
+function writeReport(name) {
+  const text = JSON.stringify(report, null, 2) + '\n';
+  const targets = args.report ? [resolve(args.report)] : [join(root, 'bench', 'results', name)];
+  for (const d of args.out) targets.push(join(resolve(d), name));
+  for (const f of targets) {
+    mkdirSync(dirname(f), { recursive: true });
+    writeFileSync(f + '.tmp', text);
+    execFileSync('mv', [f + '.tmp', f]);
+    log(`report: ${f}`);
+  }
+}
+
+const status = cuda.cudaAvailable();
+report.cuda = status;
+if (!status.available) {
+  log(`CUDA unavailable: ${status.reason}`);
+  cpuHalf();
+  report.status = report.failures.length ? 'failed' : 'cuda-unavailable';
+  writeReport(args.report ? 'gpu-dry-run.json' : join('tmp', 'gpu-dry-run.json'));
+  process.exit(report.failures.length ? 1 : args.allowNoCuda ? 0 : 2);
+}
+
+log(`CUDA: ${status.device} (cc ${status.computeCapability}), driver ${status.driver}, runtime ${status.runtime}, cuDNN ${status.cudnn ?? 'none (own convolution kernels)'}`);
+cuda.cudaOptions({ allowTf32: false, convEngine: 'auto' });
+const baseline = { cudaBytes: memory().cudaBytes, tensors: memory().tensors, allocated: cuda.cudaMemory().allocated };
+parity(status.cudnn ? ['auto', 'own'] : ['auto']);
+extras();
+modelParity();
+const after = { cudaBytes: memory().cudaBytes, tensors: memory().tensors, allocated: cuda.cudaMemory().allocated, cached: cuda.cudaMemory().cached };
+emptyCache();
+after.cachedAfterEmpty = cuda.cudaMemory().cached;
+const memOk = after.cudaBytes === baseline.cudaBytes && after.allocated === baseline.allocated && after.tensors === baseline.tensors && after.cachedAfterEmpty === 0;
+report.memory = { baseline, after, pass: memOk };
+log(`device memory: ${memOk ? 'ok  ' : 'FAIL'} tensors ${after.tensors} (baseline ${baseline.tensors}), live bytes ${after.cudaBytes} (baseline ${baseline.cudaBytes}), allocator ${after.allocated} (baseline ${baseline.allocated}), cached ${after.cached} -> ${after.cachedAfterEmpty} after emptyCache`);
+if (!memOk) report.failures.push('device memory did not return to its baseline');
+if (!args.noBench) bench();
+report.status = report.failures.length ? 'failed' : 'passed';
+log(report.failures.length ? `FAILED: ${report.failures.length} check(s)\n  ${report.failures.join('\n  ')}` : 'all checks passed');
+writeReport(`gpu-${slug(status.device)}.json`);
+process.exit(report.failures.length ? 1 : 0);
