@@ -88,7 +88,7 @@ export function findTorchPython(): string | null {
   return null;
 }
 
-export function runPeer(group: string, cases: BenchCase[], o: RunOptions): { timings: Map<string, Timing>; version: string } | null {
+export function runPeer(group: string, cases: BenchCase[], o: RunOptions): { timings: Map<string, Timing>; samples: Map<string, number[]>; version: string } | null {
   const py = findTorchPython();
   const script = join(packageRoot(), 'bench', 'peers', `pytorch_${group}.py`);
   if (!py || !existsSync(script)) return null;
@@ -98,13 +98,20 @@ export function runPeer(group: string, cases: BenchCase[], o: RunOptions): { tim
     iterations: o.iterations,
     cases: cases.map((c) => ({ name: c.name, params: c.params })),
   });
-  const r = spawnSync(py, [script], { input, encoding: 'utf8', maxBuffer: 1 << 26 });
+  // Thread caps for the peer's pools (bench/peers/peer_common.py applies them before importing torch).
+  const t = String(getNumThreads());
+  const env = { ...process.env, MPFNET_PEER_THREADS: t, OMP_NUM_THREADS: t, MKL_NUM_THREADS: t, OPENBLAS_NUM_THREADS: t };
+  const r = spawnSync(py, [script], { input, encoding: 'utf8', maxBuffer: 1 << 26, env });
   if (r.status !== 0) {
     console.error(`peer ${script} failed:\n${r.stderr}`);
     return null;
   }
-  const parsed = JSON.parse(r.stdout) as { version: string; results: { name: string; ms: Timing }[] };
-  return { version: parsed.version, timings: new Map(parsed.results.map((x) => [x.name, x.ms])) };
+  const parsed = JSON.parse(r.stdout) as { version: string; results: { name: string; ms: Timing; samplesMs?: number[] }[] };
+  return {
+    version: parsed.version,
+    timings: new Map(parsed.results.map((x) => [x.name, x.ms])),
+    samples: new Map(parsed.results.map((x) => [x.name, x.samplesMs ?? []])),
+  };
 }
 
 export function machineInfo(): Record<string, unknown> {

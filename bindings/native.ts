@@ -147,7 +147,11 @@ export interface Conv2dBindings {
     device: DeviceName, xs: readonly Handle[], w: Handle, gy: Handle, stride: readonly number[], padding: readonly number[], dilation: readonly number[],
     needInput: boolean | readonly boolean[], needWeight: boolean, needBias: boolean,
   ): { gxs: (Handle | null)[] | null; gw: Handle | null; gb: Handle | null };
+  /** The algorithm mode before the call; with `mode`, sets it for every later conv2d (cpu/conv2d.h). */
+  conv2dAlgo(mode?: ConvAlgorithmName | null): ConvAlgorithmName;
 }
+
+export type ConvAlgorithmName = 'auto' | 'gemm' | 'winograd' | 'winograd2' | 'direct';
 
 /** Matrix products (matmul_binding.cc, cpu/matmul.cc, cpu/gemm*.cc). */
 export interface MatmulBindings {

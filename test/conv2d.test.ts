@@ -74,6 +74,32 @@ describe('conv2d gradients match finite differences (float64)', () => {
     });
   }
 
+  // Winograd runs in float64 too when forced, so its three passes (the weight pass being the
+  // adjoint of the forward transforms) are checked against finite differences like the loops.
+  const winogradCfgs: Cfg[] = [
+    { name: '3x3 pad 1, odd sizes, batch 2', batch: 2, parts: [3], cout: 4, hw: [7, 9], k: 3, padding: 1 },
+    { name: '3x3 no padding, no bias', batch: 1, parts: [2], cout: 3, hw: [10, 7], k: 3, bias: false },
+    { name: '3x3 over parts of 3 and 2 channels', batch: 2, parts: [3, 2], cout: 3, hw: [6, 5], k: 3, padding: 1 },
+    { name: '3x3 padding 2 (wider than the kernel reach of F(2x2) tiles)', batch: 1, parts: [2], cout: 2, hw: [5, 6], k: 3, padding: 2 },
+    { name: '3x3, 9 tiles across (blocks straddle tile rows)', batch: 2, parts: [2], cout: 17, hw: [9, 35], k: 3, padding: 1 },
+  ];
+  for (const algo of ['winograd', 'winograd2'] as const) {
+    for (const c of winogradCfgs) {
+      it(`${algo}: ${c.name}`, () => {
+        const before = mp.setConvAlgorithm(algo);
+        try {
+          mp.tidy(() => {
+            const { xs, w, b } = leaves(c, 13);
+            const inputs = [...xs, w, ...(b ? [b] : [])];
+            gradcheck((...t) => run(c, t.slice(0, xs.length), t[xs.length]!, b ? t[xs.length + 1]! : null), inputs);
+          });
+        } finally {
+          mp.setConvAlgorithm(before);
+        }
+      });
+    }
+  }
+
   it('the same tensor twice in the parts gets the sum of both gradients', () => {
     mp.tidy(() => {
       const a = randLeaf([1, 2, 5, 6], 3);
@@ -83,7 +109,17 @@ describe('conv2d gradients match finite differences (float64)', () => {
   });
 });
 
-describe('conv2d float32 agrees with float64 at MPF-Net sizes on every SIMD level', () => {
+// Tolerances per algorithm and output (relative, floored at the rms: see expectClose). F(4x4, 3x3)
+// rounds ~10x more than a direct sum (measured up to 4e-5 at these sizes), F(2x2, 3x3) like it.
+type Algo = 'auto' | 'gemm' | 'winograd' | 'winograd2';
+function tolerance(algo: Algo, output: string): number {
+  if (algo === 'winograd') return 1e-4;
+  // auto: F(4x4) for the input gradient only (native/cpu/conv2d.cc, conv2d_algo).
+  if (algo === 'auto' && output.startsWith('gx')) return 1e-4;
+  return 1e-5;
+}
+
+describe.each(['auto', 'gemm', 'winograd', 'winograd2'] as const)('conv2d float32 agrees with float64 at MPF-Net sizes on every SIMD level (%s)', (algo: Algo) => {
   const cfgs: Cfg[] = [
     { name: 'C52 3x3 d1 24x24', batch: 1, parts: [52], cout: 52, hw: [24, 24], k: 3, padding: 1 },
     { name: 'C52 3x3 d3 30x26 batch 2', batch: 2, parts: [52], cout: 52, hw: [30, 26], k: 3, padding: 3, dilation: 3 },
@@ -106,13 +142,17 @@ describe('conv2d float32 agrees with float64 at MPF-Net sizes on every SIMD leve
   for (const c of cfgs) {
     it(c.name, () => {
       mp.tidy(() => {
+        // The reference: float64 through the direct loops (forced Winograd modes apply to float64 too).
+        const refAlgo = mp.setConvAlgorithm('direct');
         const ref = leaves(c, 21);
         const y64 = run(c, ref.xs, ref.w, ref.b);
         const gy64 = mp.randn([...y64.shape], { dtype: 'float64', generator: new mp.Generator(5) });
         y64.backward(gy64);
+        mp.setConvAlgorithm(refAlgo);
         const expected = [y64, ...ref.xs.map((x) => x.grad!), ref.w.grad!, ...(ref.b ? [ref.b.grad!] : [])].map((t) => t.toFloat64Array());
         const names = ['y', ...ref.xs.map((_, j) => `gx[${j}]`), 'gw', 'gb'];
         const before = native.simd();
+        const algoBefore = mp.setConvAlgorithm(algo);
         try {
           for (const level of levels) {
             native.setSimd(level);
@@ -128,11 +168,12 @@ describe('conv2d float32 agrees with float64 at MPF-Net sizes on every SIMD leve
               const y = run(c, xs, w, b);
               y.backward(gy64.astype('float32'));
               const got = [y, ...xs.map((x) => x.grad!), w.grad!, ...(b ? [b.grad!] : [])].map((t) => t.toFloat32Array());
-              got.forEach((g, i) => expectClose(g, expected[i]!, 1e-5, `${c.name} ${level} ${names[i]}`, rms(expected[i]!)));
+              got.forEach((g, i) => expectClose(g, expected[i]!, tolerance(algo, names[i]!), `${c.name} ${algo} ${level} ${names[i]}`, rms(expected[i]!)));
             });
           }
         } finally {
           native.setSimd(before);
+          mp.setConvAlgorithm(algoBefore);
         }
       });
     });

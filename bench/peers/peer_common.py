@@ -1,16 +1,26 @@
 """Shared driver for the PyTorch peers of bench/<group>.bench.ts.
 
 A peer script reads {"threads", "timeMs", "iterations", "cases": [{"name", "params"}]} on stdin,
+(import this module before torch, so the thread caps below apply),
 builds each case with build(params) -> a zero-argument callable, times it like our harness
 (warm-up, then samples for timeMs and at least `iterations` runs), and prints
 {"version", "results": [{"name", "ms": {min, median, mean, max, samples}}]} on stdout.
 """
 import json
+import os
 import statistics
 import sys
 import time
 
-import torch
+# Thread caps before torch is imported (its OpenMP / MKL / OpenBLAS pools size themselves at load):
+# the harness passes our thread count in MPFNET_PEER_THREADS, and every peer imports this module,
+# so a peer that imports torch first still gets the caps through the harness's environment.
+_threads = os.environ.get("MPFNET_PEER_THREADS")
+if _threads:
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        os.environ[_var] = _threads
+
+import torch  # noqa: E402
 
 
 def run(build):
@@ -38,5 +48,6 @@ def run(build):
                 "max": max(samples),
                 "samples": len(samples),
             },
+            "samplesMs": samples,
         })
     json.dump({"version": torch.__version__, "results": results}, sys.stdout)

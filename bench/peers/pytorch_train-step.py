@@ -3,12 +3,12 @@ definition), one training step (zero_grad, forward, L1, backward, Adam) or an in
 import os
 import sys
 
-import torch
-import torch.nn.functional as F
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "fixtures"))
+from peer_common import run  # noqa: E402  (first: it caps the thread pools before torch loads)
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 from gen_mpfnet import MPFNet  # noqa: E402
-from peer_common import run  # noqa: E402
 
 
 def build(p):

@@ -9,6 +9,9 @@
 // similarities, the eq. 10 losses and ∂L/∂s (infoNce) give the anchor's gradient for that chunk
 // (crSimilarityAnchorGrad), accumulated per layer. The term is then one tape node whose inputs are
 // the anchor's four taps and whose backward scales the stored gradients.
+//
+// Beyond SPEC (off by default): `crop` runs all of it on one random crop × crop HR window; E's cost
+// is ~10 sample passes per image, which dominates (bench/cr.bench.ts), and falls with the area.
 import { noGrad, tidy } from '../autograd/scope.js';
 import { record } from '../autograd/tape.js';
 import type { SNResNet18 } from '../models/embedding/snresnet18.js';
@@ -165,17 +168,13 @@ export class ContrastiveRegularizer {
 
   #compute(sr: Tensor, hr: Tensor, lr: Tensor, rng: Generator): Tensor {
     const n = sr.shape[0]!;
-    const T0 = performance.now();
     const taps = this.embedding.taps(sr);
-    (globalThis as any).__prof = { anchor: performance.now() - T0 };
     const layers = taps.length;
     const { tau } = this.options;
     const eps = this.options.eps ?? CR_NORM_EPS;
     const result = tidy(() =>
       noGrad(() => {
-        const T1 = performance.now();
         const sets = this.samples(hr, lr, rng);
-        (globalThis as any).__prof.samples = performance.now() - T1;
         const perImage = sets.reduce((a, s) => a + s.perImage, 0);
         const imagesPerPass = Math.max(1, Math.floor(this.options.chunk / perImage));
         const chunks: [number, number][] = [];
@@ -200,10 +199,7 @@ export class ContrastiveRegularizer {
             for (const s of sets) for (let i = i0; i < i1; i++) for (let k = 0; k < s.perImage; k++) index.push(i), role.push(s.role);
             posCount += role.filter((r) => r === 'pos').length;
             negCount += role.filter((r) => r === 'neg').length;
-            const T2 = performance.now();
             const feats = this.embedding.taps(pool);
-            (globalThis as any).__prof.eSamples = ((globalThis as any).__prof.eSamples ?? 0) + performance.now() - T2;
-            const T3 = performance.now();
             if (parts.length > 1 || chunks.length > 1) pool.dispose();
             return feats.map((f, l) => {
               const s = crSimilarity(taps[l]!, f, index, eps).toFloat64Array();
@@ -220,7 +216,7 @@ export class ContrastiveRegularizer {
               const g = crSimilarityAnchorGrad(taps[l]!, f, index, tensor(gs, [gs.length], { dtype: f.dtype, device: f.device }), eps);
               f.dispose();
               return g;
-            }).map((g, l, all) => { if (l === all.length - 1) (globalThis as any).__prof.sim = performance.now() - T3; return g; });
+            });
           });
           if (!grads) grads = chunkGrads;
           else {

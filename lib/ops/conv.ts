@@ -1,8 +1,9 @@
 // conv2d as an autograd function (PyTorch's F.conv2d semantics, groups = 1). Kernels:
-// native/cpu/conv2d*.cc: float32 through an implicit GEMM on the SIMD SGEMM driver, float64 through
-// direct loops (the reference the gradient checks use).
+// native/cpu/conv2d*.cc: float32 through Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions and an
+// implicit GEMM on the SIMD SGEMM driver otherwise, float64 through direct loops (the reference
+// the gradient checks use). setConvAlgorithm forces one algorithm (tests, accuracy comparisons).
 import { native } from '../../bindings/index.js';
-import type { Handle } from '../../bindings/native.js';
+import type { ConvAlgorithmName, Handle } from '../../bindings/native.js';
 import { record } from '../autograd/tape.js';
 import { fromHandle, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
@@ -51,4 +52,23 @@ export function conv2d(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tens
     const gxs = r.gxs ?? xs.map(() => null);
     return [...gxs.map(maybe), maybe(r.gw), maybe(r.gb)];
   });
+}
+
+/**
+ * How conv2d picks its algorithm on the CPU (native/cpu/conv2d.cc, conv2d_algo):
+ * - 'auto' (default): Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions with enough channels,
+ *   the implicit GEMM otherwise (float32); direct loops (float64, the reference);
+ * - 'gemm': the implicit GEMM everywhere (float32);
+ * - 'winograd' / 'winograd2': F(4x4, 3x3) / F(2x2, 3x3) wherever they apply, float64 included;
+ * - 'direct': plain loops everywhere.
+ * The environment variable MPFNET_CONV_ALGO sets it at start. Returns the previous mode.
+ */
+export type ConvAlgorithm = ConvAlgorithmName;
+export function setConvAlgorithm(mode: ConvAlgorithm): ConvAlgorithm {
+  return native.conv2dAlgo(mode);
+}
+
+/** The current conv2d algorithm mode (see setConvAlgorithm). */
+export function getConvAlgorithm(): ConvAlgorithm {
+  return native.conv2dAlgo();
 }

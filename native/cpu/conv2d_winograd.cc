@@ -33,11 +33,11 @@ namespace mpf::cpu {
 namespace winograd {
 
 const TileKernels<float>& tile_kernels_portable_f32() {
-  static const TileKernels<float> k = make_tile_kernels<float, 8, &stage_input_portable<4, float>, &unstage_output_portable<4, float>>();
+  static const TileKernels<float> k = make_tile_kernels<float, 8>();
   return k;
 }
 const TileKernels<double>& tile_kernels_portable_f64() {
-  static const TileKernels<double> k = make_tile_kernels<double, 8, &stage_input_portable<4, double>, &unstage_output_portable<4, double>>();
+  static const TileKernels<double> k = make_tile_kernels<double, 8>();
   return k;
 }
 
@@ -256,7 +256,8 @@ void run_conv(const ConvProblem<T>& p) {
     T* V = Engine<T>::scratch(kScratchPackB, X * K * lanes);
     T* stage = Engine<T>::scratch(kScratchPacker, X * lanes);
     for (int64_t k = 0; k < K; ++k) {
-      const InputJob<T> job{segs.data(), int(segs.size()), valid, lanes, p.src[size_t(k)], p.src_batch_stride[size_t(k)],
+      const T* next = k + 1 < K && p.src_batch_stride[size_t(k + 1)] == p.src_batch_stride[size_t(k)] ? p.src[size_t(k + 1)] : nullptr;
+      const InputJob<T> job{segs.data(), int(segs.size()), valid, lanes, p.src[size_t(k)], next, p.src_batch_stride[size_t(k)],
                             p.h, p.w, p.off_h, p.off_w, stage, lanes, V + k * nr, K * lanes, K * nr, nr};
       eng.tiles.input[vi](job);
     }
@@ -342,8 +343,9 @@ void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, cons
       }
       T* V = Engine<T>::scratch(kScratchPackB, X * Cin * lanes);
       for (int64_t ci = 0; ci < Cin; ++ci) {
-        const InputJob<T> job{segs.data(), int(segs.size()), valid, lanes, src[size_t(ci)], src_stride[size_t(ci)], s.in_h, s.in_w,
-                              -s.pad_h, -s.pad_w, stage, lanes, V + ci * lanes, Cin * lanes, 0, int(lanes)};
+        const T* next = ci + 1 < Cin && src_stride[size_t(ci + 1)] == src_stride[size_t(ci)] ? src[size_t(ci + 1)] : nullptr;
+        const InputJob<T> job{segs.data(), int(segs.size()), valid, lanes, src[size_t(ci)], next, src_stride[size_t(ci)], s.in_h,
+                              s.in_w, -s.pad_h, -s.pad_w, stage, lanes, V + ci * lanes, Cin * lanes, 0, int(lanes)};
         eng.tiles.input[vi](job);
       }
       T* ap = Engine<T>::scratch(kScratchPackA, Cout * valid);

@@ -5,7 +5,7 @@
 namespace mpf::cpu::winograd {
 
 const TileKernels<float>& tile_kernels_avx2() {
-  static const TileKernels<float> k = make_tile_kernels<float, 8, &stage_input_portable<4, float>, &unstage_output_portable<4, float>>();
+  static const TileKernels<float> k = make_tile_kernels<float, 8>();
   return k;
 }
 

@@ -1,6 +1,6 @@
 // Winograd tile kernels compiled for AVX-512 (entered only when simd_level() says so): the
 // portable templates of conv2d_winograd_kernels.h with 16-lane vectors (one zmm each), plus
-// shuffle-based staging for F(4x4, 3x3). A tile's patch row is 6 floats starting every 4 floats
+// shuffle-based staging. F(4x4, 3x3): a tile's patch row is 6 floats starting every 4 floats
 // of an image row, so 16 tiles' rows are 66 consecutive floats: four masked loads and a 4x4
 // transpose of 128-bit blocks, then of floats within blocks, give the first four columns of all
 // 16 patches; the last two are the first two shifted by one tile. Masks zero the padding.
@@ -74,6 +74,13 @@ void stage_input_f4(const InputJob<float>& p) {
         }
         // Float q*16 + b is column iw0 + q*16 + b; it is read when inside the row and needed.
         const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * p.w) + uintptr_t(iw0 * int64_t(sizeof(float)));
+        // The channels' planes lie far apart, which the hardware prefetchers do not follow: ask
+        // for this row of the next channel now (the addresses may lie outside it; a prefetch
+        // never faults).
+        if (p.next_plane) {
+          const uintptr_t next = base + uintptr_t((p.next_plane - p.plane) * int64_t(sizeof(float)));
+          for (int q = 0; q < 5; ++q) _mm_prefetch(reinterpret_cast<const char*>(next + uintptr_t(q * 64)), _MM_HINT_T0);
+        }
         const int64_t lo = -iw0, hi = std::min<int64_t>(p.w - iw0, nl * M + 2);
         __m512 v[5];
         for (int q = 0; q < 5; ++q)
@@ -116,10 +123,79 @@ void unstage_output_f4(const OutputJob<float>& p) {
   }
 }
 
+// F(2x2, 3x3): a patch row is 4 floats starting every 2, so 16 tiles' rows are 34 consecutive
+// floats; columns 0 and 1 are the even and odd floats, columns 2 and 3 those shifted by one tile.
+void stage_input_f2(const InputJob<float>& p) {
+  constexpr int M = 2, A = 4;
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+  const __m512i next2 = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    const float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
+      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
+      const __mmask16 lanes = bit_range(0, nl);
+      const int64_t iw0 = (g.tx0 + c0) * M + p.off_w;
+      float* d = p.d + g.lane0 + c0;
+      for (int r = 0; r < A; ++r) {
+        const int64_t ih = g.ty * M + r + p.off_h;
+        float* dr = d + r * A * p.stride;
+        if (ih < 0 || ih >= p.h) {
+          for (int k = 0; k < A; ++k) _mm512_mask_storeu_ps(dr + k * p.stride, lanes, _mm512_setzero_ps());
+          continue;
+        }
+        const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * p.w) + uintptr_t(iw0 * int64_t(sizeof(float)));
+        if (p.next_plane) {
+          const uintptr_t nxt = base + uintptr_t((p.next_plane - p.plane) * int64_t(sizeof(float)));
+          for (int q = 0; q < 3; ++q) _mm_prefetch(reinterpret_cast<const char*>(nxt + uintptr_t(q * 64)), _MM_HINT_T0);
+        }
+        const int64_t lo = -iw0, hi = std::min<int64_t>(p.w - iw0, nl * M + 2);
+        __m512 v[3];
+        for (int q = 0; q < 3; ++q)
+          v[q] = _mm512_maskz_loadu_ps(bit_range(lo - 16 * q, hi - 16 * q), reinterpret_cast<const float*>(base + uintptr_t(q * 64)));
+        const __m512 k0 = _mm512_permutex2var_ps(v[0], even, v[1]), k1 = _mm512_permutex2var_ps(v[0], odd, v[1]);
+        _mm512_mask_storeu_ps(dr, lanes, k0);
+        _mm512_mask_storeu_ps(dr + p.stride, lanes, k1);
+        _mm512_mask_storeu_ps(dr + 2 * p.stride, lanes, _mm512_permutex2var_ps(k0, next, v[2]));
+        _mm512_mask_storeu_ps(dr + 3 * p.stride, lanes, _mm512_permutex2var_ps(k1, next2, v[2]));
+      }
+    }
+  }
+  if (p.valid < p.lanes)
+    for (int e = 0; e < A * A; ++e) std::fill(p.d + e * p.stride + p.valid, p.d + e * p.stride + p.lanes, 0.f);
+}
+
+void unstage_output_f2(const OutputJob<float>& p) {
+  constexpr int M = 2;
+  const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi_idx = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
+      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
+      const int64_t ow0 = (g.tx0 + c0) * M;
+      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);
+      const float* o = p.o + g.lane0 + c0;
+      for (int i = 0; i < M; ++i) {
+        const int64_t oh = g.ty * M + i;
+        if (oh >= p.oh) break;
+        const __m512 a = _mm512_loadu_ps(o + (i * M) * p.stride), b = _mm512_loadu_ps(o + (i * M + 1) * p.stride);
+        float* row = plane + oh * p.ow + ow0;
+        _mm512_mask_storeu_ps(row, bit_range(0, hi), _mm512_permutex2var_ps(a, lo_idx, b));
+        if (hi > 16) _mm512_mask_storeu_ps(row + 16, bit_range(0, hi - 16), _mm512_permutex2var_ps(a, hi_idx, b));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 const TileKernels<float>& tile_kernels_avx512() {
-  static const TileKernels<float> k = make_tile_kernels<float, 16, &stage_input_f4, &unstage_output_f4>();
+  static const TileKernels<float> k =
+      make_tile_kernels<float, 16, &stage_input_f2, &unstage_output_f2, &stage_input_f4, &unstage_output_f4>();
   return k;
 }
 

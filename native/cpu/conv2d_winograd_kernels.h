@@ -44,6 +44,24 @@ template <typename T, typename V>
 inline void store(T* p, const V& v) {
   std::memcpy(p, &v, sizeof v);
 }
+// The first n lanes of v (n <= lanes), with fixed-size copies (a variable-size memcpy is a call).
+template <typename T, typename V>
+inline void store_first(T* p, const V& v, int n) {
+  constexpr int L = int(sizeof(V) / sizeof(T));
+  T lanes[L];
+  store(lanes, v);
+  switch (n) {
+#define MPF_STORE_CASE(k) \
+  case k:                 \
+    if constexpr (k <= L) std::memcpy(p, lanes, k * sizeof(T)); \
+    return;
+    MPF_STORE_CASE(1) MPF_STORE_CASE(2) MPF_STORE_CASE(3) MPF_STORE_CASE(4) MPF_STORE_CASE(5) MPF_STORE_CASE(6)
+    MPF_STORE_CASE(7) MPF_STORE_CASE(8) MPF_STORE_CASE(9) MPF_STORE_CASE(10) MPF_STORE_CASE(11) MPF_STORE_CASE(12)
+    MPF_STORE_CASE(13) MPF_STORE_CASE(14) MPF_STORE_CASE(15) MPF_STORE_CASE(16)
+#undef MPF_STORE_CASE
+    default: std::memcpy(p, lanes, size_t(n) * sizeof(T));
+  }
+}
 
 // ---- input: stage the patches, transform, write the B panels ------------------------------------
 
@@ -141,20 +159,18 @@ template <int M, typename T, int L>
 void weight_tiles(const WeightJob<T>& p) {
   using V = typename Vec<T, L>::type;
   constexpr int A = M + 2;
+  T taps[9][L] = {};
   for (int64_t kk = 0; kk < p.kc; ++kk) {
-    V g[3][3], u[A][A];
-    for (int e = 0; e < 9; ++e) {
-      V x = {};
-      for (int i = 0; i < p.mr; ++i) x[i] = p.w[p.rows[i] * p.row_stride + (p.k0 + kk) * p.col_stride + (p.flip ? 8 - e : e)];
-      g[e / 3][e % 3] = x;
+    // Lane i: the kernel of row i (its 9 taps are contiguous in w).
+    for (int i = 0; i < p.mr; ++i) {
+      const T* k = p.w + p.rows[i] * p.row_stride + (p.k0 + kk) * p.col_stride;
+      for (int e = 0; e < 9; ++e) taps[e][i] = k[p.flip ? 8 - e : e];
     }
+    V g[3][3], u[A][A];
+    for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = load<V>(taps[e]);
     weight_2d<M>(g, u);
     for (int i = 0; i < A; ++i)
-      for (int j = 0; j < A; ++j) {
-        T lanes[L];
-        store(lanes, u[i][j]);
-        std::memcpy(p.u + (i * A + j) * p.u_xi + kk * p.mr, lanes, sizeof(T) * size_t(p.mr));
-      }
+      for (int j = 0; j < A; ++j) store_first(p.u + (i * A + j) * p.u_xi + kk * p.mr, u[i][j], p.mr);
   }
 }
 
@@ -204,9 +220,13 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
     V u[A][A], g[3][3];
     for (int i = 0; i < A; ++i)
       for (int j = 0; j < A; ++j) {
-        T lanes[L] = {};
-        std::memcpy(lanes, p.u + (i * A + j) * p.u_xi + l, sizeof(T) * size_t(n));
-        u[i][j] = load<V>(lanes);
+        if (n == L) {
+          u[i][j] = load<V>(p.u + (i * A + j) * p.u_xi + l);
+        } else {
+          T lanes[L] = {};
+          std::copy(p.u + (i * A + j) * p.u_xi + l, p.u + (i * A + j) * p.u_xi + l + n, lanes);
+          u[i][j] = load<V>(lanes);
+        }
       }
     weight_adj_2d<M>(u, g);
     T out[9][L];
@@ -216,14 +236,17 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
   }
 }
 
-// The kernel table of one instruction set, with the given staging functions for F(4x4).
-template <typename T, int L, void (*Stage4)(const InputJob<T>&), void (*Unstage4)(const OutputJob<T>&)>
+// The kernel table of one instruction set, with the given staging functions for F(2x2), F(4x4).
+template <typename T, int L, void (*Stage2)(const InputJob<T>&) = &stage_input_portable<2, T>,
+          void (*Unstage2)(const OutputJob<T>&) = &unstage_output_portable<2, T>,
+          void (*Stage4)(const InputJob<T>&) = &stage_input_portable<4, T>,
+          void (*Unstage4)(const OutputJob<T>&) = &unstage_output_portable<4, T>>
 TileKernels<T> make_tile_kernels() {
   TileKernels<T> k{};
   k.lanes = L;
-  k.input[0] = &input_tiles<2, T, L, &stage_input_portable<2, T>>;
+  k.input[0] = &input_tiles<2, T, L, Stage2>;
   k.input[1] = &input_tiles<4, T, L, Stage4>;
-  k.output[0] = &output_tiles<2, T, L, &unstage_output_portable<2, T>>;
+  k.output[0] = &output_tiles<2, T, L, Unstage2>;
   k.output[1] = &output_tiles<4, T, L, Unstage4>;
   k.weight[0] = &weight_tiles<2, T, L>;
   k.weight[1] = &weight_tiles<4, T, L>;

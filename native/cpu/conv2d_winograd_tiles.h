@@ -32,6 +32,7 @@ struct InputJob {
   int64_t valid;          // lanes covered by segments ([0, valid)); lanes up to `lanes` become 0
   int64_t lanes;          // multiple of the kernels' lane width
   const T* plane;         // the channel in image 0; image n at plane + n * batch_stride
+  const T* next_plane;    // the channel staged next (same batch stride), to prefetch; may be null
   int64_t batch_stride;
   int64_t h, w;           // plane size
   int64_t off_h, off_w;   // tile (ty, tx) reads rows from ty * m + off_h, columns from tx * m + off_w

@@ -27,15 +27,20 @@ void inverse_norms(const T* v, int64_t c, int64_t hw, int64_t p0, int64_t p1, do
   for (int64_t j = 0; j < len; ++j) inv[j] = 1.0 / std::max(std::sqrt(sq[j]), eps);
 }
 
-// Σ_c u[c, p]·v[c, p] for the pixels [p0, p1).
+// One pass over the channels: Σ_c v² (for v's norm) and Σ_c u·v, for the pixels [p0, p1).
 template <typename T>
-void channel_dots(const T* u, const T* v, int64_t c, int64_t hw, int64_t p0, int64_t p1, double* dot) {
+void norms_and_dots(const T* u, const T* v, int64_t c, int64_t hw, int64_t p0, int64_t p1, double* sqv, double* dot) {
   const int64_t len = p1 - p0;
+  std::fill(sqv, sqv + len, 0.0);
   std::fill(dot, dot + len, 0.0);
   for (int64_t ch = 0; ch < c; ++ch) {
     const T* ur = u + ch * hw + p0;
     const T* vr = v + ch * hw + p0;
-    for (int64_t j = 0; j < len; ++j) dot[j] += double(ur[j]) * double(vr[j]);
+    for (int64_t j = 0; j < len; ++j) {
+      const double bv = double(vr[j]);
+      sqv[j] += bv * bv;
+      dot[j] += double(ur[j]) * bv;
+    }
   }
 }
 
@@ -43,23 +48,25 @@ void channel_dots(const T* u, const T* v, int64_t c, int64_t hw, int64_t p0, int
 
 template <typename T>
 void cr_similarity_forward(const T* a, const T* b, const int64_t* index, T* s, int64_t n, int64_t m, int64_t c, int64_t hw, double eps) {
-  (void)n;
+  std::vector<std::vector<int64_t>> of(static_cast<size_t>(n));
+  for (int64_t j = 0; j < m; ++j) of[size_t(index[j])].push_back(j);
   const int64_t blocks = (hw + kPixelBlock - 1) / kPixelBlock;
   // Partial sums per (sample, block), added in a fixed order afterwards: the result does not
-  // depend on the thread count.
+  // depend on the thread count. Tasks own (anchor, block), so an anchor's norms are computed once.
   std::vector<double> partial(static_cast<size_t>(m * blocks));
-  parallel_tasks(m * blocks, [&](int64_t task) {
-    const int64_t j = task / blocks, blk = task % blocks;
+  parallel_tasks(n * blocks, [&](int64_t task) {
+    const int64_t i = task / blocks, blk = task % blocks;
+    if (of[size_t(i)].empty()) return;
     const int64_t p0 = blk * kPixelBlock, p1 = std::min(hw, p0 + kPixelBlock), len = p1 - p0;
-    const T* ai = a + index[j] * c * hw;
-    const T* bj = b + j * c * hw;
-    double ia[kPixelBlock], ib[kPixelBlock], sq[kPixelBlock], dot[kPixelBlock];
+    const T* ai = a + i * c * hw;
+    double ia[kPixelBlock], sq[kPixelBlock], dot[kPixelBlock];
     inverse_norms(ai, c, hw, p0, p1, eps, ia, sq);
-    inverse_norms(bj, c, hw, p0, p1, eps, ib, sq);
-    channel_dots(ai, bj, c, hw, p0, p1, dot);
-    double acc = 0;
-    for (int64_t q = 0; q < len; ++q) acc += dot[q] * ia[q] * ib[q];
-    partial[size_t(task)] = acc;
+    for (int64_t j : of[size_t(i)]) {
+      norms_and_dots(ai, b + j * c * hw, c, hw, p0, p1, sq, dot);
+      double acc = 0;
+      for (int64_t q = 0; q < len; ++q) acc += dot[q] * ia[q] / std::max(std::sqrt(sq[q]), eps);
+      partial[size_t(j * blocks + blk)] = acc;
+    }
   });
   for (int64_t j = 0; j < m; ++j) {
     double acc = 0;
@@ -96,8 +103,8 @@ void cr_similarity_backward(const T* a, const T* b, const int64_t* index, const 
     for (int64_t j : of[size_t(i)]) {
       const T* bj = b + j * c * hw;
       const double g = double(gs[j]) / double(hw);
-      inverse_norms(bj, c, hw, p0, p1, eps, ib, sq);
-      channel_dots(ai, bj, c, hw, p0, p1, dot);
+      norms_and_dots(ai, bj, c, hw, p0, p1, sq, dot);
+      for (int64_t q = 0; q < len; ++q) ib[q] = 1.0 / std::max(std::sqrt(sq[q]), eps);
       // With t = â·b̂: ∂t/∂a = (b̂ − â·t)/‖a‖ = b·(ib·ia) − a·(t·ia²), and symmetrically for b.
       for (int64_t q = 0; q < len; ++q) {
         const double t = dot[q] * ia[q] * ib[q];

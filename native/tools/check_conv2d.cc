@@ -213,6 +213,12 @@ void bench(int reps) {
       shapes.push_back(shape(n, {52, 52, 52, 52, 52}, 52, hw, hw, 1, 1, 0, 1));  // fuse
       shapes.push_back(shape(n, {52, 52}, 52, hw, hw, 3, 1, 1, 1));              // CPB c1
     }
+  for (int64_t n : {1, 4}) {
+    shapes.push_back(shape(n, {3}, 52, 48, 48, 3, 1, 1, 1));     // head
+    shapes.push_back(shape(n, {52}, 208, 48, 48, 3, 1, 1, 1));   // upsampler, first conv
+    shapes.push_back(shape(n, {52}, 208, 96, 96, 3, 1, 1, 1));   // upsampler, second conv
+    shapes.push_back(shape(n, {52}, 3, 192, 192, 3, 1, 1, 1));   // tail
+  }
   for (const Conv2dShape& s : shapes) {
     if (g_only && !std::strstr(describe(s).c_str(), g_only)) continue;
     std::vector<std::vector<float>> xs;
