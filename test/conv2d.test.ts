@@ -229,6 +229,21 @@ describe('conv2d autograd plumbing', () => {
     for (const t of [x, frozen, w, b]) t.dispose();
   });
 
+  it('setConvAlgorithm switches the algorithm, returns the previous mode and rejects unknown ones', () => {
+    const before = mp.getConvAlgorithm();
+    try {
+      expect(mp.setConvAlgorithm('gemm')).toBe(before);
+      expect(mp.getConvAlgorithm()).toBe('gemm');
+      expect(mp.setConvAlgorithm('winograd2')).toBe('gemm');
+      expect(() => mp.setConvAlgorithm('fft' as mp.ConvAlgorithm)).toThrow(RangeError);
+      expect(() => mp.setConvAlgorithm('fft' as mp.ConvAlgorithm)).toThrow(/conv2dAlgo: 'mode' must be auto, gemm, winograd, winograd2 or direct, got 'fft'/);
+      expect(() => native.conv2dAlgo(3 as unknown as mp.ConvAlgorithm)).toThrow(/'mode' must be a string/);
+      expect(mp.getConvAlgorithm()).toBe('winograd2');
+    } finally {
+      mp.setConvAlgorithm(before);
+    }
+  });
+
   it('accepts numbers or [h, w] pairs and follows the output-size formula', () => {
     mp.tidy(() => {
       const x = mp.randn([2, 3, 11, 14]);

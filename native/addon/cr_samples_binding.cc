@@ -61,10 +61,12 @@ MPF_BINDING(crSamples) {
   const int64_t numel = shape_numel(out_shape);
   if (double(offset) + double(numel) > double(kMaxCounter)) throw_range(kOp, ": 'offset' ", offset, " + ", numel, " elements passes 2^53");
   const bool clip = a.boolean(9, "clip");
-  require_cpu(kOp, dev);
+  require_device(kOp, dev);
   TensorRef y = new_tensor(dev, x->dtype, out_shape);
   const int64_t kh = k->shape[1], kw = k->shape[2];
-  if (x->dtype == DType::F32)
+  if (dev == Device::CUDA)
+    cuda_call(kOp, cuda_api(kOp).cr_samples(cuda_dtype(x->dtype), dptr(x), dptr(k), dptr(y), s[1], s[2], s[3], m, kh, kw, source.data(), keep.data(), factor.data(), sigma.data(), seed, offset, clip ? 1 : 0));
+  else if (x->dtype == DType::F32)
     cpu::cr_samples(x->f32(), k->f32(), y->f32(), s[0], s[1], s[2], s[3], m, kh, kw, source.data(), keep.data(), factor.data(), sigma.data(), seed, offset, clip);
   else
     cpu::cr_samples(x->f64(), k->f64(), y->f64(), s[0], s[1], s[2], s[3], m, kh, kw, source.data(), keep.data(), factor.data(), sigma.data(), seed, offset, clip);

@@ -41,11 +41,13 @@ MPF_BINDING(crSimilarity) {
   Args args(info, kOp);
   Device dev = args.device(0);
   Checked c = check(args, dev);
-  require_cpu(kOp, dev);
+  require_device(kOp, dev);
   const Shape& sa = c.a->shape;
   const int64_t m = c.b->shape[0];
   TensorRef s = new_tensor(dev, c.a->dtype, {m});
-  if (c.a->dtype == DType::F32)
+  if (dev == Device::CUDA)
+    cuda_call(kOp, cuda_api(kOp).cr_similarity_forward(cuda_dtype(c.a->dtype), dptr(c.a), dptr(c.b), c.index.data(), dptr(s), m, sa[1], sa[2] * sa[3], c.eps));
+  else if (c.a->dtype == DType::F32)
     cpu::cr_similarity_forward(c.a->f32(), c.b->f32(), c.index.data(), s->f32(), sa[0], m, sa[1], sa[2] * sa[3], c.eps);
   else
     cpu::cr_similarity_forward(c.a->f64(), c.b->f64(), c.index.data(), s->f64(), sa[0], m, sa[1], sa[2] * sa[3], c.eps);
@@ -63,11 +65,13 @@ MPF_BINDING(crSimilarityBackward) {
   if (gs->shape != Shape{m}) throw_range(kOp, ": 'gs' has shape ", shape_str(gs->shape), " but the output's shape is ", shape_str(Shape{m}));
   const bool need_a = args.boolean(6, "needA");
   const bool need_b = args.boolean(7, "needB");
-  require_cpu(kOp, dev);
+  require_device(kOp, dev);
   const Shape& sa = c.a->shape;
   TensorRef ga = need_a ? new_tensor(dev, c.a->dtype, sa) : nullptr;
   TensorRef gb = need_b ? new_tensor(dev, c.a->dtype, c.b->shape) : nullptr;
-  if (need_a || need_b) {
+  if ((need_a || need_b) && dev == Device::CUDA) {
+    cuda_call(kOp, cuda_api(kOp).cr_similarity_backward(cuda_dtype(c.a->dtype), dptr(c.a), dptr(c.b), c.index.data(), dptr(gs), dptr(ga), dptr(gb), sa[0], m, sa[1], sa[2] * sa[3], c.eps));
+  } else if (need_a || need_b) {
     if (c.a->dtype == DType::F32)
       cpu::cr_similarity_backward(c.a->f32(), c.b->f32(), c.index.data(), gs->f32(), ga ? ga->f32() : nullptr, gb ? gb->f32() : nullptr,
                                   sa[0], m, sa[1], sa[2] * sa[3], c.eps);

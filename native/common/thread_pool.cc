@@ -30,13 +30,16 @@ int default_threads() {
 thread_local bool t_in_parallel = false;
 thread_local bool t_serial = false;  // set_thread_serial
 
-// Workers and the caller hand work over through a generation counter. Waking a sleeping thread
-// costs a futex round trip (10-60 us measured on a 2-core VM), about as long as one small
-// kernel, and a training step starts thousands of parallel regions; so a worker that finishes
-// spins for a short while (kSpin) watching for the next region before it sleeps, and the caller
-// spins likewise while the last worker finishes. The spin is short enough that an idle pool sleeps
-// almost at once, so a busy machine loses little to it.
-constexpr auto kSpin = std::chrono::microseconds(50);
+// How work is handed over. Waking a sleeping thread costs a futex round trip (10-60 us measured
+// on a 2-core VM), about as long as one small kernel, and a training step starts thousands of
+// parallel regions. So:
+//  - the caller never waits for a worker to wake: tasks are claimed from a ticket that carries
+//    the region's number, the caller claims tasks too, and it waits only for tasks in progress;
+//    a worker that wakes late finds none left (and cannot claim a later region's by mistake);
+//  - a worker that runs out of tasks spins for a short while (kSpin) watching for the next
+//    region before it sleeps, so back-to-back regions find it awake. The spin is short, so an
+//    idle pool sleeps almost at once and a busy machine loses little to it.
+constexpr auto kSpin = std::chrono::microseconds(30);
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -75,20 +78,27 @@ class Pool {
       return;
     }
     std::lock_guard<std::mutex> turn(turn_mu_);
+    uint32_t region;
     {
       std::lock_guard<std::mutex> lk(mu_);
+      region = uint32_t(generation_.load(std::memory_order_relaxed) + 1);
+      // Close the last region's ticket before its task count changes: a worker still holding
+      // that ticket's value must not claim against the new count (its compare-exchange now
+      // fails). The count is published with release, so whoever reads it sees the closing.
+      ticket_.store((uint64_t(region) << 32) | 0xFFFFFFFFu, std::memory_order_seq_cst);
       fn_ = &fn;
-      ntasks_ = ntasks;
-      next_.store(0, std::memory_order_relaxed);
-      pending_workers_.store(int(workers_.size()), std::memory_order_relaxed);
+      ntasks_.store(ntasks, std::memory_order_release);
+      done_.store(0, std::memory_order_relaxed);
       error_ = nullptr;
-      generation_.fetch_add(1, std::memory_order_release);
+      ticket_.store(uint64_t(region) << 32, std::memory_order_release);
+      generation_.store(region, std::memory_order_release);
       if (sleepers_ > 0) cv_.notify_all();
     }
-    work();  // the caller takes tasks too
-    if (!spin_until([&] { return pending_workers_.load(std::memory_order_acquire) == 0; })) {
+    work(region);  // the caller takes tasks too
+    auto finished = [&] { return done_.load(std::memory_order_acquire) == ntasks; };
+    if (!spin_until(finished)) {
       std::unique_lock<std::mutex> lk(mu_);
-      done_cv_.wait(lk, [&] { return pending_workers_.load(std::memory_order_acquire) == 0; });
+      done_cv_.wait(lk, finished);
     }
     std::lock_guard<std::mutex> lk(mu_);
     fn_ = nullptr;
@@ -99,7 +109,10 @@ class Pool {
   void start(int n) {
     nthreads_ = std::max(1, n);
     quit_.store(false);
-    for (int i = 1; i < nthreads_; ++i) workers_.emplace_back([this] { loop(); });
+    // The region the workers have seen is today's, read here: a worker thread may start running
+    // only after the first region has already been published.
+    const uint64_t seen = generation_.load();
+    for (int i = 1; i < nthreads_; ++i) workers_.emplace_back([this, seen] { loop(seen); });
   }
   void stop() {
     {
@@ -110,22 +123,36 @@ class Pool {
     for (auto& w : workers_) w.join();
     workers_.clear();
   }
-  void work() {
+  // Claims and runs tasks of `region` until none are left (or a later region has begun).
+  void work(uint32_t region) {
     t_in_parallel = true;
     for (;;) {
-      int64_t t = next_.fetch_add(1);
-      if (t >= ntasks_) break;
+      uint64_t tk = ticket_.load(std::memory_order_acquire);
+      int64_t t = -1;
+      while (uint32_t(tk >> 32) == region) {
+        const int64_t i = int64_t(uint32_t(tk));
+        if (i >= ntasks_.load(std::memory_order_acquire)) break;
+        if (ticket_.compare_exchange_weak(tk, tk + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+          t = i;
+          break;
+        }
+      }
+      if (t < 0) break;
       try {
         (*fn_)(t);
       } catch (...) {
         std::lock_guard<std::mutex> lk(mu_);
         if (!error_) error_ = std::current_exception();
       }
+      if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == ntasks_.load(std::memory_order_relaxed)) {
+        // The caller may have stopped spinning: wake it under the lock it waits with.
+        std::lock_guard<std::mutex> lk(mu_);
+        done_cv_.notify_one();
+      }
     }
     t_in_parallel = false;
   }
-  void loop() {
-    uint64_t seen = generation_.load(std::memory_order_acquire);
+  void loop(uint64_t seen) {
     for (;;) {
       auto news = [&] { return quit_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_acquire) != seen; };
       if (!spin_until(news)) {
@@ -136,12 +163,7 @@ class Pool {
       }
       if (quit_.load()) return;
       seen = generation_.load(std::memory_order_acquire);
-      work();
-      if (pending_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        // The caller may have stopped spinning: wake it under the lock it waits with.
-        std::lock_guard<std::mutex> lk(mu_);
-        done_cv_.notify_one();
-      }
+      work(uint32_t(seen));
     }
   }
 
@@ -150,12 +172,13 @@ class Pool {
   std::mutex turn_mu_;  // one parallel region at a time
   std::mutex mu_;
   std::condition_variable cv_, done_cv_;
+  // The current region (written by the caller before it publishes the ticket).
   const std::function<void(int64_t)>* fn_ = nullptr;
-  int64_t ntasks_ = 0;
-  std::atomic<int64_t> next_{0};
-  std::atomic<int> pending_workers_{0};
-  std::atomic<uint64_t> generation_{0};
-  int sleepers_ = 0;  // workers waiting on cv_ (guarded by mu_)
+  std::atomic<int64_t> ntasks_{0};
+  std::atomic<uint64_t> ticket_{0};      // (region << 32) | next task
+  std::atomic<int64_t> done_{0};         // tasks of the region finished
+  std::atomic<uint64_t> generation_{0};  // the latest region's number
+  int sleepers_ = 0;                     // workers waiting on cv_ (guarded by mu_)
   std::atomic<bool> quit_{false};
   std::exception_ptr error_;
 };

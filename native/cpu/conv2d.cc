@@ -47,8 +47,9 @@ std::atomic<int>& mode_slot() {
 // Winograd's transforms are paid per channel of the tensor whose patches it transforms (x in the
 // forward and weight passes, gy in the data pass); with few such channels they cost more than the
 // smaller GEMMs save. Measured at MPF-Net's shapes (native/tools/check_conv2d --bench, one thread):
-//   head 3 -> 52, 48x48:    forward F(2x2) 68 vs GEMM 87 GFLOP/s, weight F(4x4) 24 vs GEMM 61
-//   tail 52 -> 3, 192x192:  forward F(2x2) 48 vs GEMM 24, data F(4x4) 70 vs GEMM 79, weight 54 vs 15
+//   head 3 -> 52, 48x48:    forward F(2x2) 68 vs GEMM 87 GFLOP/s, weight F(2x2) 14 vs GEMM 61
+//   tail 52 -> 3, 192x192:  forward F(2x2) 48 vs GEMM 24, data F(4x4) 70 vs GEMM 79,
+//                           weight F(2x2) 34 vs GEMM 15
 // The forward pass takes F(2x2) even for the head: it is 0.01% of a training step, and one
 // algorithm for every forward convolution keeps the rounding of the whole model uniform.
 bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {

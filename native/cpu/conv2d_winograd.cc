@@ -17,8 +17,8 @@
 //
 // The tile kernels (staging and transforms) are per instruction set: conv2d_winograd_tiles.h.
 // float64 runs the same driver on portable kernels (so gradient checks can cover this path).
+// Which variant each pass uses is decided in conv2d.cc (conv2d_algo), with the measurements.
 #include <algorithm>
-#include <cmath>
 #include <vector>
 
 #include "common/cpu_features.h"
@@ -182,8 +182,10 @@ struct Plan {
 };
 
 // Block size and row groups that minimise the modelled finishing time: tasks run dynamically on
-// the pool, so the last wave decides; costs are in multiply-adds, the transforms weighted by
-// what they measured relative to the micro-kernels' FMAs.
+// the pool, so the last wave decides. Costs are in multiply-adds: the GEMMs' X * K * rows per
+// tile, each transformed value (X per tile, input channel and output row) counted as ~6, about
+// what the staging and transforms cost next to the micro-kernels. Row groups repeat the input
+// transform, so they only win when there are too few blocks to keep the threads busy.
 Plan plan_blocks(int64_t tiles, int64_t K, int64_t R, int64_t ntiles_rows, int X, int nr, int64_t elem_bytes) {
   const int64_t threads = num_threads();
   const int64_t max_lanes = std::max<int64_t>(nr, kBlockBytes / (X * K * elem_bytes) / nr * nr);

@@ -69,7 +69,9 @@ void sgemm_pack_b_rows(const float* src, int64_t ld, int64_t kc, int64_t nc, int
 void sgemm_pack_b_cols(const float* src, int64_t ld, int64_t kc, int64_t nc, int nr, float* dst, int64_t panel_stride);
 
 // Per-thread scratch memory (64-byte aligned, grown on demand, kept between calls), so the hot
-// path does not allocate. Slots let one thread hold several buffers at once; each has one owner.
+// path does not allocate. Slots let one thread hold several buffers at once; each has one owner
+// at a time. The Winograd convolution (conv2d_winograd.cc) does not call the driver and uses the
+// slots for its own buffers: its tasks' V, M, Z and packed panels, its transformed weights.
 enum ScratchSlot : int {
   kScratchPackB = 0,     // driver: a task's B block
   kScratchPackA = 1,     // driver: a task's A block

@@ -217,6 +217,9 @@ MpfCudaApi make_api() {
   a.conv2d_backward_weight = conv2d_backward_weight;
   a.conv2d_backward_bias = conv2d_backward_bias;
   a.conv2d_engine = conv2d_engine;
+  a.cr_samples = cr_samples;
+  a.cr_similarity_forward = cr_similarity_forward;
+  a.cr_similarity_backward = cr_similarity_backward;
   return a;
 }
 

@@ -90,4 +90,13 @@ MpfErr conv2d_backward_weight(int32_t dt, const MpfConv2d* s, const void* const*
 MpfErr conv2d_backward_bias(int32_t dt, const MpfConv2d* s, const void* gy, void* gb);
 const char* conv2d_engine();
 
+// cr_samples.cu, cr_similarity.cu
+MpfErr cr_samples(int32_t dt, const void* x, const void* k, void* y, int64_t c, int64_t h, int64_t w, int64_t m, int64_t kh,
+                  int64_t kw, const int64_t* source, const int64_t* keep, const double* factor, const double* sigma,
+                  uint64_t seed, uint64_t offset, int32_t clip);
+MpfErr cr_similarity_forward(int32_t dt, const void* a, const void* b, const int64_t* index, void* s, int64_t m, int64_t c,
+                             int64_t hw, double eps);
+MpfErr cr_similarity_backward(int32_t dt, const void* a, const void* b, const int64_t* index, const void* gs, void* ga,
+                              void* gb, int64_t n, int64_t m, int64_t c, int64_t hw, double eps);
+
 }  // namespace mpf::cuda

@@ -1,7 +1,9 @@
 // Standalone conv2d / GEMM kernel check, llm.c style: no Node, links the kernels library only.
-// For every SIMD level the CPU has, runs the float paths (forward, backward-data, backward-weight,
-// backward-bias, and gemm with every transpose) on assorted shapes and compares them with the
-// float64 direct loops; then, with --bench, times the float paths at MPF-Net's shapes.
+// For every conv2d algorithm mode (auto, gemm, winograd, winograd2; only the one --algo names, if
+// given) and every SIMD level the CPU has, runs the float paths (forward, backward-data,
+// backward-weight, backward-bias, and gemm with every transpose) on assorted shapes and compares
+// them with the float64 direct loops; then, with --bench, times the float paths at MPF-Net's shapes
+// (--only: those whose description contains the string).
 //
 //   npx cmake-js configure -O build-x --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-x
 //   build-x/check_conv2d [--bench] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2]

@@ -4,7 +4,7 @@
 // on the same GPU. Plain JS with no dependencies beside the compiled library (dist/), so it runs
 // from the self-contained bundle (test/gpu/make-bundle.sh, run.sh) on a machine without Node.
 //
-//   node test/gpu/check.mjs [--allow-no-cuda] [--no-bench] [--quick] [--iters N] [--out DIR]...
+//   node test/gpu/check.mjs [--allow-no-cuda] [--no-bench] [--quick] [--iters N] [--only REGEX] [--out DIR]...
 //                           [--report FILE] [--python PY] [--dist DIR]
 //
 // Parity: each case runs the same seeded inputs on both devices and compares the output and the
@@ -13,7 +13,7 @@
 // check failed, 2 CUDA unavailable.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,13 +55,16 @@ function parseArgs(argv) {
     if (a === '--allow-no-cuda') o.allowNoCuda = true;
     else if (a === '--no-bench') o.noBench = true;
     else if (a === '--quick') o.quick = true;
+    else if (a === '--tiny-bench') o.tinyBench = true; // tiny shapes: for testing the check itself
+    else if (a === '--bench-only') o.benchOnly = true;
+    else if (a === '--only') o.only = new RegExp(next()); // parity cases whose name matches; no model, no bench
     else if (a === '--iters') o.iters = Number(next());
     else if (a === '--out') o.out.push(next());
     else if (a === '--report') o.report = next();
     else if (a === '--python') o.python = next();
     else if (a === '--dist') o.dist = next();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: check.mjs [--allow-no-cuda] [--no-bench] [--quick] [--iters N] [--out DIR] [--report FILE] [--python PY] [--dist DIR]');
+      console.log('usage: check.mjs [--allow-no-cuda] [--no-bench] [--quick] [--iters N] [--tiny-bench] [--bench-only] [--only REGEX] [--out DIR] [--report FILE] [--python PY] [--dist DIR]');
       process.exit(0);
     } else throw new Error(`check.mjs: unknown argument ${a}`);
   }
@@ -136,6 +139,8 @@ add('resize ×0.25 cubic antialias', [[1, 3, 40, 36]], ([x]) => ops.imresize(x, 
 add('resize ×3 cubic', [[1, 2, 7, 9]], ([x]) => ops.imresize(x, { scale: 3 }));
 add('filter2d', [[2, 3, 12, 10], [2, 5, 5]], ([x, k]) => ops.filter2d(x, k), { noGradOf: [1] });
 add('filter2d (kernel > image)', [[1, 2, 4, 5], [1, 9, 7]], ([x, k]) => ops.filter2d(x, k), { noGradOf: [1] });
+add('crSimilarity (3 anchors, 5 samples)', [[3, 16, 6, 7], [5, 16, 6, 7]], ([a, b]) => ops.crSimilarity(a, b, [2, 0, 2, 1, 2]));
+add('crSimilarity (an anchor without samples)', [[3, 4, 5, 5], [2, 4, 5, 5]], ([a, b]) => ops.crSimilarity(a, b, [1, 1]));
 const convs = [
   // name, input part channels, out, kernel, options
   ['conv 3×3 p1', [8], 12, 3, { padding: 1 }],
@@ -187,6 +192,7 @@ function runCase(c, dtype, device, withGrad) {
 function parity(engines) {
   log('op parity (CUDA vs CPU):');
   for (const c of cases) {
+    if (args.only && !args.only.test(c.name)) continue;
     for (const dtype of ['float32', 'float64']) {
       const runs = c.conv ? engines : [null];
       for (const engine of runs) {
@@ -210,6 +216,7 @@ function parity(engines) {
 function extras() {
   log('random fills, copies, noise, adam:');
   const same = (name, f) => {
+    if (args.only && !args.only.test(name)) return;
     try {
       const a = tidy(() => f('cpu'));
       const b = tidy(() => f('cuda'));
@@ -225,6 +232,12 @@ function extras() {
     same(`astype from ${dtype}`, (d) => [ops.randn([100], { generator: g(5), dtype }).to(d).astype(dtype === 'float32' ? 'float64' : 'float32').toFloat64Array()]);
     same(`gaussianNoise ${dtype}`, (d) => [ops.gaussianNoise(ops.rand([2, 3, 8, 8], { generator: g(6), dtype }).to(d), [0.1, 0.2], { generator: g(8), grey: [false, true], clip: true }).toFloat64Array()]);
     same(`poissonNoise ${dtype} (host path)`, (d) => [ops.poissonNoise(ops.rand([2, 3, 8, 8], { generator: g(6), dtype }).to(d), [1, 0.5], { generator: g(9) }).toFloat64Array()]);
+    same(`crSamples ${dtype}`, (d) => {
+      const x = ops.rand([2, 3, 9, 11], { generator: g(11), dtype }).to(d);
+      const k = ops.rand([4, 5, 5], { generator: g(12), dtype }).to(d);
+      const o = { source: [1, 0, 1, 0], factor: [2, 0, 1.5, 0], sigma: [0, 0.05, 0, 0.1], keep: [1, 0, 0, 2], generator: g(13) };
+      return [ops.crSamples(x, k, o).toFloat64Array(), ops.crSamples(x, k, { ...o, clip: false, generator: g(14) }).toFloat64Array()];
+    });
     same(`adamUpdate ×3 ${dtype}`, (d) => {
       const p = ops.randn([1000], { generator: g(10), dtype }).to(d);
       const m = ops.zeros([1000], { dtype, device: d });
@@ -320,15 +333,18 @@ function timeIt(fn, iters, warmup) {
   return { median: median(ms), min: Math.min(...ms), mean: ms.reduce((a, b) => a + b, 0) / ms.length, samples: ms.length };
 }
 
+// The paper's shapes, or tiny ones (--tiny-bench) to exercise this code on the CPU emulation.
+const B = args.tinyBench ? { batch: 1, size: 8, infer: 16 } : { batch: 32, size: 48, infer: 256 };
+
 function benchOurs(iters) {
   const out = {};
   const scale = 4;
   const model = createModel({ scale }, { seed: 1, device: 'cuda' });
-  const macsTrain = summary(model, [48, 48], 32).macs;
+  const macsTrain = summary(model, [B.size, B.size], B.batch).macs;
   {
     const opt = new Adam(model.parameters(), { lr: 1e-4 });
-    const x = ops.rand([32, 3, 48, 48], { generator: g(2), device: 'cuda' });
-    const y = ops.rand([32, 3, 192, 192], { generator: g(3), device: 'cuda' });
+    const x = ops.rand([B.batch, 3, B.size, B.size], { generator: g(2), device: 'cuda' });
+    const y = ops.rand([B.batch, 3, scale * B.size, scale * B.size], { generator: g(3), device: 'cuda' });
     const step = () => {
       tidy(() => {
         opt.zeroGrad();
@@ -337,7 +353,7 @@ function benchOurs(iters) {
       opt.step();
     };
     const t = timeIt(step, iters, 3);
-    out.train = { ...t, batch: 32, size: 48, scale, tflops: (3 * 2 * macsTrain) / (t.median * 1e9) };
+    out.train = { ...t, batch: B.batch, size: B.size, scale, tflops: (3 * 2 * macsTrain) / (t.median * 1e9) };
     opt.zeroGrad();
     opt.dispose?.();
     x.dispose();
@@ -345,10 +361,10 @@ function benchOurs(iters) {
   }
   model.eval();
   {
-    const macs = summary(model, [256, 256], 1).macs;
-    const x = ops.rand([1, 3, 256, 256], { generator: g(4), device: 'cuda' });
+    const macs = summary(model, [B.infer, B.infer], 1).macs;
+    const x = ops.rand([1, 3, B.infer, B.infer], { generator: g(4), device: 'cuda' });
     const t = timeIt(() => noGrad(() => tidy(() => void model.forward(x))), iters, 3);
-    out.infer = { ...t, batch: 1, size: 256, scale, tflops: (2 * macs) / (t.median * 1e9) };
+    out.infer = { ...t, batch: 1, size: B.infer, scale, tflops: (2 * macs) / (t.median * 1e9) };
     x.dispose();
   }
   out.engine = cuda.cudaOptions().engine;
@@ -359,7 +375,7 @@ function benchOurs(iters) {
 
 function benchTorch(iters) {
   const py = args.python ?? process.env.PYTHON ?? 'python3';
-  const req = JSON.stringify({ iters, warmup: 3, batch: 32, size: 48, inferSize: 256, scale: 4 });
+  const req = JSON.stringify({ iters, warmup: 3, batch: B.batch, size: B.size, inferSize: B.infer, scale: 4 });
   const r = spawnSync(py, [join(here, 'pytorch_peer.py')], { input: req, encoding: 'utf8', maxBuffer: 16 << 20, cwd: root });
   if (r.status !== 0) return { error: `${py} test/gpu/pytorch_peer.py failed (${r.status ?? r.error?.message}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
   try {
@@ -373,7 +389,7 @@ function bench() {
   const iters = args.iters ?? (args.quick ? 5 : 20);
   log(`benchmarks (${iters} timed runs each, TF32 off):`);
   const ours = benchOurs(iters);
-  log(`  mpfnet   train step b32 48×48 ×4: ${ours.train.median.toFixed(1)} ms   inference 256×256 ×4: ${ours.infer.median.toFixed(1)} ms   (${ours.engine})`);
+  log(`  mpfnet   train step b${B.batch} ${B.size}×${B.size} ×4: ${ours.train.median.toFixed(1)} ms   inference ${B.infer}×${B.infer} ×4: ${ours.infer.median.toFixed(1)} ms   (${ours.engine})`);
   const torch = benchTorch(iters);
   const b = { ours, torch, ratios: {} };
   if (torch.error) {
@@ -419,7 +435,7 @@ function cpuHalf() {
 function writeReport(name) {
   const text = JSON.stringify(report, null, 2) + '\n';
   const targets = args.report ? [resolve(args.report)] : [join(root, 'bench', 'results', name)];
-  for (const d of args.out) targets.push(join(resolve(d), name));
+  for (const d of args.out) targets.push(join(resolve(d), basename(name)));
   for (const f of targets) {
     mkdirSync(dirname(f), { recursive: true });
     writeFileSync(f + '.tmp', text);
@@ -441,9 +457,11 @@ if (!status.available) {
 log(`CUDA: ${status.device} (cc ${status.computeCapability}), driver ${status.driver}, runtime ${status.runtime}, cuDNN ${status.cudnn ?? 'none (own convolution kernels)'}`);
 cuda.cudaOptions({ allowTf32: false, convEngine: 'auto' });
 const baseline = { cudaBytes: memory().cudaBytes, tensors: memory().tensors, allocated: cuda.cudaMemory().allocated };
-parity(status.cudnn ? ['auto', 'own'] : ['auto']);
-extras();
-report.model = [modelParity('float64', 16), modelParity('float32', 24)];
+if (!args.benchOnly) {
+  parity(status.cudnn ? ['auto', 'own'] : ['auto']);
+  extras();
+  if (!args.only) report.model = [modelParity('float64', 16), modelParity('float32', 24)];
+}
 const after = { cudaBytes: memory().cudaBytes, tensors: memory().tensors, allocated: cuda.cudaMemory().allocated, cached: cuda.cudaMemory().cached };
 emptyCache();
 after.cachedAfterEmpty = cuda.cudaMemory().cached;
@@ -451,7 +469,7 @@ const memOk = after.cudaBytes === baseline.cudaBytes && after.allocated === base
 report.memory = { baseline, after, pass: memOk };
 log(`device memory: ${memOk ? 'ok  ' : 'FAIL'} tensors ${after.tensors} (baseline ${baseline.tensors}), live bytes ${after.cudaBytes} (baseline ${baseline.cudaBytes}), allocator ${after.allocated} (baseline ${baseline.allocated}), cached ${after.cached} -> ${after.cachedAfterEmpty} after emptyCache`);
 if (!memOk) report.failures.push('device memory did not return to its baseline');
-if (!args.noBench) bench();
+if (!args.noBench && !args.only) bench();
 report.status = report.failures.length ? 'failed' : 'passed';
 log(report.failures.length ? `FAILED: ${report.failures.length} check(s)\n  ${report.failures.join('\n  ')}` : 'all checks passed');
 writeReport(`gpu-${slug(status.device)}.json`);

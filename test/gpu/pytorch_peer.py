@@ -1,0 +1,86 @@
+"""PyTorch peer of the GPU check (test/gpu/check.mjs): the same MPF-Net (test/fixtures/gen_mpfnet.py's
+definition) on the same GPU, timed like check.mjs times ours: the default model's training step
+(zero_grad, forward, L1, backward, Adam) and inference, TF32 off, with cudnn.benchmark off (PyTorch's
+default, "eager") and on. Reads {"iters", "warmup", "batch", "size", "inferSize", "scale"} on stdin,
+prints JSON on stdout.
+"""
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from gen_mpfnet import MPFNet  # noqa: E402
+
+
+def timed(fn, iters, warmup):
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    ms = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        ms.append((time.perf_counter() - t0) * 1000)
+    return {"median": statistics.median(ms), "min": min(ms), "mean": statistics.fmean(ms), "samples": len(ms)}
+
+
+def run(req, benchmark):
+    torch.backends.cudnn.benchmark = benchmark
+    dev = torch.device("cuda")
+    torch.manual_seed(1)
+    model = MPFNet(scale=req["scale"]).to(dev)
+    b, s, r = req["batch"], req["size"], req["scale"]
+    x = torch.rand(b, 3, s, s, device=dev)
+    y = torch.rand(b, 3, r * s, r * s, device=dev)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.l1_loss(model(x), y).backward()
+        opt.step()
+
+    out = {"train": timed(step, req["iters"], req["warmup"])}
+    del opt, x, y
+    model.eval()
+    xi = torch.rand(1, 3, req["inferSize"], req["inferSize"], device=dev)
+
+    def infer():
+        with torch.no_grad():
+            model(xi)
+
+    out["infer"] = timed(infer, req["iters"], req["warmup"])
+    out["peakBytes"] = torch.cuda.max_memory_allocated()
+    del model, xi
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    return out
+
+
+def main():
+    req = json.load(sys.stdin)
+    if not torch.cuda.is_available():
+        print(json.dumps({"error": "torch.cuda.is_available() is False", "version": torch.__version__}))
+        return
+    # The same precision as ours: full fp32 (no TF32) in convolutions and matrix products.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    res = {
+        "version": torch.__version__,
+        "device": torch.cuda.get_device_name(0),
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version(),
+        "tf32": False,
+        "eager": run(req, False),
+        "benchmark": run(req, True),
+    }
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
