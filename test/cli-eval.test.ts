@@ -187,6 +187,13 @@ describe('through the mpfnet entry point', () => {
     expect(j.images).toHaveLength(1);
     expect(j.images[0].name).toBe('comic');
     expect(Number.isFinite(j.images[0].psnr)).toBe(true);
+    // Tiled (the default 192, and 32 with pad 8) and whole-image runs measure the same to 1e-3 dB.
+    for (const flags of [['--tile', '0'], ['--tile', '32', '--tile-pad', '8']]) {
+      const t = await cli('eval', '--model', ckpt, '--lr', lr, '--gt', join(dir, 'gt'), '--metrics', 'psnr', '--json', ...flags);
+      expect(t.code, t.err).toBe(EXIT.ok);
+      expect(Math.abs(JSON.parse(t.out).images[0].psnr - j.images[0].psnr)).toBeLessThan(1e-3);
+    }
+    expect((await cli('eval', '--model', ckpt, '--lr', lr, '--tile', '-1')).code).toBe(EXIT.usage);
     expect((await cli('eval', '--model', ckpt, '--pred', lr, '--gt', join(dir, 'gt'))).code).toBe(EXIT.usage);
   });
 });

@@ -5,7 +5,6 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { noGrad, tidy } from '../lib/autograd/scope.js';
 import { AbortError, DEFAULT_TILE, upscale, Upscaler, type RawPixels } from '../lib/infer/upscale.js';
-import { leanForwardImage } from '../lib/infer/lean-forward.js';
 import { StreamingResizer, type RowSink } from '../lib/infer/stream-resize.js';
 import { axisWeights, planAxis, planTiles } from '../lib/infer/tiles.js';
 import { encodeImage, ImageError, imageToTensor, readImage, tensorToImage, type Image } from '../lib/io/image.js';
@@ -114,24 +113,27 @@ describe('streaming MATLAB resize', () => {
   }
 });
 
-describe('lean inference forward', () => {
+describe('inference forward (tape off) frees as it goes', () => {
   for (const [name, config] of [
     ['default architecture', {}],
     ['C 8, 2 CPBs, ×3', { scale: 3, channels: 8, nCpb: 2 }],
     ['without cross fusion', { scale: 2, channels: 8, nCpb: 2, crossFusion: false }],
   ] as const) {
-    it(`${name}: equals model.forwardImage and leaves nothing behind`, () => {
+    it(`${name}: equals the taped forward and leaves only its output behind`, () => {
       const m = createModel(config, { seed: 2 });
       const x = rand([1, 3, 12, 10], { generator: new Generator(1) });
       const before = memory().tensors;
-      const a = leanForwardImage(m, x);
+      const a = noGrad(() => m.forwardImage(x));
       expect(memory().tensors).toBe(before + 1);
-      const b = noGrad(() => tidy(() => m.forwardImage(x).toFloat32Array()));
+      const b = tidy(() => m.forwardImage(x).toFloat32Array());
       expect(maxAbsDiff(a.toFloat32Array(), b)).toBe(0);
       a.dispose();
-      // A cancellation thrown from the check frees everything made so far.
+      // A cancellation thrown from afterBlock inside tidy frees everything made so far.
       let calls = 0;
-      expect(() => leanForwardImage(m, x, () => { if (++calls === 2) throw new Error('stop'); })).toThrow('stop');
+      const stop = () => {
+        if (++calls === 2) throw new Error('stop');
+      };
+      expect(() => noGrad(() => tidy(() => m.forwardImage(x, { afterBlock: stop })))).toThrow('stop');
       expect(memory().tensors).toBe(before);
       x.dispose();
       m.dispose();

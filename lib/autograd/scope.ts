@@ -86,3 +86,18 @@ export function setGradEnabled(on: boolean): boolean {
   gradEnabled = on;
   return prev;
 }
+
+/**
+ * For forward passes that free as they go at inference: with the tape off, run fn in a tidy scope
+ * (its intermediates are freed when it returns); with the tape on, just run it, because backward
+ * needs those intermediates.
+ */
+export function tidyUnlessRecording<T>(fn: () => T): T {
+  return gradEnabled ? fn() : tidy(fn);
+}
+
+/** With the tape off, dispose these now (nothing else needs them); with it on, leave them to backward. */
+export function releaseUnlessRecording(...ts: Tensor[]): void {
+  if (gradEnabled) return;
+  for (const t of ts) if (!t.isDisposed) t.dispose();
+}

@@ -1,8 +1,9 @@
 // The model worker of upscale(): loads MPF-Net once, then turns tile jobs into upscaled tiles,
 // so the network runs off the caller's event loop (progress events and AbortSignals work while it
 // computes). Native ops here use the process's thread pool, like the main thread's would.
-// Cancellation: the caller sets a shared flag; leanForwardImage polls it after every block, so a
-// tile stops within one block and its tensors are freed before the worker exits.
+// Cancellation: the caller sets a shared flag; the model's forward polls it after every block
+// (afterBlock), so a tile stops within one block and its tensors are freed before the worker exits.
+// The forward runs with the tape off, so it frees each activation as soon as nothing needs it.
 import { workerData } from 'node:worker_threads';
 import { noGrad, tidy } from '../autograd/scope.js';
 import { loadModel, MPFNet } from '../models/mpfnet/mpfnet.js';
@@ -10,7 +11,6 @@ import { tensor } from '../ops/creation.js';
 import { imresize } from '../ops/resize.js';
 import { clamp } from '../ops/unary.js';
 import { Generator } from '../random.js';
-import { leanForwardImage } from './lean-forward.js';
 import { CANCEL_SLOT, serializeError, type FromWorker, type TileJob, type ToWorker, type UpscaleWorkerData } from './worker-protocol.js';
 
 const data = workerData as UpscaleWorkerData;
@@ -56,12 +56,14 @@ function luma(rgb: Float32Array, out: Float32Array, offset: number): void {
 }
 
 function runModel(model: MPFNet, rgb: Float32Array, h: number, w: number): Float32Array {
-  return tidy(() => {
-    const x = tensor(rgb, [1, 3, h, w], { device: data.device });
-    const y = leanForwardImage(model, x, checkCancel);
-    x.dispose();
-    return y.toFloat32Array();
-  });
+  return noGrad(() =>
+    tidy(() => {
+      const x = tensor(rgb, [1, 3, h, w], { device: data.device });
+      const y = model.forwardImage(x, { afterBlock: checkCancel });
+      x.dispose();
+      return y.toFloat32Array();
+    }),
+  );
 }
 
 function runTile(model: MPFNet, job: TileJob): Float32Array {

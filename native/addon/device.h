@@ -22,12 +22,6 @@ inline void require_device(const char* op, Device dev) {
   if (dev == Device::CUDA) cuda_api(op);
 }
 
-// For ops that have no CUDA kernel yet: a TypeError naming the op, so callers know to move data.
-inline void require_cpu(const char* op, Device dev) {
-  if (dev != Device::CPU)
-    throw_type(op, ": not implemented on device 'cuda' yet; move the tensors with .to('cpu') for this op");
-}
-
 // The ABI's dtype id.
 inline int32_t cuda_dtype(DType d) { return d == DType::F32 ? MPF_F32 : MPF_F64; }
 

@@ -1,5 +1,6 @@
 // One Adam / AdamW step on one element, written once as a __host__ __device__ function shared by
-// the CPU kernel (native/cpu/adam.cc) and the future CUDA kernel (native/cuda/adam.cu).
+// the CPU kernel (native/cpu/adam.cc) and the CUDA kernel (native/cuda/adam.cu), with the per-step
+// scalars both compute the same way (adam_scalars).
 #pragma once
 #include <cmath>
 
@@ -15,6 +16,25 @@ template <typename T>
 struct AdamScalars {
   T beta1, one_minus_beta1, beta2, one_minus_beta2, eps, decay, shrink, neg_step_size, bc2_sqrt;
 };
+// The scalars of step h.step as PyTorch computes them: in double (Python floats), then rounded to T.
+// H is cpu::AdamHyper or the CUDA ABI's MpfAdam (the same fields).
+template <typename T, typename H>
+AdamScalars<T> adam_scalars(const H& h) {
+  const double bc1 = 1 - std::pow(h.beta1, double(h.step));
+  const double bc2 = 1 - std::pow(h.beta2, double(h.step));
+  AdamScalars<T> c;
+  c.beta1 = T(h.beta1);
+  c.one_minus_beta1 = T(1 - h.beta1);
+  c.beta2 = T(h.beta2);
+  c.one_minus_beta2 = T(1 - h.beta2);
+  c.eps = T(h.eps);
+  c.decay = h.decoupled ? T(0) : T(h.weight_decay);
+  c.shrink = h.decoupled ? T(1 - h.lr * h.weight_decay) : T(1);
+  c.neg_step_size = T(-(h.lr / bc1));
+  c.bc2_sqrt = T(std::sqrt(bc2));
+  return c;
+}
+
 template <typename T>
 MPF_HD void adam_step(T& p, T g, T& m, T& v, const AdamScalars<T>& c) {
   g = g + c.decay * p;  // grad.add(param, alpha=weight_decay); decay is 0 for AdamW

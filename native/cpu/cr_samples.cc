@@ -32,30 +32,14 @@ void cr_samples(const T* x, const T* k, T* y, int64_t n, int64_t c, int64_t h, i
     const T f = T(factor[sample]);
     const int64_t kb = keep[sample];
     const double sg = sigma[sample];
-    // The reflect-padded rows this block reads; each D row is a sum of shifted row axpys
-    // (contiguous inner loops the compiler vectorises), as in filter2d.
+    // The reflect-padded rows this block reads, then each D row from them (as in filter2d).
     const int64_t prows = r1 - r0 + kh - 1;
     std::vector<T> pad(static_cast<size_t>(prows * pw));
     std::vector<T> acc(static_cast<size_t>(w));
-    for (int64_t pr = 0; pr < prows; ++pr) {
-      const T* row = src + reflect_index(r0 + pr - pa, h) * w;
-      T* out = pad.data() + pr * pw;
-      for (int64_t j = 0; j < pb; ++j) out[j] = row[reflect_index(j - pb, w)];
-      std::copy(row, row + w, out + pb);
-      for (int64_t j = pb + w; j < pw; ++j) out[j] = row[reflect_index(j - pb, w)];
-    }
+    reflect_pad_rows(src, h, w, r0 - pa, prows, pb, pw, pad.data());
     for (int64_t i = r0; i < r1; ++i) {
-      T* a = acc.data();
-      std::fill(a, a + w, T(0));
-      for (int64_t u = 0; u < kh; ++u) {
-        const T* prow = pad.data() + (i - r0 + u) * pw;
-        for (int64_t v = 0; v < kw; ++v) {
-          const T kv = ker[u * kw + v];
-          if (kv == T(0)) continue;  // smaller kernels arrive zero-padded to the call's size
-          const T* p = prow + v;
-          for (int64_t j = 0; j < w; ++j) a[j] += kv * p[j];
-        }
-      }
+      const T* a = acc.data();
+      filter_row(pad.data() + (i - r0) * pw, pw, ker, kh, kw, w, acc.data());
       const T* xr = src + i * w;
       T* yr = dst + i * w;
       // D = x within kb pixels of an edge (whole rows near the top and bottom, the first and

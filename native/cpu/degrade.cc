@@ -33,31 +33,11 @@ void filter2d_forward(const T* x, const T* k, T* y, int64_t n, int64_t c, int64_
     const T* src = x + plane * h * w;
     const T* ker = k + (kn == 1 ? 0 : plane / c) * kh * kw;
     T* dst = y + plane * h * w;
-    // The padded rows this block reads, then each output row as a sum of shifted row axpys
-    // (contiguous inner loops the compiler vectorises).
+    // The padded rows this block reads, then each output row from them.
     const int64_t prows = r1 - r0 + kh - 1;
     std::vector<T> pad(static_cast<size_t>(prows * pw));
-    std::vector<T> acc(static_cast<size_t>(w));
-    for (int64_t pr = 0; pr < prows; ++pr) {
-      const T* row = src + reflect_index(r0 + pr - pa, h) * w;
-      T* out = pad.data() + pr * pw;
-      for (int64_t j = 0; j < pb; ++j) out[j] = row[reflect_index(j - pb, w)];
-      std::copy(row, row + w, out + pb);
-      for (int64_t j = pb + w; j < pw; ++j) out[j] = row[reflect_index(j - pb, w)];
-    }
-    for (int64_t i = r0; i < r1; ++i) {
-      std::fill(acc.begin(), acc.end(), T(0));
-      T* a = acc.data();
-      for (int64_t u = 0; u < kh; ++u) {
-        const T* prow = pad.data() + (i - r0 + u) * pw;
-        for (int64_t v = 0; v < kw; ++v) {
-          const T kv = ker[u * kw + v];
-          const T* p = prow + v;
-          for (int64_t j = 0; j < w; ++j) a[j] += kv * p[j];
-        }
-      }
-      std::copy(acc.begin(), acc.end(), dst + i * w);
-    }
+    reflect_pad_rows(src, h, w, r0 - pa, prows, pb, pw, pad.data());
+    for (int64_t i = r0; i < r1; ++i) filter_row(pad.data() + (i - r0) * pw, pw, ker, kh, kw, w, dst + i * w);
   });
 }
 

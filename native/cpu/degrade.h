@@ -16,15 +16,38 @@
 #pragma once
 #include <cstdint>
 
+#include "common/reflect.h"  // reflect_index
+
 namespace mpf::cpu {
 
-// Reflect-101 index of i into [0, n).
-inline int64_t reflect_index(int64_t i, int64_t n) {
-  if (n == 1) return 0;
-  const int64_t period = 2 * (n - 1);
-  int64_t m = i % period;
-  if (m < 0) m += period;
-  return m < n ? m : period - m;
+// Rows first .. first+rows-1 of an (h, w) plane, reflect-101 padded to pw columns (pb on the left,
+// pw - w - pb on the right), into pad (rows × pw); row indices outside [0, h) reflect too.
+template <typename T>
+inline void reflect_pad_rows(const T* src, int64_t h, int64_t w, int64_t first, int64_t rows, int64_t pb, int64_t pw, T* pad) {
+  for (int64_t pr = 0; pr < rows; ++pr) {
+    const T* row = src + reflect_index(first + pr, h) * w;
+    T* out = pad + pr * pw;
+    for (int64_t j = 0; j < pb; ++j) out[j] = row[reflect_index(j - pb, w)];
+    for (int64_t j = 0; j < w; ++j) out[pb + j] = row[j];
+    for (int64_t j = pb + w; j < pw; ++j) out[j] = row[reflect_index(j - pb, w)];
+  }
+}
+
+// One output row of a kh×kw filter: acc[j] = Σ_uv ker[u,v]·pad[u][j+v] over kh padded rows of
+// stride pw. A sum of shifted row axpys (contiguous inner loops the compiler vectorises); zero taps
+// are skipped (smaller kernels arrive zero-padded to the call's size).
+template <typename T>
+inline void filter_row(const T* pad, int64_t pw, const T* ker, int64_t kh, int64_t kw, int64_t w, T* acc) {
+  for (int64_t j = 0; j < w; ++j) acc[j] = T(0);
+  for (int64_t u = 0; u < kh; ++u) {
+    const T* prow = pad + u * pw;
+    for (int64_t v = 0; v < kw; ++v) {
+      const T kv = ker[u * kw + v];
+      if (kv == T(0)) continue;
+      const T* p = prow + v;
+      for (int64_t j = 0; j < w; ++j) acc[j] += kv * p[j];
+    }
+  }
 }
 
 // x, y: (n, c, h, w); k: (kn, kh, kw) with kn == n, or kn == 1 for one kernel for all images.

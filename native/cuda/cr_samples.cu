@@ -3,19 +3,12 @@
 // skipped, taps in the CPU's order), D = x within `keep` pixels of an edge, y = D + f·(x − D), plus
 // σ·N(0, 1) from the counter-based generator (the CPU's numbers), clipped to [0, 1] on request.
 #include "common/random.h"
+#include "common/reflect.h"
 #include "cuda/common.cuh"
 #include "cuda/ops.h"
 
 namespace mpf::cuda {
 namespace {
-
-__device__ __forceinline__ int64_t reflect101(int64_t i, int64_t n) {
-  if (n == 1) return 0;
-  const int64_t period = 2 * (n - 1);
-  int64_t m = i % period;
-  if (m < 0) m += period;
-  return m < n ? m : period - m;
-}
 
 template <typename T>
 __global__ void cr_samples_kernel(const T* __restrict__ x, const T* __restrict__ k, T* __restrict__ y, int64_t c, int64_t h,
@@ -36,10 +29,10 @@ __global__ void cr_samples_kernel(const T* __restrict__ x, const T* __restrict__
       const T* ker = k + sample * kh * kw;
       d = T(0);
       for (int64_t u = 0; u < kh; ++u) {
-        const T* row = src + reflect101(i + u - pa, h) * w;
+        const T* row = src + reflect_index(i + u - pa, h) * w;
         for (int64_t v = 0; v < kw; ++v) {
           const T kv = ker[u * kw + v];
-          if (kv != T(0)) d += kv * row[reflect101(j + v - pb, w)];
+          if (kv != T(0)) d += kv * row[reflect_index(j + v - pb, w)];
         }
       }
     }

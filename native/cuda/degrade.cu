@@ -3,19 +3,12 @@
 // CPU's numbers). Poisson noise stays on the CPU (its rejection sampler is host code); the binding
 // copies through the host for it.
 #include "common/random.h"
+#include "common/reflect.h"
 #include "cuda/common.cuh"
 #include "cuda/ops.h"
 
 namespace mpf::cuda {
 namespace {
-
-__device__ __forceinline__ int64_t reflect101(int64_t i, int64_t n) {
-  if (n == 1) return 0;
-  const int64_t period = 2 * (n - 1);
-  int64_t m = i % period;
-  if (m < 0) m += period;
-  return m < n ? m : period - m;
-}
 
 // One thread per output pixel: the kernel's taps in the CPU's order (rows, then columns).
 template <typename T>
@@ -30,8 +23,8 @@ __global__ void filter2d_forward_kernel(const T* __restrict__ x, const T* __rest
     const T* ker = k + (kn == 1 ? 0 : plane / c) * kh * kw;
     T acc = 0;
     for (int64_t u = 0; u < kh; ++u) {
-      const T* row = src + reflect101(i + u - pa, h) * w;
-      for (int64_t v = 0; v < kw; ++v) acc += ker[u * kw + v] * row[reflect101(j + v - pb, w)];
+      const T* row = src + reflect_index(i + u - pa, h) * w;
+      for (int64_t v = 0; v < kw; ++v) acc += ker[u * kw + v] * row[reflect_index(j + v - pb, w)];
     }
     y[e] = acc;
   }
@@ -62,7 +55,7 @@ __global__ void filter2d_padded_grad_kernel(const T* __restrict__ gy, const T* _
   }
 }
 
-// The padded indices q in [lo, hi] with reflect101(q, n) == a, visited through a callback.
+// The padded indices q in [lo, hi] with reflect_index(q, n) == a, visited through a callback.
 template <typename F>
 __device__ void mirrors(int64_t a, int64_t n, int64_t lo, int64_t hi, F&& f) {
   if (n == 1) {

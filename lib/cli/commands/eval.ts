@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import { noGrad, tidy } from '../../autograd/scope.js';
-import { imageToTensor, listImageFiles, readImage, tensorToImage, type Image } from '../../io/image.js';
+import { imageToTensor, listImageFiles, readImage, type Image } from '../../io/image.js';
 import { rgbToY } from '../../metrics/color.js';
 import { niqeOfGrey } from '../../metrics/niqe.js';
 import { cropBorder, toPlanes, type Planes } from '../../metrics/planes.js';
@@ -25,6 +25,8 @@ interface EvalFlags {
   model?: string;
   lr?: string;
   weights: string;
+  tile: string;
+  tilePad: string;
   metrics: string;
   crop?: string;
   y?: boolean;
@@ -218,30 +220,28 @@ async function loadLpips(weights: string | undefined): Promise<(a: Tensor, b: Te
 
 interface SuperResolver {
   scale: number;
-  run(lr: Image): Image;
-  dispose(): void;
+  run(lr: Image): Promise<Image>;
+  close(): Promise<void>;
 }
 
 /**
- * The --model hook: loads an MPF-Net checkpoint and super-resolves one LR image (RGB, [0, 1],
- * clamped and rounded to 8 bits like a saved output). Imported lazily so that evaluating files
- * never loads the model code.
+ * The --model hook: super-resolves each LR image exactly as `mpfnet upscale` does (tiled with
+ * cosine-blended overlaps, on the upscaler's worker, memory bounded by the tile; output rounded to
+ * the input's bit depth like a saved file). Imported lazily so that evaluating files never loads the
+ * model code.
  */
-async function loadSuperResolver(path: string, weights: 'model' | 'ema', device: 'cpu' | 'cuda'): Promise<SuperResolver> {
-  let mod: typeof import('../../models/mpfnet/index.js');
+async function loadSuperResolver(path: string, weights: 'model' | 'ema', device: 'cpu' | 'cuda', tile: number, tilePad: number): Promise<SuperResolver> {
+  let mod: typeof import('../../infer/upscale.js');
   try {
-    mod = await import('../../models/mpfnet/index.js');
+    mod = await import('../../infer/upscale.js');
   } catch (e) {
-    throw new Error(`eval: --model needs the MPF-Net model code, which failed to load: ${(e as Error).message}`);
+    throw new Error(`eval: --model needs the MPF-Net inference code, which failed to load: ${(e as Error).message}`);
   }
-  const model = mod.loadModel(path, { weights, device });
-  model.eval();
+  const up = await mod.Upscaler.create({ model: path, weights, device });
   return {
-    scale: model.scale,
-    run(lr) {
-      return noGrad(() => tidy(() => tensorToImage(model.forwardImage(imageToTensor(lr, { rgb: true, device })))));
-    },
-    dispose: () => model.dispose(),
+    scale: up.scale,
+    run: (lr) => up.upscale({ data: lr.data, width: lr.width, height: lr.height, channels: lr.channels }, { format: 'raw', tile, tilePad }),
+    close: () => up.close(),
   };
 }
 
@@ -255,6 +255,8 @@ export const evalCommand: CommandModule = {
       .option('--model <checkpoint>', 'super-resolve --lr with this MPF-Net checkpoint and evaluate the outputs')
       .option('--lr <path>', 'low-resolution image or folder (with --model)')
       .option('--weights <which>', "with --model and a training checkpoint: 'model' or 'ema'", 'model')
+      .option('--tile <n>', 'with --model: LR pixels per tile side, as in mpfnet upscale (0: the whole image at once)', '192')
+      .option('--tile-pad <n>', 'with --model: overlap pixels on each side of a tile', '16')
       .option('--metrics <list>', 'comma-separated: psnr, ssim, niqe, lpips', 'psnr,ssim')
       .option('--crop <n>', 'pixels removed from every side first (default: 0; with --model: the scale)')
       .option('--y', 'PSNR / SSIM on the Y channel (BT.601) instead of RGB')
@@ -295,7 +297,11 @@ export const evalCommand: CommandModule = {
         for (const u of unmatched) console.error(`mpfnet eval: warning: no partner for '${u}'`);
         if (!pairs.length) throw new TypeError('eval: no files matched by name between the inputs and --gt; check the names or use --pattern');
 
-        const sr = o.model ? await loadSuperResolver(o.model, o.weights as 'model' | 'ema', device) : null;
+        const tile = Number(o.tile);
+        const tilePad = Number(o.tilePad);
+        if (!Number.isInteger(tile) || tile < 0) throw new RangeError(`--tile must be a non-negative integer, got ${o.tile}`);
+        if (!Number.isInteger(tilePad) || tilePad < 0) throw new RangeError(`--tile-pad must be a non-negative integer, got ${o.tilePad}`);
+        const sr = o.model ? await loadSuperResolver(o.model, o.weights as 'model' | 'ema', device, tile, tilePad) : null;
         try {
           const crop = o.crop !== undefined ? Number(o.crop) : (sr?.scale ?? 0);
           if (!Number.isInteger(crop) || crop < 0) throw new RangeError(`--crop must be a non-negative integer, got ${o.crop}`);
@@ -306,7 +312,7 @@ export const evalCommand: CommandModule = {
             const row: MetricRow = { name: p.name, pred: p.pred, gt: p.gt };
             try {
               let pred = await readImage(p.pred, { limitPixels });
-              if (sr) pred = sr.run(pred);
+              if (sr) pred = await sr.run(pred);
               const gt = p.gt ? await readImage(p.gt, { limitPixels }) : null;
               Object.assign(row, scorer.score(pred, gt));
             } catch (e) {
@@ -327,7 +333,7 @@ export const evalCommand: CommandModule = {
           for (const r of failed) console.error(`mpfnet eval: ${r.name}: ${r.error}`);
           setExit(failed.length ? EXIT.failure : EXIT.ok);
         } finally {
-          sr?.dispose();
+          await sr?.close();
         }
       });
   },

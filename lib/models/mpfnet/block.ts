@@ -1,5 +1,7 @@
 // MPF-Net's Block (SPEC §1, paper eqs. 4–5): se(c2(selu(c1(concat(inputs))))). The concatenation
-// is never built: conv2d reads the input list in place.
+// is never built: conv2d reads the input list in place. With the tape off, the block's internal
+// maps are freed as soon as it returns (only its output survives).
+import { tidyUnlessRecording } from '../../autograd/scope.js';
 import { Conv2d } from '../../nn/conv2d.js';
 import type { InitOptions } from '../../nn/init.js';
 import { Module } from '../../nn/module.js';
@@ -22,6 +24,6 @@ export class Block extends Module {
 
   forward(xs: Tensor[]): Tensor {
     if (xs.length * this.c2.inChannels !== this.c1.inChannels) throw new RangeError(`Block: expected ${this.c1.inChannels / this.c2.inChannels} inputs, got ${xs.length}`);
-    return this.se.forward(this.c2.forward(selu(this.c1.forward(xs.length === 1 ? xs[0]! : xs))));
+    return tidyUnlessRecording(() => this.se.forward(this.c2.forward(selu(this.c1.forward(xs.length === 1 ? xs[0]! : xs)))));
   }
 }

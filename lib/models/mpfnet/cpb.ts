@@ -4,6 +4,9 @@
 //   d_0 = u_0         ;  d_j = down[j-1](u_j, d_{j-1})       j = 1 .. n-1   (bottom-up)
 //   L_j <- L_j + d_j
 // Without cross fusion (Table V): L_j <- L_j + branch[j](L_j).
+// With the tape off (inference) each u_j and d_j is freed as soon as nothing needs it, so the peak
+// holds the levels, the two paths and one block's internals, not every activation of the block.
+import { releaseUnlessRecording as release } from '../../autograd/scope.js';
 import { ModuleList } from '../../nn/containers.js';
 import type { InitOptions } from '../../nn/init.js';
 import { Module } from '../../nn/module.js';
@@ -32,16 +35,35 @@ export class CrossPerceptionBlock extends Module {
     }
   }
 
-  forward(levels: Tensor[]): Tensor[] {
+  /** The block's new levels; `afterBlock` runs after every Block (it may throw, e.g. to cancel). */
+  forward(levels: Tensor[], o: { afterBlock?: () => void } = {}): Tensor[] {
     const n = this.branches;
     if (levels.length !== n) throw new RangeError(`CrossPerceptionBlock: expected ${n} feature maps, got ${levels.length}`);
-    if (!this.crossFusion) return levels.map((l, j) => add(l, this.branch!.at(j).forward([l])));
+    const block = (b: Block, xs: Tensor[]) => {
+      const y = b.forward(xs);
+      o.afterBlock?.();
+      return y;
+    };
+    if (!this.crossFusion) {
+      return levels.map((l, j) => {
+        const d = block(this.branch!.at(j), [l]);
+        const out = add(l, d);
+        release(d);
+        return out;
+      });
+    }
     const u: Tensor[] = new Array(n);
     u[n - 1] = levels[n - 1]!;
-    for (let j = n - 2; j >= 0; j--) u[j] = this.up!.at(j).forward([levels[j]!, u[j + 1]!]);
+    for (let j = n - 2; j >= 0; j--) u[j] = block(this.up!.at(j), [levels[j]!, u[j + 1]!]);
     const d: Tensor[] = new Array(n);
     d[0] = u[0]!;
-    for (let j = 1; j < n; j++) d[j] = this.down!.at(j - 1).forward([u[j]!, d[j - 1]!]);
-    return levels.map((l, j) => add(l, d[j]!));
+    for (let j = 1; j < n; j++) {
+      d[j] = block(this.down!.at(j - 1), [u[j]!, d[j - 1]!]);
+      // u_j was needed only for d_j (u_0 is d_0, freed with the d's; u_{n-1} is a level, the caller's).
+      if (j < n - 1) release(u[j]!);
+    }
+    const out = levels.map((l, j) => add(l, d[j]!));
+    release(...d); // every d_j was made here (n >= 2, so d_0 = u_0 is not a level)
+    return out;
   }
 }

@@ -1,5 +1,5 @@
 // MPF-Net: model, config, checkpoint I/O and summary.
-export { MPFNet, createModel, loadModel, CHECKPOINT_FORMAT, type CreateModelOptions, type LoadModelOptions } from './mpfnet.js';
+export { MPFNet, createModel, loadModel, CHECKPOINT_FORMAT, type CreateModelOptions, type LoadModelOptions, type ForwardOptions } from './mpfnet.js';
 export { DEFAULT_CONFIG, resolveModelConfig, configToJson, type MPFNetConfig, type MPFNetConfigInput } from './config.js';
 export { Block } from './block.js';
 export { CrossPerceptionBlock } from './cpb.js';

@@ -1,8 +1,13 @@
 // MPF-Net (SPEC §1):
 //   h0 = head(x) ; L = mpfe(h0) ; L = cpbs[n](L) for each CPB ; y = body(fuse(concat L)) + h0
 //   out = tail(up(y))
+// With the tape off (noGrad: inference, validation, the CR teacher) forward frees every intermediate
+// as soon as nothing needs it: the peak is a few feature maps (the levels, the CPB's two paths, one
+// block's internals) instead of every activation of the network (~880 MB at 96×96 for the default
+// model). With the tape on they stay, for backward.
 // Parameter names follow SPEC §1 exactly, so a PyTorch module built with the same attribute names
 // loads our checkpoints with load_state_dict, and ours load theirs.
+import { releaseUnlessRecording as release, tidyUnlessRecording } from '../../autograd/scope.js';
 import { readSafetensors, writeSafetensors, writeSafetensorsSync, type TensorData } from '../../io/safetensors.js';
 import { Conv2d } from '../../nn/conv2d.js';
 import { ModuleList } from '../../nn/containers.js';
@@ -18,6 +23,11 @@ import { Upsampler } from './upsampler.js';
 
 /** The `format` in checkpoints' __metadata__. */
 export const CHECKPOINT_FORMAT = 'mpfnet';
+
+export interface ForwardOptions {
+  /** Runs after every block and upsampling stage; may throw to stop (e.g. cancellation). */
+  afterBlock?: () => void;
+}
 
 export class MPFNet extends Module {
   readonly config: MPFNetConfig;
@@ -49,19 +59,38 @@ export class MPFNet extends Module {
     return this.config.scale;
   }
 
-  /** x (N, 3, h, w) in [0, 1] -> (N, 3, s·h, s·w), not clamped (clamp for images: forwardImage). */
-  forward(x: Tensor): Tensor {
+  /**
+   * x (N, 3, h, w) in [0, 1] -> (N, 3, s·h, s·w), not clamped (clamp for images: forwardImage).
+   * `afterBlock` runs after every block and upsampling stage; it may throw (the upscaler's
+   * cancellation). Call it inside tidy() so that a throw frees what was made so far.
+   */
+  forward(x: Tensor, o: ForwardOptions = {}): Tensor {
     if (x.rank !== 4 || x.shape[1] !== 3) throw new RangeError(`MPFNet.forward: expected x of shape (N, 3, h, w), got [${x.shape.join(', ')}]`);
     const h0 = this.head.forward(x);
     let levels = this.mpfe.forward(h0);
-    for (const cpb of this.cpbs) levels = cpb.forward(levels);
-    const y = add(this.body.forward(this.fuse.forward(levels)), h0);
-    return this.tail.forward(this.up.forward(y));
+    o.afterBlock?.();
+    for (const cpb of this.cpbs) {
+      const next = cpb.forward(levels, o);
+      release(...levels);
+      levels = next;
+    }
+    const fused = tidyUnlessRecording(() => this.body.forward(this.fuse.forward(levels)));
+    release(...levels);
+    const y = add(fused, h0);
+    release(fused, h0);
+    const up = this.up.forward(y, { afterStage: o.afterBlock });
+    release(y);
+    const out = this.tail.forward(up);
+    release(up);
+    return out;
   }
 
   /** forward, clamped to [0, 1], as for images. */
-  forwardImage(x: Tensor): Tensor {
-    return clamp(this.forward(x), 0, 1);
+  forwardImage(x: Tensor, o: ForwardOptions = {}): Tensor {
+    const y = this.forward(x, o);
+    const out = clamp(y, 0, 1);
+    release(y);
+    return out;
   }
 
   /** The metadata written into checkpoints so a file alone rebuilds its model. */

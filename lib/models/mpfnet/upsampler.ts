@@ -1,6 +1,7 @@
 // The upsampler (SPEC §1): ×2 = [conv3x3(C→4C), pixel-shuffle 2]; ×4 = that twice; ×3 =
 // [conv3x3(C→9C), pixel-shuffle 3]. Children are indexed like a torch Sequential, so the convs
 // are "up.0" and "up.2" and the shuffles (no parameters) sit at 1 and 3.
+import { releaseUnlessRecording as release, tidyUnlessRecording } from '../../autograd/scope.js';
 import { Conv2d } from '../../nn/conv2d.js';
 import type { InitOptions } from '../../nn/init.js';
 import { Module } from '../../nn/module.js';
@@ -22,9 +23,15 @@ export class Upsampler extends Module {
     });
   }
 
-  forward(x: Tensor): Tensor {
+  /** With the tape off, each stage's input (except x) and the pre-shuffle map are freed at once. */
+  forward(x: Tensor, o: { afterStage?: () => void } = {}): Tensor {
     let y = x;
-    for (const [conv, shuffle] of this.stages) y = shuffle.forward(conv.forward(y));
+    for (const [conv, shuffle] of this.stages) {
+      const prev = y;
+      y = tidyUnlessRecording(() => shuffle.forward(conv.forward(prev)));
+      if (prev !== x) release(prev);
+      o.afterStage?.();
+    }
     return y;
   }
 }
