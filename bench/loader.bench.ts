@@ -23,13 +23,9 @@ export const group = 'loader';
 const BATCH = 32;
 const PATCH = 48;
 const SCALE = 4;
-/** The shared photographs large enough for 192×192 HR crops (text.png is 172 pixels high). */
-const PHOTOS = ['astronaut.png', 'brick.png', 'camera.png', 'chelsea.png', 'coffee.png', 'grass.png', 'gravel.png'];
-
-function sharedImages(): string {
-  // bench/ sits in the package; the shared data folder beside the checkout (see data/SOURCES.md there).
-  return process.env.MPFNET_SHARED_IMAGES ?? resolve(packageRoot(), '..', 'shared', 'data', 'images');
-}
+/** The repository's photographs large enough for 192×192 HR crops (text.png is 172 pixels high): the
+ * bundled ones (data/images) and the test ones (test/fixtures/images); attribution in NOTICE.md. */
+const PHOTOS = ['data/images/camera.png', 'data/images/chelsea.png', 'data/images/coffee.png', 'test/fixtures/images/astronaut.png', 'test/fixtures/images/brick.png', 'test/fixtures/images/gravel.png'];
 
 function dispose(b: Batch): void {
   b.lr.dispose();
@@ -45,7 +41,7 @@ interface ThroughputRow {
 }
 
 async function throughput(degradation: unknown, label: string, workers: number, batches: number): Promise<ThroughputRow> {
-  const files = PHOTOS.map((f) => join(sharedImages(), f));
+  const files = PHOTOS.map((f) => join(packageRoot(), f));
   const spec = validateDatasetSpec({ type: 'images', files, degradation, cache: true }, 'bench');
   const ds = await createDataset(spec, { scale: SCALE, patch: PATCH, augment: true, split: 'train', baseDir: process.cwd() });
   const loader = new DataLoader(ds, { batch: BATCH, seed: 1, workers, prefetch: 2 });
@@ -108,7 +104,7 @@ function stepMs(batch: number): number {
 
 /** Real steps fed by the loader: how long next() blocks once the loop runs (the first batch excluded). */
 async function overlapped(steps: number, workers: number): Promise<{ steps: number; meanStepMs: number; meanWaitMs: number; maxWaitMs: number }> {
-  const files = PHOTOS.map((f) => join(sharedImages(), f));
+  const files = PHOTOS.map((f) => join(packageRoot(), f));
   const ds = await createDataset(validateDatasetSpec({ type: 'images', files, degradation: 'realesrgan', cache: true }, 'bench'), {
     scale: SCALE,
     patch: PATCH,

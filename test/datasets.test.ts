@@ -12,7 +12,7 @@ import { loadPlanar } from '../lib/data/image-folder.js';
 import { crop, orient } from '../lib/data/planar.js';
 import { ImageError } from '../lib/io/image.js';
 import { DatasetFileError } from '../lib/data/worker-pool.js';
-import { buildDRealSR, buildPaired, buildRealSR, makePair, put, PHOTOS, SHARED_IMAGES } from './helpers/datasets.js';
+import { buildDRealSR, buildPaired, buildRealSR, makePair, put, PHOTOS, photoPath } from './helpers/datasets.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mpfnet-datasets-'));
 const opened: FileDataset[] = [];
@@ -278,7 +278,7 @@ describe("'images' (HR only, degraded on the fly)", () => {
   let dir: string;
   beforeAll(() => {
     dir = fresh('hr-only');
-    for (const p of PHOTOS.slice(0, 3)) copyFileSync(join(SHARED_IMAGES, p), put(join(dir, p), ''));
+    for (const p of PHOTOS.slice(0, 3)) copyFileSync(photoPath(p), put(join(dir, p), ''));
   });
 
   it('without degradation settings, samples equal PatchDataset + bicubicDegrade (the older in-memory path)', async () => {

@@ -1,3 +1,4 @@
+import { photoPath } from './helpers/datasets.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,11 +22,10 @@ interface FilterCase {
   gx: number[];
 }
 const golden = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'degrade.json'), 'utf8')) as { cases: FilterCase[] };
-const IMAGES = '/work/shared/data/images';
 
 /** A 3-channel crop of a shared photograph (deterministic natural content). */
 async function photo(size = 96, name = 'astronaut.png'): Promise<PlanarImage> {
-  const p = await loadPlanar(join(IMAGES, name));
+  const p = await loadPlanar(photoPath(name));
   return crop(p, 100, 150, size, size);
 }
 

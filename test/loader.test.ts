@@ -11,7 +11,7 @@ import { FileDataset } from '../lib/data/file-dataset.js';
 import { BatchSampler, InMemoryDataset, SampleSchedule, collate, type Batch } from '../lib/data/dataset.js';
 import { DataLoader } from '../lib/data/loader.js';
 import { WorkerPool, workerExecArgv } from '../lib/data/worker-pool.js';
-import { buildPaired, put, PHOTOS, SHARED_IMAGES } from './helpers/datasets.js';
+import { buildPaired, put, PHOTOS, photoPath } from './helpers/datasets.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mpfnet-loader-'));
 const closers: (() => Promise<void>)[] = [];
@@ -55,7 +55,7 @@ let hrDir: string;
 let pairedRoot: string;
 beforeAll(async () => {
   hrDir = join(tmp, 'hr');
-  for (const p of PHOTOS.slice(0, 3)) copyFileSync(join(SHARED_IMAGES, p), put(join(hrDir, p), ''));
+  for (const p of PHOTOS.slice(0, 3)) copyFileSync(photoPath(p), put(join(hrDir, p), ''));
   pairedRoot = join(tmp, 'paired');
   await buildPaired(pairedRoot, { scale: 4, size: 64 });
 });

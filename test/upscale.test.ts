@@ -1,6 +1,7 @@
 // upscale(): tiling plan and blending weights, the streaming MATLAB resize, the lean inference
 // forward, and the whole path through the worker: tiled vs untiled (the acceptance: ≥ 45 dB for
 // the default architecture), alpha / grey / 16-bit / EXIF / outscale, progress and cancellation.
+import { photoPath } from './helpers/datasets.js';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { noGrad, tidy } from '../lib/autograd/scope.js';
@@ -15,11 +16,10 @@ import { rand, tensor } from '../lib/ops/creation.js';
 import { imresize } from '../lib/ops/resize.js';
 import { Generator } from '../lib/random.js';
 
-const IMAGES = '/work/shared/data/images';
 
 /** A w×h crop of a bundled photo as raw 8-bit RGB. */
 async function photo(w: number, h: number, name = 'astronaut.png', left = 150, top = 100): Promise<RawPixels & { data: Uint8Array }> {
-  const img = await readImage(`${IMAGES}/${name}`);
+  const img = await readImage(photoPath(name));
   const data = new Uint8Array(w * h * 3);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++)

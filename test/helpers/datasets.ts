@@ -1,11 +1,18 @@
-// Small dataset folders in the RealSR / DRealSR / paired layouts, built from the shared photographs
-// (../shared/data/images; attribution in data/SOURCES.md there): HR = a crop, LR = the crop
-// resized by 1/scale with sharp.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Small dataset folders in the RealSR / DRealSR / paired layouts, built from the project's photographs
+// (data/images, bundled, and test/fixtures/images; attribution in NOTICE.md): HR = a crop, LR = the
+// crop resized by 1/scale with sharp.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 
-export const SHARED_IMAGES = resolve(__dirname, '..', '..', '..', 'shared', 'data', 'images');
+const REPO = resolve(__dirname, '..', '..');
+const IMAGE_DIRS = [join(REPO, 'data', 'images'), join(REPO, 'test', 'fixtures', 'images')];
+
+/** The path of a test photograph by file name (bundled in data/images or kept in test/fixtures/images). */
+export function photoPath(name: string): string {
+  for (const d of IMAGE_DIRS) if (existsSync(join(d, name))) return join(d, name);
+  throw new Error(`test photo '${name}' is in neither ${IMAGE_DIRS.join(' nor ')}`);
+}
 /** RGB and grey photographs, at least 300 pixels on each side. */
 export const PHOTOS = ['astronaut.png', 'chelsea.png', 'coffee.png', 'camera.png', 'brick.png', 'gravel.png'];
 
@@ -16,7 +23,7 @@ export interface PairPng {
 
 /** An HR crop of size×size at (top, left) of a shared photo and its LR (size/scale) as PNGs. */
 export async function makePair(photo: string, size: number, scale: number, at = { top: 20, left: 30 }): Promise<PairPng> {
-  const hr = await sharp(join(SHARED_IMAGES, photo)).extract({ left: at.left, top: at.top, width: size, height: size }).png().toBuffer();
+  const hr = await sharp(photoPath(photo)).extract({ left: at.left, top: at.top, width: size, height: size }).png().toBuffer();
   const lr = await sharp(hr).resize(size / scale, size / scale, { kernel: 'cubic' }).png().toBuffer();
   return { hr, lr };
 }
