@@ -1,4 +1,4 @@
-// upscale(): tiling plan and blending weights, the streaming MATLAB resize, the lean inference
+// upscale(): tiling plan and blending weights, the streaming MATLAB resize, the tape-off inference
 // forward, and the whole path through the worker: tiled vs untiled (the acceptance: ≥ 45 dB for
 // the default architecture), alpha / grey / 16-bit / EXIF / outscale, progress and cancellation.
 import { photoPath } from './helpers/datasets.js';

@@ -30,7 +30,7 @@ export const demoCommand: CommandModule = {
     withExamples(
       withRuntimeOptions(cmd),
       [
-        'npx mpfnet demo                      # ~3-5 minutes on 2 CPU cores',
+        'npx mpfnet demo                      # about a minute on 2 CPU cores',
         'npx mpfnet demo --quick --json       # seconds; checks the installation',
         'mpfnet upscale photo.png -o photo_x2.png --model mpfnet-demo/model.safetensors',
       ],
