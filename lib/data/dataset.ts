@@ -2,8 +2,8 @@
 //
 // A Dataset is indexable: get(i, rng) returns one (LR, HR) pair as planar float32 images, drawing
 // any randomness (crop position, flips, degradation parameters) from `rng` only. The batcher gives
-// sample k of the run the generator fork(k) of the data seed, and epoch e the permutation drawn
-// from fork(e): so the whole data state of a run is one number, the samples consumed, and a
+// sample k of the run the generator fork(2k + 1) of the data seed, and epoch e the permutation drawn
+// from fork(2e): so the whole data state of a run is one number, the samples consumed, and a
 // resumed run sees exactly the batches an uninterrupted one would.
 import { noGrad, tidy } from '../autograd/scope.js';
 import { tensor } from '../ops/creation.js';
