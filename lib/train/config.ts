@@ -70,7 +70,15 @@ export interface TrainConfig {
     useEma: boolean;
   };
   checkpoint: { every: number; keep: number };
-  log: { every: number };
+  log: {
+    every: number;
+    /** Write TensorBoard event files to <out>/tb (default true). */
+    tensorboard: boolean;
+    /** Validation images shown in TensorBoard (LR | SR | HR, the first N validation images; default 4). */
+    images: number;
+    /** Side of the centre crop shown, HR pixels (default 128). */
+    imageSize: number;
+  };
   /** Relative paths (data, init, out) resolve against this folder: the config file's. */
   baseDir: string;
 }
@@ -165,7 +173,7 @@ export function resolveTrainConfig(raw: unknown, baseDir = process.cwd()): Train
   rejectUnknown(k, ['every', 'keep'], 'checkpoint');
   const checkpoint = { every: integer(k.every ?? 1000, 'checkpoint.every', 0), keep: integer(k.keep ?? 3, 'checkpoint.keep', 1) };
   const l = c.log === undefined ? {} : requireObject(c.log, 'log');
-  rejectUnknown(l, ['every'], 'log');
+  rejectUnknown(l, ['every', 'tensorboard', 'images', 'imageSize'], 'log');
   return {
     model,
     init: c.init === undefined || c.init === null ? null : string(c.init, 'init'),
@@ -178,7 +186,12 @@ export function resolveTrainConfig(raw: unknown, baseDir = process.cwd()): Train
     ema,
     validation,
     checkpoint,
-    log: { every: integer(l.every ?? 10, 'log.every', 1) },
+    log: {
+      every: integer(l.every ?? 10, 'log.every', 1),
+      tensorboard: boolean(l.tensorboard ?? true, 'log.tensorboard'),
+      images: integer(l.images ?? 4, 'log.images', 0, 64),
+      imageSize: integer(l.imageSize ?? 128, 'log.imageSize', 8, 1024),
+    },
     baseDir: resolve(baseDir),
   };
 }

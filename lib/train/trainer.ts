@@ -38,6 +38,7 @@ import type { TensorRecord } from '../io/safetensors.js';
 import { trainConfigToJson, type ScheduleConfig, type StageConfig, type TrainConfig } from './config.js';
 import { JsonlLog } from './log.js';
 import { createLossTerm, type LossTerm } from './losses.js';
+import { TrainingBoard } from './tensorboard/training-board.js';
 import { validate, type ValidationResult } from './validate.js';
 
 export type TrainEvent =
@@ -58,6 +59,11 @@ export interface TrainOptions {
   /** Datasets given directly (instead of, or overriding, config.data.train / data.val). */
   train?: Dataset | BatchSource;
   val?: Dataset | null;
+  /**
+   * Whether this process writes the TensorBoard event files (default true). In a multi-process
+   * run only one process (rank 0) should.
+   */
+  isLogWriter?: boolean;
 }
 
 export interface TrainResult {
@@ -104,6 +110,9 @@ export class Trainer {
   #stageIndex = -1;
   #scheduler: LRScheduler | null = null;
   #losses: [string, number, LossTerm][] = [];
+  // TensorBoard (issue 13): open while run() runs, when config.log.tensorboard and isLogWriter.
+  readonly #isLogWriter: boolean;
+  #board: TrainingBoard | null = null;
 
   private constructor(config: TrainConfig, model: MPFNet, source: BatchSource, val: Dataset | null, o: TrainOptions) {
     this.config = config;
@@ -116,6 +125,7 @@ export class Trainer {
     this.#val = val;
     this.#lossRng = new Generator(config.seed).fork(2);
     this.#onProgress = o.onProgress ?? (() => {});
+    this.#isLogWriter = o.isLogWriter ?? true;
     this.log = new JsonlLog(join(this.outDir, 'train.jsonl'));
   }
 
@@ -261,10 +271,12 @@ export class Trainer {
     const r = validate(useEma ? this.ema!.shadow : this.model, this.#val, {
       yChannel: this.config.validation.yChannel,
       cropBorder: this.config.validation.cropBorder ?? this.config.model.scale,
+      samples: this.#board ? { count: this.config.log.images, size: this.config.log.imageSize } : undefined,
     });
+    this.#board?.logValidation(this.iteration, r); // TensorBoard (issue 13)
     this.lastValidation = r;
     if (!this.best || r.psnr > this.best.psnr) this.best = { psnr: r.psnr, iteration: this.iteration };
-    this.log.append({ iteration: this.iteration, val: { psnr: r.psnr, weights: useEma ? 'ema' : 'model', images: r.images.length }, seconds: round(this.seconds) });
+    this.log.append({ iteration: this.iteration, val: { psnr: r.psnr, ssim: r.ssim, weights: useEma ? 'ema' : 'model', images: r.images.length }, seconds: round(this.seconds) });
     this.#onProgress({ type: 'validation', iteration: this.iteration, psnr: r.psnr, seconds: r.seconds, weights: useEma ? 'ema' : 'model' });
     return r;
   }
@@ -299,6 +311,7 @@ export class Trainer {
     ensureDir(this.checkpointDir);
     const path = checkpointPath(this.checkpointDir, this.iteration);
     await saveTrainCheckpoint(path, { model: this.model, optimizer: this.optimizer, ema: this.ema, state: this.state() });
+    await this.#board?.flush(); // TensorBoard (issue 13): durable up to the checkpoint
     pruneCheckpoints(this.checkpointDir, this.config.checkpoint.keep);
     this.#onProgress({ type: 'checkpoint', iteration: this.iteration, path });
     return path;
@@ -359,7 +372,10 @@ export class Trainer {
     if (this.iteration === 0 && !this.resumedFrom) {
       this.log.clear();
       for (const stale of ['model.safetensors', 'model-ema.safetensors']) rmSync(join(this.outDir, stale), { force: true });
+      if (this.#isLogWriter) rmSync(join(this.outDir, 'tb'), { recursive: true, force: true });
     }
+    // TensorBoard (issue 13): <out>/tb, one event file per run() call.
+    if (this.config.log.tensorboard && this.#isLogWriter) this.#board = new TrainingBoard(join(this.outDir, 'tb'), this.iteration);
     await writeFileAtomic(join(this.outDir, 'config.json'), trainConfigToJson(this.config));
     this.#onProgress({ type: 'start', iteration: this.iteration, total, resumedFrom: this.resumedFrom });
     const every = this.config.log.every;
@@ -403,6 +419,7 @@ export class Trainer {
             lr: r.lr,
             seconds: round(this.seconds),
           });
+          this.#board?.logIteration(this.iteration, { loss: mean(window.loss), losses: Object.fromEntries(Object.entries(window.losses).map(([k, v]) => [k, mean(v)])), lr: r.lr, itPerSec }); // TensorBoard (issue 13)
           window = { n: 0, loss: 0, losses: {} };
         }
         this.#onProgress({ type: 'iteration', iteration: this.iteration, total, stage: this.stage.name, loss: r.loss, losses: r.losses, lr: r.lr, itPerSec, etaSeconds: itPerSec > 0 ? (total - this.iteration) / itPerSec : Infinity, seconds: this.seconds });
@@ -435,12 +452,21 @@ export class Trainer {
         await this.ema.shadow.save(emaPath, { iterations: String(this.iteration), weights: 'ema' });
       }
     }
+    await this.#closeBoard();
     this.#onProgress({ type: 'done', iteration: this.iteration, total, seconds: this.seconds, aborted });
     return { iteration: this.iteration, aborted, seconds: this.seconds, validation: this.lastValidation, modelPath, emaPath };
   }
 
-  /** Free the model, EMA, optimiser state and loss terms; stop data workers. */
+  async #closeBoard(): Promise<void> {
+    const board = this.#board;
+    this.#board = null;
+    await board?.close();
+  }
+
+  /** Free the model, EMA, optimiser state and loss terms; stop data workers; close the event file. */
   async close(): Promise<void> {
+    // After a failed run() the event file is still open; its own error would hide the run's.
+    await this.#closeBoard().catch(() => {});
     for (const [, , t] of this.#losses) t.dispose?.();
     this.#losses = [];
     this.optimizer.dispose();
