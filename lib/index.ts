@@ -14,6 +14,7 @@ export { train, Trainer, makeScheduler, type TrainEvent, type TrainOptions, type
 export { resolveTrainConfig, loadTrainConfig, applyOverrides, type TrainConfig, type StageConfig, type ScheduleConfig, type TrainOverrides } from './train/config.js';
 export { registerLoss, type LossTerm, type LossType, type LossInputs } from './train/losses.js';
 export { loadTrainCheckpoint, listCheckpoints, latestCheckpoint, type TrainState, type TrainCheckpoint } from './train/checkpoint.js';
+export { SummaryWriter, EventFileWriter, crc32c, maskedCrc32c } from './train/tensorboard/index.js';
 export { ConfigError } from './util/validate.js';
 export {
   readImage, readImageTensor, probeImage, writeImage, encodeImage, imageToTensor, tensorToImage, imageToFloat32, float32ToImage,

@@ -19,6 +19,7 @@ export interface ValidationSample {
   hr: Planes;
 }
 
+/** What a validation measured. */
 export interface ValidationResult {
   /** Mean PSNR over the images, dB. */
   psnr: number;
@@ -30,13 +31,17 @@ export interface ValidationResult {
   samples?: ValidationSample[];
 }
 
+/** How validate() measures (SPEC §4) and what it keeps. */
 export interface ValidateOptions {
+  /** Measure the Y channel instead of RGB. */
   yChannel: boolean;
+  /** Pixels removed on every side before measuring. */
   cropBorder: number;
   /** Keep centre crops (at most `size`×`size` HR pixels) of the first `count` images. */
   samples?: { count: number; size: number };
 }
 
+/** Run `model` over every pair of `data` without gradients; PSNR and SSIM per image and their means. */
 export function validate(model: MPFNet, data: Dataset, o: ValidateOptions): ValidationResult {
   const t0 = performance.now();
   const images: ValidationResult['images'] = [];

@@ -22,7 +22,11 @@ export class SummaryWriter {
   #pending = 0;
   #error: Error | null = null;
 
-  constructor(readonly logDir: string) {
+  /** Create `logDir` if needed and open a new event file in it. */
+  constructor(
+    /** The folder `tensorboard --logdir` (or a parent of it) is pointed at. */
+    readonly logDir: string,
+  ) {
     this.#file = new EventFileWriter(logDir);
   }
 
@@ -39,7 +43,10 @@ export class SummaryWriter {
     this.#enqueue({ wall_time: Date.now() / 1000, step, summary: { value: [{ tag, simple_value: value }] } });
   }
 
-  /** Record an 8-bit grey or RGB image (encoded as PNG). Resolves once it is written. */
+  /**
+   * Record an 8-bit grey or RGB image (encoded as PNG). Resolves once it is written; a failure
+   * also makes the next write, flush() or close() throw.
+   */
   addImage(tag: string, image: Image, step: number): Promise<void> {
     checkTag('addImage', tag);
     checkStep('addImage', step);

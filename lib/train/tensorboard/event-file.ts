@@ -70,6 +70,7 @@ export class EventFileWriter {
     }
   }
 
+  /** Whether close() was called. */
   get closed(): boolean {
     return this.#fd === null;
   }

@@ -10,7 +10,9 @@ import { SummaryWriter } from './board.js';
 /** Gap between the LR, SR and HR panels of a validation image, pixels. */
 const GAP = 4;
 
+/** The trainer's TensorBoard log: fixed tags over a SummaryWriter (see docs/tensorboard.md). */
 export class TrainingBoard {
+  /** The underlying writer (its event file is `writer.path`). */
   readonly writer: SummaryWriter;
 
   /** Open a new event file in `dir`, marking a (re)start after `iteration` completed iterations. */
@@ -43,6 +45,7 @@ export class TrainingBoard {
     return this.writer.flush();
   }
 
+  /** Wait for images being encoded; close the event file. */
   close(): Promise<void> {
     return this.writer.close();
   }
