@@ -2,6 +2,7 @@
 // TFRecord format description (its own bitwise CRC-32C, its own protobufjs schema), compared byte
 // for byte with records made by TensorBoard's own Python code (test/fixtures/gen_tfevents.py), and
 // written by a real training run with the tags docs/tensorboard.md promises.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -267,6 +268,23 @@ describe('training writes TensorBoard logs', () => {
         expect(v.colorspace).toBe(meta.channels);
       }
     }
+  });
+
+  // TensorBoard's own reader, where it can be imported: the `tensorboard` Python package, or a
+  // source checkout with compiled protos named by MPFNET_TENSORBOARD_SRC (docs/tensorboard.md).
+  const tbSrc = process.env.MPFNET_TENSORBOARD_SRC;
+  const tbArgs = tbSrc ? ['--tensorboard-src', tbSrc] : [];
+  const probe = spawnSync('python3', ['-c', `import sys; sys.path[:0] = ${JSON.stringify(tbSrc ? [tbSrc] : [])}; import tensorboard.backend.event_processing.event_accumulator`], { encoding: 'utf8' });
+  const haveTensorBoard = probe.status === 0;
+  if (!haveTensorBoard) console.log(`skipping the check with TensorBoard's own reader: tensorboard cannot be imported (pip install tensorboard, or set MPFNET_TENSORBOARD_SRC): ${(probe.stderr || String(probe.error)).trim().split('\n').at(-1)}`);
+  it.skipIf(!haveTensorBoard)("TensorBoard's own reader loads the run (tools/check_tensorboard.py)", () => {
+    const tb = join(dir, 'run', 'tb');
+    const expect_ = ['loss/total', 'loss/l1', 'train/lr', 'train/iterations_per_second', 'val/psnr', 'val/ssim'].flatMap((t) => ['--expect-scalar', t]);
+    const r = spawnSync('python3', [join(repoRoot, 'tools', 'check_tensorboard.py'), tb, ...tbArgs, ...expect_, '--expect-image', 'val/images/camera', '--expect-image', 'val/images/chelsea'], { encoding: 'utf8' });
+    console.log(r.stdout);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/scalar val\/psnr: 2 points, steps 3\.\.6/);
+    expect(r.stdout).toMatch(/image val\/images\/camera: 2 images, steps 3\.\.6, 128x40 PNG/);
   });
 
   it('log.tensorboard false, or a process that is not the log writer, writes none', async () => {
