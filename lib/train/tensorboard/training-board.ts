@@ -34,9 +34,14 @@ export class TrainingBoard {
   logValidation(iteration: number, r: ValidationResult): void {
     this.writer.addScalar('val/psnr', r.psnr, iteration);
     if (!Number.isNaN(r.ssim)) this.writer.addScalar('val/ssim', r.ssim, iteration);
-    for (const s of r.samples ?? []) {
+    const used = new Set<string>();
+    for (const [i, s] of (r.samples ?? []).entries()) {
+      // The file name without folder and extension; the index too when two files share it.
+      let tag = `val/images/${basename(s.name, extname(s.name))}`;
+      if (used.has(tag)) tag += `-${i}`;
+      used.add(tag);
       // A failure is kept by the writer and thrown by the next write or flush.
-      this.writer.addImage(`val/images/${basename(s.name, extname(s.name))}`, sideBySide(s), iteration).catch(() => {});
+      this.writer.addImage(tag, sideBySide(s), iteration).catch(() => {});
     }
   }
 
