@@ -198,7 +198,7 @@ export type Degrade = (hr: PlanarImage, scale: number, rng: Generator) => Planar
 /** Average pooling by the scale (see planar.ts). */
 export const boxDegrade: Degrade = (hr, scale) => boxDownsample(hr, scale);
 
-/** MATLAB's bicubic imresize with antialiasing (SPEC §4), the default way to make LR images. */
+/** MATLAB's bicubic imresize with antialiasing (docs/model.md §4), the default way to make LR images. */
 export const bicubicDegrade: Degrade = (hr, scale) => {
   const h = Math.floor(hr.height / scale);
   const w = Math.floor(hr.width / scale);

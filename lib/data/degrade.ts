@@ -7,7 +7,7 @@
 //
 // Choices beyond Real-ESRGAN, for a CPU pipeline on patches:
 // - the degradation runs on the HR crop (scale × the LR patch), not on a larger image;
-// - resize modes map to imresize: 'bicubic' = MATLAB bicubic with antialiasing (SPEC §4),
+// - resize modes map to imresize: 'bicubic' = MATLAB bicubic with antialiasing (docs/model.md §4),
 //   'bilinear' = linear without antialiasing (as torch's F.interpolate), 'area' = box with
 //   antialiasing (pixel-area averaging);
 // - JPEG quality is an integer, 4:2:0 chroma (libjpeg through sharp, not DiffJPEG);

@@ -1,7 +1,7 @@
 // `mpfnet demo`: on a fresh machine, train a small ×2 MPF-Net for a few minutes on the photographs
 // bundled in data/images/, then measure it against bicubic on a photograph it never saw
 // (chelsea.png, held out), the way SR papers do: LR = MATLAB bicubic ÷2 of the ground truth,
-// rounded to 8 bits; PSNR / SSIM on the Y channel with a 2-pixel border cropped (SPEC §4).
+// rounded to 8 bits; PSNR / SSIM on the Y channel with a 2-pixel border cropped (docs/model.md §4).
 // Writes the trained model (usable with `mpfnet upscale`) and a side-by-side PNG.
 //
 // Why these settings: ×2 with bicubic degradation is the setting where a small network overtakes

@@ -1,4 +1,4 @@
-// Positive and negative samples for contrastive regularisation (SPEC §3, the paper's eqs. 7–8).
+// Positive and negative samples for contrastive regularisation (docs/model.md §3, the paper's eqs. 7–8).
 //   positives: K_P sharpened HR images D + f·(x − D), clamped to [0, 1] (PCL's: D = x smoothed by
 //              [[1,1,1],[1,5,1],[1,1,1]]/13 with the outermost pixels kept, f ~ U(0.5, 3.0) per
 //              sample; or an unsharp mask with a Gaussian D), the teacher's output, the GT
@@ -140,7 +140,7 @@ export function blurredSamples(hr: Tensor, count: number, spec: CrBlurSpec, rng:
   return { images: generate(hr, params, spec.clip, rng), source: params.map((p) => p.source), params };
 }
 
-/** The LR images bicubic-upsampled (MATLAB imresize, SPEC §4) to the HR size, clamped to [0, 1]. */
+/** The LR images bicubic-upsampled (MATLAB imresize, docs/model.md §4) to the HR size, clamped to [0, 1]. */
 export function upsampledLR(lr: Tensor, hrSize: readonly [number, number]): SampleSet {
   const images = noGrad(() => tidy(() => clamp(imresize(lr, { size: [hrSize[0], hrSize[1]] }), 0, 1)));
   return { images, source: Array.from({ length: lr.shape[0]! }, (_, i) => i) };

@@ -1,4 +1,4 @@
-// SimCLR for pretraining the embedding network E (SPEC §3, ContraD's recipe): two augmented views
+// SimCLR for pretraining the embedding network E (docs/model.md §3, ContraD's recipe): two augmented views
 // of each HR patch, NT-Xent with τ = 0.1 on E's projections.
 //   augmentations (torchvision's, on planar float images in [0, 1]): random resized crop (area
 //   0.2–1.0 of the patch, aspect 3/4–4/3, resized to `size` by bilinear imresize), horizontal flip

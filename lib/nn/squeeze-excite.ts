@@ -1,4 +1,4 @@
-// Squeeze-and-excitation (Hu et al., 2018), as SPEC §1 fixes it for MPF-Net:
+// Squeeze-and-excitation (Hu et al., 2018), as docs/model.md §1 fixes it for MPF-Net:
 //   s = sigmoid(fc2(relu(fc1(mean over H, W of x))))  ;  y = x · s per channel
 // with fc1: C -> max(⌊C / reduction⌋, minHidden) (4 by default, so narrow models keep some capacity).
 import { mean, mul, relu, reshape, sigmoid } from '../ops/index.js';

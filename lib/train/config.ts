@@ -14,7 +14,7 @@ export type ScheduleType = 'cosine' | 'restarts' | 'constant';
 
 export interface ScheduleConfig {
   type: ScheduleType;
-  /** Lowest lr of cosine schedules (SPEC §2: 1e-7). */
+  /** Lowest lr of cosine schedules (docs/model.md §2: 1e-7). */
   etaMin: number;
   /** Iterations of linear warm-up from warmupStart·lr to lr before the schedule starts. */
   warmup: number;
@@ -62,7 +62,7 @@ export interface TrainConfig {
     every: number;
     /** Centre LR crop of this size (null: whole images, cut to a multiple of the scale). */
     patch: number | null;
-    /** PSNR on the Y channel (SPEC §4) or RGB. */
+    /** PSNR on the Y channel (docs/model.md §4) or RGB. */
     yChannel: boolean;
     /** Pixels removed on every side before measuring (default: the scale). */
     cropBorder: number | null;

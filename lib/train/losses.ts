@@ -1,6 +1,6 @@
 // Loss terms a training stage can combine: "loss": {"l1": 1, "cr": 1}. Each name maps to a factory
 // that validates its options and returns a term computing a scalar tensor from the step's
-// tensors; the stage's loss is the weighted sum. L1 is built in; the contrastive term (SPEC §3)
+// tensors; the stage's loss is the weighted sum. L1 is built in; the contrastive term (docs/model.md §3)
 // registers itself as 'cr'.
 import { l1Loss } from '../ops/index.js';
 import type { Generator } from '../random.js';

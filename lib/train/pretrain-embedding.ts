@@ -1,4 +1,4 @@
-// Pretraining of the embedding network E (SPEC §3): SimCLR on HR patches, NT-Xent τ = 0.1, Adam and
+// Pretraining of the embedding network E (docs/model.md §3): SimCLR on HR patches, NT-Xent τ = 0.1, Adam and
 // a cosine lr schedule; E trains in training mode, so every forward runs one power iteration of
 // its spectral norms (u, v are part of the checkpoints). `mpfnet pretrain-embedding --config …`.
 //

@@ -1,4 +1,4 @@
-// The training loop (SPEC §2): iteration-based over a list of stages, each with its own loss
+// The training loop (docs/model.md §2): iteration-based over a list of stages, each with its own loss
 // terms, lr and schedule; one Adam for the whole run (its moments carry across stages); an
 // optional EMA of the weights for validation; periodic validation, checkpoints and a JSONL log.
 //

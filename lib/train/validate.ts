@@ -1,5 +1,5 @@
 // Validation: the model (or its EMA) on every validation pair, without gradients, measured by PSNR
-// with SPEC §4's conventions (lib/metrics/psnr.ts: clamp, ×255, round to uint8; Y or RGB; crop_border).
+// with docs/model.md §4's conventions (lib/metrics/psnr.ts: clamp, ×255, round to uint8; Y or RGB; crop_border).
 import { noGrad, tidy } from '../autograd/scope.js';
 import type { Dataset } from '../data/dataset.js';
 import { collate } from '../data/dataset.js';
@@ -29,7 +29,7 @@ export function validate(model: MPFNet, data: Dataset, o: { yChannel: boolean; c
           if (sr.shape[2] !== sample.hr.height || sr.shape[3] !== sample.hr.width) {
             throw new RangeError(`validation: ${sample.name ?? i}: the output is ${sr.shape[2]}×${sr.shape[3]} but the HR image ${sample.hr.height}×${sample.hr.width}`);
           }
-          // psnr clamps, scales to 255 and rounds both (SPEC §4).
+          // psnr clamps, scales to 255 and rounds both (docs/model.md §4).
           return psnr(sr, batch.hr, { crop: o.cropBorder, y: o.yChannel });
         }),
       );

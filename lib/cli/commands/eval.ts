@@ -1,5 +1,5 @@
 // mpfnet eval: PSNR / SSIM / NIQE / LPIPS of predictions against ground truth, per image and the
-// mean, like the tables of SR papers (SPEC §4 conventions). Either --pred (files or a folder) vs
+// mean, like the tables of SR papers (docs/model.md §4 conventions). Either --pred (files or a folder) vs
 // --gt matched by name, or --model with --lr: the model super-resolves each LR image first.
 // NIQE needs no ground truth: `mpfnet eval --pred dir --metrics niqe`.
 import { existsSync, statSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// MPF-Net's Block (SPEC §1, paper eqs. 4–5): se(c2(selu(c1(concat(inputs))))). The concatenation
+// MPF-Net's Block (docs/model.md §1, paper eqs. 4–5): se(c2(selu(c1(concat(inputs))))). The concatenation
 // is never built: conv2d reads the input list in place. With the tape off, the block's internal
 // maps are freed as soon as it returns (only its output survives).
 import { tidyUnlessRecording } from '../../autograd/scope.js';

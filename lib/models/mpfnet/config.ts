@@ -1,4 +1,4 @@
-// The MPF-Net model config (SPEC §1). Ablations are values, not forks: `mpfe` lists the branches'
+// The MPF-Net model config (docs/model.md §1). Ablations are values, not forks: `mpfe` lists the branches'
 // (kernel, dilation), `crossFusion: false` replaces the cross-perception pathways by one block per
 // branch. Validation is strict: unknown fields and bad values are rejected naming the field.
 import { ConfigError, boolean, fail, integer, isPlainObject, oneOf, rejectUnknown } from '../../util/validate.js';

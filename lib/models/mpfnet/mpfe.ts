@@ -1,4 +1,4 @@
-// The multi-perception feature extractor (SPEC §1): parallel convolutions of the head's output,
+// The multi-perception feature extractor (docs/model.md §1): parallel convolutions of the head's output,
 // one per (kernel, dilation) branch, padded so every branch keeps the input's size.
 import { Conv2d } from '../../nn/conv2d.js';
 import { ModuleList } from '../../nn/containers.js';

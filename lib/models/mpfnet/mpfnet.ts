@@ -1,11 +1,11 @@
-// MPF-Net (SPEC §1):
+// MPF-Net (docs/model.md §1):
 //   h0 = head(x) ; L = mpfe(h0) ; L = cpbs[n](L) for each CPB ; y = body(fuse(concat L)) + h0
 //   out = tail(up(y))
 // With the tape off (noGrad: inference, validation, the CR teacher) forward frees every intermediate
 // as soon as nothing needs it: the peak is a few feature maps (the levels, the CPB's two paths, one
 // block's internals) instead of every activation of the network (~880 MB at 96×96 for the default
 // model). With the tape on they stay, for backward.
-// Parameter names follow SPEC §1 exactly, so a PyTorch module built with the same attribute names
+// Parameter names follow docs/model.md §1 exactly, so a PyTorch module built with the same attribute names
 // loads our checkpoints with load_state_dict, and ours load theirs.
 import { releaseUnlessRecording as release, tidyUnlessRecording } from '../../autograd/scope.js';
 import { readSafetensors, writeSafetensors, writeSafetensorsSync, type TensorData } from '../../io/safetensors.js';

@@ -1,5 +1,5 @@
 // Per-layer parameter and MAC counts of an MPF-Net for an input of h×w, computed from the module
-// tree (no forward pass). A conv costs out_pixels · C_out · C_in · kh · kw MACs (SPEC §1), a
+// tree (no forward pass). A conv costs out_pixels · C_out · C_in · kh · kw MACs (docs/model.md §1), a
 // linear layer in · out per image; elementwise work (SELU, SE scaling, adds) is not counted.
 import { Conv2d } from '../../nn/conv2d.js';
 import { Linear } from '../../nn/linear.js';

@@ -1,4 +1,4 @@
-// The upsampler (SPEC §1): ×2 = [conv3x3(C→4C), pixel-shuffle 2]; ×4 = that twice; ×3 =
+// The upsampler (docs/model.md §1): ×2 = [conv3x3(C→4C), pixel-shuffle 2]; ×4 = that twice; ×3 =
 // [conv3x3(C→9C), pixel-shuffle 3]. Children are indexed like a torch Sequential, so the convs
 // are "up.0" and "up.2" and the shuffles (no parameters) sit at 1 and 3.
 import { releaseUnlessRecording as release, tidyUnlessRecording } from '../../autograd/scope.js';
