@@ -8,6 +8,7 @@ import { add, cat, logSumExp, mean, mulScalar, reshape, sub, zeros } from '../op
 import { crSimilarity, CR_NORM_EPS } from '../ops/cr_similarity.js';
 import type { Tensor } from '../tensor.js';
 
+/** Options of {@link contrastiveLoss}. */
 export interface ContrastiveLossOptions {
   /** Temperature τ (docs/model.md §3: default 1). */
   tau?: number;

@@ -21,6 +21,7 @@ import { boolean, fail, integer, isPlainObject, number, oneOf, rejectUnknown, st
 import { ContrastiveRegularizer, type NegativeSpec, type PositiveSpec } from './regularizer.js';
 import { DEFAULT_BLUR, DEFAULT_SHARPEN, type CrBlurSpec, type SharpenSpec, type SharpenType } from './samples.js';
 
+/** The `teacher` value that snapshots the model when the contrastive stage starts. */
 export const STAGE_START = 'stage-start';
 
 /** Table VII's positive sets. */
@@ -38,6 +39,7 @@ export const NEGATIVE_PRESETS = {
   rand: { blurred: 0, lr: false, others: 5 },
 } as const;
 
+/** Options of the `cr` loss term (docs/contrastive-regularization.md). */
 export interface CrOptions {
   tau: number;
   embedding: string;
@@ -157,7 +159,11 @@ function isCrState(v: unknown): v is CrState {
 export async function createCrTerm(
   o: CrOptions,
   ctx: LossContext,
-): Promise<LossTerm & { regularizer: ContrastiveRegularizer; state(): CrState }> {
+): Promise<LossTerm & {
+  regularizer: ContrastiveRegularizer;
+  /** What a resume needs: E's and the teacher's files with their SHA-256. */
+  state(): CrState;
+}> {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(ctx.baseDir, p));
   const ePath = abs(o.embedding);
   const eHash = sha256(ePath);

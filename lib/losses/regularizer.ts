@@ -23,6 +23,7 @@ import type { Tensor } from '../tensor.js';
 import { infoNce } from './contrastive.js';
 import { blurredSamples, otherImages, sharpenedSamples, teacherSamples, upsampledLR, type CrBlurSpec, type SampleSet, type SharpenSpec } from './samples.js';
 
+/** Which positive samples the contrastive term uses. */
 export interface PositiveSpec {
   /** K_P: sharpened / high-pass versions of the HR image per image (default 3, docs/model.md §3). */
   sharpened: number;
@@ -33,6 +34,7 @@ export interface PositiveSpec {
   gt: boolean;
 }
 
+/** Which negative samples the contrastive term uses. */
 export interface NegativeSpec {
   /** K_N: blurred + noised HR images per image (default 4, docs/model.md §3). */
   blurred: number;
@@ -45,6 +47,7 @@ export interface NegativeSpec {
   othersSource: 'hr' | 'lr';
 }
 
+/** Options of {@link ContrastiveRegularizer}. */
 export interface RegularizerOptions {
   /** Temperature τ of eq. 10 (default 1, docs/model.md §3). */
   tau: number;
@@ -94,6 +97,10 @@ interface RoleSet extends SampleSet {
   perImage: number;
 }
 
+/**
+ * The contrastive regularization term L_CR (docs/model.md §3): samples, the frozen embedding network E and
+ * the loss, as one tape node.
+ */
 export class ContrastiveRegularizer {
   readonly embedding: SNResNet18;
   readonly teacher: MPFNet | null;

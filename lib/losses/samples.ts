@@ -17,8 +17,10 @@ import { crSamples } from '../ops/cr_samples.js';
 import type { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
+/** How positives are sharpened: PCL's kernel or an unsharp mask. */
 export type SharpenType = 'pcl' | 'unsharp';
 
+/** How sharpened positives are made. */
 export interface SharpenSpec {
   /** Each sharpened sample picks one of these uniformly: 'pcl' (SMOOTH kernel) or 'unsharp' (Gaussian). */
   types: SharpenType[];
@@ -28,6 +30,7 @@ export interface SharpenSpec {
   unsharpSigma: [number, number];
 }
 
+/** How blurred + noised negatives are made. */
 export interface CrBlurSpec {
   /** Odd kernel sizes to pick from uniformly. */
   kernelSizes: number[];
@@ -39,7 +42,9 @@ export interface CrBlurSpec {
   clip: boolean;
 }
 
+/** The default sharpening: PCL's kernel, f ~ U(0.5, 3.0). */
 export const DEFAULT_SHARPEN: Readonly<SharpenSpec> = Object.freeze({ types: ['pcl'] as SharpenType[], factor: [0.5, 3.0] as [number, number], unsharpSigma: [0.5, 2.0] as [number, number] });
+/** The default blur and noise of negatives (docs/model.md §3). */
 export const DEFAULT_BLUR: Readonly<CrBlurSpec> = Object.freeze({ kernelSizes: [3, 5, 7, 9, 11], sigma: [0.1, 2.0] as [number, number], noise: [0, 10 / 255] as [number, number], clip: true });
 
 /** A set of sample images (M, C, H, W) and the image each row belongs to. */

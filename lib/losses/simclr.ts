@@ -14,6 +14,7 @@ import { add, cat, clamp, div, imresize, linear, logSumExp, mean, mul, mulScalar
 import type { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
+/** SimCLR's augmentations for pretraining E. */
 export interface SimclrAugment {
   /** Area fraction of the random resized crop. */
   scale: [number, number];
@@ -29,6 +30,7 @@ export interface SimclrAugment {
   greyP: number;
 }
 
+/** ContraD's SimCLR augmentations (docs/model.md §3). */
 export const SIMCLR_AUGMENT: Readonly<SimclrAugment> = Object.freeze({
   scale: [0.2, 1.0] as [number, number],
   ratio: [3 / 4, 4 / 3] as [number, number],
@@ -94,6 +96,7 @@ function hsvToRgb(h: number, s: number, v: number): [number, number, number] {
   }
 }
 
+/** Colour-jitter strengths: brightness, contrast, saturation, hue. */
 export interface JitterParams {
   /** The order of brightness (0), contrast (1), saturation (2), hue (3). */
   order: number[];

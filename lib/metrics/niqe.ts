@@ -220,6 +220,7 @@ function niqeDistance(feats: number[][], model: PristineModel): number {
   return Math.sqrt(q);
 }
 
+/** Options of {@link niqe}. */
 export interface NiqeOptions {
   /** Pixels removed from every side first (default 0). */
   crop?: number;

@@ -13,6 +13,7 @@ export interface Planes {
   width: number;
 }
 
+/** What a metric measures: an image, a tensor in [0, 1], or planar data. */
 export type MetricInput = Image | Tensor | Planes;
 
 function isTensor(x: MetricInput): x is Tensor {

@@ -2,6 +2,7 @@
 import { rgbToY } from './color.js';
 import { checkSameSize, cropBorder, toPlanes, type MetricInput, type Planes } from './planes.js';
 
+/** Options of {@link psnr} and {@link ssim}: border crop and Y channel. */
 export interface PairMetricOptions {
   /** Pixels removed from every side first (BasicSR's crop_border; usually the scale). */
   crop?: number;

@@ -7,6 +7,7 @@ import { getDefaultGenerator, type Generator } from '../random.js';
 import { fromHandle, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
 
+/** Options of {@link crSamples}. */
 export interface CrSamplesOptions {
   /** The source image (index into x's batch) of each sample; one entry per kernel. */
   source: readonly number[];

@@ -40,6 +40,7 @@ import { JsonlLog } from './log.js';
 import { createLossTerm, type LossTerm } from './losses.js';
 import { validate, type ValidationResult } from './validate.js';
 
+/** Progress of training: steps, validations, checkpoints, stage changes. */
 export type TrainEvent =
   | { type: 'start'; iteration: number; total: number; resumedFrom: string | null }
   | { type: 'stage'; iteration: number; stage: string; index: number }
@@ -49,7 +50,9 @@ export type TrainEvent =
   | { type: 'warning'; iteration: number; message: string }
   | { type: 'done'; iteration: number; total: number; seconds: number; aborted: boolean };
 
+/** Options of {@link train}. */
 export interface TrainOptions {
+  /** Receives the training events. */
   onProgress?: (e: TrainEvent) => void;
   /** Stop after the current iteration (a checkpoint is written first). */
   signal?: AbortSignal;
@@ -60,6 +63,7 @@ export interface TrainOptions {
   val?: Dataset | null;
 }
 
+/** What {@link train} returns. */
 export interface TrainResult {
   iteration: number;
   aborted: boolean;
@@ -86,6 +90,9 @@ export function makeScheduler(opt: LROptimizer, s: ScheduleConfig, lr: number, i
   return new SequentialLR(opt, [warm, main], [s.warmup]);
 }
 
+/**
+ * The MPF-Net training loop over stages, with validation, checkpoints and exact resume (docs/training.md).
+ */
 export class Trainer {
   readonly config: TrainConfig;
   readonly outDir: string;
@@ -190,10 +197,12 @@ export class Trainer {
   /** The checkpoint this trainer resumed from, if any. */
   resumedFrom: string | null = null;
 
+  /** Iterations over all stages. */
   get totalIterations(): number {
     return this.config.stages.reduce((a, s) => a + s.iters, 0);
   }
 
+  /** Where checkpoints go. */
   get checkpointDir(): string {
     return join(this.outDir, 'checkpoints');
   }
@@ -208,6 +217,7 @@ export class Trainer {
     return { index: this.config.stages.length - 1, start: start - this.config.stages[this.config.stages.length - 1]!.iters };
   }
 
+  /** The current stage. */
   get stage(): StageConfig {
     return this.config.stages[Math.max(0, this.#stageIndex)]!;
   }
@@ -269,6 +279,7 @@ export class Trainer {
     return r;
   }
 
+  /** The training position for a checkpoint. */
   state(): TrainState {
     const { index, start } = this.stageAt(this.iteration);
     const sameStage = index === this.#stageIndex;

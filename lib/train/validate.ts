@@ -7,6 +7,7 @@ import type { MPFNet } from '../models/mpfnet/mpfnet.js';
 import { psnr } from '../metrics/psnr.js';
 import { Generator } from '../random.js';
 
+/** The result of a validation: mean PSNR and which weights were measured. */
 export interface ValidationResult {
   /** Mean PSNR over the images, dB. */
   psnr: number;

@@ -24,6 +24,7 @@ import type { Tensor } from '../../tensor.js';
 import { ConfigError, boolean, fail, integer, isPlainObject, number, rejectUnknown } from '../../util/validate.js';
 import { SNConv2d, SNLinear, isSNLayer, type SpectralNormOptions } from './spectral-norm.js';
 
+/** The embedding network's config: widths, head sizes, slope. */
 export interface EmbeddingConfig {
   /** Widths of the four stages (default 64, 128, 256, 512, docs/model.md §3); conv1 has widths[0] channels. */
   widths: [number, number, number, number];
@@ -38,6 +39,7 @@ export interface EmbeddingConfig {
   powerIterations: number;
 }
 
+/** ContraD's SNResNet-18 sizes (docs/model.md §3). */
 export const DEFAULT_EMBEDDING_CONFIG: Readonly<EmbeddingConfig> = Object.freeze({
   widths: [64, 128, 256, 512] as [number, number, number, number],
   headHidden: 1024,
@@ -66,6 +68,7 @@ export function resolveEmbeddingConfig(input: unknown = {}, where = 'embedding c
   };
 }
 
+/** The config as the JSON stored in a file's metadata. */
 export function embeddingConfigToJson(c: EmbeddingConfig): string {
   return JSON.stringify({ widths: c.widths, headHidden: c.headHidden, headOut: c.headOut, slope: c.slope, convBias: c.convBias, powerIterations: c.powerIterations });
 }
@@ -76,6 +79,7 @@ function release(frozen: boolean, ...ts: Tensor[]): void {
   for (const t of ts) t.dispose();
 }
 
+/** ResNet's BasicBlock with spectral norm: conv3×3, LReLU, conv3×3, plus a shortcut, then LReLU. */
 export class BasicBlock extends Module {
   readonly conv1: SNConv2d;
   readonly conv2: SNConv2d;
@@ -114,11 +118,13 @@ export class ProjectionHead extends Module {
     this.fc1 = this.registerModule('0', new SNLinear(inF, hidden, o));
     this.fc2 = this.registerModule('2', new SNLinear(hidden, out, o));
   }
+  /** Apply the block to `x` (N, C, H, W). */
   forward(x: Tensor): Tensor {
     return this.fc2.forward(leakyRelu(this.fc1.forward(x), this.slope));
   }
 }
 
+/** The embedding network E of contrastive regularization: ContraD's SNResNet-18 (docs/model.md §3). */
 export class SNResNet18 extends Module {
   readonly config: EmbeddingConfig;
   readonly conv1: SNConv2d;
@@ -144,6 +150,7 @@ export class SNResNet18 extends Module {
     this.head = this.registerModule('head', new ProjectionHead(c.widths[3], c.headHidden, c.headOut, c.slope, sn));
   }
 
+  /** Whether E is frozen (eval mode, σ fixed from the stored u and v). */
   get frozen(): boolean {
     return this.#frozen;
   }

@@ -14,6 +14,9 @@ import { add } from '../../ops/index.js';
 import type { Tensor } from '../../tensor.js';
 import { Block } from './block.js';
 
+/**
+ * The Cross-Perception Block: top-down and bottom-up pathways of Blocks over the branches (docs/model.md §1).
+ */
 export class CrossPerceptionBlock extends Module {
   readonly branches: number;
   readonly crossFusion: boolean;

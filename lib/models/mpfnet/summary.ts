@@ -5,6 +5,7 @@ import { Conv2d } from '../../nn/conv2d.js';
 import { Linear } from '../../nn/linear.js';
 import type { MPFNet } from './mpfnet.js';
 
+/** One layer's (or part's) parameters and multiply-adds. */
 export interface LayerSummary {
   name: string;
   type: 'Conv2d' | 'Linear';
@@ -15,6 +16,7 @@ export interface LayerSummary {
   macs: number;
 }
 
+/** What {@link summary} returns: totals, input and output shapes, parts and layers. */
 export interface ModelSummary {
   /** [N, 3, h, w] */
   input: number[];

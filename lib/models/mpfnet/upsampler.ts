@@ -8,6 +8,7 @@ import { Module } from '../../nn/module.js';
 import { PixelShuffle } from '../../nn/pixel-shuffle.js';
 import type { Tensor } from '../../tensor.js';
 
+/** The upsampler: convolutions and pixel shuffles (docs/model.md §1). */
 export class Upsampler extends Module {
   readonly scale: 2 | 3 | 4;
   readonly stages: [Conv2d, PixelShuffle][] = [];
