@@ -107,6 +107,20 @@ describe('documentation links', () => {
     });
   }
 
+  // Files are renamed now and then; a page that names a file in a code span (`lib/ops/conv.ts`)
+  // should not keep the old name. Patterns (`bench/<group>.bench.ts`, `gen_*.py`) are not checked.
+  it('every repository path named in a code span exists', () => {
+    const missing: string[] = [];
+    for (const file of files) {
+      for (const m of readFileSync(join(root, file), 'utf8').matchAll(/`([^`\s]+)`/g)) {
+        const path = m[1]!;
+        if (!/^(lib|test|bench|tools|bin|examples|native|bindings|data)\//.test(path) || /[<>*{}]/.test(path)) continue;
+        if (!existsSync(join(root, path))) missing.push(`${file}: ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('the pages other branches write are linked from README.md under their comment', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const block = readme.split('<!-- pages from other branches -->')[1] ?? '';
