@@ -1,10 +1,10 @@
 // The cost of contrastive regularisation (lib/losses/regularizer.ts) against a stage-1 step, at the
-// default sizes: the default ×4 MPF-Net, batch 1 and 4 of 48×48 LR patches (HR 192×192), E at SPEC's
-// full width (64/128/256/512), SPEC's samples (3 sharpened + teacher + GT positives, 4 blurred +
+// default sizes: the default ×4 MPF-Net, batch 1 and 4 of 48×48 LR patches (HR 192×192), E at docs/model.md's
+// full width (64/128/256/512), docs/model.md's samples (3 sharpened + teacher + GT positives, 4 blurred +
 // noised + upsampled-LR negatives). The issue's target: a stage-2 step (L1 + CR) costs at most 1.5×
 // a stage-1 step (L1). Also the phases of the CR term, so what dominates is visible:
 //   samples   sharpened / blurred / LR-upsampled images (native kernels, imresize)
-// and, beyond SPEC, a stage-2 step with the `crop` option (E on a 96×96 or 64×64 HR window).
+// and, beyond docs/model.md, a stage-2 step with the `crop` option (E on a 96×96 or 64×64 HR window).
 //   teacher   the teacher MPF-Net's forward (noGrad)
 //   E samples E's four taps for the 10 samples per image (noGrad, intermediates freed)
 //   anchor    E's taps of the SR output, forward and backward to the SR output
@@ -76,7 +76,7 @@ export async function run(o: { quick: boolean }): Promise<void> {
       });
       opt.step();
     });
-    // Beyond SPEC: E on a random crop × crop HR window (the `crop` option), what it buys.
+    // Beyond docs/model.md: E on a random crop × crop HR window (the `crop` option), what it buys.
     const cropped: Record<string, number> = {};
     for (const crop of [96, 64]) {
       const r = new ContrastiveRegularizer(e, teacher, { ...reg.options, crop, scale: SCALE });
@@ -147,7 +147,7 @@ export async function run(o: { quick: boolean }): Promise<void> {
     };
     rows.push(row);
     console.log(`\ncr b${batch}: stage-1 step ${stage1.toFixed(0)} ms, stage-2 step ${stage2.toFixed(0)} ms: CR overhead ${(100 * overhead).toFixed(0)}% (target <= 50%)`);
-    for (const [k, v] of Object.entries(cropped)) console.log(`  with ${k} (beyond SPEC): stage-2 step ${v.toFixed(0)} ms, overhead ${(100 * (v / stage1 - 1)).toFixed(0)}%`);
+    for (const [k, v] of Object.entries(cropped)) console.log(`  with ${k} (beyond docs/model.md): stage-2 step ${v.toFixed(0)} ms, overhead ${(100 * (v / stage1 - 1)).toFixed(0)}%`);
     console.table(Object.entries(row.phasesMs).map(([phase, ms]) => ({ phase, ms: ms.toFixed(1), 'share of CR': `${((100 * ms) / (stage2 - stage1)).toFixed(0)}%` })));
   }
   const path = join(packageRoot(), 'bench', 'results', 'cr.json');

@@ -1,4 +1,4 @@
-// The sample generator of contrastive regularisation (native/cpu/cr_samples.cc) at SPEC §3's
+// The sample generator of contrastive regularisation (native/cpu/cr_samples.cc) at docs/model.md §3's
 // default: 3 sharpened positives (3×3 SMOOTH kernel, kept border) and 4 blurred + noised negatives
 // (Gaussians up to 11×11) per image, batch 4 of 192×192 HR patches.
 import { native } from '../bindings/index.js';

@@ -1,7 +1,7 @@
 // Where the time of an MPF-Net step goes: wraps every native call, runs a few training steps (or
 // inference passes) of the default ×4 model, and prints the time per call kind (convolutions by
 // shape and pass), what the native calls add up to, and the rest (JavaScript: tape, scopes,
-// handles). The README's Performance section quotes it.
+// handles). docs/performance.md quotes it.
 //
 //   npx tsc -p tsconfig.bench.json
 //   MPFNET_NUM_THREADS=2 node dist/bench/profile-step.js [train|infer] [batch] [size] [steps]

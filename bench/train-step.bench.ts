@@ -8,7 +8,7 @@
 // (bench/peers/pytorch_train-step.py: the same model, torch.set_num_threads and the OpenMP / MKL /
 // OpenBLAS caps equal to our thread count) right after it, so both see the same machine load. It
 // writes bench/results/cpu-train-step.json (min / median / max of both, the ratio of medians, the
-// load average) and prints the README's table. MPFNET_BENCH_CASES=substring picks cases.
+// load average) and prints the table of docs/performance.md. MPFNET_BENCH_CASES=substring picks cases.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../bindings/index.js';
@@ -187,7 +187,7 @@ interface Row {
   target: number;
 }
 
-/** The README's table: medians (min–max) in ms and the ratio to PyTorch. */
+/** The table of docs/performance.md: medians (min–max) in ms and the ratio to PyTorch. */
 export function markdownTable(rows: Row[]): string {
   const f = (t: Timing) => `${t.median.toFixed(0)} (${t.min.toFixed(0)}–${t.max.toFixed(0)})`;
   return [

@@ -4,7 +4,9 @@
 // kernel files (native/cpu/<family>.cc).
 
 export type Handle = number;
+/** Where a tensor lives. */
 export type DeviceName = 'cpu' | 'cuda';
+/** A tensor's element type. */
 export type DTypeName = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
 
@@ -47,6 +49,7 @@ export interface AccumulateBindings {
   axpyInPlace(device: DeviceName, y: Handle, x: Handle, alpha: number): void;
 }
 
+/** The interpolation kernels of imresize. */
 export type ResizeKernelName = 'cubic' | 'linear' | 'box' | 'lanczos2' | 'lanczos3';
 
 /** MATLAB-compatible resize along one axis (resize_binding.cc, cpu/resize.cc). */
@@ -87,6 +90,7 @@ export interface ShapeBindings {
   pixelUnshuffle(device: DeviceName, x: Handle, r: number): Handle;
 }
 
+/** How a loss reduces over elements. */
 export type Reduction = 'mean' | 'sum';
 
 /** Losses (loss_binding.cc, cpu/loss.cc). */
@@ -151,6 +155,7 @@ export interface Conv2dBindings {
   conv2dAlgo(mode?: ConvAlgorithmName | null): ConvAlgorithmName;
 }
 
+/** The CPU convolution algorithms setConvAlgorithm can force (docs/architecture.md). */
 export type ConvAlgorithmName = 'auto' | 'gemm' | 'winograd' | 'winograd2' | 'direct';
 
 /** Matrix products (matmul_binding.cc, cpu/matmul.cc, cpu/gemm*.cc). */
@@ -196,6 +201,7 @@ export interface CudaStatusInfo {
   cudnn?: string | null;
 }
 
+/** Options of the CUDA plugin that can change at run time (see docs/cuda.md). */
 export interface CudaOptions {
   /** Convolutions may use TF32 tensor cores (default false, or MPFNET_CUDA_TF32=1). */
   allowTf32: boolean;

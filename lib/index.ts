@@ -29,3 +29,17 @@ export * from './models/embedding/index.js';
 export { pretrainEmbedding, EmbeddingPretrainer, resolvePretrainConfig, loadPretrainConfig, type PretrainConfig, type PretrainEvent } from './train/pretrain-embedding.js';
 export * from './infer/index.js';
 export { runDemo, type DemoOptions, type DemoResult } from './demo/run-demo.js';
+// Types that exported signatures mention, exported so that users can name them and the API
+// reference links them (typedoc.json: validation.notExported).
+export type { ConvAlgorithmName, DeviceName, DTypeName, ResizeKernelName, Reduction } from '../bindings/native.js';
+export type { ValidationResult } from './train/validate.js';
+export type { Range } from './data/degrade.js';
+export type { Pair } from './nn/conv2d.js';
+export type { Scores } from './demo/run-demo.js';
+export type { ChannelCount, FromFloatOptions, ToFloatOptions } from './io/image.js';
+export type { ScheduleType, DatasetSpec } from './train/config.js';
+export type { LossSpec, LossContext } from './train/losses.js';
+export type { NamePattern } from './data/paired.js';
+export type { GaussianKernelOptions } from './data/kernels.js';
+export type { PretrainOverrides } from './train/pretrain-embedding.js';
+export type { WarningHandler } from './data/file-dataset.js';

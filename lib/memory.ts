@@ -1,6 +1,7 @@
 // Live native memory, for leak checks and monitoring.
 import { native } from '../bindings/index.js';
 
+/** Live tensors and bytes, and the allocators' caches. */
 export interface MemoryInfo {
   /** Live tensor handles (views count separately). */
   tensors: number;
@@ -16,6 +17,7 @@ export interface MemoryInfo {
   cudaCachedBytes: number;
 }
 
+/** Counts of live tensors, storages and bytes (CPU and CUDA) and the cached bytes. */
 export function memory(): MemoryInfo {
   return native.memory();
 }
@@ -29,6 +31,7 @@ export function emptyCache(): void {
 export function getNumThreads(): number {
   return native.numThreads();
 }
+/** Resize the native CPU thread pool to `n` threads. */
 export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }

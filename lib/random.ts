@@ -2,11 +2,13 @@
 // offset + i in the native counter-based generator, then offset advances by the draw's size.
 // So results are identical on every machine and thread count, and the state is two integers.
 
+/** A generator's state: seed and offset (how many numbers it has drawn). */
 export interface GeneratorState {
   seed: number;
   offset: number;
 }
 
+/** A seeded, counter-based random generator: the same numbers on every machine and thread count. */
 export class Generator {
   seed: number;
   offset: number;
@@ -29,9 +31,11 @@ export class Generator {
   nextInt(n: number): number {
     return Math.min(n - 1, Math.floor(this.next() * n));
   }
+  /** The state, to restore later. */
   getState(): GeneratorState {
     return { seed: this.seed, offset: this.offset };
   }
+  /** Restore a state from {@link Generator.getState}. */
   setState(s: GeneratorState): void {
     this.seed = s.seed;
     this.offset = s.offset;
@@ -63,6 +67,7 @@ export function manualSeed(seed: number): void {
   defaultGenerator = new Generator(seed);
 }
 
+/** The generator random ops use when none is given. */
 export function getDefaultGenerator(): Generator {
   return defaultGenerator;
 }

@@ -7,13 +7,18 @@ import { trackTensor, untrackTensor } from './autograd/scope.js';
 import type { GradNode } from './autograd/tape.js';
 import { backward as runBackward } from './autograd/tape.js';
 
+/** Where a tensor lives: 'cpu' or 'cuda'. */
 export type Device = DeviceName;
+/** A tensor's element type: 'float32' or 'float64'. */
 export type DType = DTypeName;
 
 const finalizer = new FinalizationRegistry<Handle>((h) => {
   native.dispose(h);
 });
 
+/**
+ * A native float32 or float64 buffer with its shape, dtype, device and autograd state (docs/tensor-api.md).
+ */
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -45,14 +50,17 @@ export class Tensor {
     trackTensor(this);
   }
 
+  /** Number of elements. */
   get numel(): number {
     let n = 1;
     for (const d of this.shape) n *= d;
     return n;
   }
+  /** Number of dimensions. */
   get rank(): number {
     return this.shape.length;
   }
+  /** Whether {@link Tensor.dispose} has freed the buffer. */
   get isDisposed(): boolean {
     return this.#disposed;
   }
@@ -128,6 +136,7 @@ export class Tensor {
     return this;
   }
 
+  /** A short description: shape, dtype, device. */
   toString(): string {
     return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device}${this.requiresGrad ? ', requiresGrad' : ''}${this.#disposed ? ', disposed' : ''})`;
   }

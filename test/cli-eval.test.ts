@@ -1,4 +1,4 @@
-// `mpfnet resize` and `mpfnet eval` end to end, including SPEC §4's acceptance: resize the ×4 LR
+// `mpfnet resize` and `mpfnet eval` end to end, including docs/model.md §4's acceptance: resize the ×4 LR
 // fixtures by 4, evaluate against the ground truth with crop 4, get the published numbers.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +43,7 @@ const PUBLISHED = {
   y: { baboon: [22.441898, 0.453097], comic: [21.720398, 0.585511] },
 } as const;
 
-describe('mpfnet resize + eval (SPEC §4 acceptance)', () => {
+describe('mpfnet resize + eval (docs/model.md §4 acceptance)', () => {
   const sr = join(dir, 'sr');
   const gt = join(dir, 'gt');
 

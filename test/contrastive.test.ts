@@ -170,7 +170,7 @@ describe('ContrastiveRegularizer (eq. 11)', () => {
     e.dispose();
   });
 
-  it('crop (beyond SPEC): the same as the regulariser on the window it draws; no gradient outside it', () => {
+  it('crop (beyond docs/model.md): the same as the regulariser on the window it draws; no gradient outside it', () => {
     const e = createEmbedding({ widths: [4, 4, 4, 4], headHidden: 4, headOut: 4 }, { seed: 2 }).freeze();
     tidy(() => {
       const hr = rand([2, 3, 16, 16], { generator: new Generator(1) });

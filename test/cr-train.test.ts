@@ -17,7 +17,7 @@ import { cleanupCli, repoRoot, runCli, spawnCli } from './helpers/cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'mpfnet-cr-'));
 const images = join(repoRoot, 'data', 'images');
 const ePath = join(dir, 'e.safetensors');
-// A narrow E keeps CI fast; the default (SPEC §3) is 64/128/256/512.
+// A narrow E keeps CI fast; the default (docs/model.md §3) is 64/128/256/512.
 const E_CONFIG = { widths: [8, 8, 16, 16] as [number, number, number, number], headHidden: 16, headOut: 8 };
 
 beforeAll(async () => {

@@ -191,7 +191,7 @@ describe('generated samples', () => {
     });
   });
 
-  it('draws SPEC §3\'s ranges and is deterministic from the generator', () => {
+  it('draws docs/model.md §3\'s ranges and is deterministic from the generator', () => {
     const ps = drawBlur(50, 4, DEFAULT_BLUR, new Generator(4));
     expect(new Set(ps.map((p) => p.size))).toEqual(new Set([3, 5, 7, 9, 11]));
     expect(ps.every((p) => p.noise >= 0 && p.noise <= 10 / 255)).toBe(true);

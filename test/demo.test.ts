@@ -1,6 +1,6 @@
 // `mpfnet demo --quick`: trains a tiny model on the bundled photos, evaluates it against bicubic on
 // the held-out one and writes the side-by-side PNG. (The full demo, which must beat bicubic, takes
-// minutes; its numbers are in the README.) Run in-process through main(), as the CLI runs it.
+// minutes; its numbers are in docs/cli.md.) Run in-process through main(), as the CLI runs it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -159,7 +159,7 @@ describe('SNResNet-18', () => {
     expect(resolveEmbeddingConfig({})).toEqual({ widths: [64, 128, 256, 512], headHidden: 1024, headOut: 128, slope: 0.1, convBias: false, powerIterations: 1 });
   });
 
-  it('at SPEC width: 11.8 M weights (convs 11.2 M, head 0.66 M); MACs of the taps at 192×192', () => {
+  it('at the default width (docs/model.md §3): 11.8 M weights (convs 11.2 M, head 0.66 M); MACs of the taps at 192×192', () => {
     const e = createEmbedding({}, { settle: 0 });
     const n = e.numParameters();
     console.log(`SNResNet-18: ${n} parameters, taps at 192×192: ${(e.macs(192, 192).taps / 1e9).toFixed(2)} GMACs`);

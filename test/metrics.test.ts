@@ -14,7 +14,7 @@ const reference = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'metrics.j
   images: Record<string, { psnr_rgb: number; ssim_rgb: number; psnr_y: number; ssim_y: number; niqe_gt: number; niqe_sr: number; sr_sum: number }>;
 };
 
-// SPEC §4: BasicSR's published values (crop 4, MATLAB bicubic ×4 rounded to uint8).
+// docs/model.md §4: BasicSR's published values (crop 4, MATLAB bicubic ×4 rounded to uint8).
 const PUBLISHED = {
   baboon: { psnr_rgb: 20.41971, ssim_rgb: 0.391853, psnr_y: 22.441898, ssim_y: 0.453097 },
   comic: { psnr_rgb: 20.239912, ssim_rgb: 0.567738, psnr_y: 21.720398, ssim_y: 0.585511 },
@@ -26,7 +26,7 @@ async function bicubicX4(name: string): Promise<Image> {
   return mp.tidy(() => tensorToImage(imresize(imageToTensor(lq, { dtype: 'float64', raw: true }), { scale: 4 }), { raw: true }));
 }
 
-describe('published check values (SPEC §4)', () => {
+describe('published check values (docs/model.md §4)', () => {
   for (const name of ['baboon', 'comic'] as const) {
     it(`${name}: bicubic ×4 PSNR / SSIM, RGB and Y, crop 4`, async () => {
       const sr = await bicubicX4(name);

@@ -1,4 +1,4 @@
-// MPF-Net structure (SPEC §1): parameter names and shapes, counts, MACs, config validation,
+// MPF-Net structure (docs/model.md §1): parameter names and shapes, counts, MACs, config validation,
 // seeded initialisation and checkpoints. Numerical agreement with PyTorch is in mpfnet-golden.test.ts.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { cleanupCli, runCli } from './helpers/cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'mpfnet-model-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The state dict SPEC §1 prescribes, built independently of the model code. */
+/** The state dict docs/model.md §1 prescribes, built independently of the model code. */
 function expectedParams(c: MPFNetConfig): [string, number[]][] {
   const C = c.channels;
   const out: [string, number[]][] = [];
@@ -54,7 +54,7 @@ function shapes(m: MPFNet): [string, number[]][] {
 
 describe('MPF-Net structure', () => {
   for (const cfg of [{}, { scale: 2 }, { scale: 3 }, { crossFusion: false }, { channels: 16, nCpb: 2 }, { mpfe: [[3, 1], [3, 1], [3, 1], [3, 1], [3, 1]] }] as const) {
-    it(`parameter names and shapes follow SPEC §1 exactly: ${JSON.stringify(cfg)}`, () => {
+    it(`parameter names and shapes follow docs/model.md §1 exactly: ${JSON.stringify(cfg)}`, () => {
       const m = createModel(cfg as Partial<MPFNetConfig>, { seed: 1 });
       try {
         expect(shapes(m)).toEqual(expectedParams(m.config));
@@ -175,7 +175,7 @@ describe('initialisation', () => {
 });
 
 describe('checkpoints', () => {
-  it('save / loadModel round-trips weights and config; metadata per SPEC', async () => {
+  it('save / loadModel round-trips weights and config; metadata per docs/model.md §1', async () => {
     const m = createModel({ scale: 3, channels: 12, nCpb: 2, crossFusion: false }, { seed: 5 });
     const p = join(dir, 'm.safetensors');
     try {
@@ -233,7 +233,7 @@ describe('checkpoints', () => {
 describe('mpfnet init / summary (CLI)', () => {
   afterAll(() => cleanupCli());
 
-  it('summary --scale 4 --json prints the SPEC numbers for 224×224', () => {
+  it('summary --scale 4 --json prints the numbers of docs/model.md §1 for 224×224', () => {
     const r = runCli(['summary', '--scale', '4', '--json']);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ params: 6_222_955, macs: 325_598_720_512, input: [1, 3, 224, 224], output: [1, 3, 896, 896] });

@@ -26,7 +26,7 @@ const images = join(repoRoot, 'data', 'images');
 
 describe('training config', () => {
   const base = { data: { train: { type: 'images', dir: 'imgs' } } };
-  it('fills SPEC §2 defaults', () => {
+  it('fills docs/model.md §2 defaults', () => {
     const c = resolveTrainConfig(base, '/x');
     expect(c.model.scale).toBe(4);
     expect(c.data).toMatchObject({ batch: 32, patch: 48, augment: true, val: null });

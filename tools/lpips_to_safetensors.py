@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Convert LPIPS weights to the safetensors layout lib/metrics/lpips.ts reads (README "Metrics").
+"""Convert LPIPS weights to the safetensors layout lib/metrics/lpips.ts reads (docs/metrics.md).
 
 mpfnet ships no LPIPS weights. Get them from their owners (LPIPS: BSD-2-Clause, github.com/richzhang/
 PerceptualSimilarity; backbones: torchvision, BSD-3-Clause, ImageNet-trained) and convert:

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { setNumThreads } from '../memory.js';
 
-/** Documented exit codes (README, CLI reference). */
+/** Documented exit codes (docs/cli.md). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, aborted: 130 } as const;
 
 export interface CommandModule {

@@ -22,8 +22,13 @@ export interface Sample {
   name?: string;
 }
 
+/**
+ * A finite, indexable set of (LR, HR) samples; `get(i, rng)` draws sample i with its random crop and
+ * augmentation from `rng`.
+ */
 export interface Dataset {
   readonly length: number;
+  /** Sample `i` (0 ≤ i < length), its random choices drawn from `rng`. */
   get(i: number, rng: Generator): Sample;
 }
 
@@ -35,9 +40,11 @@ export interface Batch {
 
 /** Something that yields batches and can be rewound to a position (resume). */
 export interface BatchSource {
+  /** The next batch. */
   next(): Batch;
   /** Samples consumed so far (the whole resumable state). */
   position(): number;
+  /** Continue from sample position `position` (what `position()` returned), as a resume does. */
   seek(position: number): void;
 }
 
@@ -92,6 +99,9 @@ export class SampleSchedule {
     this.shuffle = shuffle;
   }
 
+  /**
+   * The dataset index of the k-th sample drawn (epoch ⌊k / length⌋ shuffled with fork(2·epoch) of the seed).
+   */
   index(k: number): number {
     const n = this.length;
     const epoch = Math.floor(k / n);
@@ -102,6 +112,7 @@ export class SampleSchedule {
     return this.#order[k % n]!;
   }
 
+  /** The generator of the k-th sample drawn: fork(2k + 1) of the seed. */
   generator(k: number): Generator {
     return new Generator(this.seed).fork(2 * k + 1);
   }
@@ -136,6 +147,7 @@ export class BatchSampler implements BatchSource {
     return out;
   }
 
+  /** The next batch (stacked LR and HR tensors). */
   next(): Batch {
     return collate(this.nextSamples());
   }
@@ -144,6 +156,7 @@ export class BatchSampler implements BatchSource {
     return this.#consumed;
   }
 
+  /** Continue from sample position `position`. */
   seek(position: number): void {
     if (!Number.isSafeInteger(position) || position < 0) throw new RangeError(`BatchSampler.seek: position must be a non-negative integer, got ${position}`);
     this.#consumed = position;
@@ -181,10 +194,12 @@ export class InMemoryDataset implements Dataset {
     this.#pairs = l.map((x, i) => ({ lr: x, hr: h[i]!, name: String(i) }));
   }
 
+  /** Number of image pairs. */
   get length(): number {
     return this.#pairs.length;
   }
 
+  /** Pair `i` as stored (no crop, no augmentation). */
   get(i: number): Sample {
     const p = this.#pairs[i];
     if (!p) throw new RangeError(`InMemoryDataset: index ${i} out of range (length ${this.length})`);
@@ -198,7 +213,7 @@ export type Degrade = (hr: PlanarImage, scale: number, rng: Generator) => Planar
 /** Average pooling by the scale (see planar.ts). */
 export const boxDegrade: Degrade = (hr, scale) => boxDownsample(hr, scale);
 
-/** MATLAB's bicubic imresize with antialiasing (SPEC §4), the default way to make LR images. */
+/** MATLAB's bicubic imresize with antialiasing (docs/model.md §4), the default way to make LR images. */
 export const bicubicDegrade: Degrade = (hr, scale) => {
   const h = Math.floor(hr.height / scale);
   const w = Math.floor(hr.width / scale);
@@ -211,6 +226,7 @@ export const bicubicDegrade: Degrade = (hr, scale) => {
   );
 };
 
+/** Options of a {@link PatchDataset}: scale, LR patch size, augmentation and how LR images are made. */
 export interface PatchOptions {
   scale: number;
   /** LR patch size (the HR patch is scale × larger); null: the whole image, cut to a multiple of scale. */
@@ -246,10 +262,12 @@ export class PatchDataset implements Dataset {
     });
   }
 
+  /** Number of source images. */
   get length(): number {
     return this.#sources.length;
   }
 
+  /** A random patch of image `i` (or the whole image when `patch` is null), augmented, drawn from `rng`. */
   get(i: number, rng: Generator): Sample {
     const src = this.#sources[i];
     if (!src) throw new RangeError(`PatchDataset: index ${i} out of range (length ${this.length})`);

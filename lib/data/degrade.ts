@@ -1,13 +1,13 @@
 // On-the-fly degradation of HR patches into LR ones, after Real-ESRGAN (Wang et al., 2021):
 // blur -> resize -> noise -> JPEG, optionally twice (the "second-order" model). Every parameter is
-// in the config (README "Datasets"); every random choice comes from the sample's generator, so a
+// in the config (docs/datasets.md); every random choice comes from the sample's generator, so a
 // sample is the same on every machine, thread and worker count. Per-pixel work runs in native
 // kernels: blur = filter2d and noise = gaussianNoise / poissonNoise (lib/ops/degrade.ts), resizes
 // = imresize (lib/ops/resize.ts); JPEG goes through sharp.
 //
 // Choices beyond Real-ESRGAN, for a CPU pipeline on patches:
 // - the degradation runs on the HR crop (scale × the LR patch), not on a larger image;
-// - resize modes map to imresize: 'bicubic' = MATLAB bicubic with antialiasing (SPEC §4),
+// - resize modes map to imresize: 'bicubic' = MATLAB bicubic with antialiasing (docs/model.md §4),
 //   'bilinear' = linear without antialiasing (as torch's F.interpolate), 'area' = box with
 //   antialiasing (pixel-area averaging);
 // - JPEG quality is an integer, 4:2:0 chroma (libjpeg through sharp, not DiffJPEG);
@@ -23,10 +23,13 @@ import { fail, isPlainObject, number, oneOf, rejectUnknown, describe } from '../
 import { gaussianKernel } from './kernels.js';
 import type { PlanarImage } from './planar.js';
 
+/** How a degradation pass resizes: MATLAB bicubic, bilinear without antialiasing, or pixel-area averaging. */
 export type ResizeMode = 'bicubic' | 'bilinear' | 'area';
 export const RESIZE_MODES: readonly ResizeMode[] = ['area', 'bilinear', 'bicubic'];
+/** A closed interval [lo, hi] a value is drawn from uniformly. */
 export type Range = [number, number];
 
+/** The blur step of a degradation pass (see docs/datasets.md, "Degradation"). */
 export interface BlurSpec {
   /** Probability of blurring at all. */
   prob: number;
@@ -41,6 +44,7 @@ export interface BlurSpec {
   rotation: Range;
 }
 
+/** The resize step of a degradation pass. */
 export interface ResizeSpec {
   /** Modes drawn uniformly. */
   modes: ResizeMode[];
@@ -53,6 +57,7 @@ export interface ResizeSpec {
   updown: [number, number, number];
 }
 
+/** The noise step of a degradation pass: Gaussian or Poisson, colour or grey. */
 export interface NoiseSpec {
   prob: number;
   /** Probability of Gaussian noise; otherwise Poisson. */
@@ -65,12 +70,14 @@ export interface NoiseSpec {
   grey: number;
 }
 
+/** The JPEG step of a degradation pass. */
 export interface JpegSpec {
   prob: number;
   /** Quality range (integers drawn uniformly). */
   quality: Range;
 }
 
+/** One pass of blur, resize, noise and JPEG (each step optional). */
 export interface PassSpec {
   blur: BlurSpec | null;
   resize: ResizeSpec;
@@ -78,6 +85,7 @@ export interface PassSpec {
   jpeg: JpegSpec | null;
 }
 
+/** The Real-ESRGAN-style degradation of an `images` dataset (docs/datasets.md). */
 export interface DegradationSpec {
   first: PassSpec;
   /** The second pass and the probability of running it; null: first-order model. */

@@ -19,6 +19,7 @@ import { bicubicDownscale, degrade, type DegradationSpec } from './degrade.js';
 import { orient, type PlanarImage } from './planar.js';
 import { DatasetFileError, WorkerPool, type WorkerPlan } from './worker-pool.js';
 
+/** One (HR, optional LR) pair of files of a file dataset. */
 export interface FileEntry {
   /** A name for logs and per-image validation results. */
   name: string;
@@ -33,6 +34,7 @@ export interface CheckedEntry extends FileEntry {
   lrSize?: [number, number];
 }
 
+/** Options of a {@link FileDataset}. */
 export interface FileDatasetOptions {
   scale: number;
   /** LR patch size (HR: scale × patch); null for whole images. */
@@ -55,6 +57,7 @@ export interface FileDatasetOptions {
 
 type ResolvedOptions = Required<Omit<FileDatasetOptions, 'limitPixels'>> & { limitPixels: number | false | undefined };
 
+/** Receives a warning about an unusable file (`skipBad`). */
 export type WarningHandler = (message: string, file: string) => void;
 
 const defaultWarning: WarningHandler = (message) => process.emitWarning(message, { type: 'MpfnetDataWarning', code: 'MPFNET_SKIPPED_IMAGE' });
@@ -107,6 +110,10 @@ async function mapLimit<T, R>(xs: readonly T[], limit: number, f: (x: T, i: numb
   return out;
 }
 
+/**
+ * A dataset of image files decoded on demand (through sharp), with optional decoded-image cache and
+ * degradation; what the `images`, `paired`, `drealsr` and `realsr` types create.
+ */
 export class FileDataset implements Dataset {
   readonly entries: readonly CheckedEntry[];
   readonly options: ResolvedOptions;
@@ -186,6 +193,7 @@ export class FileDataset implements Dataset {
     return new FileDataset(entries, o, () => {});
   }
 
+  /** How a worker thread rebuilds this dataset (module, export name and constructor arguments). */
   workerPlan(): WorkerPlan {
     return { module: import.meta.url, exportName: 'FileDataset', args: [this.entries, { ...this.options }] };
   }
@@ -206,10 +214,12 @@ export class FileDataset implements Dataset {
     this.#onWarning(message, file);
   }
 
+  /** Number of file entries. */
   get length(): number {
     return this.entries.length;
   }
 
+  /** Whether decoded images are kept in memory (`cache`). */
   get cachesImages(): boolean {
     return this.options.cacheBytes > 0;
   }

@@ -1,6 +1,7 @@
 // Blur kernels for the degradation model (Real-ESRGAN's bivariate Gaussians): isotropic (σx = σy)
 // or anisotropic (σx, σy and a rotation θ). Small (at most a few hundred taps), so plain JS.
 
+/** A Gaussian blur kernel: size, σx, σy and rotation. */
 export interface GaussianKernelOptions {
   /** Odd kernel size. */
   size: number;

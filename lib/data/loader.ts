@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { BatchSampler, SampleSchedule, collate, type Batch, type BatchSource, type Dataset, type Sample } from './dataset.js';
 import { WorkerPool, isWorkerCapable, type WorkerCapable } from './worker-pool.js';
 
+/** Options of a {@link DataLoader} (docs/datasets.md, "The prefetching loader"). */
 export interface LoaderOptions {
   batch: number;
   /** The data seed (the trainer passes fork(1) of the config's seed). */
@@ -28,6 +29,7 @@ export interface LoaderOptions {
   stallMs?: number;
 }
 
+/** The default number of loader workers: min(2, the CPUs this process may use). */
 export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(2, availableParallelism()));
 }
@@ -104,6 +106,7 @@ export class DataLoader implements BatchSource {
     return collate(samples);
   }
 
+  /** The next batch; blocks (without turning the event loop) until the workers have it ready. */
   next(): Batch {
     if (this.#fallback) return this.#fallback.next();
     const ids = this.#batchJobs();
@@ -123,6 +126,7 @@ export class DataLoader implements BatchSource {
     return this.#fallback ? this.#fallback.position() : this.#consumed;
   }
 
+  /** Continue from sample position `position`; batches in flight are dropped. */
   seek(position: number): void {
     if (!Number.isSafeInteger(position) || position < 0) throw new RangeError(`DataLoader.seek: position must be a non-negative integer, got ${position}`);
     if (this.#fallback) return this.#fallback.seek(position);

@@ -55,7 +55,9 @@ export const absolute = (p: string, base: string) => (isAbsolute(p) ? p : resolv
 /** A name pattern: the folder, a matcher for file names and the inverse (name -> path). */
 export interface NamePattern {
   dir: string;
+  /** The `{name}` part of a file name, or null when the file name does not fit the pattern. */
   match(fileName: string): string | null;
+  /** The path of the file with this `{name}`. */
   path(name: string): string;
 }
 

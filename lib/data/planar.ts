@@ -1,6 +1,7 @@
 // Planar (CHW) float32 images in plain JS memory: the unit datasets hand to the batcher. Crops,
 // flips and 90° rotations are index shuffles, cheap enough per sample to stay out of the addon.
 
+/** An image as planar float32 data (C × H × W). */
 export interface PlanarImage {
   data: Float32Array;
   channels: number;
@@ -8,6 +9,7 @@ export interface PlanarImage {
   width: number;
 }
 
+/** Wraps planar data of the given size, checking that its length matches. */
 export function planar(data: Float32Array, channels: number, height: number, width: number): PlanarImage {
   if (data.length !== channels * height * width) throw new RangeError(`planar: ${data.length} values do not make ${channels}×${height}×${width}`);
   return { data, channels, height, width };

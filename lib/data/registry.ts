@@ -4,6 +4,9 @@
 import { fail, isPlainObject } from '../util/validate.js';
 import type { Dataset, Degrade } from './dataset.js';
 
+/**
+ * What a dataset type needs to create a dataset: scale, patch, augmentation, split, base folder, warnings.
+ */
 export interface DatasetContext {
   scale: number;
   /** LR patch size; null for whole images (validation). */
@@ -18,18 +21,25 @@ export interface DatasetContext {
   onWarning?: (message: string, file: string) => void;
 }
 
+/**
+ * A dataset type of the training config (`images`, `paired`, ...): validates its spec and creates the
+ * dataset.
+ */
 export interface DatasetType {
   /** Check a spec (without 'type'); return the normalised spec. `where` names it in errors. */
   validate(spec: Record<string, unknown>, where: string): Record<string, unknown>;
+  /** Create the dataset from a validated spec. */
   create(spec: Record<string, unknown>, ctx: DatasetContext): Promise<Dataset>;
 }
 
 const types = new Map<string, DatasetType>();
 
+/** Register a dataset type under `name`, for `data.train` / `data.val` of training configs. */
 export function registerDatasetType(name: string, t: DatasetType): void {
   types.set(name, t);
 }
 
+/** The names of the registered dataset types. */
 export function datasetTypes(): string[] {
   return [...types.keys()];
 }
@@ -43,6 +53,7 @@ export function validateDatasetSpec(spec: unknown, where: string): { type: strin
   return { type, ...types.get(type)!.validate(rest, where) };
 }
 
+/** Create the dataset a (validated) spec names by its `type`. */
 export async function createDataset(spec: { type: string } & Record<string, unknown>, ctx: DatasetContext): Promise<Dataset> {
   const t = types.get(spec.type);
   if (!t) throw new RangeError(`unknown dataset type ${JSON.stringify(spec.type)}`);

@@ -1,7 +1,7 @@
 // `mpfnet demo`: on a fresh machine, train a small ×2 MPF-Net for a few minutes on the photographs
 // bundled in data/images/, then measure it against bicubic on a photograph it never saw
 // (chelsea.png, held out), the way SR papers do: LR = MATLAB bicubic ÷2 of the ground truth,
-// rounded to 8 bits; PSNR / SSIM on the Y channel with a 2-pixel border cropped (SPEC §4).
+// rounded to 8 bits; PSNR / SSIM on the Y channel with a 2-pixel border cropped (docs/model.md §4).
 // Writes the trained model (usable with `mpfnet upscale`) and a side-by-side PNG.
 //
 // Why these settings: ×2 with bicubic degradation is the setting where a small network overtakes
@@ -41,6 +41,7 @@ export const DEMO_FULL: Readonly<DemoSettings> = Object.freeze({ channels: 16, n
 /** For tests and CI: seconds, not minutes; it need not beat bicubic. */
 export const DEMO_QUICK: Readonly<DemoSettings> = Object.freeze({ channels: 8, nCpb: 1, iters: 30, batch: 4, patch: 24, lr: 2e-3, evalCrop: 96 });
 
+/** Options of {@link runDemo} (the flags of `mpfnet demo`). */
 export interface DemoOptions {
   /** Output folder (model.safetensors, comparison.png, the training log and checkpoints). */
   out: string;
@@ -52,6 +53,7 @@ export interface DemoOptions {
   maxSeconds?: number;
   device?: 'cpu' | 'cuda';
   signal?: AbortSignal;
+  /** Receives the training events (progress, checkpoints). */
   onTrainEvent?: (e: TrainEvent) => void;
   /** One-line notes on what the demo is doing. */
   onNote?: (s: string) => void;
@@ -59,11 +61,13 @@ export interface DemoOptions {
   imagesDir?: string;
 }
 
+/** PSNR and SSIM of one method on the held-out image. */
 export interface Scores {
   psnr: number;
   ssim: number;
 }
 
+/** What {@link runDemo} measured and wrote. */
 export interface DemoResult {
   scale: number;
   model: { channels: number; nCpb: number };
@@ -95,6 +99,10 @@ function windowTensor(img: Image, top: number, left: number, h: number, w: numbe
   return tensor(out, [1, 3, h, w]);
 }
 
+/**
+ * Train the demo's small ×2 model on the bundled photos and compare it with bicubic on the held-out one
+ * (docs/cli.md, "mpfnet demo").
+ */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = performance.now();
   const note = o.onNote ?? (() => {});

@@ -6,6 +6,7 @@ import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { listImageFiles, type ImageFormat } from '../io/image.js';
 import { AbortError, Upscaler, type UpscaleFileResult, type UpscaleProgress, type UpscaleRunOptions, type UpscalerOptions } from './upscale.js';
 
+/** Progress of {@link upscaleFolder}: an image started, its tiles, and its outcome. */
 export type FolderEvent =
   | { type: 'start'; total: number }
   | { type: 'image'; index: number; total: number; input: string; output: string }
@@ -14,12 +15,15 @@ export type FolderEvent =
   | { type: 'skipped'; index: number; total: number; input: string; output: string }
   | { type: 'failed'; index: number; total: number; input: string; output: string; error: Error };
 
+/** Options of {@link upscaleFolder}: the upscaler's and the run's, plus folder handling. */
 export interface FolderOptions extends UpscalerOptions, Omit<UpscaleRunOptions, 'output' | 'onProgress'> {
   /** Leave images whose output file exists alone. */
   skipExisting?: boolean;
+  /** Receives an event per image and tile. */
   onEvent?: (e: FolderEvent) => void;
 }
 
+/** What {@link upscaleFolder} did: per-image results and counts. */
 export interface FolderResult {
   done: (UpscaleFileResult & { input: string })[];
   skipped: { input: string; output: string }[];

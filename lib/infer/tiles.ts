@@ -39,6 +39,10 @@ export interface TilePlan {
   count: number;
 }
 
+/**
+ * Cut an image of `height` × `width` into equal windows of `tile` pixels with `pad` pixels of context (see
+ * docs/upscaling.md).
+ */
 export function planTiles(height: number, width: number, tile: number, pad: number): TilePlan {
   const rows = planAxis(height, tile, pad);
   const cols = planAxis(width, tile, pad);

@@ -28,6 +28,7 @@ import type { AlphaMode, ModelSpec } from './worker-protocol.js';
 
 /** Default tile (input pixels per side, before padding) and padding: ~0.5 GB peak for the default model. */
 export const DEFAULT_TILE = 192;
+/** Default context around each tile, in input pixels. */
 export const DEFAULT_TILE_PAD = 16;
 
 /** Raw pixels: interleaved samples, 8-bit (Uint8Array / Uint8ClampedArray) or 16-bit (Uint16Array). */
@@ -39,8 +40,10 @@ export interface RawPixels {
   channels: 1 | 2 | 3 | 4;
 }
 
+/** What {@link upscale} takes: a file path, an encoded image, raw pixels or a tensor. */
 export type UpscaleInput = string | Uint8Array | RawPixels | Tensor;
 
+/** Progress of an upscale: tiles done of all tiles. */
 export interface UpscaleProgress {
   tilesDone: number;
   tiles: number;
@@ -51,6 +54,7 @@ export interface UpscaleProgress {
   outHeight: number;
 }
 
+/** Options that fix an {@link Upscaler}: the model, device, threads, tiling. */
 export interface UpscalerOptions {
   /** An MPF-Net checkpoint (.safetensors, from `mpfnet init`, `train` or `demo`) or a live model. */
   model: string | MPFNet;
@@ -62,6 +66,7 @@ export interface UpscalerOptions {
   threads?: number;
 }
 
+/** Options of one upscale: output, format, alpha handling, cancellation, progress. */
 export interface UpscaleRunOptions {
   /** Input pixels per tile side, before padding (default 192); 0: the whole image at once. */
   tile?: number;
@@ -70,6 +75,7 @@ export interface UpscaleRunOptions {
   /** Final scale when it differs from the model's (e.g. 3.5 with a ×4 model): MATLAB bicubic of the output. */
   outscale?: number;
   signal?: AbortSignal;
+  /** Called after each tile. */
   onProgress?: (p: UpscaleProgress) => void;
   /** Output format (default: the input's; raw pixels give raw pixels; a file: its extension). */
   format?: ImageFormat | 'raw';
@@ -85,8 +91,10 @@ export interface UpscaleRunOptions {
   limitPixels?: number | false;
 }
 
+/** Options of the one-shot {@link upscale}: the upscaler's and the run's together. */
 export type UpscaleOptions = UpscalerOptions & UpscaleRunOptions;
 
+/** What an upscale written to a file returns. */
 export interface UpscaleFileResult {
   path: string;
   width: number;
@@ -205,6 +213,7 @@ export class Upscaler {
     this.#worker = worker;
   }
 
+  /** Load the model on a worker thread and return an upscaler that reuses it. */
   static async create(o: UpscalerOptions): Promise<Upscaler> {
     const weights = o.weights ?? 'model';
     if (weights !== 'model' && weights !== 'ema') throw new RangeError(`upscale: weights must be 'model' or 'ema', got ${String(weights)}`);
@@ -220,6 +229,7 @@ export class Upscaler {
     return this.#worker.scale;
   }
 
+  /** Upscale one input with the loaded model; the result follows the input's kind (see {@link upscale}). */
   upscale(input: Tensor, o: UpscaleRunOptions & { output: string }): Promise<UpscaleFileResult>;
   upscale(input: Tensor, o?: UpscaleRunOptions): Promise<Tensor>;
   upscale(input: string | Uint8Array | RawPixels, o: UpscaleRunOptions & { output: string }): Promise<UpscaleFileResult>;
@@ -324,7 +334,7 @@ export class Upscaler {
 }
 
 /**
- * Upscale one image with MPF-Net (see README "Upscaling"). The result follows the input: a Buffer
+ * Upscale one image with MPF-Net (see docs/upscaling.md). The result follows the input: a Buffer
  * in the input's format for a path or an encoded buffer, raw pixels for raw pixels, a tensor for a
  * tensor; with `output`, a file (written atomically) and a summary.
  */

@@ -12,7 +12,9 @@ import { writeFileAtomic } from './atomic-write.js';
 /** sharp's own default: 0x3FFF × 0x3FFF pixels. */
 export const DEFAULT_PIXEL_LIMIT = 268_402_689;
 
+/** Image file formats mpfnet writes. */
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'tiff';
+/** Channels of an image: grey, grey + alpha, RGB, RGBA. */
 export type ChannelCount = 1 | 2 | 3 | 4;
 
 /** A decoded image: samples interleaved per pixel (HWC), rows top to bottom. */
@@ -29,6 +31,7 @@ export interface Image {
   hasAlpha: boolean;
 }
 
+/** Why an {@link ImageError} was thrown. */
 export type ImageErrorCode = 'NOT_FOUND' | 'CORRUPT' | 'TRUNCATED' | 'UNSUPPORTED' | 'TOO_LARGE' | 'WRITE_FAILED';
 
 /**
@@ -46,6 +49,7 @@ export class ImageError extends TypeError {
   }
 }
 
+/** Options of {@link readImage}. */
 export interface ReadImageOptions {
   /** Refuse images with more pixels than this (decompression bombs); 0 or false: no limit. */
   limitPixels?: number | false;
@@ -169,6 +173,7 @@ function checkImage(fn: string, img: Image): void {
   if (data.length !== width * height * channels) throw new RangeError(`${fn}: data has ${data.length} samples, expected ${width}×${height}×${channels} = ${width * height * channels}`);
 }
 
+/** Options of {@link imageToFloat32}. */
 export interface ToFloatOptions {
   /** Force 3 channels: grey is replicated, alpha dropped (like OpenCV's IMREAD_COLOR). */
   rgb?: boolean;
@@ -199,6 +204,7 @@ function planar<A extends Float32Array | Float64Array>(img: Image, opts: ToFloat
   return { data: out, channels: outC };
 }
 
+/** Options of {@link imageToTensor}. */
 export interface ImageToTensorOptions extends ToFloatOptions {
   dtype?: DType;
   device?: Device;
@@ -217,6 +223,7 @@ export async function readImageTensor(src: string | Uint8Array, opts: ReadImageO
   return imageToTensor(await readImage(src, opts), opts);
 }
 
+/** Options of {@link float32ToImage}. */
 export interface FromFloatOptions {
   bitDepth?: 8 | 16;
   /** The values are on the integer scale (0..255 / 0..65535) rather than in [0, 1]. */
@@ -260,6 +267,7 @@ export function tensorToImage(t: Tensor, opts: FromFloatOptions = {}): Image {
   }
 }
 
+/** Options of {@link writeImage} and {@link encodeImage}. */
 export interface WriteImageOptions extends FromFloatOptions {
   /** Default: from the file extension (.png, .jpg/.jpeg, .webp, .tif/.tiff). */
   format?: ImageFormat;

@@ -28,6 +28,7 @@ export interface TensorRecord {
   data: Float32Array | Float64Array;
 }
 
+/** The tensors and metadata of a safetensors file. */
 export interface SafetensorsContents {
   /** Tensors in the order of their data in the file. */
   tensors: Map<string, TensorRecord>;

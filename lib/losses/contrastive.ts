@@ -1,4 +1,4 @@
-// The contrastive loss of one feature layer (the paper's eq. 10, SPEC §3), as an autograd function
+// The contrastive loss of one feature layer (the paper's eq. 10, docs/model.md §3), as an autograd function
 // of the anchor, the positives and the negatives:
 //   s(a, b) = mean over H×W of Σ_c â·b̂   (features L2-normalised along the channels per pixel)
 //   L_i = (1/P) Σ_m −log( e^{s⁺_m/τ} / (e^{s⁺_m/τ} + Σ_n e^{s⁻_n/τ}) )
@@ -8,8 +8,9 @@ import { add, cat, logSumExp, mean, mulScalar, reshape, sub, zeros } from '../op
 import { crSimilarity, CR_NORM_EPS } from '../ops/cr_similarity.js';
 import type { Tensor } from '../tensor.js';
 
+/** Options of {@link contrastiveLoss}. */
 export interface ContrastiveLossOptions {
-  /** Temperature τ (SPEC §3: default 1). */
+  /** Temperature τ (docs/model.md §3: default 1). */
   tau?: number;
   /** Norms below eps are clamped (torch.nn.functional.normalize's 1e-12). */
   eps?: number;

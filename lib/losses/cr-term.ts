@@ -1,11 +1,11 @@
-// The 'cr' loss term of training stages: L_CR of SPEC §3 (ContrastiveRegularizer) with its options
-// validated strictly, its networks loaded, and what a resume needs recorded. Stage 2 of SPEC §2:
+// The 'cr' loss term of training stages: L_CR of docs/model.md §3 (ContrastiveRegularizer) with its options
+// validated strictly, its networks loaded, and what a resume needs recorded. Stage 2 of docs/model.md §2:
 //   "loss": {"l1": 1, "cr": {"weight": 1, "embedding": "e.safetensors"}}
-// Options (defaults = SPEC §3's reading): tau 1; embedding: a pretrained E (required); teacher:
+// Options (defaults = docs/model.md §3's reading): tau 1; embedding: a pretrained E (required); teacher:
 // "stage-start" (the model's weights when the stage starts: the stage-1 model in a two-stage run)
 // or an MPF-Net checkpoint; positives "gen+gt" | "gen" | "gt" or an object; negatives "gen+lr" |
 // "gen" | "lr" | "rand" or an object (Table VII's rows); chunk 16 (sample images per pass of E);
-// crop null (beyond SPEC: a random crop × crop HR window for E, to cut its cost).
+// crop null (beyond docs/model.md: a random crop × crop HR window for E, to cut its cost).
 //
 // Resume: a "stage-start" teacher is written once to <out>/cr-teacher-<stage>.safetensors when the
 // stage starts; the checkpoint state records that file and E's file with their SHA-256, and a
@@ -21,6 +21,7 @@ import { boolean, fail, integer, isPlainObject, number, oneOf, rejectUnknown, st
 import { ContrastiveRegularizer, type NegativeSpec, type PositiveSpec } from './regularizer.js';
 import { DEFAULT_BLUR, DEFAULT_SHARPEN, type CrBlurSpec, type SharpenSpec, type SharpenType } from './samples.js';
 
+/** The `teacher` value that snapshots the model when the contrastive stage starts. */
 export const STAGE_START = 'stage-start';
 
 /** Table VII's positive sets. */
@@ -38,6 +39,7 @@ export const NEGATIVE_PRESETS = {
   rand: { blurred: 0, lr: false, others: 5 },
 } as const;
 
+/** Options of the `cr` loss term (docs/contrastive-regularization.md). */
 export interface CrOptions {
   tau: number;
   embedding: string;
@@ -45,7 +47,7 @@ export interface CrOptions {
   positives: PositiveSpec;
   negatives: NegativeSpec;
   chunk: number;
-  /** Beyond SPEC (null: off): E sees a random crop × crop HR window. */
+  /** Beyond docs/model.md (null: off): E sees a random crop × crop HR window. */
   crop: number | null;
 }
 
@@ -157,7 +159,11 @@ function isCrState(v: unknown): v is CrState {
 export async function createCrTerm(
   o: CrOptions,
   ctx: LossContext,
-): Promise<LossTerm & { regularizer: ContrastiveRegularizer; state(): CrState }> {
+): Promise<LossTerm & {
+  regularizer: ContrastiveRegularizer;
+  /** What a resume needs: E's and the teacher's files with their SHA-256. */
+  state(): CrState;
+}> {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(ctx.baseDir, p));
   const ePath = abs(o.embedding);
   const eHash = sha256(ePath);

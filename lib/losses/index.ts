@@ -1,4 +1,4 @@
-// Contrastive regularisation (SPEC §3): the one-layer loss, the whole term, its samples, SimCLR.
+// Contrastive regularisation (docs/model.md §3): the one-layer loss, the whole term, its samples, SimCLR.
 export { contrastiveLoss, infoNce, type ContrastiveLossOptions } from './contrastive.js';
 export { ContrastiveRegularizer, type RegularizerOptions, type PositiveSpec, type NegativeSpec, type RegularizerStats } from './regularizer.js';
 export {

@@ -1,4 +1,4 @@
-// The contrastive regularisation term L_CR of the paper's eq. 11 (SPEC §3):
+// The contrastive regularisation term L_CR of the paper's eq. 11 (docs/model.md §3):
 //   L_CR = 1/(S·L) Σ_i Σ_l L_{i,l},  L_{i,l} = eq. 10 on layer l of E for image i
 // E (a frozen SNResNet-18) sees the SR output (the anchor, with gradient) and the samples of
 // samples.ts (without). Gradients reach the SR network only through the anchor.
@@ -10,7 +10,7 @@
 // (crSimilarityAnchorGrad), accumulated per layer. The term is then one tape node whose inputs are
 // the anchor's four taps and whose backward scales the stored gradients.
 //
-// Beyond SPEC (off by default): `crop` runs all of it on one random crop × crop HR window; E's cost
+// Beyond docs/model.md (off by default): `crop` runs all of it on one random crop × crop HR window; E's cost
 // is ~10 sample passes per image, which dominates (bench/cr.bench.ts), and falls with the area.
 import { noGrad, tidy } from '../autograd/scope.js';
 import { record } from '../autograd/tape.js';
@@ -23,21 +23,23 @@ import type { Tensor } from '../tensor.js';
 import { infoNce } from './contrastive.js';
 import { blurredSamples, otherImages, sharpenedSamples, teacherSamples, upsampledLR, type CrBlurSpec, type SampleSet, type SharpenSpec } from './samples.js';
 
+/** Which positive samples the contrastive term uses. */
 export interface PositiveSpec {
-  /** K_P: sharpened / high-pass versions of the HR image per image (SPEC: 3). */
+  /** K_P: sharpened / high-pass versions of the HR image per image (default 3, docs/model.md §3). */
   sharpened: number;
   sharpen: SharpenSpec;
-  /** The teacher's output (SPEC: yes). */
+  /** The teacher's output (default yes, docs/model.md §3). */
   teacher: boolean;
-  /** The ground truth itself (SPEC: yes). */
+  /** The ground truth itself (default yes, docs/model.md §3). */
   gt: boolean;
 }
 
+/** Which negative samples the contrastive term uses. */
 export interface NegativeSpec {
-  /** K_N: blurred + noised HR images per image (SPEC: 4). */
+  /** K_N: blurred + noised HR images per image (default 4, docs/model.md §3). */
   blurred: number;
   blur: CrBlurSpec;
-  /** The LR image bicubic-upsampled to the HR size (SPEC: yes). */
+  /** The LR image bicubic-upsampled to the HR size (default yes, docs/model.md §3). */
   lr: boolean;
   /** Other images of the batch per image (Table VII's "random batch samples"; capped at batch − 1). */
   others: number;
@@ -45,15 +47,16 @@ export interface NegativeSpec {
   othersSource: 'hr' | 'lr';
 }
 
+/** Options of {@link ContrastiveRegularizer}. */
 export interface RegularizerOptions {
-  /** Temperature τ of eq. 10 (SPEC: 1). */
+  /** Temperature τ of eq. 10 (default 1, docs/model.md §3). */
   tau: number;
   positives: PositiveSpec;
   negatives: NegativeSpec;
   /** At most this many sample images per pass through E (whole images' sets; at least one image). */
   chunk: number;
   /**
-   * Beyond SPEC, off by default (null): E sees one random crop × crop window (HR pixels, a
+   * Beyond docs/model.md, off by default (null): E sees one random crop × crop window (HR pixels, a
    * multiple of the scale) of the SR output, the HR patch and their samples (the LR window for the
    * teacher and the upsampled LR), the same place for the whole batch: (crop / H)² of E's cost.
    */
@@ -94,6 +97,10 @@ interface RoleSet extends SampleSet {
   perImage: number;
 }
 
+/**
+ * The contrastive regularization term L_CR (docs/model.md §3): samples, the frozen embedding network E and
+ * the loss, as one tape node.
+ */
 export class ContrastiveRegularizer {
   readonly embedding: SNResNet18;
   readonly teacher: MPFNet | null;

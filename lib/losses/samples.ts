@@ -1,4 +1,4 @@
-// Positive and negative samples for contrastive regularisation (SPEC §3, the paper's eqs. 7–8).
+// Positive and negative samples for contrastive regularisation (docs/model.md §3, the paper's eqs. 7–8).
 //   positives: K_P sharpened HR images D + f·(x − D), clamped to [0, 1] (PCL's: D = x smoothed by
 //              [[1,1,1],[1,5,1],[1,1,1]]/13 with the outermost pixels kept, f ~ U(0.5, 3.0) per
 //              sample; or an unsharp mask with a Gaussian D), the teacher's output, the GT
@@ -17,8 +17,10 @@ import { crSamples } from '../ops/cr_samples.js';
 import type { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
+/** How positives are sharpened: PCL's kernel or an unsharp mask. */
 export type SharpenType = 'pcl' | 'unsharp';
 
+/** How sharpened positives are made. */
 export interface SharpenSpec {
   /** Each sharpened sample picks one of these uniformly: 'pcl' (SMOOTH kernel) or 'unsharp' (Gaussian). */
   types: SharpenType[];
@@ -28,6 +30,7 @@ export interface SharpenSpec {
   unsharpSigma: [number, number];
 }
 
+/** How blurred + noised negatives are made. */
 export interface CrBlurSpec {
   /** Odd kernel sizes to pick from uniformly. */
   kernelSizes: number[];
@@ -39,7 +42,9 @@ export interface CrBlurSpec {
   clip: boolean;
 }
 
+/** The default sharpening: PCL's kernel, f ~ U(0.5, 3.0). */
 export const DEFAULT_SHARPEN: Readonly<SharpenSpec> = Object.freeze({ types: ['pcl'] as SharpenType[], factor: [0.5, 3.0] as [number, number], unsharpSigma: [0.5, 2.0] as [number, number] });
+/** The default blur and noise of negatives (docs/model.md §3). */
 export const DEFAULT_BLUR: Readonly<CrBlurSpec> = Object.freeze({ kernelSizes: [3, 5, 7, 9, 11], sigma: [0.1, 2.0] as [number, number], noise: [0, 10 / 255] as [number, number], clip: true });
 
 /** A set of sample images (M, C, H, W) and the image each row belongs to. */
@@ -140,7 +145,7 @@ export function blurredSamples(hr: Tensor, count: number, spec: CrBlurSpec, rng:
   return { images: generate(hr, params, spec.clip, rng), source: params.map((p) => p.source), params };
 }
 
-/** The LR images bicubic-upsampled (MATLAB imresize, SPEC §4) to the HR size, clamped to [0, 1]. */
+/** The LR images bicubic-upsampled (MATLAB imresize, docs/model.md §4) to the HR size, clamped to [0, 1]. */
 export function upsampledLR(lr: Tensor, hrSize: readonly [number, number]): SampleSet {
   const images = noGrad(() => tidy(() => clamp(imresize(lr, { size: [hrSize[0], hrSize[1]] }), 0, 1)));
   return { images, source: Array.from({ length: lr.shape[0]! }, (_, i) => i) };

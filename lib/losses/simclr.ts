@@ -1,4 +1,4 @@
-// SimCLR for pretraining the embedding network E (SPEC §3, ContraD's recipe): two augmented views
+// SimCLR for pretraining the embedding network E (docs/model.md §3, ContraD's recipe): two augmented views
 // of each HR patch, NT-Xent with τ = 0.1 on E's projections.
 //   augmentations (torchvision's, on planar float images in [0, 1]): random resized crop (area
 //   0.2–1.0 of the patch, aspect 3/4–4/3, resized to `size` by bilinear imresize), horizontal flip
@@ -14,6 +14,7 @@ import { add, cat, clamp, div, imresize, linear, logSumExp, mean, mul, mulScalar
 import type { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
+/** SimCLR's augmentations for pretraining E. */
 export interface SimclrAugment {
   /** Area fraction of the random resized crop. */
   scale: [number, number];
@@ -29,6 +30,7 @@ export interface SimclrAugment {
   greyP: number;
 }
 
+/** ContraD's SimCLR augmentations (docs/model.md §3). */
 export const SIMCLR_AUGMENT: Readonly<SimclrAugment> = Object.freeze({
   scale: [0.2, 1.0] as [number, number],
   ratio: [3 / 4, 4 / 3] as [number, number],
@@ -94,6 +96,7 @@ function hsvToRgb(h: number, s: number, v: number): [number, number, number] {
   }
 }
 
+/** Colour-jitter strengths: brightness, contrast, saturation, hue. */
 export interface JitterParams {
   /** The order of brightness (0), contrast (1), saturation (2), hue (3). */
   order: number[];

@@ -1,4 +1,4 @@
-// Image quality metrics with the MATLAB / BasicSR conventions (SPEC §4), so numbers compare with
+// Image quality metrics with the MATLAB / BasicSR conventions (docs/model.md §4), so numbers compare with
 // published tables: PSNR, SSIM, NIQE (no reference) and LPIPS (weights supplied by the user).
 export { toPlanes, cropBorder, type Planes, type MetricInput } from './planes.js';
 export { rgbToY } from './color.js';

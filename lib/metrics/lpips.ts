@@ -23,6 +23,7 @@ import { reshape } from '../ops/shape.js';
 import { addScalar, affine, relu, sqrt, square } from '../ops/unary.js';
 import type { DType, Device, Tensor } from '../tensor.js';
 
+/** The LPIPS backbone: AlexNet or VGG16. */
 export type LpipsNet = 'alex' | 'vgg';
 
 /** One backbone layer: a convolution (followed by ReLU) or a max pooling; `tap` ends a stage. */
@@ -62,6 +63,7 @@ export const LPIPS_CHANNELS: Record<LpipsNet, readonly number[]> = { alex: [64, 
 const SHIFT = [-0.03, -0.088, -0.188];
 const SCALE = [0.458, 0.448, 0.45];
 
+/** Options of {@link LPIPS.load}. */
 export interface LpipsLoadOptions {
   /** The backbone; default: the file's lpips_net metadata, else inferred from the tensor names. */
   net?: LpipsNet;
@@ -69,6 +71,7 @@ export interface LpipsLoadOptions {
   device?: Device;
 }
 
+/** Options of {@link LPIPS.forward}. */
 export interface LpipsForwardOptions {
   /** Inputs are in [0, 1] (default true); false: already in [-1, 1], like lpips' normalize=False. */
   normalize?: boolean;
@@ -86,6 +89,7 @@ export function lpipsParameterShapes(net: LpipsNet): Map<string, number[]> {
   return m;
 }
 
+/** The LPIPS perceptual distance (v0.1) with weights from a safetensors file (docs/metrics.md). */
 export class LPIPS {
   readonly net: LpipsNet;
   readonly #params: Map<string, Tensor>;
@@ -181,6 +185,7 @@ export class LPIPS {
     );
   }
 
+  /** Free the network's weights. */
   dispose(): void {
     for (const t of this.#params.values()) t.dispose();
     this.#shift.dispose();

@@ -1,5 +1,5 @@
 // NIQE (Mittal, Soundararajan & Bovik 2013), reproducing the MATLAB release as BasicSR does
-// (SPEC §4): the Y channel rounded to integers, cut to whole 96×96 blocks; at two scales (the second
+// (docs/model.md §4): the Y channel rounded to integers, cut to whole 96×96 blocks; at two scales (the second
 // a MATLAB bicubic ×0.5 with antialiasing) the image is normalised locally (7×7 Gaussian, σ 7/6,
 // replicate borders) and each block gives 18 features from asymmetric generalised Gaussian (AGGD)
 // fits of the normalised values and of their products with 4 neighbours. The score is the
@@ -220,6 +220,7 @@ function niqeDistance(feats: number[][], model: PristineModel): number {
   return Math.sqrt(q);
 }
 
+/** Options of {@link niqe}. */
 export interface NiqeOptions {
   /** Pixels removed from every side first (default 0). */
   crop?: number;

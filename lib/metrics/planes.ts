@@ -1,5 +1,5 @@
 // What every metric measures: planar float64 samples on the uint8 scale. Tensors in [0, 1] are
-// clamped, ×255 and rounded (half away from zero, as MATLAB's im2uint8), as SPEC §4 and BasicSR
+// clamped, ×255 and rounded (half away from zero, as MATLAB's im2uint8), as docs/model.md §4 and BasicSR
 // measure them; 8-bit images are taken as stored; 16-bit ones are brought to 8 bits (v / 257,
 // rounded). Alpha is not measured.
 import type { Image } from '../io/image.js';
@@ -13,6 +13,7 @@ export interface Planes {
   width: number;
 }
 
+/** What a metric measures: an image, a tensor in [0, 1], or planar data. */
 export type MetricInput = Image | Tensor | Planes;
 
 function isTensor(x: MetricInput): x is Tensor {

@@ -1,7 +1,8 @@
-// PSNR in float64 on the uint8 scale: 10·log10(255² / MSE) over all channels (SPEC §4).
+// PSNR in float64 on the uint8 scale: 10·log10(255² / MSE) over all channels (docs/model.md §4).
 import { rgbToY } from './color.js';
 import { checkSameSize, cropBorder, toPlanes, type MetricInput, type Planes } from './planes.js';
 
+/** Options of {@link psnr} and {@link ssim}: border crop and Y channel. */
 export interface PairMetricOptions {
   /** Pixels removed from every side first (BasicSR's crop_border; usually the scale). */
   crop?: number;

@@ -1,4 +1,4 @@
-// SSIM as BasicSR and MATLAB's ssim_index compute it (SPEC §4): 11×11 Gaussian window (σ 1.5),
+// SSIM as BasicSR and MATLAB's ssim_index compute it (docs/model.md §4): 11×11 Gaussian window (σ 1.5),
 // C1 = (0.01·255)², C2 = (0.03·255)², statistics over the valid region only (no padding), the mean
 // of the SSIM map, averaged over channels for RGB. Float64 throughout (native/cpu/ssim.cc: the
 // separable window as two 11-tap passes, strips of rows in parallel).

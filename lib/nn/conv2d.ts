@@ -6,8 +6,10 @@ import type { Tensor } from '../tensor.js';
 import { defaultBias, defaultWeight, type InitOptions } from './init.js';
 import { Module } from './module.js';
 
+/** A size given once for both axes or as [h, w]. */
 export type Pair = number | [number, number];
 
+/** Options of a {@link Conv2d} layer. */
 export interface Conv2dLayerOptions extends InitOptions {
   stride?: Pair;
   padding?: Pair;
@@ -21,6 +23,7 @@ function pair(v: Pair, what: string): [number, number] {
   return p;
 }
 
+/** A 2-D convolution layer with PyTorch's default initialisation. */
 export class Conv2d extends Module {
   readonly inChannels: number;
   readonly outChannels: number;
@@ -49,16 +52,20 @@ export class Conv2d extends Module {
     if (this.#hasBias) this.registerParameter('bias', defaultBias(shape, o));
   }
 
+  /** The weight (out, in, kh, kw). */
   get weight(): Tensor {
     return this.param('weight');
   }
+  /** The bias (out), or null. */
   get bias(): Tensor | null {
     return this.hasBias ? this.param('bias') : null;
   }
+  /** Whether the layer has a bias. */
   get hasBias(): boolean {
     return this.#hasBias;
   }
 
+  /** Convolve `x`, or an array of tensors as their channel concatenation. */
   forward(x: Tensor | Tensor[]): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
   }

@@ -8,6 +8,7 @@ import { rand } from '../ops/creation.js';
 import { getDefaultGenerator, type Generator } from '../random.js';
 import type { DType, Tensor } from '../tensor.js';
 
+/** Options of parameter initialisation: seed or generator, dtype, device. */
 export interface InitOptions {
   /** The generator to draw from (default: the global one, like torch's default generator). */
   generator?: Generator;

@@ -4,10 +4,12 @@ import type { Tensor } from '../tensor.js';
 import { defaultBias, defaultWeight, type InitOptions } from './init.js';
 import { Module } from './module.js';
 
+/** Options of a {@link Linear} layer. */
 export interface LinearOptions extends InitOptions {
   bias?: boolean;
 }
 
+/** A fully connected layer, y = x·Wᵀ + b, with PyTorch's default initialisation. */
 export class Linear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -26,13 +28,16 @@ export class Linear extends Module {
     if (this.#hasBias) this.registerParameter('bias', defaultBias(shape, o));
   }
 
+  /** The weight (out, in). */
   get weight(): Tensor {
     return this.param('weight');
   }
+  /** The bias (out), or null. */
   get bias(): Tensor | null {
     return this.#hasBias ? this.param('bias') : null;
   }
 
+  /** Apply the layer to `x` (..., in). */
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias ?? undefined);
   }

@@ -9,11 +9,16 @@ import type { Device, DType, Tensor } from '../tensor.js';
 /** A state-dict value: a tensor, or raw data with a shape (as read from a safetensors file). */
 export type StateValue = Tensor | { shape: readonly number[]; data: Float32Array | Float64Array };
 
+/** Options of {@link Module.loadStateDict}. */
 export interface LoadStateOptions {
   /** Missing and unexpected keys are errors (default true); shape mismatches always are. */
   strict?: boolean;
 }
 
+/**
+ * The base of layers and models: named parameters and children, state dicts, train/eval mode, device moves,
+ * disposal.
+ */
 export abstract class Module {
   /** Training mode (train()) or evaluation mode (eval()). */
   training = true;
@@ -50,6 +55,7 @@ export abstract class Module {
     for (const [n, m] of this.#children) yield* m.namedParameters(`${prefix}${n}.`);
   }
 
+  /** Every parameter of this module and its children. */
   parameters(): Tensor[] {
     return [...this.namedParameters()].map(([, t]) => t);
   }
@@ -61,10 +67,12 @@ export abstract class Module {
     return n;
   }
 
+  /** The direct children with their names. */
   *namedChildren(): IterableIterator<[string, Module]> {
     yield* this.#children;
   }
 
+  /** The direct children. */
   children(): Module[] {
     return [...this.#children.values()];
   }
@@ -82,6 +90,7 @@ export abstract class Module {
     return this;
   }
 
+  /** Switch this module and its children to eval mode; returns this. */
   eval(): this {
     return this.train(false);
   }
@@ -92,6 +101,7 @@ export abstract class Module {
     return first.done ? 'cpu' : first.value[1].device;
   }
 
+  /** The dtype of the parameters. */
   get dtype(): DType {
     const first = this.namedParameters().next();
     return first.done ? 'float32' : first.value[1].dtype;

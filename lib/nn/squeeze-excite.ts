@@ -1,4 +1,4 @@
-// Squeeze-and-excitation (Hu et al., 2018), as SPEC §1 fixes it for MPF-Net:
+// Squeeze-and-excitation (Hu et al., 2018), as docs/model.md §1 fixes it for MPF-Net:
 //   s = sigmoid(fc2(relu(fc1(mean over H, W of x))))  ;  y = x · s per channel
 // with fc1: C -> max(⌊C / reduction⌋, minHidden) (4 by default, so narrow models keep some capacity).
 import { mean, mul, relu, reshape, sigmoid } from '../ops/index.js';
@@ -7,15 +7,18 @@ import type { InitOptions } from './init.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 
+/** Options of a {@link SqueezeExcite} layer. */
 export interface SqueezeExciteOptions extends InitOptions {
   reduction?: number;
   minHidden?: number;
 }
 
+/** The hidden width of squeeze-excitation: max(⌊channels / reduction⌋, minHidden). */
 export function seHidden(channels: number, reduction = 16, minHidden = 4): number {
   return Math.max(Math.floor(channels / reduction), minHidden);
 }
 
+/** Squeeze-and-excitation: channel weights from the spatial mean, through two linear layers. */
 export class SqueezeExcite extends Module {
   readonly channels: number;
   readonly hidden: number;
@@ -32,6 +35,7 @@ export class SqueezeExcite extends Module {
     this.fc2 = this.registerModule('fc2', new Linear(this.hidden, channels, o));
   }
 
+  /** Scale the channels of `x`. */
   forward(x: Tensor): Tensor {
     const [n, c] = x.shape as [number, number];
     const squeezed = mean(x, [2, 3]);
@@ -39,6 +43,7 @@ export class SqueezeExcite extends Module {
     return mul(x, reshape(s, [n, c, 1, 1]));
   }
 
+  /** Multiply-adds per image. */
   macs(): number {
     return this.fc1.macs() + this.fc2.macs();
   }

@@ -4,6 +4,7 @@ import { native } from '../../bindings/index.js';
 import type { Tensor } from '../tensor.js';
 import { checkInt, checkTensor } from './check.js';
 
+/** Options of {@link adamUpdate}. */
 export interface AdamUpdateOptions {
   lr: number;
   beta1?: number;

@@ -18,7 +18,8 @@ function binary(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
   });
 }
 
-type Operand = Tensor | number;
+/** An operand of a binary op: a tensor or a number. */
+export type Operand = Tensor | number;
 
 /** Validates the operands; returns which are numbers. */
 function operands(op: BinaryOpName, a: Operand, b: Operand): 'tt' | 'ts' | 'st' {

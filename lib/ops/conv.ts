@@ -11,6 +11,7 @@ import { checkTensor } from './check.js';
 /** A size given once for both axes, or as [height, width]. */
 export type IntPair = number | readonly [number, number];
 
+/** Options of {@link conv2d}: stride, padding, dilation. */
 export interface ConvOptions {
   /** Step between output pixels (>= 1). Default 1. */
   stride?: IntPair;
@@ -64,6 +65,10 @@ export function conv2d(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tens
  * The environment variable MPFNET_CONV_ALGO sets it at start. Returns the previous mode.
  */
 export type ConvAlgorithm = ConvAlgorithmName;
+/**
+ * Force a convolution algorithm wherever it applies ('auto' restores the automatic choice); returns the
+ * previous one.
+ */
 export function setConvAlgorithm(mode: ConvAlgorithm): ConvAlgorithm {
   return native.conv2dAlgo(mode);
 }

@@ -1,12 +1,13 @@
 // The sample generator of contrastive regularisation (kernels: native/cpu/cr_samples.cc): M images
 // y[m] = clip(D + f[m]·(x[source[m]] − D) + σ[m]·N(0, 1)) with D = kernels[m] ⊛ x[source[m]].
-// lib/losses/samples.ts draws the parameters (SPEC §3's sharpened positives and blurred + noised
+// lib/losses/samples.ts draws the parameters (docs/model.md §3's sharpened positives and blurred + noised
 // negatives) and calls this once per kind of sample. No gradient: samples are constants of the loss.
 import { native } from '../../bindings/index.js';
 import { getDefaultGenerator, type Generator } from '../random.js';
 import { fromHandle, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
 
+/** Options of {@link crSamples}. */
 export interface CrSamplesOptions {
   /** The source image (index into x's batch) of each sample; one entry per kernel. */
   source: readonly number[];

@@ -1,4 +1,4 @@
-// The per-pixel normalised similarity of contrastive regularisation (SPEC §3, PCL's), an autograd
+// The per-pixel normalised similarity of contrastive regularisation (docs/model.md §3, PCL's), an autograd
 // function. Kernels: native/cpu/cr_similarity.cc.
 import { native } from '../../bindings/index.js';
 import { record } from '../autograd/tape.js';

@@ -3,6 +3,7 @@ import { native } from '../../bindings/index.js';
 import { Tensor, fromHandle, type DType, type Device } from '../tensor.js';
 import { getDefaultGenerator, type Generator } from '../random.js';
 
+/** Options of tensor creation: dtype, device, requiresGrad. */
 export interface TensorOptions {
   dtype?: DType;
   device?: Device;
@@ -33,6 +34,7 @@ export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly n
   return finish(fromHandle(native.create(device, dtype, shape, arr)), opts);
 }
 
+/** Numbers nested in arrays, as {@link tensor} takes them. */
 export type NestedArray = number[] | NestedArray[];
 
 const describeValue = (v: unknown): string =>
@@ -88,23 +90,29 @@ function toTyped<A extends Float32Array | Float64Array>(d: ArrayLike<number>, C:
   return C.from(d);
 }
 
+/** A tensor of `shape` filled with `value`. */
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
   checkShape('full', shape);
   return finish(fromHandle(native.full(opts.device ?? 'cpu', opts.dtype ?? 'float32', shape, value)), opts);
 }
+/** A tensor of `shape` filled with zeros. */
 export function zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
   return full(shape, 0, opts);
 }
+/** A tensor of `shape` filled with ones. */
 export function ones(shape: readonly number[], opts: TensorOptions = {}): Tensor {
   return full(shape, 1, opts);
 }
+/** Zeros with the shape (and, unless given, dtype and device) of `t`. */
 export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
   return full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
 }
+/** Ones with the shape (and, unless given, dtype and device) of `t`. */
 export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
   return full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
 }
 
+/** Options of random tensors: a generator, and the distribution's parameters. */
 export interface RandomOptions extends TensorOptions {
   generator?: Generator;
 }

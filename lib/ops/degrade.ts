@@ -15,6 +15,7 @@ export function filter2d(x: Tensor, kernel: Tensor): Tensor {
   return record(y, 'filter2d', [x], (gy) => [fromHandle(native.filter2dBackward(gy.device, gy.handle, kernel.handle))]);
 }
 
+/** Options of {@link gaussianNoise} and {@link poissonNoise}. */
 export interface NoiseOptions {
   /** Per image (or one value for all): the same noise on every channel (default false). */
   grey?: boolean | readonly boolean[];

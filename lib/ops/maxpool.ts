@@ -3,8 +3,10 @@
 import { native } from '../../bindings/index.js';
 import { record } from '../autograd/tape.js';
 import { fromHandle, type Tensor } from '../tensor.js';
+import type { PoolSize } from './pool.js';
 
-type Pair = number | readonly [number, number];
+// Sizes as avgPool2d takes them: one number for both axes or [h, w].
+type Pair = PoolSize;
 
 function pair(name: string, v: Pair): [number, number] {
   if (typeof v === 'number') return [v, v];
@@ -13,7 +15,7 @@ function pair(name: string, v: Pair): [number, number] {
 }
 
 /** Max pooling of (N, C, H, W); stride defaults to the kernel size; padding counts as -infinity. */
-export function maxPool2d(x: Tensor, kernel: Pair, stride: Pair | null = null, padding: Pair = 0): Tensor {
+export function maxPool2d(x: Tensor, kernel: PoolSize, stride: PoolSize | null = null, padding: PoolSize = 0): Tensor {
   const k = pair('kernel', kernel);
   const s = stride === null || stride === undefined ? k : pair('stride', stride);
   const p = pair('padding', padding);

@@ -4,6 +4,7 @@ import { record } from '../autograd/tape.js';
 import { fromHandle, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
 
+/** A pooling size given once for both axes or as [h, w]. */
 export type PoolSize = number | readonly [number, number];
 
 function pair(op: string, name: string, v: PoolSize): [number, number] {

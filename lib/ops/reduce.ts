@@ -6,6 +6,7 @@ import { record } from '../autograd/tape.js';
 import { fromHandle, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
 
+/** The dimensions to reduce: one, several, or all (null / undefined). */
 export type ReduceDims = number | readonly number[] | null | undefined;
 
 function dimList(dims: ReduceDims): readonly number[] | null {

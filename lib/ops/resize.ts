@@ -11,6 +11,7 @@ import { fromHandle, type Tensor } from '../tensor.js';
 export type ResizeKernel = ResizeKernelName | 'nearest';
 const KERNELS: readonly ResizeKernel[] = ['cubic', 'linear', 'box', 'lanczos2', 'lanczos3', 'nearest'];
 
+/** Options of resizing along one axis. */
 export interface ResizeAxisOptions {
   /** The scale factor (default outLen / input length, as MATLAB uses when given a size). */
   scale?: number;
@@ -47,6 +48,7 @@ export function resizeAxis(x: Tensor, axis: number, outLen: number, opts: Resize
   return pass(x, ax, outLen, scale, kernel, antialias);
 }
 
+/** Options of {@link imresize}: scale or size, kernel, antialiasing. */
 export interface ImresizeOptions {
   /** One factor for both axes or [height, width]; the output is ceil(input × scale). */
   scale?: number | readonly [number, number];

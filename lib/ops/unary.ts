@@ -29,16 +29,25 @@ function unary(op: UnaryOpName, x: Tensor, p0 = 0, p1 = 0): Tensor {
   ]);
 }
 
+/** max(x, 0). */
 export const relu = (x: Tensor): Tensor => unary('relu', x);
 /** LeakyReLU with PyTorch's default slope 0.01. */
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => unary('leakyRelu', x, negativeSlope);
+/** SELU, with PyTorch's constants. */
 export const selu = (x: Tensor): Tensor => unary('selu', x);
+/** The logistic sigmoid, 1 / (1 + e^−x). */
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+/** The hyperbolic tangent. */
 export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+/** e^x. */
 export const exp = (x: Tensor): Tensor => unary('exp', x);
+/** The natural logarithm. */
 export const log = (x: Tensor): Tensor => unary('log', x);
+/** The square root. */
 export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+/** |x|. */
 export const abs = (x: Tensor): Tensor => unary('abs', x);
+/** x². */
 export const square = (x: Tensor): Tensor => unary('square', x);
 /** Clamp to [min, max]; the gradient passes where min <= x <= max, as in PyTorch. */
 export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
@@ -52,4 +61,5 @@ export const affine = (x: Tensor, a: number, b = 0): Tensor => unary('affine', x
 export const mulScalar = (x: Tensor, s: number): Tensor => unary('affine', x, s, 0);
 /** x + s for a scalar s. */
 export const addScalar = (x: Tensor, s: number): Tensor => unary('affine', x, 1, s);
+/** −x. */
 export const neg = (x: Tensor): Tensor => unary('affine', x, -1, 0);

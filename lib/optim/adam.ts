@@ -7,6 +7,7 @@ import { adamUpdate } from '../ops/adam.js';
 import { zerosLike } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
 
+/** Options of {@link Adam} (torch.optim.Adam's). */
 export interface AdamOptions {
   lr?: number;
   betas?: [number, number];
@@ -16,12 +17,14 @@ export interface AdamOptions {
   decoupled?: boolean;
 }
 
+/** One parameter's Adam state: step and moments. */
 export interface AdamParamState {
   step: number;
   expAvg: Tensor;
   expAvgSq: Tensor;
 }
 
+/** Adam's state for a checkpoint. */
 export interface AdamStateDict {
   lr: number;
   /** The lr the optimiser was created with: schedulers start from it (PyTorch's initial_lr). */
@@ -45,6 +48,7 @@ function check(o: Required<AdamOptions>): void {
   if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) bad('weightDecay', o.weightDecay);
 }
 
+/** The Adam optimiser (AdamW with `decoupled`), on the native in-place update. */
 export class Adam {
   readonly params: readonly Tensor[];
   lr: number;

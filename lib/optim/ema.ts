@@ -6,15 +6,18 @@ import { native } from '../../bindings/index.js';
 import type { Module } from '../nn/module.js';
 import { noGrad } from '../autograd/scope.js';
 
+/** Options of {@link EMA}. */
 export interface EMAOptions {
   decay?: number;
   warmup?: boolean;
 }
 
+/** The EMA's state for a checkpoint. */
 export interface EMAState {
   updates: number;
 }
 
+/** An exponential moving average of a module's weights, kept in a copy of the module. */
 export class EMA<M extends Module> {
   /** A module of the same structure holding the averaged weights (never requires gradients). */
   readonly shadow: M;
@@ -56,6 +59,7 @@ export class EMA<M extends Module> {
     this.updates += 1;
   }
 
+  /** The state for a checkpoint. */
   stateDict(): EMAState {
     return { updates: this.updates };
   }
@@ -66,6 +70,7 @@ export class EMA<M extends Module> {
     this.updates = s.updates;
   }
 
+  /** Free the averaged copy. */
   dispose(): void {
     this.shadow.dispose();
   }

@@ -14,10 +14,12 @@ export interface LROptimizer {
   initialLr?: number;
 }
 
+/** A scheduler's position, for a checkpoint. */
 export interface SchedulerState {
   lastEpoch: number;
 }
 
+/** The base of learning-rate schedules: sets the optimiser's lr at each step. */
 export abstract class LRScheduler {
   readonly optimizer: LROptimizer;
   readonly baseLr: number;
@@ -43,10 +45,12 @@ export abstract class LRScheduler {
     return this.lrAt(this.lastEpoch);
   }
 
+  /** The position, for a checkpoint. */
   stateDict(): SchedulerState {
     return { lastEpoch: this.lastEpoch };
   }
 
+  /** Continue from a saved position. */
   loadStateDict(s: SchedulerState): void {
     if (!Number.isSafeInteger(s.lastEpoch) || s.lastEpoch < 0) throw new RangeError(`${this.constructor.name}.loadStateDict: lastEpoch must be a non-negative integer, got ${s.lastEpoch}`);
     this.lastEpoch = s.lastEpoch;
@@ -68,6 +72,7 @@ function finite(v: number, what: string): number {
   return v;
 }
 
+/** Cosine annealing from the base lr to `etaMin` over `tMax` steps. */
 export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
@@ -82,6 +87,7 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 }
 
+/** Cosine annealing with warm restarts (SGDR). */
 export class CosineAnnealingWarmRestarts extends LRScheduler {
   readonly t0: number;
   readonly tMult: number;
@@ -111,6 +117,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   }
 }
 
+/** Linear ramp of the lr from `startFactor` × lr to `endFactor` × lr over `totalIters` steps (a warm-up). */
 export class LinearLR extends LRScheduler {
   readonly startFactor: number;
   readonly endFactor: number;
@@ -130,6 +137,7 @@ export class LinearLR extends LRScheduler {
   }
 }
 
+/** A constant learning rate. */
 export class ConstantLR extends LRScheduler {
   readonly factor: number;
   readonly totalIters: number;
@@ -146,6 +154,7 @@ export class ConstantLR extends LRScheduler {
   }
 }
 
+/** Schedules one after another, switching at the given milestones. */
 export class SequentialLR extends LRScheduler {
   readonly schedulers: LRScheduler[];
   readonly milestones: number[];

@@ -17,6 +17,7 @@ import type { Tensor } from '../tensor.js';
 
 export const TRAIN_CHECKPOINT_FORMAT = 'mpfnet-train';
 
+/** The training position a checkpoint records (docs/training.md, "Checkpoints"). */
 export interface TrainState {
   /** Iterations completed. */
   iteration: number;
@@ -42,6 +43,7 @@ export interface TrainState {
   lossState?: Record<string, Record<string, unknown>>;
 }
 
+/** A loaded training checkpoint: tensors and state. */
 export interface TrainCheckpoint {
   path: string;
   model: MPFNetConfig;
@@ -121,6 +123,7 @@ export function listCheckpoints(dir: string): { iteration: number; path: string 
     .sort((a, b) => a.iteration - b.iteration);
 }
 
+/** The newest checkpoint file in a checkpoint folder, or null. */
 export function latestCheckpoint(dir: string): string | null {
   const all = listCheckpoints(dir);
   return all.length ? all[all.length - 1]!.path : null;

@@ -1,4 +1,4 @@
-// The training config (JSON; README "Training" documents every field with a full example).
+// The training config (JSON; docs/training.md documents every field with a full example).
 // Validation is strict: unknown fields and bad values are rejected naming the field's path
 // ("stages[0].schedule.etaMin"), so a typo never silently falls back to a default.
 import { dirname, resolve } from 'node:path';
@@ -10,11 +10,13 @@ import '../losses/cr-term.js'; // CR (issue 5): registers the 'cr' loss term
 import { ConfigError, boolean, fail, integer, isPlainObject, number, oneOf, rejectUnknown, requireObject, string } from '../util/validate.js';
 import { validateLossSpec, type LossSpec } from './losses.js';
 
+/** A learning-rate schedule type. */
 export type ScheduleType = 'cosine' | 'restarts' | 'constant';
 
+/** A stage's learning-rate schedule. */
 export interface ScheduleConfig {
   type: ScheduleType;
-  /** Lowest lr of cosine schedules (SPEC §2: 1e-7). */
+  /** Lowest lr of cosine schedules (docs/model.md §2: 1e-7). */
   etaMin: number;
   /** Iterations of linear warm-up from warmupStart·lr to lr before the schedule starts. */
   warmup: number;
@@ -25,6 +27,7 @@ export interface ScheduleConfig {
   periodMult: number;
 }
 
+/** One training stage: iterations, lr, loss terms, schedule. */
 export interface StageConfig {
   name: string;
   iters: number;
@@ -33,8 +36,10 @@ export interface StageConfig {
   schedule: ScheduleConfig;
 }
 
+/** A dataset spec of the training config: its `type` and that type's fields. */
 export type DatasetSpec = { type: string } & Record<string, unknown>;
 
+/** The training config with defaults filled in (docs/training.md). */
 export interface TrainConfig {
   model: MPFNetConfig;
   /** Weights to start from (a model or training checkpoint); null: seeded initialisation. */
@@ -62,7 +67,7 @@ export interface TrainConfig {
     every: number;
     /** Centre LR crop of this size (null: whole images, cut to a multiple of the scale). */
     patch: number | null;
-    /** PSNR on the Y channel (SPEC §4) or RGB. */
+    /** PSNR on the Y channel (docs/model.md §4) or RGB. */
     yChannel: boolean;
     /** Pixels removed on every side before measuring (default: the scale). */
     cropBorder: number | null;
@@ -229,6 +234,7 @@ export interface TrainOverrides {
   scale?: number;
 }
 
+/** Apply command-line overrides to a raw (unvalidated) config. */
 export function applyOverrides(raw: unknown, o: TrainOverrides): unknown {
   if (!isPlainObject(raw)) return raw;
   const c: Record<string, unknown> = structuredClone(raw);

@@ -1,6 +1,6 @@
 // Loss terms a training stage can combine: "loss": {"l1": 1, "cr": 1}. Each name maps to a factory
 // that validates its options and returns a term computing a scalar tensor from the step's
-// tensors; the stage's loss is the weighted sum. L1 is built in; the contrastive term (SPEC §3)
+// tensors; the stage's loss is the weighted sum. L1 is built in; the contrastive term (docs/model.md §3)
 // registers itself as 'cr'.
 import { l1Loss } from '../ops/index.js';
 import type { Generator } from '../random.js';
@@ -8,6 +8,7 @@ import type { Tensor } from '../tensor.js';
 import type { MPFNet } from '../models/mpfnet/mpfnet.js';
 import { fail, isPlainObject, number } from '../util/validate.js';
 
+/** What a loss term sees at each step: SR output, HR, LR, generator. */
 export interface LossInputs {
   /** The model's output for the batch, unclamped. */
   sr: Tensor;
@@ -20,6 +21,7 @@ export interface LossInputs {
   rng: Generator;
 }
 
+/** A loss term of a training stage, created by its {@link LossType}. */
 export interface LossTerm {
   /** A one-element tensor (recorded on the tape). */
   compute(x: LossInputs): Tensor;
@@ -43,14 +45,17 @@ export interface LossContext {
   state?: unknown;
 }
 
+/** A loss type of stage configs (`l1`, `cr`): validates its options and creates the term. */
 export interface LossType {
   /** Options besides the weight: {"cr": {"weight": 1, ...}}; return them normalised. */
   validate(options: Record<string, unknown>, where: string): Record<string, unknown>;
+  /** Create the term from validated options. */
   create(options: Record<string, unknown>, ctx: LossContext): Promise<LossTerm> | LossTerm;
 }
 
 const registry = new Map<string, LossType>();
 
+/** Register a loss type under `name`, for the `loss` of training stages. */
 export function registerLoss(name: string, t: LossType): void {
   registry.set(name, t);
 }
@@ -59,6 +64,7 @@ export function lossNames(): string[] {
   return [...registry.keys()];
 }
 
+/** A stage's loss term as configured: weight and options. */
 export interface LossSpec {
   weight: number;
   options: Record<string, unknown>;

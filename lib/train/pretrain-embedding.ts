@@ -1,4 +1,4 @@
-// Pretraining of the embedding network E (SPEC §3): SimCLR on HR patches, NT-Xent τ = 0.1, Adam and
+// Pretraining of the embedding network E (docs/model.md §3): SimCLR on HR patches, NT-Xent τ = 0.1, Adam and
 // a cosine lr schedule; E trains in training mode, so every forward runs one power iteration of
 // its spectral norms (u, v are part of the checkpoints). `mpfnet pretrain-embedding --config …`.
 //
@@ -37,6 +37,7 @@ import type { ScheduleConfig } from './config.js';
 import { JsonlLog } from './log.js';
 import { makeScheduler } from './trainer.js';
 
+/** The config of `mpfnet pretrain-embedding` with defaults filled in (docs/contrastive-regularization.md). */
 export interface PretrainConfig {
   embedding: EmbeddingConfig;
   seed: number;
@@ -144,6 +145,7 @@ export function resolvePretrainConfig(raw: unknown, baseDir = process.cwd()): Pr
   };
 }
 
+/** Command-line overrides of the pretraining config. */
 export interface PretrainOverrides {
   iters?: number;
   batch?: number;
@@ -165,6 +167,7 @@ export function loadPretrainConfig(path: string, overrides: PretrainOverrides = 
   return resolvePretrainConfig(raw, dirname(resolve(path)));
 }
 
+/** Progress of embedding pretraining. */
 export type PretrainEvent =
   | { type: 'start'; iteration: number; total: number; resumedFrom: string | null; images: number }
   | { type: 'iteration'; iteration: number; total: number; loss: number; lr: number; seconds: number }
@@ -205,6 +208,7 @@ function data(t: Tensor): TensorData {
   return { shape: t.shape, data: t.dtype === 'float64' ? t.toFloat64Array() : t.toFloat32Array() };
 }
 
+/** SimCLR pretraining of the embedding network E, step by step, with exact resume. */
 export class EmbeddingPretrainer {
   readonly config: PretrainConfig;
   readonly outDir: string;
@@ -234,6 +238,7 @@ export class EmbeddingPretrainer {
     this.log = new JsonlLog(join(this.outDir, 'train.jsonl'));
   }
 
+  /** Where checkpoints go. */
   get checkpointDir(): string {
     return join(this.outDir, 'checkpoints');
   }
@@ -348,6 +353,7 @@ export class EmbeddingPretrainer {
     return loss;
   }
 
+  /** Write a checkpoint (atomic); returns its path. */
   async saveCheckpoint(): Promise<string> {
     ensureDir(this.checkpointDir);
     const path = checkpointPath(this.checkpointDir, this.iteration);
@@ -415,6 +421,7 @@ export class EmbeddingPretrainer {
     return { iteration: this.iteration, aborted, path, seconds: this.seconds };
   }
 
+  /** Free E and the optimiser state. */
   dispose(): void {
     this.optimizer.dispose();
     this.embedding.dispose();

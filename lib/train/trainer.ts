@@ -1,4 +1,4 @@
-// The training loop (SPEC §2): iteration-based over a list of stages, each with its own loss
+// The training loop (docs/model.md §2): iteration-based over a list of stages, each with its own loss
 // terms, lr and schedule; one Adam for the whole run (its moments carry across stages); an
 // optional EMA of the weights for validation; periodic validation, checkpoints and a JSONL log.
 //
@@ -41,6 +41,7 @@ import { createLossTerm, type LossTerm } from './losses.js';
 import { TrainingBoard } from './tensorboard/training-board.js';
 import { validate, type ValidationResult } from './validate.js';
 
+/** Progress of training: steps, validations, checkpoints, stage changes. */
 export type TrainEvent =
   | { type: 'start'; iteration: number; total: number; resumedFrom: string | null }
   | { type: 'stage'; iteration: number; stage: string; index: number }
@@ -50,7 +51,9 @@ export type TrainEvent =
   | { type: 'warning'; iteration: number; message: string }
   | { type: 'done'; iteration: number; total: number; seconds: number; aborted: boolean };
 
+/** Options of {@link train}. */
 export interface TrainOptions {
+  /** Receives the training events. */
   onProgress?: (e: TrainEvent) => void;
   /** Stop after the current iteration (a checkpoint is written first). */
   signal?: AbortSignal;
@@ -66,6 +69,7 @@ export interface TrainOptions {
   isLogWriter?: boolean;
 }
 
+/** What {@link train} returns. */
 export interface TrainResult {
   iteration: number;
   aborted: boolean;
@@ -92,6 +96,9 @@ export function makeScheduler(opt: LROptimizer, s: ScheduleConfig, lr: number, i
   return new SequentialLR(opt, [warm, main], [s.warmup]);
 }
 
+/**
+ * The MPF-Net training loop over stages, with validation, checkpoints and exact resume (docs/training.md).
+ */
 export class Trainer {
   readonly config: TrainConfig;
   readonly outDir: string;
@@ -200,10 +207,12 @@ export class Trainer {
   /** The checkpoint this trainer resumed from, if any. */
   resumedFrom: string | null = null;
 
+  /** Iterations over all stages. */
   get totalIterations(): number {
     return this.config.stages.reduce((a, s) => a + s.iters, 0);
   }
 
+  /** Where checkpoints go. */
   get checkpointDir(): string {
     return join(this.outDir, 'checkpoints');
   }
@@ -218,6 +227,7 @@ export class Trainer {
     return { index: this.config.stages.length - 1, start: start - this.config.stages[this.config.stages.length - 1]!.iters };
   }
 
+  /** The current stage. */
   get stage(): StageConfig {
     return this.config.stages[Math.max(0, this.#stageIndex)]!;
   }
@@ -281,6 +291,7 @@ export class Trainer {
     return r;
   }
 
+  /** The training position for a checkpoint. */
   state(): TrainState {
     const { index, start } = this.stageAt(this.iteration);
     const sameStage = index === this.#stageIndex;

@@ -1,5 +1,5 @@
 // Validation: the model (or its EMA) on every validation pair, without gradients, measured by PSNR
-// and SSIM with SPEC §4's conventions (lib/metrics: clamp, ×255, round to uint8; Y or RGB;
+// and SSIM with docs/model.md §4's conventions (lib/metrics: clamp, ×255, round to uint8; Y or RGB;
 // crop_border). Optionally keeps centre crops of the first few LR / SR / HR images (TensorBoard).
 import { noGrad, tidy } from '../autograd/scope.js';
 import type { Dataset } from '../data/dataset.js';
@@ -31,7 +31,7 @@ export interface ValidationResult {
   samples?: ValidationSample[];
 }
 
-/** How validate() measures (SPEC §4) and what it keeps. */
+/** How validate() measures (docs/model.md §4) and what it keeps. */
 export interface ValidateOptions {
   /** Measure the Y channel instead of RGB. */
   yChannel: boolean;
@@ -60,7 +60,7 @@ export function validate(model: MPFNet, data: Dataset, o: ValidateOptions): Vali
           if (sr.shape[2] !== sample.hr.height || sr.shape[3] !== sample.hr.width) {
             throw new RangeError(`validation: ${name}: the output is ${sr.shape[2]}×${sr.shape[3]} but the HR image ${sample.hr.height}×${sample.hr.width}`);
           }
-          // toPlanes clamps, scales to 255 and rounds (SPEC §4); both metrics measure those planes.
+          // toPlanes clamps, scales to 255 and rounds (docs/model.md §4); both metrics measure those planes.
           const srP = toPlanes(sr, 'validation');
           const hrP = toPlanes(batch.hr, 'validation');
           if (keep) samples.push(centreCrops(name, toPlanes(batch.lr, 'validation'), srP, hrP, o.samples!.size));

@@ -1,5 +1,5 @@
 // Sample images for contrastive regularisation (lib/losses/samples.ts builds the positives and
-// negatives of SPEC §3 with it). One call makes M samples from N source images:
+// negatives of docs/model.md §3 with it). One call makes M samples from N source images:
 //
 //   y[m] = clip( D + f[m]·(x[s] − D) + σ[m]·z ),   D = k[m] ⊛ x[s],   s = source[m]
 //

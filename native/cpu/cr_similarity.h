@@ -1,4 +1,4 @@
-// The per-pixel normalised similarity of contrastive regularisation (SPEC §3, PCL's): features are
+// The per-pixel normalised similarity of contrastive regularisation (docs/model.md §3, PCL's): features are
 // L2-normalised along the channels at every pixel, multiplied and summed over the channels, and
 // averaged over the pixels, giving one number per pair:
 //

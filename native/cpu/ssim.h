@@ -1,4 +1,4 @@
-// SSIM statistics for the metric (lib/metrics/ssim.ts, SPEC §4): 11×11 Gaussian window (σ 1.5),
+// SSIM statistics for the metric (lib/metrics/ssim.ts, docs/model.md §4): 11×11 Gaussian window (σ 1.5),
 // valid region only, C1 = (0.01·255)², C2 = (0.03·255)², in float64. The window is separable, so
 // each strip of output rows runs an 11-tap horizontal pass over its input rows, then a vertical one.
 // A metric, not a loss: there is no backward.

@@ -56,7 +56,7 @@ if (r.status !== 0) {
   console.error(
     `\nmpfnet: building the native addon failed${r.error ? ` (${r.error.message})` : ''}. It needs cmake >= 3.18 and a\n` +
       'C++17 compiler (g++ >= 9 or clang >= 10); on Debian/Ubuntu: apt-get install cmake g++.\n' +
-      'Then run `npm rebuild mpfnet`. See "Building from source" in the README.',
+      'Then run `npm rebuild mpfnet`. See docs/building.md in the package.',
   );
   process.exit(r.status || 1);
 }

@@ -1,5 +1,5 @@
 // mpfnet demo: train a small ×2 model on the bundled photographs for a few minutes, then compare
-// it with bicubic on a held-out photograph (PSNR / SSIM, and a side-by-side PNG). README "Quick start".
+// it with bicubic on a held-out photograph (PSNR / SSIM, and a side-by-side PNG). docs/cli.md, "mpfnet demo".
 import type { Command } from 'commander';
 import { runDemo, DEMO_FULL, DEMO_HELD_OUT } from '../../demo/run-demo.js';
 import { EXIT, applyRuntimeOptions, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';

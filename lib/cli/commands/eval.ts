@@ -1,5 +1,5 @@
 // mpfnet eval: PSNR / SSIM / NIQE / LPIPS of predictions against ground truth, per image and the
-// mean, like the tables of SR papers (SPEC §4 conventions). Either --pred (files or a folder) vs
+// mean, like the tables of SR papers (docs/model.md §4 conventions). Either --pred (files or a folder) vs
 // --gt matched by name, or --model with --lr: the model super-resolves each LR image first.
 // NIQE needs no ground truth: `mpfnet eval --pred dir --metrics niqe`.
 import { existsSync, statSync } from 'node:fs';
@@ -212,7 +212,7 @@ function jsonNumber(v: number | undefined): number | null | undefined {
 
 /** The LPIPS scorer, loaded only when asked for (it reads a weights file). */
 async function loadLpips(weights: string | undefined): Promise<(a: Tensor, b: Tensor) => number> {
-  if (!weights) throw new TypeError('eval: --metrics lpips needs --lpips-weights <file.safetensors> (see README "Metrics" for the converter)');
+  if (!weights) throw new TypeError('eval: --metrics lpips needs --lpips-weights <file.safetensors> (see docs/metrics.md for the converter)');
   const { LPIPS } = await import('../../metrics/lpips.js');
   const net = LPIPS.load(weights);
   return (a, b) => net.distance(a, b);
@@ -261,7 +261,7 @@ export const evalCommand: CommandModule = {
       .option('--crop <n>', 'pixels removed from every side first (default: 0; with --model: the scale)')
       .option('--y', 'PSNR / SSIM on the Y channel (BT.601) instead of RGB')
       .option('--pattern <regex>', 'name matching: where it matches a file name (without extension), its first capture group, or the name with the match cut out, is the key')
-      .option('--lpips-weights <file>', 'LPIPS weights (.safetensors; see README "Metrics")')
+      .option('--lpips-weights <file>', 'LPIPS weights (.safetensors; see docs/metrics.md)')
       .option('--limit-pixels <n>', 'refuse inputs with more pixels (0: no limit)', '268402689')
       .option('--json', 'print {images, mean, options} as JSON')
       .option('--device <device>', 'cpu, cuda or auto (for --model)', 'auto')

@@ -43,7 +43,7 @@ export const pretrainEmbeddingCommand: CommandModule = {
     withRuntimeOptions(
       program
         .command('pretrain-embedding')
-        .description('pretrain the embedding network E of contrastive regularisation (SimCLR on HR patches, README "Contrastive regularization")')
+        .description('pretrain the embedding network E of contrastive regularisation (SimCLR on HR patches, docs/contrastive-regularization.md)')
         .requiredOption('-c, --config <file>', 'pretraining config (JSON)')
         .option('--iters <n>', 'iterations')
         .option('--batch <n>', 'patches per batch (two views each)')

@@ -107,7 +107,7 @@ export const trainCommand: CommandModule = {
     withExamples(withRuntimeOptions(
       program
         .command('train')
-        .description('train MPF-Net from a JSON config (README "Training"); checkpoints, log and final weights go to the config\'s out folder')
+        .description('train MPF-Net from a JSON config (docs/training.md); checkpoints, log and final weights go to the config\'s out folder')
         .requiredOption('-c, --config <file>', 'training config (JSON)')
         .option('--iters <n>', 'iterations of every stage')
         .option('--batch <n>', 'batch size')

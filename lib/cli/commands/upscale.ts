@@ -35,7 +35,7 @@ function int(v: string, flag: string, min: number): number {
 
 const NO_MODEL =
   'upscale: --model <checkpoint.safetensors> is required. mpfnet ships no pretrained weights: `npx mpfnet demo` trains a small ×2 model in a few minutes ' +
-  '(it writes mpfnet-demo/model.safetensors), or train your own with `mpfnet train` (README "Training").';
+  '(it writes mpfnet-demo/model.safetensors), or train your own with `mpfnet train` (docs/training.md).';
 
 /** Renders folder events: a redrawn two-part bar on a TTY, plain lines otherwise. */
 class UpscalePrinter {

@@ -10,7 +10,9 @@ import { Generator } from '../../random.js';
 import type { DType, Tensor } from '../../tensor.js';
 import { embeddingConfigToJson, resolveEmbeddingConfig, SNResNet18, type EmbeddingConfig } from './snresnet18.js';
 
+/** `__metadata__.format` of an embedding file. */
 export const EMBEDDING_FORMAT = 'mpfnet-embedding';
+/** `__metadata__.format` of an embedding pretraining checkpoint. */
 export const EMBEDDING_TRAIN_FORMAT = 'mpfnet-embedding-train';
 
 type Raw = { shape: readonly number[]; data: Float32Array | Float64Array };
@@ -30,6 +32,7 @@ export function embeddingState(e: SNResNet18): [string, Tensor][] {
   return out;
 }
 
+/** E's tensors by name (optionally prefixed), as written to a safetensors file. */
 export function embeddingTensorData(e: SNResNet18, prefix = ''): [string, TensorData][] {
   return embeddingState(e).map(([n, t]) => [prefix + n, data(t)]);
 }
@@ -93,6 +96,7 @@ export function inferEmbeddingConfig(state: Map<string, Raw>, source = 'state'):
   }, source);
 }
 
+/** Options of {@link loadEmbedding}. */
 export interface LoadEmbeddingOptions {
   dtype?: DType;
   /** Frozen for contrastive regularisation (default false). */

@@ -1,4 +1,4 @@
-// The embedding network E of contrastive regularisation (SPEC §3): ContraD's SNResNet-18.
+// The embedding network E of contrastive regularisation (docs/model.md §3): ContraD's SNResNet-18.
 //   input x in [0, 1] -> 2x − 1
 //   conv1    SN conv3×3 3→w0, LeakyReLU(0.1)                       tap 0
 //   layer1   2 BasicBlocks, width w0, stride 1                     tap 1
@@ -8,7 +8,7 @@
 //   mean over H, W -> head: SN Linear(w3, 1024) -> LeakyReLU(0.1) -> SN Linear(1024, 128)
 // BasicBlock: y = lrelu(conv2(lrelu(conv1(x))) + shortcut(x)), shortcut = SN conv1×1 (stride s)
 // when the shape changes, else the identity. No BatchNorm; spectral norm on every conv and linear.
-// Widths default to SPEC's 64/128/256/512; tests use narrower ones (config `widths`).
+// Widths default to docs/model.md §3's 64/128/256/512; tests use narrower ones (config `widths`).
 //
 // Parameter names are PyTorch state-dict names of a module built with these attribute names
 // (torch.nn.utils.spectral_norm on each layer): conv1.weight_orig, conv1.weight_u, conv1.weight_v,
@@ -24,13 +24,14 @@ import type { Tensor } from '../../tensor.js';
 import { ConfigError, boolean, fail, integer, isPlainObject, number, rejectUnknown } from '../../util/validate.js';
 import { SNConv2d, SNLinear, isSNLayer, type SpectralNormOptions } from './spectral-norm.js';
 
+/** The embedding network's config: widths, head sizes, slope. */
 export interface EmbeddingConfig {
-  /** Widths of the four stages (SPEC: 64, 128, 256, 512); conv1 has widths[0] channels. */
+  /** Widths of the four stages (default 64, 128, 256, 512, docs/model.md §3); conv1 has widths[0] channels. */
   widths: [number, number, number, number];
-  /** Hidden and output sizes of the projection head (SPEC: 1024, 128). */
+  /** Hidden and output sizes of the projection head (default 1024, 128, docs/model.md §3). */
   headHidden: number;
   headOut: number;
-  /** LeakyReLU slope (SPEC: 0.1). */
+  /** LeakyReLU slope (default 0.1, docs/model.md §3). */
   slope: number;
   /** Biases on the convolutions (default false, as ResNet's convs; the linears always have one). */
   convBias: boolean;
@@ -38,6 +39,7 @@ export interface EmbeddingConfig {
   powerIterations: number;
 }
 
+/** ContraD's SNResNet-18 sizes (docs/model.md §3). */
 export const DEFAULT_EMBEDDING_CONFIG: Readonly<EmbeddingConfig> = Object.freeze({
   widths: [64, 128, 256, 512] as [number, number, number, number],
   headHidden: 1024,
@@ -49,7 +51,7 @@ export const DEFAULT_EMBEDDING_CONFIG: Readonly<EmbeddingConfig> = Object.freeze
 
 const FIELDS = ['widths', 'headHidden', 'headOut', 'slope', 'convBias', 'powerIterations'] as const;
 
-/** A full, validated copy of `input` with SPEC's defaults filled in. */
+/** A full, validated copy of `input` with the defaults of docs/model.md §3 filled in. */
 export function resolveEmbeddingConfig(input: unknown = {}, where = 'embedding config'): EmbeddingConfig {
   if (!isPlainObject(input)) throw new ConfigError(`${where}: must be an object, got ${JSON.stringify(input)}`);
   rejectUnknown(input, FIELDS, where);
@@ -66,6 +68,7 @@ export function resolveEmbeddingConfig(input: unknown = {}, where = 'embedding c
   };
 }
 
+/** The config as the JSON stored in a file's metadata. */
 export function embeddingConfigToJson(c: EmbeddingConfig): string {
   return JSON.stringify({ widths: c.widths, headHidden: c.headHidden, headOut: c.headOut, slope: c.slope, convBias: c.convBias, powerIterations: c.powerIterations });
 }
@@ -76,6 +79,7 @@ function release(frozen: boolean, ...ts: Tensor[]): void {
   for (const t of ts) t.dispose();
 }
 
+/** ResNet's BasicBlock with spectral norm: conv3×3, LReLU, conv3×3, plus a shortcut, then LReLU. */
 export class BasicBlock extends Module {
   readonly conv1: SNConv2d;
   readonly conv2: SNConv2d;
@@ -114,11 +118,13 @@ export class ProjectionHead extends Module {
     this.fc1 = this.registerModule('0', new SNLinear(inF, hidden, o));
     this.fc2 = this.registerModule('2', new SNLinear(hidden, out, o));
   }
+  /** Apply the block to `x` (N, C, H, W). */
   forward(x: Tensor): Tensor {
     return this.fc2.forward(leakyRelu(this.fc1.forward(x), this.slope));
   }
 }
 
+/** The embedding network E of contrastive regularization: ContraD's SNResNet-18 (docs/model.md §3). */
 export class SNResNet18 extends Module {
   readonly config: EmbeddingConfig;
   readonly conv1: SNConv2d;
@@ -144,6 +150,7 @@ export class SNResNet18 extends Module {
     this.head = this.registerModule('head', new ProjectionHead(c.widths[3], c.headHidden, c.headOut, c.slope, sn));
   }
 
+  /** Whether E is frozen (eval mode, σ fixed from the stored u and v). */
   get frozen(): boolean {
     return this.#frozen;
   }
@@ -169,7 +176,7 @@ export class SNResNet18 extends Module {
   }
 
   /**
-   * The feature layers contrastive regularisation compares (SPEC §3's "first 4 layers"): conv1's
+   * The feature layers contrastive regularisation compares (docs/model.md §3's "first 4 layers"): conv1's
    * output and the outputs of stages 1–3 (layer4 and the head are not run).
    */
   taps(x: Tensor): [Tensor, Tensor, Tensor, Tensor] {

@@ -13,6 +13,7 @@ import { clamp, conv2d, div, linear, matmul, mul, randn, reshape, sqrt, square, 
 import { getDefaultGenerator } from '../../random.js';
 import type { Device, Tensor } from '../../tensor.js';
 
+/** Options of spectral normalisation. */
 export interface SpectralNormOptions extends InitOptions {
   /** Power iterations per training-mode forward (PyTorch's n_power_iterations, default 1). */
   powerIterations?: number;
@@ -103,16 +104,19 @@ export class SpectralNorm {
     this.#frozen = keep(noGrad(() => this.weight(orig, false)));
   }
 
+  /** Return to power iteration on every training-mode forward. */
   unfreeze(): void {
     this.#frozen?.dispose();
     this.#frozen = null;
   }
 
+  /** Move the u and v vectors to `device`. */
   to(device: Device): void {
     if (this.u.device === device) return;
     this.setBuffers(this.u.to(device), this.v.to(device));
   }
 
+  /** Free the u and v vectors. */
   dispose(): void {
     this.unfreeze();
     this.u.dispose();
@@ -133,9 +137,11 @@ abstract class SNLayer extends Module {
     this.sn = new SpectralNorm(weightShape, o);
   }
 
+  /** The unnormalised weight (`weight_orig`), the trained parameter. */
   get weightOrig(): Tensor {
     return this.param('weight_orig');
   }
+  /** The bias, or null. */
   get bias(): Tensor | null {
     return this.#hasBias ? this.param('bias') : null;
   }
@@ -150,10 +156,12 @@ abstract class SNLayer extends Module {
     return [['weight_u', this.sn.u], ['weight_v', this.sn.v]];
   }
 
+  /** Fix σ from the stored u and v (no power iteration) until {@link SNConv2d.unfreeze}. */
   freeze(): void {
     this.sn.freeze(this.weightOrig);
   }
 
+  /** Return to power iteration on every training-mode forward. */
   unfreeze(): void {
     this.sn.unfreeze();
   }
@@ -170,6 +178,7 @@ abstract class SNLayer extends Module {
   }
 }
 
+/** Options of {@link SNConv2d}. */
 export interface SNConv2dOptions extends SpectralNormOptions {
   stride?: number;
   padding?: number;
@@ -187,6 +196,7 @@ export class SNConv2d extends SNLayer {
     this.padding = o.padding ?? 0;
   }
 
+  /** Convolve `x` with the spectrally normalised weight. */
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight(), this.bias, { stride: this.stride, padding: this.padding });
   }
@@ -205,6 +215,7 @@ export class SNLinear extends SNLayer {
     super([outFeatures, inFeatures], o.bias ?? true, o);
   }
 
+  /** Apply the spectrally normalised linear map to `x`. */
   forward(x: Tensor): Tensor {
     return linear(x, this.weight(), this.bias);
   }

@@ -1,4 +1,4 @@
-// MPF-Net's Block (SPEC §1, paper eqs. 4–5): se(c2(selu(c1(concat(inputs))))). The concatenation
+// MPF-Net's Block (docs/model.md §1, paper eqs. 4–5): se(c2(selu(c1(concat(inputs))))). The concatenation
 // is never built: conv2d reads the input list in place. With the tape off, the block's internal
 // maps are freed as soon as it returns (only its output survives).
 import { tidyUnlessRecording } from '../../autograd/scope.js';
@@ -9,6 +9,7 @@ import { SqueezeExcite } from '../../nn/squeeze-excite.js';
 import { selu } from '../../ops/index.js';
 import type { Tensor } from '../../tensor.js';
 
+/** MPF-Net's Block: se(c2(selu(c1(concat(inputs))))) (docs/model.md §1). */
 export class Block extends Module {
   readonly c1: Conv2d;
   readonly c2: Conv2d;
@@ -22,6 +23,7 @@ export class Block extends Module {
     this.se = this.registerModule('se', new SqueezeExcite(channels, { ...o, reduction: seReduction }));
   }
 
+  /** Apply the block to its inputs, convolved as their channel concatenation. */
   forward(xs: Tensor[]): Tensor {
     if (xs.length * this.c2.inChannels !== this.c1.inChannels) throw new RangeError(`Block: expected ${this.c1.inChannels / this.c2.inChannels} inputs, got ${xs.length}`);
     return tidyUnlessRecording(() => this.se.forward(this.c2.forward(selu(this.c1.forward(xs.length === 1 ? xs[0]! : xs)))));

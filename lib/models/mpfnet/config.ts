@@ -1,8 +1,9 @@
-// The MPF-Net model config (SPEC §1). Ablations are values, not forks: `mpfe` lists the branches'
+// The MPF-Net model config (docs/model.md §1). Ablations are values, not forks: `mpfe` lists the branches'
 // (kernel, dilation), `crossFusion: false` replaces the cross-perception pathways by one block per
 // branch. Validation is strict: unknown fields and bad values are rejected naming the field.
 import { ConfigError, boolean, fail, integer, isPlainObject, oneOf, rejectUnknown } from '../../util/validate.js';
 
+/** The MPF-Net model config (docs/model.md §1). */
 export interface MPFNetConfig {
   /** Upscaling factor. */
   scale: 2 | 3 | 4;
@@ -18,6 +19,7 @@ export interface MPFNetConfig {
   crossFusion: boolean;
 }
 
+/** The default ×4 model: C = 52, ten blocks, five branches. */
 export const DEFAULT_CONFIG: Readonly<MPFNetConfig> = Object.freeze({
   scale: 4,
   channels: 52,
@@ -29,6 +31,7 @@ export const DEFAULT_CONFIG: Readonly<MPFNetConfig> = Object.freeze({
 
 const FIELDS = ['scale', 'channels', 'nCpb', 'mpfe', 'seReduction', 'crossFusion'] as const;
 
+/** A model config with any fields left out (they take the defaults). */
 export type MPFNetConfigInput = Partial<MPFNetConfig>;
 
 /** A full, validated copy of `input` with defaults filled in. `where` prefixes error messages. */

@@ -1,4 +1,4 @@
-// The Cross-Perception Block (SPEC §1, paper eqs. 4–6), for n branches L_1..L_n (n = 5 by default;
+// The Cross-Perception Block (docs/model.md §1, paper eqs. 4–6), for n branches L_1..L_n (n = 5 by default;
 // indices here are 0-based, so up[j] makes u_j and down[j-1] makes d_j):
 //   u_{n-1} = L_{n-1} ;  u_j = up[j](L_j, u_{j+1})           j = n-2 .. 0   (top-down)
 //   d_0 = u_0         ;  d_j = down[j-1](u_j, d_{j-1})       j = 1 .. n-1   (bottom-up)
@@ -14,6 +14,9 @@ import { add } from '../../ops/index.js';
 import type { Tensor } from '../../tensor.js';
 import { Block } from './block.js';
 
+/**
+ * The Cross-Perception Block: top-down and bottom-up pathways of Blocks over the branches (docs/model.md §1).
+ */
 export class CrossPerceptionBlock extends Module {
   readonly branches: number;
   readonly crossFusion: boolean;

@@ -1,11 +1,11 @@
-// MPF-Net (SPEC §1):
+// MPF-Net (docs/model.md §1):
 //   h0 = head(x) ; L = mpfe(h0) ; L = cpbs[n](L) for each CPB ; y = body(fuse(concat L)) + h0
 //   out = tail(up(y))
 // With the tape off (noGrad: inference, validation, the CR teacher) forward frees every intermediate
 // as soon as nothing needs it: the peak is a few feature maps (the levels, the CPB's two paths, one
 // block's internals) instead of every activation of the network (~880 MB at 96×96 for the default
 // model). With the tape on they stay, for backward.
-// Parameter names follow SPEC §1 exactly, so a PyTorch module built with the same attribute names
+// Parameter names follow docs/model.md §1 exactly, so a PyTorch module built with the same attribute names
 // loads our checkpoints with load_state_dict, and ours load theirs.
 import { releaseUnlessRecording as release, tidyUnlessRecording } from '../../autograd/scope.js';
 import { readSafetensors, writeSafetensors, writeSafetensorsSync, type TensorData } from '../../io/safetensors.js';
@@ -24,11 +24,13 @@ import { Upsampler } from './upsampler.js';
 /** The `format` in checkpoints' __metadata__. */
 export const CHECKPOINT_FORMAT = 'mpfnet';
 
+/** Options of {@link MPFNet.forward}. */
 export interface ForwardOptions {
   /** Runs after every block and upsampling stage; may throw to stop (e.g. cancellation). */
   afterBlock?: () => void;
 }
 
+/** The MPF-Net super-resolution network (docs/model.md §1). */
 export class MPFNet extends Module {
   readonly config: MPFNetConfig;
   readonly head: Conv2d;
@@ -55,6 +57,7 @@ export class MPFNet extends Module {
     this.tail = this.registerModule('tail', new Conv2d(C, 3, 3, same3));
   }
 
+  /** The upscaling factor. */
   get scale(): 2 | 3 | 4 {
     return this.config.scale;
   }
@@ -108,11 +111,13 @@ export class MPFNet extends Module {
     await writeSafetensors(path, this.tensorData(), { ...extraMetadata, ...this.metadata() });
   }
 
+  /** Write the model file synchronously (atomic), with optional extra metadata. */
   saveSync(path: string, extraMetadata: Record<string, string> = {}): void {
     writeSafetensorsSync(path, this.tensorData(), { ...extraMetadata, ...this.metadata() });
   }
 }
 
+/** Options of {@link createModel}. */
 export interface CreateModelOptions {
   /** Seed of the initialisation (default 0): the same seed gives the same weights everywhere. */
   seed?: number;
@@ -127,6 +132,7 @@ export function createModel(config: MPFNetConfigInput = {}, o: CreateModelOption
   return m;
 }
 
+/** Options of {@link loadModel}. */
 export interface LoadModelOptions {
   dtype?: DType;
   device?: Device;

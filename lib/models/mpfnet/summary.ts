@@ -1,10 +1,11 @@
 // Per-layer parameter and MAC counts of an MPF-Net for an input of h×w, computed from the module
-// tree (no forward pass). A conv costs out_pixels · C_out · C_in · kh · kw MACs (SPEC §1), a
+// tree (no forward pass). A conv costs out_pixels · C_out · C_in · kh · kw MACs (docs/model.md §1), a
 // linear layer in · out per image; elementwise work (SELU, SE scaling, adds) is not counted.
 import { Conv2d } from '../../nn/conv2d.js';
 import { Linear } from '../../nn/linear.js';
 import type { MPFNet } from './mpfnet.js';
 
+/** One layer's (or part's) parameters and multiply-adds. */
 export interface LayerSummary {
   name: string;
   type: 'Conv2d' | 'Linear';
@@ -15,6 +16,7 @@ export interface LayerSummary {
   macs: number;
 }
 
+/** What {@link summary} returns: totals, input and output shapes, parts and layers. */
 export interface ModelSummary {
   /** [N, 3, h, w] */
   input: number[];

@@ -1,4 +1,4 @@
-// The upsampler (SPEC §1): ×2 = [conv3x3(C→4C), pixel-shuffle 2]; ×4 = that twice; ×3 =
+// The upsampler (docs/model.md §1): ×2 = [conv3x3(C→4C), pixel-shuffle 2]; ×4 = that twice; ×3 =
 // [conv3x3(C→9C), pixel-shuffle 3]. Children are indexed like a torch Sequential, so the convs
 // are "up.0" and "up.2" and the shuffles (no parameters) sit at 1 and 3.
 import { releaseUnlessRecording as release, tidyUnlessRecording } from '../../autograd/scope.js';
@@ -8,6 +8,7 @@ import { Module } from '../../nn/module.js';
 import { PixelShuffle } from '../../nn/pixel-shuffle.js';
 import type { Tensor } from '../../tensor.js';
 
+/** The upsampler: convolutions and pixel shuffles (docs/model.md §1). */
 export class Upsampler extends Module {
   readonly scale: 2 | 3 | 4;
   readonly stages: [Conv2d, PixelShuffle][] = [];
