@@ -32,7 +32,8 @@ export { runDemo, type DemoOptions, type DemoResult } from './demo/run-demo.js';
 // Types that exported signatures mention, exported so that users can name them and the API
 // reference links them (typedoc.json: validation.notExported).
 export type { ConvAlgorithmName, DeviceName, DTypeName, ResizeKernelName, Reduction } from '../bindings/native.js';
-export type { ValidationResult } from './train/validate.js';
+export type { ValidationResult, ValidationSample } from './train/validate.js';
+export type { EventFields, SummaryValue } from './train/tensorboard/schema.js';
 export type { Range } from './data/degrade.js';
 export type { Pair } from './nn/conv2d.js';
 export type { Scores } from './demo/run-demo.js';
