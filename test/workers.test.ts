@@ -2,10 +2,13 @@
 // and keeping the process alive exactly while work is pending, checked in child processes started
 // as a user would (`node --input-type=module -e ...`, nothing else on the event loop).
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DatasetFileError } from '../lib/data/dataset-file-error.js';
+import { Upscaler } from '../lib/infer/upscale.js';
 import { ImageError } from '../lib/io/image.js';
 import { SafetensorsError } from '../lib/io/safetensors.js';
 import { ConfigError } from '../lib/util/validate.js';
@@ -51,6 +54,23 @@ describe('worker errors', () => {
     let depth = 0;
     for (let e: unknown = roundTrip(a); e instanceof Error; e = e.cause) depth++;
     expect(depth).toBe(5);
+  });
+});
+
+describe('the upscale worker', () => {
+  it('reports a bad checkpoint as the real error class, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mpfnet-workers-'));
+    try {
+      const path = join(dir, 'broken.safetensors');
+      writeFileSync(path, Buffer.from('not a safetensors file at all'));
+      const err = await Upscaler.create({ model: path }).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(SafetensorsError);
+      expect(err).toBeInstanceOf(RangeError);
+      expect((err as Error).message).toContain(path);
+      expect((err as Error).stack).toContain('(in the upscale worker)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
