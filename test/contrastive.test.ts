@@ -82,6 +82,38 @@ describe('contrastiveLoss (eq. 10, one layer)', () => {
     });
   });
 
+  it('takes positives and negatives as arrays of (N, C, H, W) tensors: bitwise the stacked result, same gradients', () => {
+    tidy(() => {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const g = new Generator(11);
+        const r = () => rand([2, 3, 4, 5], { dtype, generator: g });
+        const a = r();
+        const ps = [r(), r()];
+        const ns = [r()];
+        const stack = (ts: Tensor[]) => cat(ts.map((t) => reshape(t, [2, 1, 3, 4, 5])), 1);
+        const fromStacked = contrastiveLoss(a, stack(ps), stack(ns), { tau: 0.5 }).item();
+        expect(contrastiveLoss(a, ps, ns, { tau: 0.5 }).item()).toBe(fromStacked);
+        expect(contrastiveLoss(a, stack(ps), ns, { tau: 0.5 }).item()).toBe(fromStacked);
+        expect(contrastiveLoss(a, [ps[0]!], ns, { tau: 0.5 }).item()).toBe(contrastiveLoss(a, stack([ps[0]!]), stack(ns), { tau: 0.5 }).item());
+      }
+      // Gradients reach every array element (finite differences, float64).
+      gradcheck((x, y, z, u) => contrastiveLoss(x!, [y!, z!], [u!], { tau: 0.7 }), [randLeaf([1, 2, 3, 3], 1), randLeaf([1, 2, 3, 3], 2), randLeaf([1, 2, 3, 3], 3), randLeaf([1, 2, 3, 3], 4)]);
+    });
+  });
+
+  it('names the accepted forms when given something else', () => {
+    tidy(() => {
+      const a = rand([2, 3, 4, 4]);
+      const p = rand([2, 2, 3, 4, 4]);
+      expect(() => contrastiveLoss(a, [], p)).toThrow(TypeError);
+      expect(() => contrastiveLoss(a, [], p)).toThrow(/positives must be a \(N, K, C, H, W\) tensor or a non-empty array of \(N, C, H, W\) tensors \(N, C, H, W = 2, 3, 4, 4\), got an array of 0/);
+      expect(() => contrastiveLoss(a, p, [rand([2, 3, 4, 4]), rand([2, 3, 5, 4])])).toThrow(/negatives\[1\] must be an \(N, C, H, W\) = \(2, 3, 4, 4\) tensor like the anchor, got a tensor \[2, 3, 5, 4\]/);
+      expect(() => contrastiveLoss(a, p, [p as never])).toThrow(/negatives\[0\] must be .* got a tensor \[2, 2, 3, 4, 4\]/);
+      expect(() => contrastiveLoss(a, p, 'x' as never)).toThrow(/negatives must be .* got string/);
+      expect(() => contrastiveLoss([a] as never, p, p)).toThrow(/anchor must be an \(N, C, H, W\) tensor, got an array/);
+    });
+  });
+
   it('rejects bad shapes and temperatures', () => {
     tidy(() => {
       const a = rand([2, 3, 4, 4]);

@@ -111,6 +111,18 @@ describe('image I/O', () => {
     await expect(readImage(Buffer.from('garbage bytes'), { name: 'upload.jpg' })).rejects.toThrow(/upload\.jpg/);
   });
 
+  it('reports a decoder failure on one line: the file and the first cause (libvips repeats its warnings)', async () => {
+    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 10, g: 200, b: 30 } } }).jpeg().toBuffer();
+    const header = join(dir, 'header-only.jpg');
+    writeFileSync(header, jpeg.subarray(0, 100));
+    const err = await readImage(header).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ImageError);
+    const message = (err as Error).message;
+    expect(message).not.toContain('\n');
+    expect(message).toBe(`cannot read image '${header}': the file is truncated or damaged (Input file has corrupt header: VipsJpeg: premature end of JPEG image)`);
+    expect((err as ImageError).code).toBe('TRUNCATED');
+  });
+
   it('refuses images above the pixel limit', async () => {
     const err = await readImage(GT, { limitPixels: 240 * 360 - 1 }).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(ImageError);

@@ -10,7 +10,7 @@ import '../lib/data/image-folder.js';
 import { FileDataset } from '../lib/data/file-dataset.js';
 import { BatchSampler, InMemoryDataset, SampleSchedule, collate, type Batch } from '../lib/data/dataset.js';
 import { DataLoader } from '../lib/data/loader.js';
-import { WorkerPool, workerExecArgv } from '../lib/data/worker-pool.js';
+import { WorkerPool } from '../lib/data/worker-pool.js';
 import { buildPaired, put, PHOTOS, photoPath } from './helpers/datasets.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mpfnet-loader-'));
@@ -153,17 +153,12 @@ describe('DataLoader', () => {
     }
   });
 
-  it("starts workers without the main script's own Node options (node --input-type=module -e ...)", () => {
-    expect(workerExecArgv(['--input-type=module', '-e', 'code', '--max-old-space-size=4096', '--conditions', 'x'])).toEqual(['--max-old-space-size=4096', '--conditions', 'x']);
-    expect(workerExecArgv(['--input-type', 'module', '--eval=1', '-p', 'x', '--enable-source-maps'])).toEqual(['--enable-source-maps']);
-  });
-
   it('a process that leaves with jobs in flight (no close()) exits cleanly once they finish', () => {
     // A child started the way the CLI tests start theirs (node --input-type=module -e), from sources.
     const url = (p: string) => pathToFileURL(join(__dirname, '..', p)).href;
     const code = `
       import { register } from 'node:module';
-      register(${JSON.stringify(url('lib/data/ts-worker-hooks.mjs'))});
+      register(${JSON.stringify(url('lib/workers/ts-worker-hooks.mjs'))});
       const { DataLoader } = await import(${JSON.stringify(url('lib/data/loader.ts'))});
       const { createDataset, validateDatasetSpec } = await import(${JSON.stringify(url('lib/data/registry.ts'))});
       await import(${JSON.stringify(url('lib/data/image-folder.ts'))});

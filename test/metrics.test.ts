@@ -11,7 +11,8 @@ import { gamma, pinvSymmetric } from '../lib/metrics/special.js';
 
 const FIX = join(__dirname, 'fixtures', 'metrics');
 const reference = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'metrics.json'), 'utf8')) as {
-  images: Record<string, { psnr_rgb: number; ssim_rgb: number; psnr_y: number; ssim_y: number; niqe_gt: number; niqe_sr: number; sr_sum: number }>;
+  images: Record<string, { psnr_rgb: number; ssim_rgb: number; psnr_y: number; ssim_y: number; niqe_gt: number; niqe_sr: number; niqe_gt_torch32: number; niqe_sr_torch32: number; sr_sum: number }>;
+  niqe_photos: Record<string, { niqe: number; niqe_torch32: number }>;
 };
 
 // docs/model.md §4: BasicSR's published values (crop 4, MATLAB bicubic ×4 rounded to uint8).
@@ -49,16 +50,29 @@ describe('published check values (docs/model.md §4)', () => {
     });
   }
 
-  it('NIQE of baboon_gt.png is MATLAB’s 5.7296 within 1e-3 and matches the numpy reference', async () => {
+  it('NIQE of baboon_gt.png is the published value within 1e-4 (MATLAB 5.72957, BasicSR 5.72958) and matches the numpy reference', async () => {
     const gt = await readImage(join(FIX, 'baboon_gt.png'));
     const v = niqe(gt);
-    expect(Math.abs(v - 5.7296)).toBeLessThan(1e-3);
+    expect(Math.abs(v - 5.72957)).toBeLessThan(1e-4);
+    expect(Math.abs(v - 5.72958)).toBeLessThan(1e-4);
     expect(Math.abs(v - reference.images.baboon!.niqe_gt)).toBeLessThan(1e-9);
   });
 
-  it('NIQE of the other fixtures matches the numpy reference', async () => {
-    expect(Math.abs(niqe(await readImage(join(FIX, 'comic_gt.png'))) - reference.images.comic!.niqe_gt)).toBeLessThan(1e-9);
-    for (const name of ['baboon', 'comic']) expect(Math.abs(niqe(await bicubicX4(name)) - reference.images[name]!.niqe_sr)).toBeLessThan(1e-9);
+  it('NIQE of the other fixtures matches the numpy reference (same steps), and a float32 halving within the documented bound', async () => {
+    const photo = async (name: string) => readImage(join(__dirname, 'fixtures', 'images', `${name}.png`));
+    const cases: [string, Image, number, number][] = [
+      ['comic gt', await readImage(join(FIX, 'comic_gt.png')), reference.images.comic!.niqe_gt, reference.images.comic!.niqe_gt_torch32],
+      ['baboon sr', await bicubicX4('baboon'), reference.images.baboon!.niqe_sr, reference.images.baboon!.niqe_sr_torch32],
+      ['comic sr', await bicubicX4('comic'), reference.images.comic!.niqe_sr, reference.images.comic!.niqe_sr_torch32],
+    ];
+    for (const [name, r] of Object.entries(reference.niqe_photos)) cases.push([name, await photo(name), r.niqe, r.niqe_torch32]);
+    for (const [name, img, same, torch32] of cases) {
+      const v = niqe(img);
+      expect(Math.abs(v - same), name).toBeLessThan(1e-9);
+      // BasicSR halves the image in torch float32; summation order alone moves NIQE this much
+      // (measured up to 2.0e-3, on brick; 3.4e-4 on astronaut): the bound lib/metrics/niqe.ts documents.
+      expect(Math.abs(v - torch32), name).toBeLessThan(2.5e-3);
+    }
   });
 });
 

@@ -3,7 +3,8 @@
 // the thread pool the training step uses.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Sample } from './dataset.js';
-import type { Job, SerializedError, WorkerData, WorkerMessage } from './worker-pool.js';
+import { serializeError } from '../workers/errors.js';
+import type { Job, WorkerData, WorkerMessage } from './worker-pool.js';
 
 interface Replica {
   getAsync(i: number, rng: unknown): Promise<Sample>;
@@ -21,15 +22,8 @@ function send(m: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   Atomics.notify(signal, 0);
 }
 
-function errorOf(e: unknown): SerializedError {
-  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
-  const x = e as Error & { path?: unknown; code?: unknown; file?: unknown };
-  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  return { name: e.name, message: e.message, stack: e.stack, path: str(x.path), code: str(x.code), file: str(x.file) };
-}
-
-process.on('uncaughtException', (e) => send({ type: 'fatal', error: errorOf(e) }));
-process.on('unhandledRejection', (e) => send({ type: 'fatal', error: errorOf(e) }));
+process.on('uncaughtException', (e) => send({ type: 'fatal', error: serializeError(e) }));
+process.on('unhandledRejection', (e) => send({ type: 'fatal', error: serializeError(e) }));
 
 const ready = (async () => {
   const { native } = await import('../../bindings/index.js');
@@ -43,7 +37,7 @@ const ready = (async () => {
   send({ type: 'ready' });
   return { dataset, Generator };
 })();
-ready.catch((e: unknown) => send({ type: 'fatal', error: errorOf(e) }));
+ready.catch((e: unknown) => send({ type: 'fatal', error: serializeError(e) }));
 
 let pending = 0;
 let closing = false;
@@ -69,7 +63,7 @@ async function run(job: Job): Promise<void> {
     const buffers = [...new Set([sample.lr.data.buffer, sample.hr.data.buffer])].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
     send({ type: 'result', id: job.id, sample, offset: rng.offset }, buffers);
   } catch (e) {
-    send({ type: 'error', id: job.id, error: errorOf(e) });
+    send({ type: 'error', id: job.id, error: serializeError(e) });
   }
 }
 

@@ -12,15 +12,15 @@
 // terminate a worker in the middle of a job: sharp's asynchronous work completing on a torn-down
 // thread aborts the whole process.
 //
-// Workers run compiled JavaScript: next to this file in a package (dist/lib/data/loader-worker.js),
-// or, when this module itself runs from TypeScript sources (vitest), through a bootstrap that
-// transpiles the sources with the project's TypeScript (lib/data/ts-worker-bootstrap.mjs).
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { ImageError, type ImageErrorCode } from '../io/image.js';
-import { ConfigError } from '../util/validate.js';
+// Starting workers, reviving their errors and keeping them alive only while busy is the shared
+// worker module's job (lib/workers/).
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import { KeepAlive } from '../workers/channel.js';
+import { reviveError, type SerializedError } from '../workers/errors.js';
+import { startWorker, type BaseWorkerData } from '../workers/spawn.js';
 import type { Sample } from './dataset.js';
+
+export { DatasetFileError } from './dataset-file-error.js';
 
 /** How a worker rebuilds a dataset: `(await import(module))[exportName].fromPlan(...args)`. */
 export interface WorkerPlan {
@@ -42,53 +42,6 @@ export function isWorkerCapable(d: unknown): d is WorkerCapable {
   return typeof (d as WorkerCapable | null)?.workerPlan === 'function';
 }
 
-/** What crosses the thread boundary for an error. */
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack?: string;
-  path?: string;
-  code?: string;
-  file?: string;
-}
-
-export function serializeError(e: unknown): SerializedError {
-  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
-  const x = e as Error & { path?: unknown; code?: unknown; file?: unknown };
-  return {
-    name: e.name,
-    message: e.message,
-    stack: e.stack,
-    path: typeof x.path === 'string' ? x.path : undefined,
-    code: typeof x.code === 'string' ? x.code : undefined,
-    file: typeof x.file === 'string' ? x.file : undefined,
-  };
-}
-
-/** A file a dataset cannot use: missing partner, sizes that do not pair, too small for the patch. */
-export class DatasetFileError extends RangeError {
-  override name = 'DatasetFileError';
-  constructor(
-    message: string,
-    readonly file: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The error a worker reported, as the same class where we know it (so callers can branch on it). */
-export function deserializeError(s: SerializedError): Error {
-  let e: Error;
-  if (s.name === 'ImageError' && s.path !== undefined) e = new ImageError(s.message, s.path, s.code as ImageErrorCode);
-  else if (s.name === 'DatasetFileError' && s.file !== undefined) e = new DatasetFileError(s.message, s.file);
-  else if (s.name === 'ConfigError') e = new ConfigError(s.message);
-  else if (s.name === 'TypeError') e = new TypeError(s.message);
-  else if (s.name === 'RangeError') e = new RangeError(s.message);
-  else e = new Error(s.message);
-  if (s.stack) e.stack = `${e.name}: ${s.message}\n    (in a data worker)\n${s.stack.split('\n').slice(1).join('\n')}`;
-  return e;
-}
-
 /** A job: sample `index` drawn with the generator (seed, offset). */
 export interface Job {
   id: number;
@@ -104,21 +57,9 @@ export type WorkerMessage =
   | { type: 'warning'; file: string; message: string }
   | { type: 'fatal'; error: SerializedError };
 
-export interface WorkerData {
-  /** The TypeScript entry, when started through the source bootstrap. */
-  entry?: string;
+/** The data worker's workerData (signal's slot 0 counts the messages it posted). */
+export interface WorkerData extends BaseWorkerData {
   plan: WorkerPlan;
-  signal: SharedArrayBuffer;
-  port: MessagePort;
-}
-
-/** The worker script and, when running from sources, the TypeScript entry it should load. */
-export function workerScript(): { url: URL; entry?: string } {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) return { url: new URL('./ts-worker-bootstrap.mjs', here), entry: new URL('./loader-worker.ts', here).href };
-  const url = new URL('./loader-worker.js', here);
-  if (!existsSync(fileURLToPath(url))) throw new Error(`mpfnet: the data worker ${fileURLToPath(url)} is missing; rebuild the package (npm run build:ts)`);
-  return { url };
 }
 
 export interface WorkerPoolOptions {
@@ -130,30 +71,14 @@ export interface WorkerPoolOptions {
   startMs?: number;
 }
 
-/**
- * The parent's Node options minus those that only make sense for the main script: a worker given
- * `--input-type` fails to start ("can only be used with string input"), and `-e`/`-p` carry code.
- */
-export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print' || a === '--input-type') {
-      i++;
-      continue;
-    }
-    if (/^--(eval|print|input-type)=/.test(a) || a === '-i' || a === '--interactive') continue;
-    out.push(a);
-  }
-  return out;
-}
-
 type Result = { sample: Sample; offset: number } | { error: Error };
 
 export class WorkerPool {
   readonly size: number;
   readonly #workers: Worker[] = [];
   readonly #ports: MessagePort[] = [];
+  /** Per worker: held once per job in flight, and for good once closing. */
+  readonly #alive: KeepAlive[] = [];
   readonly #inflight: number[];
   readonly #owner = new Map<number, number>();
   readonly #results = new Map<number, Result>();
@@ -180,11 +105,9 @@ export class WorkerPool {
     this.#exited = new Array<boolean>(size).fill(false);
     const sab = new SharedArrayBuffer(4);
     this.#signal = new Int32Array(sab);
-    const script = workerScript();
     for (let w = 0; w < size; w++) {
       const { port1, port2 } = new MessageChannel();
-      const data: WorkerData = { entry: script.entry, plan, signal: sab, port: port1 };
-      const worker = new Worker(script.url, { workerData: data, transferList: [port1], name: `mpfnet-data-${w}`, execArgv: workerExecArgv() });
+      const worker = startWorker<WorkerData>(import.meta.url, 'loader-worker', { plan, signal: sab, port: port1 }, { transferList: [port1], name: `mpfnet-data-${w}` });
       worker.on('error', (e) => (this.#fatal ??= e instanceof Error ? e : new Error(String(e))));
       worker.on('exit', (code) => {
         this.#exited[w] = true;
@@ -192,8 +115,9 @@ export class WorkerPool {
       });
       // 'idle': collect its results, which lets go of it (see #handle).
       worker.on('message', () => this.#drain());
-      // Idle workers do not keep the process alive; submit() holds a busy one.
-      worker.unref();
+      // Idle workers do not keep the process alive; submit() holds a busy one. (The port is read
+      // with receiveMessageOnPort, never through a listener, so it need not keep anything alive.)
+      this.#alive.push(new KeepAlive([worker]));
       port2.unref();
       this.#workers.push(worker);
       this.#ports.push(port2);
@@ -213,7 +137,8 @@ export class WorkerPool {
     const id = this.#nextId++;
     const job: Job = { id, index, seed: rng.seed, offset: rng.offset };
     this.#workers[w]!.postMessage(job);
-    if (this.#inflight[w]!++ === 0) this.#workers[w]!.ref();
+    this.#inflight[w]!++;
+    this.#alive[w]!.hold();
     this.#owner.set(id, w);
     return id;
   }
@@ -252,16 +177,17 @@ export class WorkerPool {
       return;
     }
     if (m.type === 'fatal') {
-      this.#fatal ??= deserializeError(m.error);
+      this.#fatal ??= reviveError(m.error, 'a data worker');
       return;
     }
     const owner = this.#owner.get(m.id);
     if (owner !== undefined) {
-      if (--this.#inflight[owner]! === 0) this.#workers[owner]!.unref();
+      this.#inflight[owner]!--;
+      this.#alive[owner]!.release();
       this.#owner.delete(m.id);
     }
     if (this.#ignored.delete(m.id)) return;
-    this.#results.set(m.id, m.type === 'result' ? { sample: m.sample, offset: m.offset } : { error: deserializeError(m.error) });
+    this.#results.set(m.id, m.type === 'result' ? { sample: m.sample, offset: m.offset } : { error: reviveError(m.error, 'a data worker') });
   }
 
   #ready(ids: readonly number[]): boolean {
@@ -329,7 +255,7 @@ export class WorkerPool {
       this.#workers.map(async (w, i) => {
         if (this.#exited[i]) return;
         const exited = new Promise<void>((res) => w.once('exit', () => res()));
-        w.ref();
+        this.#alive[i]!.hold();
         w.postMessage({ type: 'close' });
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<'late'>((res) => (timer = setTimeout(() => res('late'), graceMs)));

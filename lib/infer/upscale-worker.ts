@@ -11,7 +11,8 @@ import { tensor } from '../ops/creation.js';
 import { imresize } from '../ops/resize.js';
 import { clamp } from '../ops/unary.js';
 import { Generator } from '../random.js';
-import { CANCEL_SLOT, serializeError, type FromWorker, type TileJob, type ToWorker, type UpscaleWorkerData } from './worker-protocol.js';
+import { serializeError } from '../workers/errors.js';
+import { CANCEL_SLOT, type FromWorker, type TileJob, type ToWorker, type UpscaleWorkerData } from './worker-protocol.js';
 
 const data = workerData as UpscaleWorkerData;
 const flags = new Int32Array(data.signal);

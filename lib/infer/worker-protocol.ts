@@ -1,22 +1,17 @@
 // What the upscale thread (upscale.ts) and its model worker (upscale-worker.ts) say to each other.
 // Types only, so the worker's import graph stays small (no sharp, no CLI).
-import type { MessagePort } from 'node:worker_threads';
 import type { MPFNetConfig } from '../models/mpfnet/config.js';
+import type { SerializedError } from '../workers/errors.js';
+import type { BaseWorkerData } from '../workers/spawn.js';
 
 /** Where the worker gets its model: a checkpoint file, or weights copied from a live model. */
 export type ModelSpec =
   | { kind: 'file'; path: string; weights: 'model' | 'ema' }
   | { kind: 'weights'; config: MPFNetConfig; tensors: [name: string, shape: number[], data: Float32Array][] };
 
-export interface UpscaleWorkerData {
-  /** The TypeScript entry, when started through lib/data/ts-worker-bootstrap.mjs (tests). */
-  entry?: string;
-  /**
-   * Int32 slots: [0] a message counter (the bootstrap bumps it when it reports a failed start),
-   * [1] the cancel flag the worker polls between blocks of the network.
-   */
-  signal: SharedArrayBuffer;
-  port: MessagePort;
+export interface UpscaleWorkerData extends BaseWorkerData {
+  // signal's Int32 slots: [0] a message counter (the bootstrap bumps it when it reports a failed
+  // start), [1] the cancel flag the worker polls between blocks of the network.
   model: ModelSpec;
   device: 'cpu' | 'cuda';
 }
@@ -42,12 +37,6 @@ export interface TileJob {
 
 export type ToWorker = TileJob | { type: 'close' };
 
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack?: string;
-}
-
 export type FromWorker =
   | { type: 'ready'; scale: 2 | 3 | 4; config: MPFNetConfig }
   /** Planar output: the colour planes (1 or 3) then alpha, each (scale·height) × (scale·width). */
@@ -56,8 +45,3 @@ export type FromWorker =
   | { type: 'cancelled'; id: number }
   | { type: 'fatal'; error: SerializedError }
   | { type: 'closed' };
-
-export function serializeError(e: unknown): SerializedError {
-  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
-  return { name: e.name, message: e.message, stack: e.stack };
-}

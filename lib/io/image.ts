@@ -8,6 +8,7 @@ import { extname, join } from 'node:path';
 import { tensor } from '../ops/creation.js';
 import type { DType, Device, Tensor } from '../tensor.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { ImageError, type ImageErrorCode } from './image-error.js';
 
 /** sharp's own default: 0x3FFF × 0x3FFF pixels. */
 export const DEFAULT_PIXEL_LIMIT = 268_402_689;
@@ -31,23 +32,7 @@ export interface Image {
   hasAlpha: boolean;
 }
 
-/** Why an {@link ImageError} was thrown. */
-export type ImageErrorCode = 'NOT_FOUND' | 'CORRUPT' | 'TRUNCATED' | 'UNSUPPORTED' | 'TOO_LARGE' | 'WRITE_FAILED';
-
-/**
- * A file that cannot be read or written as an image. A TypeError, so the CLI reports it as bad
- * input (exit code 2); `path` names the file ('<buffer>' or the given name for in-memory data).
- */
-export class ImageError extends TypeError {
-  override name = 'ImageError';
-  constructor(
-    message: string,
-    readonly path: string,
-    readonly code: ImageErrorCode,
-  ) {
-    super(message);
-  }
-}
+export { ImageError, type ImageErrorCode } from './image-error.js';
 
 /** Options of {@link readImage}. */
 export interface ReadImageOptions {
@@ -86,7 +71,10 @@ function wrapReadError(e: unknown, where: string): ImageError {
   if (e instanceof ImageError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   const code = classify(msg);
-  return new ImageError(`cannot read image '${where}': ${WHAT[code]} (${msg.trim()})`, where, code);
+  // libvips reports every decoder warning it collected, one per line and often repeated (a
+  // truncated JPEG header gives the same two lines several times): keep the first, which names the cause.
+  const first = msg.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? 'no details';
+  return new ImageError(`cannot read image '${where}': ${WHAT[code]} (${first})`, where, code);
 }
 
 function pixelLimit(o: ReadImageOptions): number {

@@ -6,7 +6,7 @@
 // built on the same similarity kernel (native/cpu/cr_similarity.cc) and on infoNce() below.
 import { add, cat, logSumExp, mean, mulScalar, reshape, sub, zeros } from '../ops/index.js';
 import { crSimilarity, CR_NORM_EPS } from '../ops/cr_similarity.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 
 /** Options of {@link contrastiveLoss}. */
 export interface ContrastiveLossOptions {
@@ -21,15 +21,37 @@ function checkTau(tau: number): void {
 }
 
 /**
+ * Samples given as a list of (N, C, H, W) tensors, one per sample, stacked to (N, K, C, H, W)
+ * (the same values, so the loss is bitwise the one of the stacked form).
+ */
+function stacked(x: unknown, what: string, anchor: readonly number[]): Tensor {
+  const form = `(N, K, C, H, W) tensor or a non-empty array of (N, C, H, W) tensors (N, C, H, W = ${anchor.join(', ')})`;
+  const describe = (v: unknown) => (v instanceof Tensor ? `a tensor [${v.shape.join(', ')}]` : Array.isArray(v) ? `an array of ${v.length}` : v === null ? 'null' : typeof v);
+  if (x instanceof Tensor) return x;
+  if (!Array.isArray(x) || x.length === 0) throw new TypeError(`contrastiveLoss: ${what} must be a ${form}, got ${describe(x)}`);
+  const parts = x.map((t: unknown, k) => {
+    if (!(t instanceof Tensor) || t.rank !== 4 || t.shape.some((d, i) => d !== anchor[i])) {
+      throw new TypeError(`contrastiveLoss: ${what}[${k}] must be an (N, C, H, W) = (${anchor.join(', ')}) tensor like the anchor, got ${describe(t)}`);
+    }
+    return reshape(t, [anchor[0]!, 1, ...anchor.slice(1)]);
+  });
+  return parts.length === 1 ? parts[0]! : cat(parts, 1);
+}
+
+/**
  * Eq. 10 for one layer: anchor (N, C, H, W), positives (N, P, C, H, W), negatives (N, Q, C, H, W)
  * -> shape [1], the mean over images of each image's loss (itself the mean over its positives).
- * Gradients reach all three inputs.
+ * Positives and negatives may also be arrays of (N, C, H, W) tensors, one per sample.
+ * Gradients reach all inputs.
  */
-export function contrastiveLoss(anchor: Tensor, positives: Tensor, negatives: Tensor, o: ContrastiveLossOptions = {}): Tensor {
+export function contrastiveLoss(anchor: Tensor, positives: Tensor | readonly Tensor[], negatives: Tensor | readonly Tensor[], o: ContrastiveLossOptions = {}): Tensor {
   const tau = o.tau ?? 1;
   checkTau(tau);
+  if (!(anchor instanceof Tensor)) throw new TypeError(`contrastiveLoss: anchor must be an (N, C, H, W) tensor, got ${Array.isArray(anchor) ? 'an array' : typeof anchor}`);
   if (anchor.rank !== 4) throw new RangeError(`contrastiveLoss: anchor must be (N, C, H, W), got [${anchor.shape.join(', ')}]`);
   const [n, c, h, w] = anchor.shape as [number, number, number, number];
+  positives = stacked(positives, 'positives', anchor.shape);
+  negatives = stacked(negatives, 'negatives', anchor.shape);
   const check = (t: Tensor, what: string) => {
     if (t.rank !== 5 || t.shape[0] !== n || t.shape[2] !== c || t.shape[3] !== h || t.shape[4] !== w) {
       throw new RangeError(`contrastiveLoss: ${what} must be (N, K, C, H, W) = (${n}, K, ${c}, ${h}, ${w}) for the anchor's shape, got [${t.shape.join(', ')}]`);

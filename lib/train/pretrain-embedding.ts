@@ -17,8 +17,9 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { tidy } from '../autograd/scope.js';
 import { SampleSchedule } from '../data/dataset.js';
 import { DecodedCache, cropRgb, type Decoded } from '../data/decoded.js';
-import { listImages } from '../data/image-folder.js';
+import { listImages, type ImagesSpec } from '../data/image-folder.js';
 import type { PlanarImage } from '../data/planar.js';
+import { validateDatasetSpec } from '../data/registry.js';
 import { probeImage, readImage } from '../io/image.js';
 import { readSafetensors, writeSafetensors, type TensorData } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -80,23 +81,36 @@ function probability(v: unknown, d: number, where: string): number {
   return number(v ?? d, where, { min: 0, max: 1 });
 }
 
-/** Validate a parsed pretraining config (strict: unknown fields are errors naming their path). */
-export function resolvePretrainConfig(raw: unknown, baseDir = process.cwd()): PretrainConfig {
-  const c = requireObject(raw, 'config');
-  rejectUnknown(c, TOP, 'config');
-  const d = requireObject(c.data, 'data');
-  rejectUnknown(d, ['dir', 'files', 'limit', 'patch', 'size', 'cache'], 'data');
-  if ((d.dir === undefined) === (d.files === undefined)) fail('data', "needs exactly one of 'dir' and 'files' (HR images)");
+/** The images as `mpfnet train` names them: data.train = {"type": "images", "dir" | "files", "limit"}. */
+function trainImages(d: Record<string, unknown>): Pick<PretrainConfig['data'], 'dir' | 'files' | 'limit'> {
+  for (const k of ['dir', 'files', 'limit']) if (d[k] !== undefined) fail(`data.${k}`, "give the images either as data.train (a dataset, as for mpfnet train) or as data.dir / data.files, not both");
+  const spec = validateDatasetSpec(d.train, 'data.train') as ImagesSpec & { type: string };
+  // E learns from HR images alone: a dataset of pairs has no single folder to take them from.
+  if (spec.type !== 'images') fail('data.train.type', `pretrain-embedding reads HR images: must be "images", got ${JSON.stringify(spec.type)}`);
+  return { dir: spec.dir ?? null, files: spec.files ?? null, limit: spec.limit ?? null };
+}
+
+/** The original form: data.dir or data.files, and data.limit. */
+function legacyImages(d: Record<string, unknown>): Pick<PretrainConfig['data'], 'dir' | 'files' | 'limit'> {
+  if ((d.dir === undefined) === (d.files === undefined)) fail('data', "needs exactly one of 'dir' and 'files' (HR images), or data.train (a dataset like {\"type\": \"images\", \"dir\": \"photos/\"}, as for mpfnet train)");
   let files: string[] | null = null;
   if (d.files !== undefined) {
     if (!Array.isArray(d.files) || !d.files.length) fail('data.files', 'must be a non-empty list of paths');
     files = d.files.map((f, i) => string(f, `data.files[${i}]`));
   }
+  return { dir: d.dir === undefined ? null : string(d.dir, 'data.dir'), files, limit: d.limit === undefined ? null : integer(d.limit, 'data.limit', 1) };
+}
+
+/** Validate a parsed pretraining config (strict: unknown fields are errors naming their path). */
+export function resolvePretrainConfig(raw: unknown, baseDir = process.cwd()): PretrainConfig {
+  const c = requireObject(raw, 'config');
+  rejectUnknown(c, TOP, 'config');
+  const d = requireObject(c.data, 'data');
+  rejectUnknown(d, ['train', 'dir', 'files', 'limit', 'patch', 'size', 'cache'], 'data');
+  const images = d.train !== undefined ? trainImages(d) : legacyImages(d);
   const patch = integer(d.patch ?? 192, 'data.patch', 8, 8192);
   const data = {
-    dir: d.dir === undefined ? null : string(d.dir, 'data.dir'),
-    files,
-    limit: d.limit === undefined ? null : integer(d.limit, 'data.limit', 1),
+    ...images,
     patch,
     size: integer(d.size ?? 64, 'data.size', 8, 4096),
     cache: number(d.cache ?? 1024, 'data.cache', { min: 0 }),
