@@ -28,3 +28,4 @@ export * from './models/embedding/index.js';
 export { pretrainEmbedding, EmbeddingPretrainer, resolvePretrainConfig, loadPretrainConfig, type PretrainConfig, type PretrainEvent } from './train/pretrain-embedding.js';
 export * from './infer/index.js';
 export { runDemo, type DemoOptions, type DemoResult } from './demo/run-demo.js';
+export { exportOnnx, encodeOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, ONNX_MIN_OPSET, ONNX_MAX_OPSET, ONNX_DEFAULT_OPSET, type ExportOnnxOptions, type ExportOnnxResult } from './export/onnx/index.js';
