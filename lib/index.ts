@@ -29,3 +29,4 @@ export { pretrainEmbedding, EmbeddingPretrainer, resolvePretrainConfig, loadPret
 export * from './infer/index.js';
 export { runDemo, type DemoOptions, type DemoResult } from './demo/run-demo.js';
 export { exportOnnx, encodeOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, ONNX_MIN_OPSET, ONNX_MAX_OPSET, ONNX_DEFAULT_OPSET, type ExportOnnxOptions, type ExportOnnxResult } from './export/onnx/index.js';
+export { serveExample, type ServeExampleOptions, type ExampleServer } from './serve/example-server.js';
