@@ -21,6 +21,35 @@ if (!haveBrowser) console.warn(`onnx-browser.test.ts: SKIPPED: no browser at ${b
 const dir = mkdtempSync(join(tmpdir(), 'mpfnet-browser-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+describe('serve-example server', () => {
+  it('serves the page cross-origin isolated, on 127.0.0.1, confined to its folders', async () => {
+    const models = mkdtempSync(join(dir, 'm-'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(models, 'a.onnx'), 'x');
+    writeFileSync(join(models, 'secret.txt'), 'x');
+    const server = await serveExample({ port: 0, models });
+    try {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const page = await fetch(server.url);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+      expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+      expect(await page.text()).toContain('app.js');
+      expect(await (await fetch(`${server.url}models/index.json`)).json()).toEqual([{ name: 'a.onnx', url: '/models/a.onnx' }]);
+      expect((await fetch(`${server.url}ort/ort-wasm-simd-threaded.wasm`)).headers.get('content-type')).toBe('application/wasm');
+      const blend = await fetch(`${server.url}mpfnet/blend.js`);
+      expect(blend.status).toBe(200);
+      expect(await blend.text()).toContain('class BandAccumulator');
+      for (const bad of ['models/secret.txt', 'mpfnet/upscale.js', '..%2Fpackage.json', 'photos/..%2F..%2Fpackage.json', 'nothing.html'])
+        expect((await fetch(`${server.url}${bad}`)).status, bad).toBe(404);
+      expect((await fetch(server.url, { method: 'POST' })).status).toBe(405);
+      await expect(serveExample({ port: 70000 })).rejects.toThrow(/port must be/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe.skipIf(!haveBrowser)('browser example in headless chromium', () => {
   it('upscales the sample photo like upscale() in Node (≥ 45 dB)', async () => {
     const checkpoint = new URL('./fixtures/onnx/x2-nocross.safetensors', import.meta.url).pathname;

@@ -28,15 +28,23 @@ export interface ExportOnnxOptions {
 
 /** What exportOnnx wrote. */
 export interface ExportOnnxResult {
+  /** The file written. */
   path: string;
+  /** Its size in bytes. */
   bytes: number;
+  /** The opset imported (default domain). */
   opset: number;
+  /** The model's IR version (the oldest that defines `opset`). */
   irVersion: number;
+  /** Graph nodes. */
   nodes: number;
+  /** Learned values written (weights and biases). */
   parameters: number;
   /** Node counts by operator type. */
   ops: Record<string, number>;
+  /** The graph input's name ("input"). */
   inputName: string;
+  /** The graph output's name ("output"). */
   outputName: string;
   /** The input and output shapes; strings are dynamic dimensions. */
   inputShape: (number | string)[];
