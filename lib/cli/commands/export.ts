@@ -37,7 +37,7 @@ export const exportCommand: CommandModule = {
         .option('--static <HxW>', 'fix the input size (batch 1, or NxHxW) for runtimes that want static shapes')
         .option('--no-clamp', 'leave the output unclamped (no final Clip to [0, 1])')
         .option('--json', 'print what was written as JSON'),
-      ['mpfnet export m.safetensors -o m.onnx', 'mpfnet export run/ckpt-001000.safetensors --weights ema --fp16 -o m16.onnx', 'mpfnet export m.safetensors --opset 13 --static 256x256 -o m256.onnx'],
+      ['mpfnet export m.safetensors -o m.onnx', 'mpfnet export run/checkpoints/iter-00001000.safetensors --weights ema --fp16 -o m16.onnx', 'mpfnet export m.safetensors --opset 13 --static 256x256 -o m256.onnx'],
     ).action(async (checkpoint: string, o: ExportFlags) => {
       const opset = Number(o.opset);
       if (!Number.isSafeInteger(opset)) throw new RangeError(`--opset must be an integer, got ${JSON.stringify(o.opset)}`);
