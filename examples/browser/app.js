@@ -87,7 +87,8 @@ async function run() {
 }
 
 async function init() {
-  const models = await (await fetch('/models/index.json')).json();
+  // The models `mpfnet serve-example --models <dir>` serves (none is fine: a file can be picked).
+  const models = await fetch('/models/index.json').then((r) => (r.ok ? r.json() : []), () => []);
   for (const m of models) $('model').add(new Option(m.name, m.url));
   if (!models.length) $('model').add(new Option('(none served: pick an .onnx file)', ''));
   $('image-file').onchange = () => $('image-file').files[0] && setImage($('image-file').files[0]);
