@@ -44,3 +44,5 @@ export type { NamePattern } from './data/paired.js';
 export type { GaussianKernelOptions } from './data/kernels.js';
 export type { PretrainOverrides } from './train/pretrain-embedding.js';
 export type { WarningHandler } from './data/file-dataset.js';
+export { exportOnnx, encodeOnnx, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, ONNX_MIN_OPSET, ONNX_MAX_OPSET, ONNX_DEFAULT_OPSET, type ExportOnnxOptions, type ExportOnnxResult } from './export/onnx/index.js';
+export { serveExample, type ServeExampleOptions, type ExampleServer } from './serve/example-server.js';

@@ -8,5 +8,7 @@ import { evalCommand } from './eval.js';
 import { upscaleCommand } from './upscale.js';
 import { demoCommand } from './demo.js';
 import { pretrainEmbeddingCommand } from './pretrain-embedding.js';
+import { exportCommand } from './export.js';
+import { serveExampleCommand } from './serve-example.js';
 
-export const commands: CommandModule[] = [initCommand, summaryCommand, trainCommand, pretrainEmbeddingCommand, evalCommand, resizeCommand, upscaleCommand, demoCommand];
+export const commands: CommandModule[] = [initCommand, summaryCommand, trainCommand, pretrainEmbeddingCommand, evalCommand, resizeCommand, upscaleCommand, demoCommand, exportCommand, serveExampleCommand];
