@@ -27,6 +27,7 @@ export interface ServeExampleOptions {
 export interface ExampleServer {
   /** http://127.0.0.1:<port>/ */
   url: string;
+  /** Stop serving: drops open connections and resolves once the port is free. */
   close(): Promise<void>;
 }
 
