@@ -197,8 +197,10 @@ export interface CudaStatusInfo {
   memory?: number;
   driver?: string;
   runtime?: string;
-  /** The cuDNN version the plugin runs with, null when it was built without cuDNN. */
+  /** The cuDNN version the plugin runs with, null when cuDNN is not in use. */
   cudnn?: string | null;
+  /** Why cuDNN is not in use (not built in, library not loadable, version mismatch); null when it is. */
+  cudnnNote?: string | null;
 }
 
 /** Options of the CUDA plugin that can change at run time (see docs/cuda.md). */

@@ -20,7 +20,7 @@ std::string cudnn_version(int v) {
 }  // namespace
 
 // cudaAvailable() -> {available, reason, plugin, device?, computeCapability?, memory?, driver?,
-// runtime?, cudnn?}. The first call loads the plugin.
+// runtime?, cudnn?, cudnnNote?}. The first call loads the plugin. cudnnNote says why cuDNN is not in use.
 MPF_BINDING(cudaAvailable) {
   Napi::Env env = info.Env();
   const CudaStatus& s = cuda_status();
@@ -36,6 +36,7 @@ MPF_BINDING(cudaAvailable) {
     o.Set("runtime", cuda_version(s.info.runtime_version));
     o.Set("cudnn", s.info.cudnn_version ? Napi::Value(Napi::String::New(env, cudnn_version(s.info.cudnn_version)))
                                         : Napi::Value(env.Null()));
+    o.Set("cudnnNote", s.info.cudnn_note[0] ? Napi::Value(Napi::String::New(env, s.info.cudnn_note)) : Napi::Value(env.Null()));
   }
   return o;
 }

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPF_CUDA_ABI_VERSION 1
+#define MPF_CUDA_ABI_VERSION 2
 #define MPF_CUDA_MAX_RANK 8
 
 #ifdef __cplusplus
@@ -38,7 +38,8 @@ typedef struct MpfCudaInfo {
   int64_t total_memory; /* bytes */
   int32_t driver_version;  /* cudaDriverGetVersion, e.g. 13000 */
   int32_t runtime_version; /* cudaRuntimeGetVersion */
-  int32_t cudnn_version;   /* cudnnGetVersion(), 0 when built without cuDNN */
+  int32_t cudnn_version;   /* cudnnGetVersion(), 0 when cuDNN is not in use */
+  char cudnn_note[512];    /* "" or why cuDNN is not in use (not built in, not loadable, ...) */
   int32_t reserved[8];
 } MpfCudaInfo;
 

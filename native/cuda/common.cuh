@@ -68,6 +68,15 @@ inline unsigned blocks_for(int64_t n, int threads = kThreads) {
   return unsigned(b < 1 ? 1 : b);
 }
 
+// One block per item up to the grid limit (block-stride loops cover the rest); never 0 blocks,
+// which is an invalid launch: callers with no items return before launching.
+inline unsigned blocks_capped(int64_t n) { return unsigned(n < 1 ? 1 : n > 65535 ? 65535 : n); }
+
+// A strided device-to-device copy (src == nullptr: zero fill) of `height` rows of `width` bytes.
+// cudaMemcpy2D rejects pitches above the device's limit (2^31 - 1 bytes on current GPUs), which a
+// large image's channel planes can exceed; those are copied row by row.
+void copy_rows(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height, const char* what);
+
 #define MPF_GRID_LOOP(i, n)                                                                   \
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x, i##_step = int64_t(blockDim.x) * gridDim.x; \
        i < (n); i += i##_step)

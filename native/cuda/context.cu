@@ -36,6 +36,14 @@ std::string do_init() {
   // Without a driver the runtime only says "insufficient driver"; say what is missing instead.
   if (!dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL))
     return str("no NVIDIA driver: libcuda.so.1 cannot be loaded (", dlerror(), ")");
+  // The runtime is linked statically (CUDART_VERSION); a driver older than its major version fails
+  // every later call with a vague "insufficient driver": say which versions meet instead.
+  int driver = 0;
+  if (cudaDriverGetVersion(&driver) == cudaSuccess && driver > 0 && driver / 1000 < CUDART_VERSION / 1000) {
+    return str("the NVIDIA driver supports CUDA ", driver / 1000, ".", (driver % 1000) / 10, ", but the plugin was built with CUDA ",
+               CUDART_VERSION / 1000, ".", (CUDART_VERSION % 1000) / 10,
+               ": install a newer driver, or rebuild with a CUDA toolkit the driver supports (npm rebuild mpfnet)");
+  }
 #endif
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
@@ -62,7 +70,6 @@ std::string do_init() {
     g_info.driver_version = v;
     check(cudaRuntimeGetVersion(&v), "cudaRuntimeGetVersion");
     g_info.runtime_version = v;
-    g_info.cudnn_version = cudnn_version();
     check(cudaStreamCreateWithFlags(&g_stream, cudaStreamNonBlocking), "cudaStreamCreate");
     // A kernel launch proves the build has code this device can run (SASS for its architecture,
     // or PTX it can compile).
@@ -80,7 +87,10 @@ std::string do_init() {
                  MPF_CUDA_ARCHS_STRING, "): ", cudaGetErrorString(le), ". Rebuild with MPFNET_CUDA_ARCHS=", prop.major,
                  prop.minor);
     }
-    cudnn_init(g_stream);
+    // cuDNN is optional: its failure is recorded, and convolutions use the own kernels.
+    const std::string dnn = cudnn_init(g_stream);
+    std::strncpy(g_info.cudnn_note, dnn.c_str(), sizeof(g_info.cudnn_note) - 1);
+    g_info.cudnn_version = cudnn_version();
   } catch (const std::exception& ex) {
     return ex.what();
   }
@@ -158,11 +168,23 @@ MpfErr api_copy_d2d(void* dst, const void* src, size_t bytes) {
   return guard([&] { check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, g_stream), "device copy"); });
 }
 
+void copy_rows(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height, const char* what) {
+  if (width == 0 || height == 0) return;
+  constexpr size_t kMaxPitch = (size_t(1) << 31) - 1;
+  if (dpitch <= kMaxPitch && (!src || spitch <= kMaxPitch)) {
+    if (src) check(cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, height, cudaMemcpyDeviceToDevice, g_stream), what);
+    else check(cudaMemset2DAsync(dst, dpitch, 0, width, height, g_stream), what);
+    return;
+  }
+  for (size_t r = 0; r < height; ++r) {
+    char* d = static_cast<char*>(dst) + r * dpitch;
+    if (src) check(cudaMemcpyAsync(d, static_cast<const char*>(src) + r * spitch, width, cudaMemcpyDeviceToDevice, g_stream), what);
+    else check(cudaMemsetAsync(d, 0, width, g_stream), what);
+  }
+}
+
 MpfErr api_copy_2d(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height) {
-  return guard([&] {
-    if (src) check(cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, height, cudaMemcpyDeviceToDevice, g_stream), "cudaMemcpy2DAsync");
-    else check(cudaMemset2DAsync(dst, dpitch, 0, width, height, g_stream), "cudaMemset2DAsync");
-  });
+  return guard([&] { copy_rows(dst, dpitch, src, spitch, width, height, src ? "strided device copy" : "strided zero fill"); });
 }
 
 namespace {

@@ -312,9 +312,7 @@ void concat_parts(const MpfConv2d& s, const T* const* xs, T* out) {
   int64_t c0 = 0;
   for (int j = 0; j < s.parts; ++j) {
     const size_t row = size_t(s.in_channels[j] * hw) * sizeof(T);
-    check(cudaMemcpy2DAsync(out + c0 * hw, size_t(c * hw) * sizeof(T), xs[j], row, row, size_t(s.batch),
-                            cudaMemcpyDeviceToDevice, stream()),
-          "conv2d: concatenating input parts");
+    copy_rows(out + c0 * hw, size_t(c * hw) * sizeof(T), xs[j], row, row, size_t(s.batch), "conv2d: concatenating input parts");
     c0 += s.in_channels[j];
   }
 }
@@ -326,9 +324,7 @@ void split_parts(const MpfConv2d& s, const T* in, T* const* outs) {
   for (int j = 0; j < s.parts; ++j) {
     const size_t row = size_t(s.in_channels[j] * hw) * sizeof(T);
     if (outs[j])
-      check(cudaMemcpy2DAsync(outs[j], row, in + c0 * hw, size_t(c * hw) * sizeof(T), row, size_t(s.batch),
-                              cudaMemcpyDeviceToDevice, stream()),
-            "conv2d: splitting the input gradient");
+      copy_rows(outs[j], row, in + c0 * hw, size_t(c * hw) * sizeof(T), row, size_t(s.batch), "conv2d: splitting the input gradient");
     c0 += s.in_channels[j];
   }
 }
@@ -418,14 +414,15 @@ MPF_INSTANTIATE(double)
 
 #ifndef MPF_HAVE_CUDNN
 int32_t cudnn_version() { return 0; }
-void cudnn_init(cudaStream_t) {}
+bool cudnn_ready() { return false; }
+std::string cudnn_init(cudaStream_t) { return "the plugin was built without cuDNN (CMake did not find it)"; }
 #endif
 
 namespace {
 
 bool use_cudnn() {
 #ifdef MPF_HAVE_CUDNN
-  return options().conv_engine == 0;
+  return options().conv_engine == 0 && cudnn_ready();
 #else
   return false;
 #endif

@@ -5,15 +5,19 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <string>
 
 #include "cuda/api.h"
 
 namespace mpf::cuda {
 
-// cudnnGetVersion(), or 0 without cuDNN.
+// cudnnGetVersion(), or 0 when cuDNN is not in use.
 int32_t cudnn_version();
-// Creates the cuDNN handle on the stream (throws on failure); nothing without cuDNN.
-void cudnn_init(cudaStream_t s);
+// Loads cuDNN (cudnn_lazy.cu) and creates its handle on the stream. Returns "" or why cuDNN is not
+// used; a failure costs only the cuDNN engine: convolutions then run on the own kernels.
+std::string cudnn_init(cudaStream_t s);
+// cudnn_init succeeded.
+bool cudnn_ready();
 
 template <typename T>
 void own_conv2d_forward(const MpfConv2d& s, const T* const* xs, const T* w, const T* b, T* y);

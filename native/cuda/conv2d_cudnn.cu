@@ -15,14 +15,16 @@
 
 #include "cuda/common.cuh"
 #include "cuda/conv2d.cuh"
+#include "cuda/cudnn_lazy.h"
 
 namespace mpf::cuda {
 namespace {
 
 cudnnHandle_t g_handle = nullptr;
+bool g_ready = false;  // cuDNN loaded and its handle made: conv2d.cu may route convolutions here
 
 void check_dnn(cudnnStatus_t st, const char* what) {
-  if (st != CUDNN_STATUS_SUCCESS) throw CudaError(str(what, ": ", cudnnGetErrorString(st)));
+  if (st != CUDNN_STATUS_SUCCESS) throw CudaError(str(what, ": ", MPF_DNN(cudnnGetErrorString)(st)));
 }
 
 enum class Pass { Forward = 0, BackwardData = 1, BackwardFilter = 2 };
@@ -74,26 +76,26 @@ template <typename T>
 Plan make_descriptors(const MpfConv2d& s, bool tf32) {
   Plan p;
   const cudnnDataType_t dt = dnn_type<T>();
-  check_dnn(cudnnCreateTensorDescriptor(&p.x), "cudnnCreateTensorDescriptor");
-  check_dnn(cudnnSetTensor4dDescriptor(p.x, CUDNN_TENSOR_NCHW, dt, int(s.batch), channels(s), int(s.in_h), int(s.in_w)),
+  check_dnn(MPF_DNN(cudnnCreateTensorDescriptor)(&p.x), "cudnnCreateTensorDescriptor");
+  check_dnn(MPF_DNN(cudnnSetTensor4dDescriptor)(p.x, CUDNN_TENSOR_NCHW, dt, int(s.batch), channels(s), int(s.in_h), int(s.in_w)),
             "cudnnSetTensor4dDescriptor (x)");
-  check_dnn(cudnnCreateTensorDescriptor(&p.y), "cudnnCreateTensorDescriptor");
-  check_dnn(cudnnSetTensor4dDescriptor(p.y, CUDNN_TENSOR_NCHW, dt, int(s.batch), int(s.out_channels), int(s.out_h),
+  check_dnn(MPF_DNN(cudnnCreateTensorDescriptor)(&p.y), "cudnnCreateTensorDescriptor");
+  check_dnn(MPF_DNN(cudnnSetTensor4dDescriptor)(p.y, CUDNN_TENSOR_NCHW, dt, int(s.batch), int(s.out_channels), int(s.out_h),
                                        int(s.out_w)),
             "cudnnSetTensor4dDescriptor (y)");
-  check_dnn(cudnnCreateTensorDescriptor(&p.bias), "cudnnCreateTensorDescriptor");
-  check_dnn(cudnnSetTensor4dDescriptor(p.bias, CUDNN_TENSOR_NCHW, dt, 1, int(s.out_channels), 1, 1),
+  check_dnn(MPF_DNN(cudnnCreateTensorDescriptor)(&p.bias), "cudnnCreateTensorDescriptor");
+  check_dnn(MPF_DNN(cudnnSetTensor4dDescriptor)(p.bias, CUDNN_TENSOR_NCHW, dt, 1, int(s.out_channels), 1, 1),
             "cudnnSetTensor4dDescriptor (bias)");
-  check_dnn(cudnnCreateFilterDescriptor(&p.w), "cudnnCreateFilterDescriptor");
-  check_dnn(cudnnSetFilter4dDescriptor(p.w, dt, CUDNN_TENSOR_NCHW, int(s.out_channels), channels(s), int(s.kernel_h),
+  check_dnn(MPF_DNN(cudnnCreateFilterDescriptor)(&p.w), "cudnnCreateFilterDescriptor");
+  check_dnn(MPF_DNN(cudnnSetFilter4dDescriptor)(p.w, dt, CUDNN_TENSOR_NCHW, int(s.out_channels), channels(s), int(s.kernel_h),
                                        int(s.kernel_w)),
             "cudnnSetFilter4dDescriptor");
-  check_dnn(cudnnCreateConvolutionDescriptor(&p.conv), "cudnnCreateConvolutionDescriptor");
-  check_dnn(cudnnSetConvolution2dDescriptor(p.conv, int(s.pad_h), int(s.pad_w), int(s.stride_h), int(s.stride_w),
+  check_dnn(MPF_DNN(cudnnCreateConvolutionDescriptor)(&p.conv), "cudnnCreateConvolutionDescriptor");
+  check_dnn(MPF_DNN(cudnnSetConvolution2dDescriptor)(p.conv, int(s.pad_h), int(s.pad_w), int(s.stride_h), int(s.stride_w),
                                             int(s.dilation_h), int(s.dilation_w), CUDNN_CROSS_CORRELATION, dt),
             "cudnnSetConvolution2dDescriptor");
   p.math = (tf32 && sizeof(T) == 4) ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
-  check_dnn(cudnnSetConvolutionMathType(p.conv, p.math), "cudnnSetConvolutionMathType");
+  check_dnn(MPF_DNN(cudnnSetConvolutionMathType)(p.conv, p.math), "cudnnSetConvolutionMathType");
   return p;
 }
 
@@ -149,7 +151,7 @@ Plan& plan_for(Pass pass, const MpfConv2d& s, const void* a, const void* b, void
   int found = 0;
   if (pass == Pass::Forward) {
     cudnnConvolutionFwdAlgoPerf_t r[kMax];
-    check_dnn(cudnnFindConvolutionForwardAlgorithmEx(g_handle, p.x, a, p.w, b, p.conv, p.y, out, kMax, &found, r, ws.p,
+    check_dnn(MPF_DNN(cudnnFindConvolutionForwardAlgorithmEx)(g_handle, p.x, a, p.w, b, p.conv, p.y, out, kMax, &found, r, ws.p,
                                                      limit),
               "cudnnFindConvolutionForwardAlgorithmEx");
     const auto* best = pick(r, found, fma_only);
@@ -159,7 +161,7 @@ Plan& plan_for(Pass pass, const MpfConv2d& s, const void* a, const void* b, void
     p.math = best->mathType;
   } else if (pass == Pass::BackwardData) {
     cudnnConvolutionBwdDataAlgoPerf_t r[kMax];
-    check_dnn(cudnnFindConvolutionBackwardDataAlgorithmEx(g_handle, p.w, a, p.y, b, p.conv, p.x, out, kMax, &found, r,
+    check_dnn(MPF_DNN(cudnnFindConvolutionBackwardDataAlgorithmEx)(g_handle, p.w, a, p.y, b, p.conv, p.x, out, kMax, &found, r,
                                                           ws.p, limit),
               "cudnnFindConvolutionBackwardDataAlgorithmEx");
     const auto* best = pick(r, found, fma_only);
@@ -169,7 +171,7 @@ Plan& plan_for(Pass pass, const MpfConv2d& s, const void* a, const void* b, void
     p.math = best->mathType;
   } else {
     cudnnConvolutionBwdFilterAlgoPerf_t r[kMax];
-    check_dnn(cudnnFindConvolutionBackwardFilterAlgorithmEx(g_handle, p.x, a, p.y, b, p.conv, p.w, out, kMax, &found, r,
+    check_dnn(MPF_DNN(cudnnFindConvolutionBackwardFilterAlgorithmEx)(g_handle, p.x, a, p.y, b, p.conv, p.w, out, kMax, &found, r,
                                                             ws.p, limit),
               "cudnnFindConvolutionBackwardFilterAlgorithmEx");
     const auto* best = pick(r, found, fma_only);
@@ -178,7 +180,7 @@ Plan& plan_for(Pass pass, const MpfConv2d& s, const void* a, const void* b, void
     p.workspace = best->memory;
     p.math = best->mathType;
   }
-  check_dnn(cudnnSetConvolutionMathType(p.conv, p.math), "cudnnSetConvolutionMathType");
+  check_dnn(MPF_DNN(cudnnSetConvolutionMathType)(p.conv, p.math), "cudnnSetConvolutionMathType");
   return plans().emplace(k, p).first->second;
 }
 
@@ -188,16 +190,25 @@ void note(Pass pass, const Plan& p) {
 
 }  // namespace
 
-int32_t cudnn_version() { return int32_t(cudnnGetVersion()); }
+int32_t cudnn_version() { return g_ready ? int32_t(MPF_DNN(cudnnGetVersion)()) : 0; }
 
-void cudnn_init(cudaStream_t s) {
-  check_dnn(cudnnCreate(&g_handle), "cudnnCreate");
-  check_dnn(cudnnSetStream(g_handle, s), "cudnnSetStream");
+bool cudnn_ready() { return g_ready; }
+
+std::string cudnn_init(cudaStream_t s) {
+  if (!cudnn_load().empty()) return cudnn_load();
+  try {
+    check_dnn(MPF_DNN(cudnnCreate)(&g_handle), "cudnnCreate");
+    check_dnn(MPF_DNN(cudnnSetStream)(g_handle, s), "cudnnSetStream");
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  g_ready = true;
+  return "";
 }
 
 const char* cudnn_conv2d_description() {
   static thread_local std::string d;
-  d = str("cuDNN ", cudnnGetVersion(), " (forward: ", g_last[0], "; backward data: ", g_last[1], "; backward filter: ",
+  d = str("cuDNN ", MPF_DNN(cudnnGetVersion)(), " (forward: ", g_last[0], "; backward data: ", g_last[1], "; backward filter: ",
           g_last[2], options().allow_tf32 ? "; TF32 allowed)" : "; TF32 off)");
   return d.c_str();
 }
@@ -214,10 +225,10 @@ void cudnn_conv2d_forward(const MpfConv2d& s, const T* const* xs, const T* w, co
   Plan& p = plan_for<T>(Pass::Forward, s, x, w, y);
   Scratch ws(p.workspace);
   const T one = 1, zero = 0;
-  check_dnn(cudnnConvolutionForward(g_handle, &one, p.x, x, p.w, w, p.conv, cudnnConvolutionFwdAlgo_t(p.algo), ws.get(),
+  check_dnn(MPF_DNN(cudnnConvolutionForward)(g_handle, &one, p.x, x, p.w, w, p.conv, cudnnConvolutionFwdAlgo_t(p.algo), ws.get(),
                                     p.workspace, &zero, p.y, y),
             "cudnnConvolutionForward");
-  if (b) check_dnn(cudnnAddTensor(g_handle, &one, p.bias, b, &one, p.y, y), "cudnnAddTensor (bias)");
+  if (b) check_dnn(MPF_DNN(cudnnAddTensor)(g_handle, &one, p.bias, b, &one, p.y, y), "cudnnAddTensor (bias)");
   note(Pass::Forward, p);
 }
 
@@ -232,7 +243,7 @@ void cudnn_conv2d_backward_data(const MpfConv2d& s, const T* w, const T* gy, T* 
   Plan& p = plan_for<T>(Pass::BackwardData, s, w, gy, gx);
   Scratch ws(p.workspace);
   const T one = 1, zero = 0;
-  check_dnn(cudnnConvolutionBackwardData(g_handle, &one, p.w, w, p.y, gy, p.conv, cudnnConvolutionBwdDataAlgo_t(p.algo),
+  check_dnn(MPF_DNN(cudnnConvolutionBackwardData)(g_handle, &one, p.w, w, p.y, gy, p.conv, cudnnConvolutionBwdDataAlgo_t(p.algo),
                                          ws.get(), p.workspace, &zero, p.x, gx),
             "cudnnConvolutionBackwardData");
   if (s.parts > 1) split_parts(s, gx, gxs);
@@ -251,7 +262,7 @@ void cudnn_conv2d_backward_weight(const MpfConv2d& s, const T* const* xs, const 
   Plan& p = plan_for<T>(Pass::BackwardFilter, s, x, gy, gw);
   Scratch ws(p.workspace);
   const T one = 1, zero = 0;
-  check_dnn(cudnnConvolutionBackwardFilter(g_handle, &one, p.x, x, p.y, gy, p.conv,
+  check_dnn(MPF_DNN(cudnnConvolutionBackwardFilter)(g_handle, &one, p.x, x, p.y, gy, p.conv,
                                            cudnnConvolutionBwdFilterAlgo_t(p.algo), ws.get(), p.workspace, &zero, p.w, gw),
             "cudnnConvolutionBackwardFilter");
   note(Pass::BackwardFilter, p);

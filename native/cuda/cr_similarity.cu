@@ -100,7 +100,8 @@ MpfErr cr_similarity_forward(int32_t dt, const void* a, const void* b, const int
     Scratch idx = upload(index, size_t(m) * sizeof(int64_t));
     by_dtype(dt, [&](auto tag) {
       using T = decltype(tag);
-      MPF_LAUNCH(unsigned(m < 65535 ? m : 65535), kThreads, cr_similarity_forward_kernel<T>)(
+      if (m == 0) return;  // no pairs: nothing to launch
+      MPF_LAUNCH(blocks_capped(m), kThreads, cr_similarity_forward_kernel<T>)(
           static_cast<const T*>(a), static_cast<const T*>(b), idx.get<int64_t>(), static_cast<T*>(s), m, c, hw, eps);
     });
   });

@@ -1,13 +1,15 @@
 // Reductions on the GPU: sums over any set of dims (sum, mean, sum-to-shape for broadcasting's
 // backward, conv bias gradients), the broadcast that is their backward, and log-sum-exp. Sums
 // accumulate in double, like the CPU kernels (cpu/reduce.cc). A full reduction runs through CUB's
-// DeviceReduce; partial ones pick one block per output (long reductions, e.g. over H×W) or one
-// thread per output (many short ones, e.g. over the batch), each summing with cub::BlockReduce.
+// DeviceReduce; partial ones pick one block per output (long reductions, e.g. over H×W; split over
+// several blocks when there are too few outputs to fill the GPU) or one thread per output (many
+// short ones, e.g. over the batch), each summing with cub::BlockReduce.
 #include <cub/block/block_reduce.cuh>
 #include <cub/device/device_reduce.cuh>
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/iterator/transform_iterator.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "cuda/common.cuh"
@@ -47,6 +49,36 @@ __global__ void reduce_block_per_output(const T* __restrict__ x, T* __restrict__
     s = BlockReduce(tmp).Sum(s);
     if (threadIdx.x == 0) y[o] = T(s * scale);
     __syncthreads();  // tmp is reused by the next output
+  }
+}
+
+// Few outputs with long reductions (a conv bias gradient: ~50 channels over batch × H × W) would
+// leave most multiprocessors idle with one block per output: each output's range is cut into
+// `splits` slices, one block each, whose double partial sums sum_partials_kernel then adds.
+template <typename T>
+__global__ void reduce_block_split(const T* __restrict__ x, double* __restrict__ partial, MpfReducePlan p, int64_t out_n,
+                                   int64_t red_n, int64_t splits) {
+  using BlockReduce = cub::BlockReduce<double, kThreads>;
+  __shared__ typename BlockReduce::TempStorage tmp;
+  const int64_t chunk = (red_n + splits - 1) / splits;
+  for (int64_t b = blockIdx.x; b < out_n * splits; b += gridDim.x) {
+    const int64_t o = b / splits, r0 = (b % splits) * chunk, r1 = r0 + chunk < red_n ? r0 + chunk : red_n;
+    const T* base = x + walk_offset(p.out_rank, p.out_size, p.out_stride, o);
+    double s = 0;
+    for (int64_t r = r0 + threadIdx.x; r < r1; r += blockDim.x) s += double(base[walk_offset(p.red_rank, p.red_size, p.red_stride, r)]);
+    s = BlockReduce(tmp).Sum(s);
+    if (threadIdx.x == 0) partial[b] = s;
+    __syncthreads();  // tmp is reused by the next slice
+  }
+}
+
+template <typename T>
+__global__ void sum_partials_kernel(const double* __restrict__ partial, T* __restrict__ y, int64_t out_n, int64_t splits,
+                                    double scale) {
+  MPF_GRID_LOOP(o, out_n) {
+    double s = 0;
+    for (int64_t k = 0; k < splits; ++k) s += partial[o * splits + k];
+    y[o] = T(s * scale);
   }
 }
 
@@ -140,6 +172,7 @@ int64_t count(int rank, const int64_t* size) {
 template <typename T>
 void sum_reduce_t(const T* x, T* y, const MpfReducePlan& p, double scale) {
   const int64_t out_n = count(p.out_rank, p.out_size), red_n = count(p.red_rank, p.red_size);
+  if (out_n == 0) return;  // an empty output: nothing to launch (a 0-block grid is an error)
   if (out_n == 1 && red_n > 1) {
     auto in = thrust::make_transform_iterator(thrust::counting_iterator<int64_t>(0), ReadReduced<T>{x + 0, p});
     size_t temp_bytes = 0;
@@ -154,8 +187,16 @@ void sum_reduce_t(const T* x, T* y, const MpfReducePlan& p, double scale) {
   const bool inner_contiguous = p.red_rank > 0 && p.red_stride[p.red_rank - 1] == 1;
   const bool per_block = red_n > 1 && ((inner_contiguous && red_n >= 64) || (out_n < 1024 && red_n >= 256));
   if (per_block) {
-    const unsigned blocks = unsigned(out_n < 65535 ? out_n : 65535);
-    MPF_LAUNCH(blocks, kThreads, reduce_block_per_output<T>)(x, y, p, out_n, red_n, scale);
+    // Aim for ~4 blocks per multiprocessor; a slice keeps at least 4 × kThreads elements.
+    const int64_t want = 4 * int64_t(sm_count());
+    const int64_t splits = out_n < want ? std::min((want + out_n - 1) / out_n, red_n / (4 * kThreads)) : 1;
+    if (splits > 1) {
+      Scratch partial(size_t(out_n * splits) * sizeof(double));
+      MPF_LAUNCH(blocks_capped(out_n * splits), kThreads, reduce_block_split<T>)(x, partial.get<double>(), p, out_n, red_n, splits);
+      MPF_LAUNCH(blocks_for(out_n), kThreads, sum_partials_kernel<T>)(partial.get<double>(), y, out_n, splits, scale);
+      return;
+    }
+    MPF_LAUNCH(blocks_capped(out_n), kThreads, reduce_block_per_output<T>)(x, y, p, out_n, red_n, scale);
   } else {
     MPF_LAUNCH(blocks_for(out_n), kThreads, reduce_thread_per_output<T>)(x, y, p, out_n, red_n, scale);
   }

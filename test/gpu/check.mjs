@@ -454,7 +454,13 @@ if (!status.available) {
   process.exit(report.failures.length ? 1 : args.allowNoCuda ? 0 : 2);
 }
 
-log(`CUDA: ${status.device} (cc ${status.computeCapability}), driver ${status.driver}, runtime ${status.runtime}, cuDNN ${status.cudnn ?? 'none (own convolution kernels)'}`);
+log(`CUDA: ${status.device} (cc ${status.computeCapability}), driver ${status.driver}, runtime ${status.runtime}, cuDNN ${status.cudnn ?? `none (own convolution kernels: ${status.cudnnNote ?? 'no reason recorded'})`}`);
+// run.sh sets MPFNET_REQUIRE_CUDNN on a GPU machine: a cuDNN that was built in but failed to load
+// (cudnnNote) would otherwise make every number below measure the own kernels without saying so.
+if (process.env.MPFNET_REQUIRE_CUDNN === 'ON' && !status.cudnn) {
+  log(`FAIL: cuDNN was expected but is not in use: ${status.cudnnNote ?? 'unknown reason'}`);
+  report.failures.push(`cudnn: expected but not in use (${status.cudnnNote ?? 'unknown reason'})`);
+}
 cuda.cudaOptions({ allowTf32: false, convEngine: 'auto' });
 const baseline = { cudaBytes: memory().cudaBytes, tensors: memory().tensors, allocated: cuda.cudaMemory().allocated };
 if (!args.benchOnly) {
