@@ -1,4 +1,4 @@
-// Contrastive regularisation's loss (lib/losses/contrastive.ts, lib/ops/cr_similarity.ts,
+// Contrastive regularisation's loss (lib/losses/contrastive.ts, lib/ops/cr-similarity.ts,
 // lib/losses/regularizer.ts): the per-pixel similarity and eq. 10 against PyTorch
 // (test/fixtures/gen_contrastive.py), finite differences in float64, float32 against float64, and
 // the whole regulariser against the one-layer loss it is built from.
@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Generator, Tensor, add, cat, mean, memory, noGrad, rand, reshape, split, tidy } from '../lib/index.js';
-import { crSimilarity } from '../lib/ops/cr_similarity.js';
+import { crSimilarity } from '../lib/ops/cr-similarity.js';
 import { native } from '../bindings/index.js';
 import { contrastiveLoss, infoNce } from '../lib/losses/contrastive.js';
 import { ContrastiveRegularizer, cropHW, type NegativeSpec, type PositiveSpec } from '../lib/losses/regularizer.js';

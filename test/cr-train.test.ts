@@ -1,4 +1,4 @@
-// Stage 2 with contrastive regularisation (lib/losses/cr-term.ts in the trainer) and the
+// Stage 2 with contrastive regularisation (lib/train/loss-terms/cr.ts in the trainer) and the
 // pretraining of E (lib/train/pretrain-embedding.ts, `mpfnet pretrain-embedding`): a 50-iteration
 // stage-2 run of a small model on the shared images logs finite L1 and CR terms; kill -9 in stage 2
 // then --resume ends with bitwise the same weights as an uninterrupted run; pretraining resumes

@@ -1,4 +1,4 @@
-// MPF-Net against PyTorch (test/fixtures/mpfnet_<case>.json, written by gen_mpfnet.py from
+// MPF-Net against PyTorch (test/fixtures/mpfnet-<case>.json, written by gen_mpfnet.py from
 // checkpoints our `mpfnet init` wrote): the seeded initialisation, the forward pass, the L1 loss,
 // every parameter's gradient and the weights after 3 Adam steps, in float32 (1e-4 relative) and,
 // for the small models, float64 (1e-9). Large tensors are compared through summaries: the norm and
@@ -43,7 +43,7 @@ const col = (c: Columns, i: number): Summary => ({ norm: c.norm[i]!, dot: c.dot[
 
 const CASES = ['small', 'nocross', 'x2', 'x3', 'x4'];
 const load = (name: string): Fixture | null => {
-  const url = new URL(`./fixtures/mpfnet_${name}.json`, import.meta.url);
+  const url = new URL(`./fixtures/mpfnet-${name}.json`, import.meta.url);
   return existsSync(url) ? (JSON.parse(readFileSync(url, 'utf8')) as Fixture) : null;
 };
 

@@ -15,7 +15,8 @@ import { train, type TrainEvent } from '../lib/train/trainer.js';
 import { readSafetensors } from '../lib/io/safetensors.js';
 import { loadModel } from '../lib/models/mpfnet/mpfnet.js';
 import { cleanupCli, repoRoot, runCli, spawnCli } from './helpers/cli.js';
-import { ProgressPrinter, formatDuration } from '../lib/cli/commands/train.js';
+import { formatDuration } from '../lib/cli/common.js';
+import { ProgressPrinter } from '../lib/cli/commands/train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mpfnet-train-'));
 afterAll(() => {

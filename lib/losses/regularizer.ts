@@ -17,7 +17,7 @@ import { record } from '../autograd/tape.js';
 import type { SNResNet18 } from '../models/embedding/snresnet18.js';
 import type { MPFNet } from '../models/mpfnet/mpfnet.js';
 import { add, cat, mulScalar, split, tensor } from '../ops/index.js';
-import { crSimilarity, crSimilarityAnchorGrad, CR_NORM_EPS } from '../ops/cr_similarity.js';
+import { crSimilarity, crSimilarityAnchorGrad, CR_NORM_EPS } from '../ops/cr-similarity.js';
 import type { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { infoNce } from './contrastive.js';

@@ -6,9 +6,8 @@ import { readFileSync } from 'node:fs';
 import { resolveModelConfig, type MPFNetConfig } from '../models/mpfnet/config.js';
 import { validateDatasetSpec } from '../data/registry.js';
 import '../data/image-folder.js';
-import '../losses/cr-term.js'; // CR (issue 5): registers the 'cr' loss term
 import { ConfigError, boolean, fail, integer, isPlainObject, number, oneOf, rejectUnknown, requireObject, string } from '../util/validate.js';
-import { validateLossSpec, type LossSpec } from './losses.js';
+import { validateLossSpec, type LossSpec } from './loss-terms/index.js';
 
 export type ScheduleType = 'cosine' | 'restarts' | 'constant';
 

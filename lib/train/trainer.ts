@@ -37,7 +37,7 @@ import {
 import type { TensorRecord } from '../io/safetensors.js';
 import { trainConfigToJson, type ScheduleConfig, type StageConfig, type TrainConfig } from './config.js';
 import { JsonlLog } from './log.js';
-import { createLossTerm, type LossTerm } from './losses.js';
+import { createLossTerm, type LossTerm } from './loss-terms/index.js';
 import { validate, type ValidationResult } from './validate.js';
 
 export type TrainEvent =

@@ -13,13 +13,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { loadEmbedding } from '../models/embedding/checkpoint.js';
-import { MPFNet, loadModel } from '../models/mpfnet/mpfnet.js';
-import { Generator } from '../random.js';
-import { registerLoss, type LossContext, type LossTerm } from '../train/losses.js';
-import { boolean, fail, integer, isPlainObject, number, oneOf, rejectUnknown, string } from '../util/validate.js';
-import { ContrastiveRegularizer, type NegativeSpec, type PositiveSpec } from './regularizer.js';
-import { DEFAULT_BLUR, DEFAULT_SHARPEN, type CrBlurSpec, type SharpenSpec, type SharpenType } from './samples.js';
+import { ContrastiveRegularizer, type NegativeSpec, type PositiveSpec } from '../../losses/regularizer.js';
+import { DEFAULT_BLUR, DEFAULT_SHARPEN, type CrBlurSpec, type SharpenSpec, type SharpenType } from '../../losses/samples.js';
+import { loadEmbedding } from '../../models/embedding/checkpoint.js';
+import { MPFNet, loadModel } from '../../models/mpfnet/mpfnet.js';
+import { Generator } from '../../random.js';
+import { boolean, fail, integer, isPlainObject, number, oneOf, rejectUnknown, string } from '../../util/validate.js';
+import type { LossContext, LossTerm, LossType } from './types.js';
 
 export const STAGE_START = 'stage-start';
 
@@ -214,7 +214,8 @@ export async function createCrTerm(
   };
 }
 
-registerLoss('cr', {
+/** The 'cr' term; registered by ./index.ts. */
+export const crLossType: LossType = {
   validate: (options, where) => validateCrOptions(options, where) as unknown as Record<string, unknown>,
   create: (options, ctx) => createCrTerm(options as unknown as CrOptions, ctx),
-});
+};

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../bindings/index.js';
 import { Generator, rand, randn, tensor, tidy, type Tensor } from '../lib/index.js';
-import { crSamples } from '../lib/ops/cr_samples.js';
+import { crSamples } from '../lib/ops/cr-samples.js';
 import { blurredSamples, drawBlur, otherImages, sharpenedSamples, smoothKernel, upsampledLR, DEFAULT_BLUR, type SampleParams } from '../lib/losses/samples.js';
 import { createModel } from '../lib/models/mpfnet/mpfnet.js';
 import { teacherSamples } from '../lib/losses/samples.js';
