@@ -59,7 +59,7 @@ describe('mpfnet resize + eval (SPEC §4 acceptance)', () => {
       expect([a.width, a.height, a.bitDepth, a.channels]).toEqual([b.width, b.height, 8, 3]);
     }
     const ref = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'metrics.json'), 'utf8')).images;
-    expect((await readImage(join(sr, 'baboon_SR.png'))).data.reduce((s, v) => s + v, 0)).toBe(ref.baboon.sr_sum);
+    expect([...(await readImage(join(sr, 'baboon_SR.png'))).data].reduce((s, v) => s + v, 0)).toBe(ref.baboon.sr_sum);
   });
 
   for (const mode of ['rgb', 'y'] as const) {

@@ -88,7 +88,7 @@ describe('MPF-Net structure', () => {
   });
 
   it('counts ×2, ×3 and the ablation without cross fusion', () => {
-    const count = (c: Partial<MPFNetConfig>) => {
+    const count = (c: Partial<MPFNetConfig>): [params: number, macs: number] => {
       const m = createModel(c);
       try {
         return [m.numParameters(), summary(m, [10, 10]).macs];
