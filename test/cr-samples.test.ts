@@ -14,7 +14,7 @@ import { expectClose } from './helpers/gradcheck.js';
 const reflect = (i: number, n: number) => {
   if (n === 1) return 0;
   const p = 2 * (n - 1);
-  let m = ((i % p) + p) % p;
+  const m = ((i % p) + p) % p;
   return m < n ? m : p - m;
 };
 

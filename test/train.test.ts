@@ -270,7 +270,7 @@ describe('progress output', () => {
     p.handle(it1(1));
     p.handle(it1(50));
     expect(out).toMatch(/training 100 iterations\n/);
-    expect(out).toMatch(/\r\x1b\[2K█{12}░{12}  50\.0% 50\/100  2\.50 it\/s  ETA 00:20  loss 0\.05000  lr 1\.00e-4$/);
+    expect(out).toMatch(/\r\x1b\[2K█{12}░{12} {2}50\.0% 50\/100 {2}2\.50 it\/s {2}ETA 00:20 {2}loss 0\.05000 {2}lr 1\.00e-4$/);
     p.handle({ type: 'validation', iteration: 50, psnr: 27.5, seconds: 1, weights: 'ema' });
     expect(out.endsWith('\r\x1b[2Kiter 50: validation PSNR 27.500 dB (ema weights, 1.0 s)\n')).toBe(true);
   });

@@ -195,7 +195,6 @@ function patternType(type: string, defaults: { hr?: string; lr?: string }) {
   });
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // 'realsr'
 

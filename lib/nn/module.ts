@@ -182,7 +182,7 @@ function list(xs: string[]): string {
 
 function makeParameter(v: StateValue, dtype: DType, device: Device): Tensor {
   if ('handle' in v) {
-    const c = (v as Tensor).astype(dtype);
+    const c = v.astype(dtype);
     if (device === c.device) return c;
     const moved = c.to(device);
     c.dispose();

@@ -27,6 +27,6 @@ export function normDim(op: string, name: string, dim: unknown, rank: number): n
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  if (typeof v === 'object') return v.constructor?.name ?? 'an object';
   return `${typeof v} ${String(v)}`;
 }

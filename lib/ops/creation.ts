@@ -36,7 +36,7 @@ export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly n
 export type NestedArray = number[] | NestedArray[];
 
 const describeValue = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : `${typeof v} ${String(v)}`;
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : `${typeof v} ${String(v)}`;
 
 /**
  * tensor()'s data as one flat list of numbers, and the shape nested arrays imply. Anything that is not
@@ -84,7 +84,7 @@ function flatData(data: unknown): { flat: ArrayLike<number>; inferred: number[] 
 }
 
 function toTyped<A extends Float32Array | Float64Array>(d: ArrayLike<number>, C: { new (n: number): A; from(d: ArrayLike<number>): A }): A {
-  if (d instanceof C) return d as A;
+  if (d instanceof C) return d;
   return C.from(d);
 }
 

@@ -258,7 +258,7 @@ export class Trainer {
   validate(): ValidationResult | null {
     if (!this.#val) return null;
     const useEma = this.config.validation.useEma && this.ema !== null;
-    const r = validate(useEma ? this.ema!.shadow : this.model, this.#val, {
+    const r = validate(useEma ? this.ema.shadow : this.model, this.#val, {
       yChannel: this.config.validation.yChannel,
       cropBorder: this.config.validation.cropBorder ?? this.config.model.scale,
     });

@@ -12,9 +12,10 @@ export interface Stored {
   data: number[];
 }
 
-export interface FixtureCase {
+/** One case of a fixture family; P describes its params (what gen_*.py wrote). */
+export interface FixtureCase<P = Record<string, unknown>> {
   name: string;
-  params: Record<string, any>;
+  params: P;
   inputs: Stored[];
   outputs: Stored[];
   grads?: (Stored | null)[];

@@ -156,7 +156,7 @@ export const upscaleCommand: CommandModule = {
             format,
             quality,
             alpha: o.alpha,
-            bitDepth: bitDepth as 8 | 16 | undefined,
+            bitDepth,
             limitPixels: limitPixels || false,
             skipExisting: !!o.skipExisting,
             signal: controller.signal,

@@ -64,7 +64,7 @@ function sharpenSpec(v: unknown, where: string): SharpenSpec {
   const types = v.types ?? DEFAULT_SHARPEN.types;
   if (!Array.isArray(types) || !types.length) fail(`${where}.types`, `must be a non-empty list of "pcl" and/or "unsharp", got ${JSON.stringify(types)}`);
   return {
-    types: types.map((t, i) => oneOf(t, ['pcl', 'unsharp'] as const, `${where}.types[${i}]`)) as SharpenType[],
+    types: types.map((t, i) => oneOf(t, ['pcl', 'unsharp'] as const, `${where}.types[${i}]`)),
     factor: v.factor === undefined ? [...DEFAULT_SHARPEN.factor] : range(v.factor, `${where}.factor`, { min: 0, max: 100 }),
     unsharpSigma: v.unsharpSigma === undefined ? [...DEFAULT_SHARPEN.unsharpSigma] : range(v.unsharpSigma, `${where}.unsharpSigma`, { min: 0, max: 50, positive: true }),
   };
