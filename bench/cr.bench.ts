@@ -12,11 +12,11 @@
 // Weights are random (timing does not depend on them). Results: bench/results/cr.json.
 //
 // npm run bench -- cr [--quick]
-import { Generator, getNumThreads, noGrad, rand, tidy, type Tensor } from '../lib/index.js';
+import { Generator, getNumThreads, noGrad, rand, tidy } from '../lib/index.js';
 import { createEmbedding } from '../lib/models/embedding/checkpoint.js';
 import { ContrastiveRegularizer } from '../lib/losses/regularizer.js';
 import { DEFAULT_BLUR, DEFAULT_SHARPEN, blurredSamples, sharpenedSamples, upsampledLR } from '../lib/losses/samples.js';
-import { createModel, type MPFNet } from '../lib/models/mpfnet/mpfnet.js';
+import { createModel } from '../lib/models/mpfnet/mpfnet.js';
 import { summary } from '../lib/models/mpfnet/summary.js';
 import { add, cat, crSimilarity, crSimilarityAnchorGrad, l1Loss, mean, tensor } from '../lib/ops/index.js';
 import { Adam } from '../lib/optim/adam.js';

@@ -255,7 +255,7 @@ describe('mpfnet init / summary (CLI)', () => {
       m.dispose();
     }
     const s = runCli(['summary', p, '--json', '--size', '10']);
-    expect(JSON.parse(s.stdout).output).toEqual([1, 3, 30, 30]);
+    expect((JSON.parse(s.stdout) as { output: number[] }).output).toEqual([1, 3, 30, 30]);
   });
 
   it('rejects bad flags with exit code 2 and the field named', () => {

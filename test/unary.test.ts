@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as mp from '../lib/index.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
-import { loadFixture } from './helpers/fixtures.js';
+import { loadFixture, type FixtureCase } from './helpers/fixtures.js';
 
 const ops: [string, (x: mp.Tensor) => mp.Tensor, { shift?: number }?][] = [
   ['relu', mp.relu],
@@ -63,7 +63,7 @@ describe('unary ops: vector kernels (selu, sigmoid, tanh, exp in float32)', () =
     try {
       for (const level of levels) {
         native.setSimd(level);
-        for (const c of loadFixture('unary')) {
+        for (const c of loadFixture<FixtureCase<{ op: string }>>('unary')) {
           mp.tidy(() => {
             const f = { selu: mp.selu, sigmoid: mp.sigmoid, tanh: mp.tanh, exp: mp.exp }[c.params.op as 'selu'];
             const x = mp.tensor(c.inputs[0]!.data, c.inputs[0]!.shape, { dtype: 'float32' });

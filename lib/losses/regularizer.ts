@@ -196,7 +196,10 @@ export class ContrastiveRegularizer {
             // Row r of the pool: its image and role.
             const index: number[] = [];
             const role: ('pos' | 'neg')[] = [];
-            for (const s of sets) for (let i = i0; i < i1; i++) for (let k = 0; k < s.perImage; k++) index.push(i), role.push(s.role);
+            for (const s of sets) for (let i = i0; i < i1; i++) for (let k = 0; k < s.perImage; k++) {
+              index.push(i);
+              role.push(s.role);
+            }
             posCount += role.filter((r) => r === 'pos').length;
             negCount += role.filter((r) => r === 'neg').length;
             const feats = this.embedding.taps(pool);

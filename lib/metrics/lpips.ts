@@ -12,7 +12,7 @@
 //                                            in the official .pth files)
 //   __metadata__: {"lpips_net": "alex" | "vgg"} (optional: inferred from the names)
 // tools/lpips_to_safetensors.py converts the official files.
-import { readSafetensors, type TensorRecord } from '../io/safetensors.js';
+import { readSafetensors } from '../io/safetensors.js';
 import { noGrad, tidy } from '../autograd/scope.js';
 import { tensor } from '../ops/creation.js';
 import { add, div, mul, sub } from '../ops/binary.js';

@@ -150,6 +150,7 @@ export abstract class Module {
 
   #replace(dotted: string, t: Tensor): void {
     const parts = dotted.split('.');
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a cursor that walks down from this module
     let m: Module = this;
     for (const part of parts.slice(0, -1)) m = m.#children.get(part)!;
     m.registerParameter(parts[parts.length - 1]!, t);

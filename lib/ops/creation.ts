@@ -35,7 +35,9 @@ export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly n
 
 export type NestedArray = number[] | NestedArray[];
 
+// Only primitives and functions reach String(), which prints them usefully.
 const describeValue = (v: unknown): string =>
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : `${typeof v} ${String(v)}`;
 
 /**

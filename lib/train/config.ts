@@ -226,7 +226,7 @@ export function applyOverrides(raw: unknown, o: TrainOverrides): unknown {
   if (o.out !== undefined) c.out = o.out;
   if (o.scale !== undefined) c.model = { ...(isPlainObject(c.model) ? c.model : {}), scale: o.scale };
   if (o.iters !== undefined || o.lr !== undefined || o.schedule !== undefined) {
-    const stages = Array.isArray(c.stages) && c.stages.length ? c.stages : [{}];
+    const stages: unknown[] = Array.isArray(c.stages) && c.stages.length ? c.stages : [{}];
     c.stages = stages.map((s) => {
       if (!isPlainObject(s)) return s;
       const t: Record<string, unknown> = { ...s };

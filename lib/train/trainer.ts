@@ -290,7 +290,7 @@ export class Trainer {
   }
 
   #lossState(): TrainState['lossState'] {
-    const terms = this.#losses.filter(([, , t]) => t.state).map(([n, , t]) => [n, t.state!()] as const);
+    const terms = this.#losses.flatMap(([n, , t]) => (t.state ? [[n, t.state()] as const] : []));
     return terms.length ? { [this.stage.name]: Object.fromEntries(terms) } : undefined;
   }
 

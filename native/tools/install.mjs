@@ -17,9 +17,14 @@ const truthy = (v) => v !== undefined && v !== '' && v !== '0' && v.toLowerCase(
 
 /** The path of a binary node-gyp-build would pick and that loads here, or null. */
 function loadableBinary() {
+  /** @type {string} */
   let file;
   try {
-    file = require('node-gyp-build').path(root);
+    // require() is untyped: the JSDoc type states the one function of node-gyp-build used here.
+    /** @type {{ path(dir: string): string }} */
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
+    const nodeGypBuild = require('node-gyp-build');
+    file = nodeGypBuild.path(root);
   } catch {
     return null; // none for this platform, arch and libc
   }

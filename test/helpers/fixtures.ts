@@ -66,3 +66,9 @@ export function checkAgainstTorch(c: FixtureCase, fn: (...xs: Tensor[]) => Tenso
     });
   });
 }
+
+/** xs[i], or an error naming the fixture field when the fixture is shorter than the test expects. */
+export function item<T>(xs: readonly T[], i: number, what: string): T {
+  if (i < 0 || i >= xs.length) throw new RangeError(`fixture field ${what} has ${xs.length} entries, the test reads entry ${i}`);
+  return xs[i] as T;
+}

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ContrastiveRegularizer, type NegativeSpec, type PositiveSpec } from '../../losses/regularizer.js';
-import { DEFAULT_BLUR, DEFAULT_SHARPEN, type CrBlurSpec, type SharpenSpec, type SharpenType } from '../../losses/samples.js';
+import { DEFAULT_BLUR, DEFAULT_SHARPEN, type CrBlurSpec, type SharpenSpec } from '../../losses/samples.js';
 import { loadEmbedding } from '../../models/embedding/checkpoint.js';
 import { MPFNet, loadModel } from '../../models/mpfnet/mpfnet.js';
 import { Generator } from '../../random.js';
