@@ -217,7 +217,7 @@ export class Trainer {
     const s = this.config.stages[index]!;
     this.#losses = [];
     for (const [name, spec] of Object.entries(s.loss)) {
-      // CR (issue 5): terms also see the model, the output folder, the stage, whether it starts now
+      // Loss terms also see the model, the output folder, the stage, whether it starts now
       // (fresh) and what the checkpoint recorded for them (the contrastive term's teacher and E).
       const ctx = { baseDir: this.config.baseDir, scale: this.config.model.scale, model: this.model, outDir: this.outDir, stage: s.name, fresh: schedulerEpoch === 0, state: lossState?.[name] };
       this.#losses.push([name, spec.weight, await createLossTerm(name, spec, ctx)]);
@@ -284,7 +284,7 @@ export class Trainer {
       threads: getNumThreads(),
       simd: simdLevel(),
       best: this.best,
-      // CR (issue 5): what loss terms need to resume (by stage name, then term name).
+      // What loss terms need to resume (by stage name, then term name).
       lossState: this.#lossState(),
     };
   }

@@ -83,7 +83,7 @@ for (const command of commands) {
   const args = [cmakeJs, cmd, '--directory', dir, '--out', resolve(dir, 'build'), '--parallel', String(jobs)];
   if (debug) args.push('--debug');
   if (opts.silent || opts.quiet) args.push('--silent');
-  // Prebuilds never ship the CUDA plugin (ARCHITECTURE.md: no cuDNN in prebuilds), so skip its compile.
+  // Prebuilds never ship the CUDA plugin (it links the cuDNN found on the build machine), so skip its compile.
   const env = { ...process.env, MPFNET_CUDA: process.env.MPFNET_CUDA ?? 'OFF' };
   const r = spawnSync(process.execPath, args, { cwd: dir, stdio: 'inherit', env });
   if (r.error) fail(`cannot run cmake-js: ${r.error.message}`);
