@@ -12,11 +12,11 @@
 // Weights are random (timing does not depend on them). Results: bench/results/cr.json.
 //
 // npm run bench -- cr [--quick]
-import { Generator, getNumThreads, noGrad, rand, tidy, type Tensor } from '../lib/index.js';
+import { Generator, getNumThreads, noGrad, rand, tidy } from '../lib/index.js';
 import { createEmbedding } from '../lib/models/embedding/checkpoint.js';
 import { ContrastiveRegularizer } from '../lib/losses/regularizer.js';
 import { DEFAULT_BLUR, DEFAULT_SHARPEN, blurredSamples, sharpenedSamples, upsampledLR } from '../lib/losses/samples.js';
-import { createModel, type MPFNet } from '../lib/models/mpfnet/mpfnet.js';
+import { createModel } from '../lib/models/mpfnet/mpfnet.js';
 import { summary } from '../lib/models/mpfnet/summary.js';
 import { add, cat, crSimilarity, crSimilarityAnchorGrad, l1Loss, mean, tensor } from '../lib/ops/index.js';
 import { Adam } from '../lib/optim/adam.js';
@@ -55,7 +55,7 @@ export async function run(o: { quick: boolean }): Promise<void> {
   });
   const hrSize = SCALE * PATCH;
   const eMacs = e.macs(hrSize, hrSize).taps;
-  const mpfMacs = summary(model as MPFNet, [PATCH, PATCH], 1).macs;
+  const mpfMacs = summary(model, [PATCH, PATCH], 1).macs;
   const rows: Record<string, unknown>[] = [];
   for (const batch of [1, 4]) {
     const lr = rand([batch, 3, PATCH, PATCH], { generator: new Generator(4) });
@@ -113,7 +113,7 @@ export async function run(o: { quick: boolean }): Promise<void> {
     const anchorFwd = time(reps, () => tidy(() => void e.taps(sr)));
     const anchorFwdBwd = time(reps, () => tidy(() => {
       const taps = e.taps(sr);
-      add(add(mean(taps[0]!), mean(taps[1]!)), add(mean(taps[2]!), mean(taps[3]!))).backward();
+      add(add(mean(taps[0]), mean(taps[1])), add(mean(taps[2]), mean(taps[3]))).backward();
       sr.grad?.dispose();
       sr.grad = null;
     }));

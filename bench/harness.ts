@@ -68,7 +68,7 @@ export async function runOurs(cases: BenchCase[], o: RunOptions): Promise<Map<st
       bench.add(c.name, c.fn);
       await bench.run();
       const r = bench.tasks[0]!.result as { latency?: { min: number; p50: number; mean: number; max: number; samplesCount?: number }; error?: unknown; state?: string };
-      if (!r.latency) throw new Error(`bench ${c.name} failed: ${String(r.error ?? r.state)}`);
+      if (!r.latency) throw new Error(`bench ${c.name} failed: ${r.error instanceof Error ? r.error.message : JSON.stringify(r.error ?? r.state)}`);
       const l = r.latency;
       out.set(c.name, { min: l.min, median: l.p50, mean: l.mean, max: l.max, samples: l.samplesCount ?? 0 });
     } finally {

@@ -115,7 +115,7 @@ function timeOurs(c: BenchCase, reps: number): number[] {
   }
 }
 
-/** What issue 8 asks of each mode: our median at least this many times PyTorch's speed. */
+/** The target of each mode: our median at least this many times PyTorch's speed. */
 const TARGET: Record<string, number> = { train: 1.2, infer: 1.5 };
 
 interface Measured extends Timing {

@@ -18,7 +18,7 @@ export function packageRoot(): string {
     const pj = join(dir, 'package.json');
     if (existsSync(pj)) {
       try {
-        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'mpfnet') return dir;
+        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: unknown }).name === 'mpfnet') return dir;
       } catch {
         /* keep looking */
       }

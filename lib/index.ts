@@ -12,7 +12,10 @@ export { readSafetensors, writeSafetensors, writeSafetensorsSync, readSafetensor
 export * from './data/index.js';
 export { train, Trainer, makeScheduler, type TrainEvent, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { resolveTrainConfig, loadTrainConfig, applyOverrides, type TrainConfig, type StageConfig, type ScheduleConfig, type TrainOverrides } from './train/config.js';
-export { registerLoss, type LossTerm, type LossType, type LossInputs } from './train/losses.js';
+export {
+  registerLoss, validateCrOptions, createCrTerm, POSITIVE_PRESETS, NEGATIVE_PRESETS, STAGE_START,
+  type LossTerm, type LossType, type LossInputs, type LossContext, type CrOptions,
+} from './train/loss-terms/index.js';
 export { loadTrainCheckpoint, listCheckpoints, latestCheckpoint, type TrainState, type TrainCheckpoint } from './train/checkpoint.js';
 export { SummaryWriter, EventFileWriter, crc32c, maskedCrc32c } from './train/tensorboard/index.js';
 export { ConfigError } from './util/validate.js';
@@ -39,7 +42,7 @@ export type { Pair } from './nn/conv2d.js';
 export type { Scores } from './demo/run-demo.js';
 export type { ChannelCount, FromFloatOptions, ToFloatOptions } from './io/image.js';
 export type { ScheduleType, DatasetSpec } from './train/config.js';
-export type { LossSpec, LossContext } from './train/losses.js';
+export type { LossSpec, LossContext } from './train/loss-terms/index.js';
 export type { NamePattern } from './data/paired.js';
 export type { GaussianKernelOptions } from './data/kernels.js';
 export type { PretrainOverrides } from './train/pretrain-embedding.js';

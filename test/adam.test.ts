@@ -45,8 +45,8 @@ describe('adamUpdate', () => {
       const g64 = g32.astype('float64');
       const [m32, v32, m64, v64] = [mp.zerosLike(p32), mp.zerosLike(p32), mp.zerosLike(p64), mp.zerosLike(p64)];
       for (let step = 1; step <= 3; step++) {
-        mp.adamUpdate(p32, g32, m32!, v32!, { lr: 1e-3, weightDecay: 0.01, step });
-        mp.adamUpdate(p64, g64, m64!, v64!, { lr: 1e-3, weightDecay: 0.01, step });
+        mp.adamUpdate(p32, g32, m32, v32, { lr: 1e-3, weightDecay: 0.01, step });
+        mp.adamUpdate(p64, g64, m64, v64, { lr: 1e-3, weightDecay: 0.01, step });
       }
       expectClose(p32.toFloat32Array(), p64.toFloat64Array(), 1e-6, 'adam f32 param', 0.1);
     });

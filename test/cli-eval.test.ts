@@ -9,8 +9,21 @@ import { EXIT } from '../lib/cli/common.js';
 import { evalCommand, matchKey, pairFiles } from '../lib/cli/commands/eval.js';
 import { resizeCommand } from '../lib/cli/commands/resize.js';
 import { readImage } from '../lib/io/image.js';
+import { item } from './helpers/fixtures.js';
 
 const FIX = join(__dirname, 'fixtures', 'metrics');
+
+/** What `mpfnet eval --json` prints (lib/cli/commands/eval.ts). */
+interface EvalJson {
+  images: { name: string; pred: string; gt?: string; psnr?: number; ssim?: number; niqe?: number; error?: string }[];
+  mean: Record<string, number | null>;
+  count: number;
+  failed: number;
+  options: { crop: number };
+}
+const evalJson = (out: string) => JSON.parse(out) as EvalJson;
+/** Image i of an eval report (a clear error when the report is shorter). */
+const image = (j: EvalJson, i: number) => item(j.images, i, 'images');
 const dir = mkdtempSync(join(tmpdir(), 'mpfnet-cli-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -58,8 +71,8 @@ describe('mpfnet resize + eval (docs/model.md §4 acceptance)', () => {
       const b = await readImage(join(gt, `${name}_gt.png`));
       expect([a.width, a.height, a.bitDepth, a.channels]).toEqual([b.width, b.height, 8, 3]);
     }
-    const ref = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'metrics.json'), 'utf8')).images;
-    expect((await readImage(join(sr, 'baboon_SR.png'))).data.reduce((s, v) => s + v, 0)).toBe(ref.baboon.sr_sum);
+    const ref = (JSON.parse(readFileSync(join(__dirname, 'fixtures', 'metrics.json'), 'utf8')) as { images: { baboon: { sr_sum: number } } }).images;
+    expect([...(await readImage(join(sr, 'baboon_SR.png'))).data].reduce((s, v) => s + v, 0)).toBe(ref.baboon.sr_sum);
   });
 
   for (const mode of ['rgb', 'y'] as const) {
@@ -89,7 +102,7 @@ describe('mpfnet resize + eval (docs/model.md §4 acceptance)', () => {
   it('NIQE needs no ground truth: baboon_gt.png gives 5.7296', async () => {
     const r = await cli('eval', '--pred', join(FIX, 'baboon_gt.png'), '--metrics', 'niqe', '--json');
     expect(r.code, r.err).toBe(EXIT.ok);
-    expect(Math.abs(JSON.parse(r.out).images[0].niqe - 5.7296)).toBeLessThan(1e-3);
+    expect(Math.abs((image(evalJson(r.out), 0).niqe ?? NaN) - 5.7296)).toBeLessThan(1e-3);
   });
 });
 
@@ -131,8 +144,8 @@ describe('mpfnet resize / eval options and errors', () => {
     copyFileSync(join(dir, 'sr', 'comic_SR.png'), join(pdir, 'SR_comic.png'));
     const r = await cli('eval', '--pred', pdir, '--gt', join(dir, 'gt'), '--pattern', '^SR_(.*)$', '--crop', '4', '--json');
     expect(r.code, r.err).toBe(EXIT.ok);
-    const j = JSON.parse(r.out);
-    expect(j.images.map((i: { name: string }) => i.name)).toEqual(['comic']);
+    const j = evalJson(r.out);
+    expect(j.images.map((i) => i.name)).toEqual(['comic']);
     expect(r.err).toContain("no partner for '" + join(dir, 'gt', 'baboon_gt.png'));
   });
 
@@ -147,9 +160,9 @@ describe('mpfnet resize / eval options and errors', () => {
     copyFileSync(join(dir, 'small.png'), join(mixed, 'comic.png'));
     const r = await cli('eval', '--pred', mixed, '--gt', join(dir, 'gt'), '--json');
     expect(r.code).toBe(EXIT.failure);
-    const j = JSON.parse(r.out);
+    const j = evalJson(r.out);
     expect(j.count).toBe(1);
-    expect(j.images[1].error).toMatch(/100×50×3 but the ground truth 240×360×3/);
+    expect(image(j, 1).error).toMatch(/100×50×3 but the ground truth 240×360×3/);
     expect(r.err).toContain('comic');
   });
 });
@@ -182,16 +195,16 @@ describe('through the mpfnet entry point', () => {
     copyFileSync(join(FIX, 'comic_lq_x4.png'), join(lr, 'comic_LR4.png'));
     const r = await cli('eval', '--model', ckpt, '--lr', lr, '--gt', join(dir, 'gt'), '--metrics', 'psnr,ssim', '--json');
     expect(r.code, r.err).toBe(EXIT.ok);
-    const j = JSON.parse(r.out);
+    const j = evalJson(r.out);
     expect(j.options.crop).toBe(4);
     expect(j.images).toHaveLength(1);
-    expect(j.images[0].name).toBe('comic');
-    expect(Number.isFinite(j.images[0].psnr)).toBe(true);
+    expect(image(j, 0).name).toBe('comic');
+    expect(Number.isFinite(image(j, 0).psnr)).toBe(true);
     // Tiled (the default 192, and 32 with pad 8) and whole-image runs measure the same to 1e-3 dB.
     for (const flags of [['--tile', '0'], ['--tile', '32', '--tile-pad', '8']]) {
       const t = await cli('eval', '--model', ckpt, '--lr', lr, '--gt', join(dir, 'gt'), '--metrics', 'psnr', '--json', ...flags);
       expect(t.code, t.err).toBe(EXIT.ok);
-      expect(Math.abs(JSON.parse(t.out).images[0].psnr - j.images[0].psnr)).toBeLessThan(1e-3);
+      expect(Math.abs((image(evalJson(t.out), 0).psnr ?? NaN) - (image(j, 0).psnr ?? NaN))).toBeLessThan(1e-3);
     }
     expect((await cli('eval', '--model', ckpt, '--lr', lr, '--tile', '-1')).code).toBe(EXIT.usage);
     expect((await cli('eval', '--model', ckpt, '--pred', lr, '--gt', join(dir, 'gt'))).code).toBe(EXIT.usage);

@@ -25,7 +25,7 @@ beforeAll(async () => {
     const w = 20 + 4 * k;
     const h = 16 + 2 * k;
     const data = new Uint8Array(w * h * 3).map((_, i) => (i * 37 + k * 11) % 256);
-    await writeFileSync(join(inDir, `img${k}.png`), await encodeImage({ data, width: w, height: h, channels: 3, bitDepth: 8, format: 'raw', hasAlpha: false }, { format: 'png' }));
+    writeFileSync(join(inDir, `img${k}.png`), await encodeImage({ data, width: w, height: h, channels: 3, bitDepth: 8, format: 'raw', hasAlpha: false }, { format: 'png' }));
   }
   // A PNG signature followed by garbage: the decoder fails on it.
   writeFileSync(join(inDir, 'img4-corrupt.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]));

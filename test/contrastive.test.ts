@@ -1,4 +1,4 @@
-// Contrastive regularisation's loss (lib/losses/contrastive.ts, lib/ops/cr_similarity.ts,
+// Contrastive regularisation's loss (lib/losses/contrastive.ts, lib/ops/cr-similarity.ts,
 // lib/losses/regularizer.ts): the per-pixel similarity and eq. 10 against PyTorch
 // (test/fixtures/gen_contrastive.py), finite differences in float64, float32 against float64, and
 // the whole regulariser against the one-layer loss it is built from.
@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Generator, Tensor, add, cat, mean, memory, noGrad, rand, reshape, split, tidy } from '../lib/index.js';
-import { crSimilarity } from '../lib/ops/cr_similarity.js';
+import { crSimilarity } from '../lib/ops/cr-similarity.js';
 import { native } from '../bindings/index.js';
 import { contrastiveLoss, infoNce } from '../lib/losses/contrastive.js';
 import { ContrastiveRegularizer, cropHW, type NegativeSpec, type PositiveSpec } from '../lib/losses/regularizer.js';
@@ -20,13 +20,13 @@ const loadGolden = () => golden;
 
 describe('crSimilarity (PCL per-pixel similarity)', () => {
   it.each(loadGolden().similarity.map((c) => [c.name, c] as const))('matches PyTorch: %s', (_n, c) => {
-    checkAgainstTorch(c, (a, b) => crSimilarity(a!, b!, c.params.index as number[]));
+    checkAgainstTorch(c, (a, b) => crSimilarity(a, b, c.params.index as number[]));
   });
 
   it('finite differences in float64 (anchors and samples)', () => {
     const a = randLeaf([2, 3, 2, 3], 1);
     const b = randLeaf([3, 3, 2, 3], 2);
-    gradcheck((x, y) => crSimilarity(x!, y!, [1, 0, 1]), [a, b]);
+    gradcheck((x, y) => crSimilarity(x, y, [1, 0, 1]), [a, b]);
   });
 
   it('float32 agrees with float64', () => {
@@ -55,14 +55,14 @@ describe('crSimilarity (PCL per-pixel similarity)', () => {
 
 describe('contrastiveLoss (eq. 10, one layer)', () => {
   it.each(loadGolden().loss.map((c) => [c.name, c] as const))('forward and gradients match PyTorch: %s', (_n, c) => {
-    checkAgainstTorch(c, (a, p, n) => contrastiveLoss(a!, p!, n!, { tau: c.params.tau as number }));
+    checkAgainstTorch(c, (a, p, n) => contrastiveLoss(a, p, n, { tau: c.params.tau as number }));
   });
 
   it('finite differences in float64', () => {
     const a = randLeaf([2, 3, 2, 2], 5);
     const p = randLeaf([2, 2, 3, 2, 2], 6);
     const n = randLeaf([2, 3, 3, 2, 2], 7);
-    gradcheck((x, y, z) => contrastiveLoss(x!, y!, z!, { tau: 0.7 }), [a, p, n]);
+    gradcheck((x, y, z) => contrastiveLoss(x, y, z, { tau: 0.7 }), [a, p, n]);
   });
 
   it('infoNce (the regulariser\'s per-image form) equals it, gradients included', () => {
@@ -197,7 +197,7 @@ describe('ContrastiveRegularizer (eq. 11)', () => {
     const lr = rand([2, 3, 4, 4], { generator: new Generator(2), dtype: 'float64' });
     const reg = new ContrastiveRegularizer(e, null, { tau: 0.5, chunk: 4, ...spec({}, { others: 1 }) });
     const sr = randLeaf([2, 3, 8, 8], 3, { scale: 0.2, shift: 0.5 });
-    gradcheck((x) => reg.compute(x!, hr, lr, new Generator(9)), [sr], { atol: 1e-7, rtol: 1e-5 });
+    gradcheck((x) => reg.compute(x, hr, lr, new Generator(9)), [sr], { atol: 1e-7, rtol: 1e-5 });
     for (const t of [hr, lr, sr]) t.dispose();
     e.dispose();
   });

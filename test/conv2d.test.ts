@@ -104,7 +104,7 @@ describe('conv2d gradients match finite differences (float64)', () => {
     mp.tidy(() => {
       const a = randLeaf([1, 2, 5, 6], 3);
       const w = randLeaf([3, 4, 3, 3], 4, { scale: 0.3 });
-      gradcheck((x, ww) => mp.conv2d([x!, x!], ww!, null, { padding: 1 }), [a, w]);
+      gradcheck((x, ww) => mp.conv2d([x, x], ww, null, { padding: 1 }), [a, w]);
     });
   });
 });
@@ -181,9 +181,10 @@ describe.each(['auto', 'gemm', 'winograd', 'winograd2'] as const)('conv2d float3
 });
 
 describe('conv2d matches PyTorch (golden fixtures)', () => {
-  const cases = loadFixture('conv2d');
-  const apply = (c: FixtureCase) => (...t: mp.Tensor[]) => {
-    const n = c.params.parts as number;
+  type ConvParams = { parts: number; bias: boolean; stride: mp.IntPair; padding: mp.IntPair; dilation: mp.IntPair };
+  const cases = loadFixture<FixtureCase<ConvParams>>('conv2d');
+  const apply = (c: FixtureCase<ConvParams>) => (...t: mp.Tensor[]) => {
+    const n = c.params.parts;
     const xs = t.slice(0, n);
     return mp.conv2d(n === 1 ? xs[0]! : xs, t[n]!, c.params.bias ? t[n + 1]! : null, {
       stride: c.params.stride,

@@ -1,4 +1,4 @@
-// Stage 2 with contrastive regularisation (lib/losses/cr-term.ts in the trainer) and the
+// Stage 2 with contrastive regularisation (lib/train/loss-terms/cr.ts in the trainer) and the
 // pretraining of E (lib/train/pretrain-embedding.ts, `mpfnet pretrain-embedding`): a 50-iteration
 // stage-2 run of a small model on the shared images logs finite L1 and CR terms; kill -9 in stage 2
 // then --resume ends with bitwise the same weights as an uninterrupted run; pretraining resumes
@@ -61,12 +61,16 @@ describe('stage 2: L1 + β·L_CR', () => {
     const log = readJsonl(join(dir, 'full', 'train.jsonl')) as unknown as { iteration: number; stage: string; losses: Record<string, number> }[];
     const s2 = log.filter((e) => e.stage === 'stage2');
     expect(s2.map((e) => e.iteration)).toEqual(Array.from({ length: 50 }, (_, i) => i + 11));
+    // Both terms logged, finite and positive at every stage-2 iteration (undefined fails the check).
+    const positive = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v) && v > 0;
     for (const e of s2) {
-      expect(Number.isFinite(e.losses.l1) && e.losses.l1 > 0, `l1 at ${e.iteration}`).toBe(true);
-      expect(Number.isFinite(e.losses.cr) && e.losses.cr > 0, `cr at ${e.iteration}`).toBe(true);
+      expect(positive(e.losses.l1), `l1 at ${e.iteration}`).toBe(true);
+      expect(positive(e.losses.cr), `cr at ${e.iteration}`).toBe(true);
     }
     expect(log.filter((e) => e.stage === 'stage1').every((e) => e.losses.cr === undefined)).toBe(true);
-    console.log(`stage 2: L1 ${s2[0]!.losses.l1.toFixed(4)} -> ${s2.at(-1)!.losses.l1.toFixed(4)}, CR ${s2[0]!.losses.cr.toFixed(4)} -> ${s2.at(-1)!.losses.cr.toFixed(4)}; ${seconds.toFixed(1)} s for 60 iterations`);
+    const first = s2[0]?.losses;
+    const last = s2.at(-1)?.losses;
+    console.log(`stage 2: L1 ${first?.l1?.toFixed(4)} -> ${last?.l1?.toFixed(4)}, CR ${first?.cr?.toFixed(4)} -> ${last?.cr?.toFixed(4)}; ${seconds.toFixed(1)} s for 60 iterations`);
     // The teacher: the model as stage 2 started, written once.
     expect(existsSync(join(dir, 'full', 'cr-teacher-stage2.safetensors'))).toBe(true);
 

@@ -50,7 +50,7 @@ describe('spectral norm (torch.nn.utils.spectral_norm)', () => {
   it('the gradient through σ passes finite differences (float64, eval mode: u and v fixed)', () => {
     const layer = new SNLinear(4, 3, { dtype: 'float64', generator: new Generator(5) });
     const w = randLeaf([3, 4], 10);
-    gradcheck((ww) => layer.sn.weight(ww!, false), [w]);
+    gradcheck((ww) => layer.sn.weight(ww, false), [w]);
     w.dispose();
     layer.sn.dispose();
     layer.dispose();
@@ -95,8 +95,8 @@ describe('SNResNet-18', () => {
     loadEmbeddingState(e, state());
     e.eval();
     checkAgainstTorch(c, (x) => {
-      const taps = e.taps(x!);
-      return [...taps, e.forward(x!)];
+      const taps = e.taps(x);
+      return [...taps, e.forward(x)];
     });
     // Frozen (weights normalised once, intermediates freed): the same taps.
     e.freeze();
@@ -112,7 +112,7 @@ describe('SNResNet-18', () => {
     const e = createEmbedding({ widths: [4, 4, 8, 8], headHidden: 8, headOut: 4 }, { seed: 2, dtype: 'float64' }).freeze();
     expect(e.parameters().every((t) => !t.requiresGrad)).toBe(true);
     const x = randLeaf([1, 3, 8, 8], 4, { scale: 0.3, shift: 0.5 });
-    gradcheck((xx) => e.taps(xx!)[3]!, [x]);
+    gradcheck((xx) => e.taps(xx)[3], [x]);
     const before = memory().tensors;
     tidy(() => {
       const live: number[] = [];

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import * as mp from '../lib/index.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
-import { checkAgainstTorch, loadFixture } from './helpers/fixtures.js';
+import { checkAgainstTorch, loadFixture, type FixtureCase } from './helpers/fixtures.js';
 
 describe('l1Loss', () => {
   for (const reduction of ['mean', 'sum'] as const) {
     for (const shape of [[2, 3, 5, 7], [13], [1]]) {
       it(`${reduction} [${shape}]: gradients of pred and target match finite differences`, () => {
-        mp.tidy(() => gradcheck((p, t) => mp.l1Loss(p!, t!, reduction), [randLeaf(shape, 1), randLeaf(shape, 2)]));
+        mp.tidy(() => gradcheck((p, t) => mp.l1Loss(p, t, reduction), [randLeaf(shape, 1), randLeaf(shape, 2)]));
       });
     }
   }
@@ -36,7 +36,7 @@ describe('l1Loss', () => {
   });
 
   it('matches PyTorch (test/fixtures/loss.json)', () => {
-    for (const c of loadFixture('loss')) checkAgainstTorch(c, (p, t) => mp.l1Loss(p!, t!, c.params.reduction));
+    for (const c of loadFixture<FixtureCase<{ reduction: 'mean' | 'sum' }>>('loss')) checkAgainstTorch(c, (p, t) => mp.l1Loss(p, t, c.params.reduction));
   });
 
   it('rejects bad inputs with typed errors naming the argument', () => {

@@ -88,7 +88,7 @@ describe('MPF-Net structure', () => {
   });
 
   it('counts ×2, ×3 and the ablation without cross fusion', () => {
-    const count = (c: Partial<MPFNetConfig>) => {
+    const count = (c: Partial<MPFNetConfig>): [params: number, macs: number] => {
       const m = createModel(c);
       try {
         return [m.numParameters(), summary(m, [10, 10]).macs];
@@ -255,7 +255,7 @@ describe('mpfnet init / summary (CLI)', () => {
       m.dispose();
     }
     const s = runCli(['summary', p, '--json', '--size', '10']);
-    expect(JSON.parse(s.stdout).output).toEqual([1, 3, 30, 30]);
+    expect((JSON.parse(s.stdout) as { output: number[] }).output).toEqual([1, 3, 30, 30]);
   });
 
   it('rejects bad flags with exit code 2 and the field named', () => {

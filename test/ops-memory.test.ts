@@ -1,4 +1,4 @@
-// A training-like loop over every op family of issue 2 (binary, reduce, shape, loss, pool, adam,
+// A training-like loop over the basic op families (binary, reduce, shape, loss, pool, adam,
 // unary): 1000 forward / backward / update steps inside tidy() must leave memory() flat.
 import { describe, expect, it } from 'vitest';
 import * as mp from '../lib/index.js';

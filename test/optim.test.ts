@@ -9,10 +9,39 @@ import { EMA } from '../lib/optim/ema.js';
 import { ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, LinearLR, SequentialLR, type LRScheduler } from '../lib/optim/schedules.js';
 import { createModel } from '../lib/models/mpfnet/mpfnet.js';
 import { makeScheduler } from '../lib/train/trainer.js';
-import type { Tensor } from '../lib/tensor.js';
+import { item } from './helpers/fixtures.js';
 import { expectClose } from './helpers/gradcheck.js';
 
-const fx = JSON.parse(readFileSync(new URL('./fixtures/optim.json', import.meta.url), 'utf8'));
+/** One schedule of gen_optim.py: its settings (each schedule uses some of them) and the lrs torch gave. */
+interface ScheduleFixture {
+  base: number;
+  lrs: number[];
+  tMax: number;
+  etaMin: number;
+  t0: number;
+  tMult: number;
+  startFactor: number;
+  totalIters: number;
+  factor: number;
+  warmup: number;
+}
+type ScheduleName = 'cosine' | 'cosine0' | 'restarts' | 'restarts1' | 'linear' | 'constant' | 'warmupCosine';
+/** One Adam case: parameters, 3 steps of gradients, and torch's parameters and moments after each. */
+interface AdamFixture {
+  dtype: 'float32' | 'float64';
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  decoupled: boolean;
+  shapes: number[][];
+  params: number[][];
+  grads: number[][][];
+  after: number[][][];
+  expAvg: number[][];
+  expAvgSq: number[][];
+}
+const fx = JSON.parse(readFileSync(new URL('./fixtures/optim.json', import.meta.url), 'utf8')) as { schedules: Record<ScheduleName, ScheduleFixture>; adam: AdamFixture[] };
 
 function run(make: (o: { lr: number }) => LRScheduler, base: number, n: number): number[] {
   const opt = { lr: base };
@@ -27,7 +56,7 @@ function run(make: (o: { lr: number }) => LRScheduler, base: number, n: number):
 
 describe('lr schedules match torch.optim.lr_scheduler', () => {
   const S = fx.schedules;
-  const cases: [string, (o: { lr: number }) => LRScheduler][] = [
+  const cases: [ScheduleName, (o: { lr: number }) => LRScheduler][] = [
     ['cosine', (o) => new CosineAnnealingLR(o, { tMax: S.cosine.tMax, etaMin: S.cosine.etaMin })],
     ['cosine0', (o) => new CosineAnnealingLR(o, { tMax: S.cosine0.tMax })],
     ['restarts', (o) => new CosineAnnealingWarmRestarts(o, { t0: S.restarts.t0, tMult: S.restarts.tMult, etaMin: S.restarts.etaMin })],
@@ -38,7 +67,7 @@ describe('lr schedules match torch.optim.lr_scheduler', () => {
   ];
   for (const [name, make] of cases) {
     it(name, () => {
-      const want = S[name].lrs as number[];
+      const want = S[name].lrs;
       // PyTorch updates recursively, we use the closed form: equal up to rounding.
       expectClose(run(make, S[name].base, want.length), want, 1e-10, name, 1e-12);
     });
@@ -72,26 +101,26 @@ describe('lr schedules match torch.optim.lr_scheduler', () => {
 describe('Adam matches torch.optim.Adam / AdamW over 3 steps', () => {
   for (const c of fx.adam) {
     it(`${c.dtype} lr ${c.lr} weightDecay ${c.weightDecay}${c.decoupled ? ' (AdamW)' : ''}`, () => {
-      const dtype = c.dtype as 'float32' | 'float64';
-      const params = c.params.map((p: number[], i: number) => tensor(p, c.shapes[i], { dtype, requiresGrad: true }));
+      const dtype = c.dtype;
+      const params = c.params.map((p, i) => tensor(p, item(c.shapes, i, 'shapes'), { dtype, requiresGrad: true }));
       const opt = new Adam(params, { lr: c.lr, betas: c.betas, eps: c.eps, weightDecay: c.weightDecay, decoupled: c.decoupled });
       const tol = dtype === 'float32' ? 2e-6 : 1e-12;
-      c.grads.forEach((step: number[][], k: number) => {
-        params.forEach((p: Tensor, i: number) => {
-          p.grad = tensor(step[i]!, c.shapes[i], { dtype });
+      c.grads.forEach((step, k) => {
+        params.forEach((p, i) => {
+          p.grad = tensor(item(step, i, `grads[${k}]`), item(c.shapes, i, 'shapes'), { dtype });
         });
         opt.step();
         opt.zeroGrad();
-        params.forEach((p: Tensor, i: number) => expectClose(dtype === 'float32' ? p.toFloat32Array() : p.toFloat64Array(), c.after[k][i], tol, `step ${k + 1} param ${i}`));
+        params.forEach((p, i) => expectClose(dtype === 'float32' ? p.toFloat32Array() : p.toFloat64Array(), item(item(c.after, k, 'after'), i, `after[${k}]`), tol, `step ${k + 1} param ${i}`));
       });
       const sd = opt.stateDict();
       sd.state.forEach((s, i) => {
         expect(s!.step).toBe(3);
-        expectClose(s!.expAvg.toFloat64Array(), c.expAvg[i], tol, `expAvg ${i}`);
-        expectClose(s!.expAvgSq.toFloat64Array(), c.expAvgSq[i], tol, `expAvgSq ${i}`, 1e-12);
+        expectClose(s!.expAvg.toFloat64Array(), item(c.expAvg, i, 'expAvg'), tol, `expAvg ${i}`);
+        expectClose(s!.expAvgSq.toFloat64Array(), item(c.expAvgSq, i, 'expAvgSq'), tol, `expAvgSq ${i}`, 1e-12);
       });
       opt.dispose();
-      params.forEach((p: Tensor) => p.dispose());
+      params.forEach((p) => p.dispose());
     });
   }
 

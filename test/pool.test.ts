@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as mp from '../lib/index.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
-import { checkAgainstTorch, loadFixture } from './helpers/fixtures.js';
+import { checkAgainstTorch, loadFixture, type FixtureCase } from './helpers/fixtures.js';
 
 type P = number | [number, number];
 const CASES: [number[], P, P | null, P][] = [
@@ -17,7 +17,7 @@ const CASES: [number[], P, P | null, P][] = [
 describe('avgPool2d', () => {
   for (const [shape, k, s, p] of CASES) {
     it(`[${shape}] kernel ${k} stride ${s} padding ${p}: gradient matches finite differences`, () => {
-      mp.tidy(() => gradcheck((x) => mp.avgPool2d(x!, k, s, p), [randLeaf(shape, 1)]));
+      mp.tidy(() => gradcheck((x) => mp.avgPool2d(x, k, s, p), [randLeaf(shape, 1)]));
     });
   }
 
@@ -41,7 +41,7 @@ describe('avgPool2d', () => {
   });
 
   it('matches PyTorch (test/fixtures/pool.json)', () => {
-    for (const c of loadFixture('pool')) checkAgainstTorch(c, (x) => mp.avgPool2d(x!, c.params.kernel, c.params.stride, c.params.padding));
+    for (const c of loadFixture<FixtureCase<{ kernel: mp.PoolSize; stride: mp.PoolSize | null; padding: mp.PoolSize }>>('pool')) checkAgainstTorch(c, (x) => mp.avgPool2d(x, c.params.kernel, c.params.stride, c.params.padding));
   });
 
   it('rejects bad inputs with typed errors naming the argument', () => {

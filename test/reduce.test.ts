@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { native } from '../bindings/index.js';
 import * as mp from '../lib/index.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
-import { checkAgainstTorch, loadFixture } from './helpers/fixtures.js';
+import { checkAgainstTorch, loadFixture, type FixtureCase } from './helpers/fixtures.js';
 
 const LEVELS = (['scalar', 'avx2', 'avx512'] as const).filter((_, i) => i <= ['scalar', 'avx2', 'avx512'].indexOf(native.simd()));
 
@@ -108,10 +108,10 @@ describe('reductions', () => {
   });
 
   it('matches PyTorch (test/fixtures/reduce.json)', () => {
-    for (const c of loadFixture('reduce')) {
+    for (const c of loadFixture<FixtureCase<{ op: 'sum' | 'mean' | 'logSumExp'; dim: number; dims?: number[] | null; keepdim: boolean }>>('reduce')) {
       const p = c.params;
-      if (p.op === 'logSumExp') checkAgainstTorch(c, (x) => mp.logSumExp(x!, p.dim, p.keepdim));
-      else checkAgainstTorch(c, (x) => (p.op === 'sum' ? mp.sum : mp.mean)(x!, p.dims ?? undefined, p.keepdim));
+      if (p.op === 'logSumExp') checkAgainstTorch(c, (x) => mp.logSumExp(x, p.dim, p.keepdim));
+      else checkAgainstTorch(c, (x) => (p.op === 'sum' ? mp.sum : mp.mean)(x, p.dims ?? undefined, p.keepdim));
     }
   });
 

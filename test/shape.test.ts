@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { native } from '../bindings/index.js';
 import * as mp from '../lib/index.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
-import { checkAgainstTorch, loadFixture } from './helpers/fixtures.js';
+import { checkAgainstTorch, loadFixture, type FixtureCase } from './helpers/fixtures.js';
 
 describe('shape ops', () => {
   it('reshape is a view with -1 inference and a gradient', () => {
@@ -37,16 +37,16 @@ describe('shape ops', () => {
           s[dim < 0 ? dim + 4 : dim] = n;
           return s;
         });
-        gradcheck((a, b, c) => mp.cat([a!, b!, c!], dim), shapes.map((s, i) => randLeaf(s, 10 + i)));
+        gradcheck((a, b, c) => mp.cat([a, b, c], dim), shapes.map((s, i) => randLeaf(s, 10 + i)));
       });
     });
   }
 
   it('cat of one tensor and of tensors that do not need gradients', () => {
     mp.tidy(() => {
-      gradcheck((a) => mp.cat([a!]), [randLeaf([2, 3], 3)]);
+      gradcheck((a) => mp.cat([a]), [randLeaf([2, 3], 3)]);
       const c = mp.randn([2, 4], { dtype: 'float64' });
-      gradcheck((a) => mp.cat([c, a!, c], 1), [randLeaf([2, 1], 4)]);
+      gradcheck((a) => mp.cat([c, a, c], 1), [randLeaf([2, 1], 4)]);
     });
   });
 
@@ -60,7 +60,7 @@ describe('shape ops', () => {
         expect(pieces.map((p) => p.shape[d])).toEqual(expected);
         // Every piece carries a gradient; a loss that uses some pieces twice and skips one.
         gradcheck((t) => {
-          const ps = mp.split(t!, sizes, dim);
+          const ps = mp.split(t, sizes, dim);
           const used = ps.length > 1 ? ps.slice(1) : ps;
           return mp.cat(used.map((p, i) => mp.mul(p, i + 1)), dim);
         }, [x]);
@@ -75,8 +75,8 @@ describe('shape ops', () => {
         const y = mp.pixelShuffle(x, r);
         expect(y.shape).toEqual([2, 2, 3 * r, 5 * r]);
         expect(mp.pixelUnshuffle(y, r).toFloat64Array()).toEqual(x.toFloat64Array());
-        gradcheck((t) => mp.pixelShuffle(t!, r), [x]);
-        gradcheck((t) => mp.pixelUnshuffle(t!, r), [randLeaf([1, 3, 2 * r, 3 * r], 7)]);
+        gradcheck((t) => mp.pixelShuffle(t, r), [x]);
+        gradcheck((t) => mp.pixelUnshuffle(t, r), [randLeaf([1, 3, 2 * r, 3 * r], 7)]);
       });
     });
   }
@@ -93,12 +93,12 @@ describe('shape ops', () => {
   });
 
   it('matches PyTorch (test/fixtures/shape.json)', () => {
-    for (const c of loadFixture('shape')) {
+    for (const c of loadFixture<FixtureCase<{ op: 'cat' | 'split' | 'pixelShuffle' | 'pixelUnshuffle'; dim: number; sizes: number | number[]; r: number }>>('shape')) {
       const p = c.params;
       if (p.op === 'cat') checkAgainstTorch(c, (...xs) => mp.cat(xs, p.dim));
-      else if (p.op === 'split') checkAgainstTorch(c, (x) => mp.split(x!, p.sizes, p.dim));
-      else if (p.op === 'pixelShuffle') checkAgainstTorch(c, (x) => mp.pixelShuffle(x!, p.r));
-      else checkAgainstTorch(c, (x) => mp.pixelUnshuffle(x!, p.r));
+      else if (p.op === 'split') checkAgainstTorch(c, (x) => mp.split(x, p.sizes, p.dim));
+      else if (p.op === 'pixelShuffle') checkAgainstTorch(c, (x) => mp.pixelShuffle(x, p.r));
+      else checkAgainstTorch(c, (x) => mp.pixelUnshuffle(x, p.r));
     }
   });
 

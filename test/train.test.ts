@@ -15,7 +15,8 @@ import { train, type TrainEvent } from '../lib/train/trainer.js';
 import { readSafetensors } from '../lib/io/safetensors.js';
 import { loadModel } from '../lib/models/mpfnet/mpfnet.js';
 import { cleanupCli, repoRoot, runCli, spawnCli } from './helpers/cli.js';
-import { ProgressPrinter, formatDuration } from '../lib/cli/commands/train.js';
+import { formatDuration } from '../lib/cli/common.js';
+import { ProgressPrinter } from '../lib/cli/commands/train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mpfnet-train-'));
 afterAll(() => {
@@ -185,7 +186,7 @@ describe('training', () => {
     expect(readSafetensors(join(out, 'model-ema.safetensors')).metadata.weights).toBe('ema');
     expect(existsSync(join(out, 'checkpoints', 'iter-00000300.safetensors'))).toBe(true);
     expect(existsSync(join(out, 'checkpoints', 'iter-00000100.safetensors'))).toBe(false); // keep: 2
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).stages[0].iters).toBe(300);
+    expect((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { stages: { iters: number }[] }).stages[0]?.iters).toBe(300);
   });
 });
 
@@ -269,7 +270,9 @@ describe('progress output', () => {
     p.handle(it1(1));
     p.handle(it1(50));
     expect(out).toMatch(/training 100 iterations\n/);
-    expect(out).toMatch(/\r\x1b\[2K█{12}░{12}  50\.0% 50\/100  2\.50 it\/s  ETA 00:20  loss 0\.05000  lr 1\.00e-4$/);
+    // The bar redraws with the terminal's erase-line escape (ESC [2K).
+    // eslint-disable-next-line no-control-regex
+    expect(out).toMatch(/\r\x1b\[2K█{12}░{12} {2}50\.0% 50\/100 {2}2\.50 it\/s {2}ETA 00:20 {2}loss 0\.05000 {2}lr 1\.00e-4$/);
     p.handle({ type: 'validation', iteration: 50, psnr: 27.5, seconds: 1, weights: 'ema' });
     expect(out.endsWith('\r\x1b[2Kiter 50: validation PSNR 27.500 dB (ema weights, 1.0 s)\n')).toBe(true);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as mp from '../lib/index.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
-import { loadFixture } from './helpers/fixtures.js';
+import { loadFixture, type FixtureCase } from './helpers/fixtures.js';
 
 const ops: [string, (x: mp.Tensor) => mp.Tensor, { shift?: number }?][] = [
   ['relu', mp.relu],
@@ -48,12 +48,12 @@ describe('unary ops: vector kernels (selu, sigmoid, tanh, exp in float32)', () =
   // |a - b| in float32 ulps at b (b: the float64 reference).
   const ulps = (a: number, b: number): number => {
     f32[0] = b;
-    const bb = f32[0]!;
+    const bb = f32[0];
     if (Number.isNaN(a) || Number.isNaN(bb)) return Number.isNaN(a) && Number.isNaN(bb) ? 0 : Infinity;
     if (a === bb) return 0;
     f32[0] = Math.abs(bb);
     u32[0]! += 1;
-    const ulp = f32[0]! - Math.abs(bb) || 1.401298464324817e-45;
+    const ulp = f32[0] - Math.abs(bb) || 1.401298464324817e-45;
     return Math.abs(a - b) / ulp;
   };
 
@@ -63,9 +63,9 @@ describe('unary ops: vector kernels (selu, sigmoid, tanh, exp in float32)', () =
     try {
       for (const level of levels) {
         native.setSimd(level);
-        for (const c of loadFixture('unary')) {
+        for (const c of loadFixture<FixtureCase<{ op: string }>>('unary')) {
           mp.tidy(() => {
-            const f = { selu: mp.selu, sigmoid: mp.sigmoid, tanh: mp.tanh, exp: mp.exp }[c.params.op as 'selu']!;
+            const f = { selu: mp.selu, sigmoid: mp.sigmoid, tanh: mp.tanh, exp: mp.exp }[c.params.op as 'selu'];
             const x = mp.tensor(c.inputs[0]!.data, c.inputs[0]!.shape, { dtype: 'float32' });
             const y = f(x).toFloat32Array();
             const want = c.outputs[0]!.data;

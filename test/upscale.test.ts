@@ -16,7 +16,6 @@ import { rand, tensor } from '../lib/ops/creation.js';
 import { imresize } from '../lib/ops/resize.js';
 import { Generator } from '../lib/random.js';
 
-
 /** A w×h crop of a bundled photo as raw 8-bit RGB. */
 async function photo(w: number, h: number, name = 'astronaut.png', left = 150, top = 100): Promise<RawPixels & { data: Uint8Array }> {
   const img = await readImage(photoPath(name));

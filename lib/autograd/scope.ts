@@ -24,7 +24,7 @@ export function keep<T extends Tensor>(t: T): T {
 function collectTensors(v: unknown, out: Set<Tensor>, seen: Set<unknown>): void {
   if (v === null || typeof v !== 'object' || seen.has(v)) return;
   seen.add(v);
-  if ((v as { handle?: unknown }).handle !== undefined && 'shape' in (v as object) && 'dispose' in (v as object)) {
+  if ((v as { handle?: unknown }).handle !== undefined && 'shape' in v && 'dispose' in v) {
     out.add(v as Tensor);
     return;
   }

@@ -42,3 +42,35 @@ export function examplesHelp(examples: string[], notes = ''): string {
 export function withExamples(cmd: Command, examples: string[], notes = ''): Command {
   return cmd.addHelpText('after', examplesHelp(examples, notes));
 }
+
+/**
+ * An optional numeric flag: undefined stays undefined; anything else must be a finite number
+ * (a safe integer when `integer`), else a RangeError naming the flag and the value.
+ */
+export function numberFlag(v: string | undefined, flag: string, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) throw new RangeError(`${flag} must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** An integer flag written in decimal digits, at least `min`; a RangeError naming the flag otherwise. */
+export function integerFlag(v: string, flag: string, min = -Infinity): number {
+  const n = Number(v);
+  if (!/^\s*-?\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) {
+    throw new RangeError(`${flag} must be an integer${min > -Infinity ? ` >= ${min}` : ''}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** Seconds as "mm:ss" or "h:mm:ss" for progress lines; "--:--" when unknown (Infinity, NaN). */
+export function formatDuration(s: number): string {
+  if (!Number.isFinite(s)) return '--:--';
+  const t = Math.max(0, Math.round(s));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  const mm = String(m).padStart(2, '0');
+  const ss = String(sec).padStart(2, '0');
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}

@@ -28,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
 
 async function version(): Promise<string> {
   const { readFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { packageRoot } = await import('../../bindings/index.js');
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  const path = await import('node:path');
+  const bindings = await import('../../bindings/index.js');
+  return (JSON.parse(readFileSync(path.join(bindings.packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }

@@ -197,7 +197,6 @@ function patternType(type: string, defaults: { hr?: string; lr?: string }) {
   });
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // 'realsr'
 

@@ -172,7 +172,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }),
   );
   note(`evaluating on ${DEMO_HELD_OUT} (${gw}×${gh}) against bicubic`);
-  const ours = await upscale({ data: lr.data as Uint8Array, width: lr.width, height: lr.height, channels: 3 }, { model: modelPath, device: o.device });
+  const ours = await upscale({ data: lr.data, width: lr.width, height: lr.height, channels: 3 }, { model: modelPath, device: o.device });
   const measure = (x: Image): Scores => ({ psnr: psnr(x, gt, { crop: s, y: true }), ssim: ssim(x, gt, { crop: s, y: true }) });
   const b = measure(bicubic);
   const m = measure(ours);

@@ -5,7 +5,7 @@
 // averaged over the images. ContrastiveRegularizer (regularizer.ts) is the whole term of eq. 11,
 // built on the same similarity kernel (native/cpu/cr_similarity.cc) and on infoNce() below.
 import { add, cat, logSumExp, mean, mulScalar, reshape, sub, zeros } from '../ops/index.js';
-import { crSimilarity, CR_NORM_EPS } from '../ops/cr_similarity.js';
+import { crSimilarity, CR_NORM_EPS } from '../ops/cr-similarity.js';
 import { Tensor } from '../tensor.js';
 
 /** Options of {@link contrastiveLoss}. */

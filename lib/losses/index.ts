@@ -1,4 +1,5 @@
-// Contrastive regularisation (docs/model.md §3): the one-layer loss, the whole term, its samples, SimCLR.
+// Contrastive regularisation's building blocks (docs/model.md §3): the one-layer loss, the regulariser, its
+// samples, SimCLR. The 'cr' loss term that the trainer combines is lib/train/loss-terms/cr.ts.
 export { contrastiveLoss, infoNce, type ContrastiveLossOptions } from './contrastive.js';
 export { ContrastiveRegularizer, type RegularizerOptions, type PositiveSpec, type NegativeSpec, type RegularizerStats } from './regularizer.js';
 export {
@@ -6,4 +7,3 @@ export {
   type SharpenSpec, type SharpenType, type CrBlurSpec, type SampleSet, type SampleParams,
 } from './samples.js';
 export { ntXent, simclrView, resizedCropBox, drawJitter, colorJitter, SIMCLR_AUGMENT, type SimclrAugment, type JitterParams } from './simclr.js';
-export { validateCrOptions, createCrTerm, POSITIVE_PRESETS, NEGATIVE_PRESETS, STAGE_START, type CrOptions } from './cr-term.js';

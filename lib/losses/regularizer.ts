@@ -17,7 +17,7 @@ import { record } from '../autograd/tape.js';
 import type { SNResNet18 } from '../models/embedding/snresnet18.js';
 import type { MPFNet } from '../models/mpfnet/mpfnet.js';
 import { add, cat, mulScalar, split, tensor } from '../ops/index.js';
-import { crSimilarity, crSimilarityAnchorGrad, CR_NORM_EPS } from '../ops/cr_similarity.js';
+import { crSimilarity, crSimilarityAnchorGrad, CR_NORM_EPS } from '../ops/cr-similarity.js';
 import type { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { infoNce } from './contrastive.js';
@@ -203,7 +203,10 @@ export class ContrastiveRegularizer {
             // Row r of the pool: its image and role.
             const index: number[] = [];
             const role: ('pos' | 'neg')[] = [];
-            for (const s of sets) for (let i = i0; i < i1; i++) for (let k = 0; k < s.perImage; k++) index.push(i), role.push(s.role);
+            for (const s of sets) for (let i = i0; i < i1; i++) for (let k = 0; k < s.perImage; k++) {
+              index.push(i);
+              role.push(s.role);
+            }
             posCount += role.filter((r) => r === 'pos').length;
             negCount += role.filter((r) => r === 'neg').length;
             const feats = this.embedding.taps(pool);

@@ -13,7 +13,7 @@ import { noGrad, tidy } from '../autograd/scope.js';
 import { gaussianKernel } from '../data/kernels.js';
 import type { MPFNet } from '../models/mpfnet/mpfnet.js';
 import { cat, clamp, imresize, split, tensor } from '../ops/index.js';
-import { crSamples } from '../ops/cr_samples.js';
+import { crSamples } from '../ops/cr-samples.js';
 import type { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 

@@ -12,7 +12,7 @@
 //                                            in the official .pth files)
 //   __metadata__: {"lpips_net": "alex" | "vgg"} (optional: inferred from the names)
 // tools/lpips_to_safetensors.py converts the official files.
-import { readSafetensors, type TensorRecord } from '../io/safetensors.js';
+import { readSafetensors } from '../io/safetensors.js';
 import { noGrad, tidy } from '../autograd/scope.js';
 import { tensor } from '../ops/creation.js';
 import { add, div, mul, sub } from '../ops/binary.js';
@@ -134,7 +134,7 @@ export class LPIPS {
     let net = o.net ?? (file.metadata.lpips_net as LpipsNet | undefined);
     if (net === undefined) net = file.tensors.has('features.28.weight') ? 'vgg' : file.tensors.has('features.10.weight') ? 'alex' : undefined;
     if (net !== 'alex' && net !== 'vgg') throw new RangeError(`LPIPS.load: ${path}: cannot tell the backbone (lpips_net metadata ${JSON.stringify(file.metadata.lpips_net ?? null)}); pass {net: 'alex' | 'vgg'}`);
-    return LPIPS.fromTensors(net, file.tensors as Map<string, TensorRecord>, { dtype: o.dtype, device: o.device, source: `LPIPS.load: ${path}` });
+    return LPIPS.fromTensors(net, file.tensors, { dtype: o.dtype, device: o.device, source: `LPIPS.load: ${path}` });
   }
 
   /** The five stage outputs of the backbone for x (N, 3, H, W) in [-1, 1]. */
@@ -144,7 +144,7 @@ export class LPIPS {
     for (const l of LPIPS_LAYERS[this.net]) {
       if ('pool' in l) h = maxPool2d(h, l.k, l.stride);
       else {
-        h = relu(conv2d(h, this.#params.get(`features.${l.conv}.weight`)!, this.#params.get(`features.${l.conv}.bias`)!, { stride: l.stride, padding: l.pad }));
+        h = relu(conv2d(h, this.#params.get(`features.${l.conv}.weight`)!, this.#params.get(`features.${l.conv}.bias`), { stride: l.stride, padding: l.pad }));
         if (l.tap) taps.push(h);
       }
     }

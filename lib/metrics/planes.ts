@@ -52,7 +52,7 @@ export function toPlanes(x: MetricInput, fn = 'metric'): Planes {
       for (let i = 0, j = k; i < hw; i++, j += c) out[k * hw + i] = sixteen ? Math.floor(data[j]! / 257 + 0.5) : data[j]!;
     return { data: out, channels: keep, height: h, width: w };
   }
-  if (x && (x as Planes).data instanceof Float64Array) return x as Planes;
+  if (x && x.data instanceof Float64Array) return x;
   throw new TypeError(`${fn}: expected an Image, a Tensor or Planes`);
 }
 

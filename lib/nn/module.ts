@@ -160,6 +160,7 @@ export abstract class Module {
 
   #replace(dotted: string, t: Tensor): void {
     const parts = dotted.split('.');
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a cursor that walks down from this module
     let m: Module = this;
     for (const part of parts.slice(0, -1)) m = m.#children.get(part)!;
     m.registerParameter(parts[parts.length - 1]!, t);
@@ -192,7 +193,7 @@ function list(xs: string[]): string {
 
 function makeParameter(v: StateValue, dtype: DType, device: Device): Tensor {
   if ('handle' in v) {
-    const c = (v as Tensor).astype(dtype);
+    const c = v.astype(dtype);
     if (device === c.device) return c;
     const moved = c.to(device);
     c.dispose();

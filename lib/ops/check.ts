@@ -27,6 +27,8 @@ export function normDim(op: string, name: string, dim: unknown, rank: number): n
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  if (typeof v === 'object') return v.constructor?.name ?? 'an object';
+  // Only primitives and functions are left here, which String() prints usefully.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   return `${typeof v} ${String(v)}`;
 }

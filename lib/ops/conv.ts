@@ -23,7 +23,7 @@ export interface ConvOptions {
 
 function pair(name: string, v: IntPair): [number, number] {
   if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === 'number')) return [v[0]!, v[1]!];
+  if (Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === 'number')) return [v[0], v[1]];
   throw new TypeError(`conv2d: '${name}' must be a number or an [h, w] pair of numbers, got ${JSON.stringify(v)}`);
 }
 

@@ -37,8 +37,10 @@ export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly n
 /** Numbers nested in arrays, as {@link tensor} takes them. */
 export type NestedArray = number[] | NestedArray[];
 
+// Only primitives and functions reach String(), which prints them usefully.
 const describeValue = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : `${typeof v} ${String(v)}`;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : `${typeof v} ${String(v)}`;
 
 /**
  * tensor()'s data as one flat list of numbers, and the shape nested arrays imply. Anything that is not
@@ -86,7 +88,7 @@ function flatData(data: unknown): { flat: ArrayLike<number>; inferred: number[] 
 }
 
 function toTyped<A extends Float32Array | Float64Array>(d: ArrayLike<number>, C: { new (n: number): A; from(d: ArrayLike<number>): A }): A {
-  if (d instanceof C) return d as A;
+  if (d instanceof C) return d;
   return C.from(d);
 }
 

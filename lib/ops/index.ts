@@ -12,5 +12,5 @@ export * from './maxpool.js';
 export * from './degrade.js';
 export * from './conv.js';
 export * from './linalg.js';
-export * from './cr_samples.js';
-export * from './cr_similarity.js';
+export * from './cr-samples.js';
+export * from './cr-similarity.js';

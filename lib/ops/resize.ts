@@ -68,10 +68,10 @@ export function imresizePlan(h: number, w: number, opts: ImresizeOptions): { siz
   if (hasSize) {
     const s = opts.size!;
     if (!Array.isArray(s) || s.length !== 2 || !s.every((v) => Number.isInteger(v) && v >= 1)) throw new RangeError(`imresize: size must be [height, width] positive integers, got ${JSON.stringify(s)}`);
-    return { size: [s[0]!, s[1]!], scale: [s[0]! / h, s[1]! / w] };
+    return { size: [s[0], s[1]], scale: [s[0] / h, s[1] / w] };
   }
   const sc = opts.scale!;
-  const [sh, sw] = typeof sc === 'number' ? [sc, sc] : Array.isArray(sc) && sc.length === 2 ? [sc[0]!, sc[1]!] : [NaN, NaN];
+  const [sh, sw] = typeof sc === 'number' ? [sc, sc] : Array.isArray(sc) && sc.length === 2 ? [sc[0], sc[1]] : [NaN, NaN];
   checkScale('imresize', sh);
   checkScale('imresize', sw);
   return { size: [Math.ceil(h * sh), Math.ceil(w * sw)], scale: [sh, sw] };
@@ -97,7 +97,7 @@ export function imresize(x: Tensor, opts: ImresizeOptions): Tensor {
     // An identity pass (scale 1, same length) is exact, so skip it, unless both are: then one
     // pass still gives the caller a fresh tensor.
     if ((i === 0 ? identityH : identityW) && !(identityH && identityW && i === 0)) continue;
-    const next = pass(y, axis, size[i]!, scale[i]!, kernel, antialias);
+    const next = pass(y, axis, size[i], scale[i], kernel, antialias);
     if (y !== x && !y.requiresGrad) y.dispose();
     y = next;
   }

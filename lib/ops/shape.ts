@@ -29,7 +29,8 @@ export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
 
 /** The tensors joined along `dim` (all other dims equal). */
 export function cat(xs: readonly Tensor[], dim = 1): Tensor {
-  if (!Array.isArray(xs)) throw new TypeError(`cat: 'xs' must be an array of Tensors`);
+  const given: unknown = xs; // callers from JavaScript may pass anything
+  if (!Array.isArray(given)) throw new TypeError(`cat: 'xs' must be an array of Tensors`);
   if (xs.length === 0) throw new RangeError(`cat: 'xs' must not be empty`);
   xs.forEach((x, i) => checkTensor('cat', `xs[${i}]`, x));
   const d = normDim('cat', 'dim', dim, xs[0]!.rank);

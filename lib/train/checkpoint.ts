@@ -39,7 +39,7 @@ export interface TrainState {
   simd?: string;
   /** Best validation PSNR so far and its iteration. */
   best: { psnr: number; iteration: number } | null;
-  /** CR (issue 5): LossTerm.state() of the current stage's terms, by stage name then term name. */
+  /** LossTerm.state() of the current stage's terms, by stage name then term name. */
   lossState?: Record<string, Record<string, unknown>>;
 }
 

@@ -6,9 +6,8 @@ import { readFileSync } from 'node:fs';
 import { resolveModelConfig, type MPFNetConfig } from '../models/mpfnet/config.js';
 import { validateDatasetSpec } from '../data/registry.js';
 import '../data/image-folder.js';
-import '../losses/cr-term.js'; // CR (issue 5): registers the 'cr' loss term
 import { ConfigError, boolean, fail, integer, isPlainObject, number, oneOf, rejectUnknown, requireObject, string } from '../util/validate.js';
-import { validateLossSpec, type LossSpec } from './losses.js';
+import { validateLossSpec, type LossSpec } from './loss-terms/index.js';
 
 /** A learning-rate schedule type. */
 export type ScheduleType = 'cosine' | 'restarts' | 'constant';
@@ -246,7 +245,7 @@ export function applyOverrides(raw: unknown, o: TrainOverrides): unknown {
   if (o.out !== undefined) c.out = o.out;
   if (o.scale !== undefined) c.model = { ...(isPlainObject(c.model) ? c.model : {}), scale: o.scale };
   if (o.iters !== undefined || o.lr !== undefined || o.schedule !== undefined) {
-    const stages = Array.isArray(c.stages) && c.stages.length ? c.stages : [{}];
+    const stages: unknown[] = Array.isArray(c.stages) && c.stages.length ? c.stages : [{}];
     c.stages = stages.map((s) => {
       if (!isPlainObject(s)) return s;
       const t: Record<string, unknown> = { ...s };

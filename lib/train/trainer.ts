@@ -37,7 +37,7 @@ import {
 import type { TensorRecord } from '../io/safetensors.js';
 import { trainConfigToJson, type ScheduleConfig, type StageConfig, type TrainConfig } from './config.js';
 import { JsonlLog } from './log.js';
-import { createLossTerm, type LossTerm } from './losses.js';
+import { createLossTerm, type LossTerm } from './loss-terms/index.js';
 import { TrainingBoard } from './tensorboard/training-board.js';
 import { validate, type ValidationResult } from './validate.js';
 
@@ -237,7 +237,7 @@ export class Trainer {
     const s = this.config.stages[index]!;
     this.#losses = [];
     for (const [name, spec] of Object.entries(s.loss)) {
-      // CR (issue 5): terms also see the model, the output folder, the stage, whether it starts now
+      // Loss terms also see the model, the output folder, the stage, whether it starts now
       // (fresh) and what the checkpoint recorded for them (the contrastive term's teacher and E).
       const ctx = { baseDir: this.config.baseDir, scale: this.config.model.scale, model: this.model, outDir: this.outDir, stage: s.name, fresh: schedulerEpoch === 0, state: lossState?.[name] };
       this.#losses.push([name, spec.weight, await createLossTerm(name, spec, ctx)]);
@@ -278,7 +278,7 @@ export class Trainer {
   validate(): ValidationResult | null {
     if (!this.#val) return null;
     const useEma = this.config.validation.useEma && this.ema !== null;
-    const r = validate(useEma ? this.ema!.shadow : this.model, this.#val, {
+    const r = validate(useEma ? this.ema.shadow : this.model, this.#val, {
       yChannel: this.config.validation.yChannel,
       cropBorder: this.config.validation.cropBorder ?? this.config.model.scale,
       samples: this.#board ? { count: this.config.log.images, size: this.config.log.imageSize } : undefined,
@@ -307,13 +307,13 @@ export class Trainer {
       threads: getNumThreads(),
       simd: simdLevel(),
       best: this.best,
-      // CR (issue 5): what loss terms need to resume (by stage name, then term name).
+      // What loss terms need to resume (by stage name, then term name).
       lossState: this.#lossState(),
     };
   }
 
   #lossState(): TrainState['lossState'] {
-    const terms = this.#losses.filter(([, , t]) => t.state).map(([n, , t]) => [n, t.state!()] as const);
+    const terms = this.#losses.flatMap(([n, , t]) => (t.state ? [[n, t.state()] as const] : []));
     return terms.length ? { [this.stage.name]: Object.fromEntries(terms) } : undefined;
   }
 

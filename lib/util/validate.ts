@@ -53,9 +53,12 @@ export function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return `an array ${JSON.stringify(v).slice(0, 60)}`;
+  // String() is the last resort for what JSON cannot write (functions, symbols, BigInts, cycles).
   try {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     return JSON.stringify(v)?.slice(0, 60) ?? String(v);
   } catch {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     return String(v);
   }
 }

@@ -184,8 +184,10 @@ MPF_BINDING(emptyCache) {
   return info.Env().Undefined();
 }
 
+// numThreads() -> the CPU thread pool's size
 MPF_BINDING(numThreads) { return Napi::Number::New(info.Env(), num_threads()); }
 
+// setNumThreads(threads): resize the CPU thread pool (1..1024)
 MPF_BINDING(setNumThreads) {
   Args a(info, "setNumThreads");
   set_num_threads(int(a.integer(0, "threads", 1, 1024)));
@@ -199,6 +201,7 @@ MPF_BINDING(setThreadSerial) {
   return info.Env().Undefined();
 }
 
+// simd() -> 'scalar' | 'avx2' | 'avx512', the kernels' SIMD level
 MPF_BINDING(simd) { return Napi::String::New(info.Env(), simd_name(simd_level())); }
 
 // setSimd("scalar" | "avx2" | "avx512"): cap the vector level (tests cover every path this way)

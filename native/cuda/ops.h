@@ -74,7 +74,7 @@ MpfErr filter2d(int32_t dt, const void* x, const void* k, void* y, int64_t n, in
 MpfErr gaussian_noise(int32_t dt, const void* x, void* y, int64_t n, int64_t c, int64_t hw, const double* sigma,
                       const uint8_t* grey, uint64_t seed, uint64_t offset, int32_t clip);
 
-// matmul.cu (on gemm.cu)
+// gemm.cu
 MpfErr matmul_forward(int32_t dt, int64_t M, int64_t K, int64_t N, const void* a, const void* b, void* c);
 MpfErr matmul_backward(int32_t dt, int64_t M, int64_t K, int64_t N, const void* a, const void* b, const void* gc, void* ga,
                        void* gb);
@@ -83,7 +83,7 @@ MpfErr linear_forward(int32_t dt, int64_t rows, int64_t in, int64_t out, const v
 MpfErr linear_backward(int32_t dt, int64_t rows, int64_t in, int64_t out, const void* x, const void* w, const void* gy,
                        void* gx, void* gw, void* gbias);
 
-// conv2d_dispatch.cu: cuDNN (conv2d_cudnn.cu) or the own kernels (conv2d.cu)
+// conv2d.cu: cuDNN (conv2d_cudnn.cu) where it was found at build time, else the own kernels
 MpfErr conv2d_forward(int32_t dt, const MpfConv2d* s, const void* const* xs, const void* w, const void* b, void* y);
 MpfErr conv2d_backward_data(int32_t dt, const MpfConv2d* s, const void* w, const void* gy, void* const* gxs);
 MpfErr conv2d_backward_weight(int32_t dt, const MpfConv2d* s, const void* const* xs, const void* gy, void* gw);

@@ -12,13 +12,19 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** @param {string | undefined} v */
 const truthy = (v) => v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 
 /** The path of a binary node-gyp-build would pick and that loads here, or null. */
 function loadableBinary() {
+  /** @type {string} */
   let file;
   try {
-    file = require('node-gyp-build').path(root);
+    // require() is untyped: the JSDoc type states the one function of node-gyp-build used here.
+    /** @type {{ path(dir: string): string }} */
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
+    const nodeGypBuild = require('node-gyp-build');
+    file = nodeGypBuild.path(root);
   } catch {
     return null; // none for this platform, arch and libc
   }
@@ -27,7 +33,7 @@ function loadableBinary() {
     return file;
   } catch (e) {
     // Typically a prebuilt binary that needs a newer glibc than this machine has.
-    console.log(`mpfnet: ${relative(root, file)} does not load here (${String(e.message).split('\n')[0]})`);
+    console.log(`mpfnet: ${relative(root, file)} does not load here (${String(e instanceof Error ? e.message : e).split('\n')[0]})`);
     return null;
   }
 }
@@ -63,7 +69,7 @@ if (r.status !== 0) {
 try {
   require(join(root, 'build', 'Release', 'mpfnet.node'));
 } catch (e) {
-  console.error(`mpfnet: the freshly built addon does not load: ${e.message}`);
+  console.error(`mpfnet: the freshly built addon does not load: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 }
 console.log(`mpfnet: built build/Release/mpfnet.node in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
+/** @type {Record<string, string>} */
 const COMMANDS = { rebuild: 'rebuild', configure: 'configure', build: 'build', clean: 'clean' };
 // node-gyp commands that only manage downloaded headers: nothing to do for a Node-API build.
 const NO_OPS = new Set(['install', 'list', 'remove']);
@@ -18,16 +19,23 @@ const NO_OPS = new Set(['install', 'list', 'remove']);
 const VALUED = new Set(['target', 'arch', 'devdir', 'nodedir', 'jobs', 'j', 'directory', 'C', 'runtime', 'dist-url',
   'python', 'loglevel', 'msvs_version', 'tarball', 'ensure', 'solution']);
 
+/** @param {string} message @returns {never} */
 function fail(message) {
   console.error(`node-gyp-cmake: ${message}`);
   process.exit(1);
 }
 
+/**
+ * @param {string[]} argv
+ * @returns {{ commands: string[], opts: Record<string, string | true | undefined> }}
+ */
 function parse(argv) {
+  /** @type {string[]} */
   const commands = [];
+  /** @type {Record<string, string | true | undefined>} */
   const opts = {};
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i] ?? '';
     if (!a.startsWith('-')) {
       commands.push(a);
       continue;
@@ -36,7 +44,7 @@ function parse(argv) {
     const eq = body.indexOf('=');
     if (eq >= 0) {
       opts[body.slice(0, eq)] = body.slice(eq + 1);
-    } else if (VALUED.has(body) && i + 1 < argv.length && !argv[i + 1].startsWith('-')) {
+    } else if (VALUED.has(body) && i + 1 < argv.length && !argv[i + 1]?.startsWith('-')) {
       opts[body] = argv[++i];
     } else {
       opts[body] = true;
@@ -75,7 +83,7 @@ for (const command of commands) {
   const args = [cmakeJs, cmd, '--directory', dir, '--out', resolve(dir, 'build'), '--parallel', String(jobs)];
   if (debug) args.push('--debug');
   if (opts.silent || opts.quiet) args.push('--silent');
-  // Prebuilds never ship the CUDA plugin (ARCHITECTURE.md: no cuDNN in prebuilds), so skip its compile.
+  // Prebuilds never ship the CUDA plugin (it links the cuDNN found on the build machine), so skip its compile.
   const env = { ...process.env, MPFNET_CUDA: process.env.MPFNET_CUDA ?? 'OFF' };
   const r = spawnSync(process.execPath, args, { cwd: dir, stdio: 'inherit', env });
   if (r.error) fail(`cannot run cmake-js: ${r.error.message}`);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The GPU check (issue 7): every op and the full MPF-Net on CUDA against the CPU, device memory
+// The GPU check: every op and the full MPF-Net on CUDA against the CPU, device memory
 // back at its baseline, and the default model's training step and inference timed against PyTorch
 // on the same GPU. Plain JS with no dependencies beside the compiled library (dist/), so it runs
 // from the self-contained bundle (test/gpu/make-bundle.sh, run.sh) on a machine without Node.

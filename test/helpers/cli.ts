@@ -39,7 +39,6 @@ export function cleanupCli(): void {
   built = null;
 }
 
-
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, MPFNET_ADDON: addonPath(), ...extra };
 }

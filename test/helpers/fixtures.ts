@@ -12,9 +12,10 @@ export interface Stored {
   data: number[];
 }
 
-export interface FixtureCase {
+/** One case of a fixture family; P describes its params (what gen_*.py wrote). */
+export interface FixtureCase<P = Record<string, unknown>> {
   name: string;
-  params: Record<string, any>;
+  params: P;
   inputs: Stored[];
   outputs: Stored[];
   grads?: (Stored | null)[];
@@ -64,4 +65,10 @@ export function checkAgainstTorch(c: FixtureCase, fn: (...xs: Tensor[]) => Tenso
       expectClose(got!.toFloat64Array(), g.data, gradTol, `${c.name} ${JSON.stringify(c.params)} grad ${i}`);
     });
   });
+}
+
+/** xs[i], or an error naming the fixture field when the fixture is shorter than the test expects. */
+export function item<T>(xs: readonly T[], i: number, what: string): T {
+  if (i < 0 || i >= xs.length) throw new RangeError(`fixture field ${what} has ${xs.length} entries, the test reads entry ${i}`);
+  return xs[i] as T;
 }

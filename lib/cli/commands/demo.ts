@@ -2,8 +2,8 @@
 // it with bicubic on a held-out photograph (PSNR / SSIM, and a side-by-side PNG). docs/cli.md, "mpfnet demo".
 import type { Command } from 'commander';
 import { runDemo, DEMO_FULL, DEMO_HELD_OUT } from '../../demo/run-demo.js';
-import { EXIT, applyRuntimeOptions, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
-import { ProgressPrinter, formatDuration } from './train.js';
+import { EXIT, applyRuntimeOptions, formatDuration, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
+import { ProgressPrinter } from './train.js';
 
 interface DemoFlags {
   out: string;

@@ -142,7 +142,7 @@ export function makeScorer(o: ScorerOptions): PairScorer {
         out.lpips = noGrad(() =>
           tidy(() => {
             const tp = planesToTensor(p);
-            const tg = planesToTensor(g!);
+            const tg = planesToTensor(g);
             return f(tp, tg);
           }),
         );
@@ -301,7 +301,7 @@ export const evalCommand: CommandModule = {
         const tilePad = Number(o.tilePad);
         if (!Number.isInteger(tile) || tile < 0) throw new RangeError(`--tile must be a non-negative integer, got ${o.tile}`);
         if (!Number.isInteger(tilePad) || tilePad < 0) throw new RangeError(`--tile-pad must be a non-negative integer, got ${o.tilePad}`);
-        const sr = o.model ? await loadSuperResolver(o.model, o.weights as 'model' | 'ema', device, tile, tilePad) : null;
+        const sr = o.model ? await loadSuperResolver(o.model, o.weights, device, tile, tilePad) : null;
         try {
           const crop = o.crop !== undefined ? Number(o.crop) : (sr?.scale ?? 0);
           if (!Number.isInteger(crop) || crop < 0) throw new RangeError(`--crop must be a non-negative integer, got ${o.crop}`);

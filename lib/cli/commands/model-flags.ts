@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { resolveModelConfig, type MPFNetConfig } from '../../models/mpfnet/config.js';
+import { integerFlag } from '../common.js';
 
 export interface ModelFlags {
   scale?: string;
@@ -25,12 +26,6 @@ export function withModelOptions(cmd: Command): Command {
     .option('--model-config <file>', 'model config as a JSON file (flags override its fields)');
 }
 
-function int(v: string, flag: string): number {
-  const n = Number(v);
-  if (!/^\s*-?\d+\s*$/.test(v) || !Number.isSafeInteger(n)) throw new RangeError(`${flag} must be an integer, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 /** The validated model config the flags describe. */
 export function modelConfigFromFlags(o: ModelFlags): MPFNetConfig {
   let base: Record<string, unknown> = {};
@@ -42,10 +37,10 @@ export function modelConfigFromFlags(o: ModelFlags): MPFNetConfig {
     }
   }
   const c: Record<string, unknown> = { ...base };
-  if (o.scale !== undefined) c.scale = int(o.scale, '--scale');
-  if (o.channels !== undefined) c.channels = int(o.channels, '--channels');
-  if (o.nCpb !== undefined) c.nCpb = int(o.nCpb, '--n-cpb');
-  if (o.seReduction !== undefined) c.seReduction = int(o.seReduction, '--se-reduction');
+  if (o.scale !== undefined) c.scale = integerFlag(o.scale, '--scale');
+  if (o.channels !== undefined) c.channels = integerFlag(o.channels, '--channels');
+  if (o.nCpb !== undefined) c.nCpb = integerFlag(o.nCpb, '--n-cpb');
+  if (o.seReduction !== undefined) c.seReduction = integerFlag(o.seReduction, '--se-reduction');
   if (o.crossFusion === false) c.crossFusion = false;
   if (o.mpfe !== undefined) {
     c.mpfe = o.mpfe.split(',').map((pair) => {

@@ -2,9 +2,8 @@
 // regulariser's embedding network E (lib/train/pretrain-embedding.ts). Checkpointed and resumable;
 // Ctrl-C stops after the current iteration with a checkpoint (exit 130).
 import type { Command } from 'commander';
-import { EXIT, applyRuntimeOptions, withRuntimeOptions, type CommandModule } from '../common.js';
+import { EXIT, applyRuntimeOptions, formatDuration, numberFlag, withRuntimeOptions, type CommandModule } from '../common.js';
 import { loadPretrainConfig, pretrainEmbedding, type PretrainEvent } from '../../train/pretrain-embedding.js';
-import { formatDuration } from './train.js';
 
 interface Flags {
   config: string;
@@ -17,13 +16,6 @@ interface Flags {
   quiet?: boolean;
   device?: string;
   threads?: string;
-}
-
-function num(v: string | undefined, flag: string, integer: boolean): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) throw new RangeError(`${flag} must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`);
-  return n;
 }
 
 function printer(every: number): (e: PretrainEvent) => void {
@@ -55,10 +47,10 @@ export const pretrainEmbeddingCommand: CommandModule = {
     ).action(async (o: Flags) => {
       applyRuntimeOptions(o);
       const config = loadPretrainConfig(o.config, {
-        iters: num(o.iters, '--iters', true),
-        batch: num(o.batch, '--batch', true),
-        lr: num(o.lr, '--lr', false),
-        seed: num(o.seed, '--seed', true),
+        iters: numberFlag(o.iters, '--iters', true),
+        batch: numberFlag(o.batch, '--batch', true),
+        lr: numberFlag(o.lr, '--lr', false),
+        seed: numberFlag(o.seed, '--seed', true),
         out: o.out === undefined ? undefined : (await import('node:path')).resolve(o.out),
       });
       const controller = new AbortController();

@@ -42,7 +42,7 @@ export const resizeCommand: CommandModule = {
   register(program: Command, setExit) {
     program
       .command('resize')
-      .description("MATLAB-compatible imresize (bicubic, antialiased when shrinking) of an image or a folder of images")
+      .description('MATLAB-compatible imresize (bicubic, antialiased when shrinking) of an image or a folder of images')
       .argument('<input>', 'image file or folder')
       .requiredOption('-o, --out <path>', 'output file (or folder, for a folder input)')
       .option('--scale <s>', 'scale factor, e.g. 4 or 0.25 (output = ceil(input × s))')
@@ -83,9 +83,9 @@ export const resizeCommand: CommandModule = {
         for (const [src, dst] of jobs) {
           try {
             const img = await readImage(src, { limitPixels });
-            const fmt = format ?? formatFromPath(dst) ?? (formatFromPath(src) as ImageFormat | null);
+            const fmt = format ?? formatFromPath(dst) ?? formatFromPath(src);
             // Round once, straight to the bit depth that will be written.
-            const depth = (bitDepth ?? (fmt === 'jpeg' || fmt === 'webp' ? 8 : img.bitDepth)) as 8 | 16;
+            const depth = bitDepth ?? (fmt === 'jpeg' || fmt === 'webp' ? 8 : img.bitDepth);
             const rescale = depth === img.bitDepth ? 1 : (depth === 16 ? 65535 : 255) / (img.bitDepth === 16 ? 65535 : 255);
             const out = noGrad(() =>
               tidy(() => {

@@ -1,7 +1,7 @@
 // mpfnet train --config train.json [overrides]: train (or resume) MPF-Net. Progress: a one-line
 // bar with it/s and ETA on a terminal, plain log lines otherwise (CI logs, pipes).
 import type { Command } from 'commander';
-import { EXIT, applyRuntimeOptions, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
+import { EXIT, applyRuntimeOptions, formatDuration, numberFlag, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
 import { loadTrainConfig, type TrainOverrides } from '../../train/config.js';
 import { train, type TrainEvent } from '../../train/trainer.js';
 
@@ -20,24 +20,6 @@ interface TrainFlags {
   json?: boolean;
   device?: string;
   threads?: string;
-}
-
-function num(v: string | undefined, flag: string, integer: boolean): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) throw new RangeError(`${flag} must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-export function formatDuration(s: number): string {
-  if (!Number.isFinite(s)) return '--:--';
-  const t = Math.max(0, Math.round(s));
-  const h = Math.floor(t / 3600);
-  const m = Math.floor((t % 3600) / 60);
-  const sec = t % 60;
-  const mm = String(m).padStart(2, '0');
-  const ss = String(sec).padStart(2, '0');
-  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
 /** Renders TrainEvents: a redrawn bar on a TTY, a line every `every` iterations otherwise. */
@@ -123,12 +105,12 @@ export const trainCommand: CommandModule = {
     ), ['mpfnet train -c train.json', 'mpfnet train -c train.json --iters 1000 --batch 16 --out runs/try1', 'mpfnet train -c train.json --resume --threads 2']).action(async (o: TrainFlags) => {
       applyRuntimeOptions(o);
       const overrides: TrainOverrides = {
-        iters: num(o.iters, '--iters', true),
-        batch: num(o.batch, '--batch', true),
-        patch: num(o.patch, '--patch', true),
-        lr: num(o.lr, '--lr', false),
+        iters: numberFlag(o.iters, '--iters', true),
+        batch: numberFlag(o.batch, '--batch', true),
+        patch: numberFlag(o.patch, '--patch', true),
+        lr: numberFlag(o.lr, '--lr', false),
         schedule: o.schedule,
-        seed: num(o.seed, '--seed', true),
+        seed: numberFlag(o.seed, '--seed', true),
         init: o.init,
         out: o.out,
       };

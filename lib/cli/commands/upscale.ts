@@ -5,8 +5,7 @@ import type { Command } from 'commander';
 import type { ImageFormat } from '../../io/image.js';
 import { upscaleFolder, type FolderEvent } from '../../infer/folder.js';
 import { AbortError, DEFAULT_TILE, DEFAULT_TILE_PAD } from '../../infer/upscale.js';
-import { EXIT, applyRuntimeOptions, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
-import { formatDuration } from './train.js';
+import { EXIT, applyRuntimeOptions, formatDuration, integerFlag, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
 
 interface UpscaleFlags {
   out: string;
@@ -25,12 +24,6 @@ interface UpscaleFlags {
   quiet?: boolean;
   device?: string;
   threads?: string;
-}
-
-function int(v: string, flag: string, min: number): number {
-  const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new RangeError(`${flag} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return n;
 }
 
 const NO_MODEL =
@@ -127,8 +120,8 @@ export const upscaleCommand: CommandModule = {
         const device = applyRuntimeOptions(o);
         if (!o.model) throw new TypeError(NO_MODEL);
         if (o.weights !== 'model' && o.weights !== 'ema') throw new RangeError(`--weights must be model or ema, got ${o.weights}`);
-        const tile = int(o.tile, '--tile', 0);
-        const tilePad = int(o.tilePad, '--tile-pad', 0);
+        const tile = integerFlag(o.tile, '--tile', 0);
+        const tilePad = integerFlag(o.tilePad, '--tile-pad', 0);
         let outscale: number | undefined;
         if (o.outscale !== undefined) {
           outscale = Number(o.outscale);
@@ -136,12 +129,12 @@ export const upscaleCommand: CommandModule = {
         }
         const format = o.format === 'jpg' ? 'jpeg' : (o.format as ImageFormat | undefined);
         if (format !== undefined && !['png', 'jpeg', 'webp', 'tiff'].includes(format)) throw new RangeError(`--format must be png, jpeg, webp or tiff, got ${o.format}`);
-        const quality = int(o.quality, '--quality', 1);
+        const quality = integerFlag(o.quality, '--quality', 1);
         if (quality > 100) throw new RangeError(`--quality must be in 1..100, got ${o.quality}`);
         if (o.alpha !== 'bicubic' && o.alpha !== 'model') throw new RangeError(`--alpha must be bicubic or model, got ${o.alpha}`);
         const bitDepth = o.bitDepth === undefined ? undefined : Number(o.bitDepth);
         if (bitDepth !== undefined && bitDepth !== 8 && bitDepth !== 16) throw new RangeError(`--bit-depth must be 8 or 16, got ${o.bitDepth}`);
-        const limitPixels = int(o.limitPixels, '--limit-pixels', 0);
+        const limitPixels = integerFlag(o.limitPixels, '--limit-pixels', 0);
 
         const printer = new UpscalePrinter(!o.json && !!process.stderr.isTTY, !!o.quiet || !!o.json);
         const controller = new AbortController();
@@ -163,7 +156,7 @@ export const upscaleCommand: CommandModule = {
             format,
             quality,
             alpha: o.alpha,
-            bitDepth: bitDepth as 8 | 16 | undefined,
+            bitDepth,
             limitPixels: limitPixels || false,
             skipExisting: !!o.skipExisting,
             signal: controller.signal,

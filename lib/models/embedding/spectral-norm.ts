@@ -83,7 +83,7 @@ export class SpectralNorm {
         return [u, v];
       }),
     );
-    this.setBuffers(u!, v!);
+    this.setBuffers(u, v);
   }
 
   /** Replace u and v (they are kept alive; the old ones are freed). */

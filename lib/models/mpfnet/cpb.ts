@@ -55,10 +55,10 @@ export class CrossPerceptionBlock extends Module {
         return out;
       });
     }
-    const u: Tensor[] = new Array(n);
+    const u = new Array<Tensor>(n);
     u[n - 1] = levels[n - 1]!;
     for (let j = n - 2; j >= 0; j--) u[j] = block(this.up!.at(j), [levels[j]!, u[j + 1]!]);
-    const d: Tensor[] = new Array(n);
+    const d = new Array<Tensor>(n);
     d[0] = u[0]!;
     for (let j = 1; j < n; j++) {
       d[j] = block(this.down!.at(j - 1), [u[j]!, d[j - 1]!]);

@@ -5,7 +5,7 @@ import { native } from '../bindings/index.js';
 import { randn, type Tensor } from '../lib/index.js';
 import type { BenchCase } from './harness.js';
 
-export const group = 'cr_similarity';
+export const group = 'cr-similarity';
 
 export function cases(): BenchCase[] {
   const out: BenchCase[] = [];

@@ -1,4 +1,4 @@
-"""PyTorch peer of bench/cr_similarity.bench.ts: PCL's similarity (F.normalize along channels,
+"""PyTorch peer of bench/cr-similarity.bench.ts: PCL's similarity (F.normalize along channels,
 product summed over channels, mean over H x W) of samples against gathered anchors; backward
 through autograd to the anchors."""
 import torch

@@ -1,4 +1,4 @@
-"""PyTorch peer of bench/cr_samples.bench.ts: each sample as a grouped conv2d of its source image
+"""PyTorch peer of bench/cr-samples.bench.ts: each sample as a grouped conv2d of its source image
 with its kernel (reflect padding), the blend D + f (x - D) (the kept border of the sharpened ones
 from the source), Gaussian noise, clamp."""
 import torch

@@ -6,7 +6,7 @@ import { Generator, rand, tensor, type Tensor } from '../lib/index.js';
 import { drawBlur, drawSharpen, DEFAULT_BLUR, DEFAULT_SHARPEN } from '../lib/losses/samples.js';
 import type { BenchCase } from './harness.js';
 
-export const group = 'cr_samples';
+export const group = 'cr-samples';
 
 export function cases(): BenchCase[] {
   const out: BenchCase[] = [];

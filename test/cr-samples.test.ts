@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../bindings/index.js';
 import { Generator, rand, randn, tensor, tidy, type Tensor } from '../lib/index.js';
-import { crSamples } from '../lib/ops/cr_samples.js';
+import { crSamples } from '../lib/ops/cr-samples.js';
 import { blurredSamples, drawBlur, otherImages, sharpenedSamples, smoothKernel, upsampledLR, DEFAULT_BLUR, type SampleParams } from '../lib/losses/samples.js';
 import { createModel } from '../lib/models/mpfnet/mpfnet.js';
 import { teacherSamples } from '../lib/losses/samples.js';
@@ -14,7 +14,7 @@ import { expectClose } from './helpers/gradcheck.js';
 const reflect = (i: number, n: number) => {
   if (n === 1) return 0;
   const p = 2 * (n - 1);
-  let m = ((i % p) + p) % p;
+  const m = ((i % p) + p) % p;
   return m < n ? m : p - m;
 };
 

@@ -13,13 +13,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { loadEmbedding } from '../models/embedding/checkpoint.js';
-import { MPFNet, loadModel } from '../models/mpfnet/mpfnet.js';
-import { Generator } from '../random.js';
-import { registerLoss, type LossContext, type LossTerm } from '../train/losses.js';
-import { boolean, fail, integer, isPlainObject, number, oneOf, rejectUnknown, string } from '../util/validate.js';
-import { ContrastiveRegularizer, type NegativeSpec, type PositiveSpec } from './regularizer.js';
-import { DEFAULT_BLUR, DEFAULT_SHARPEN, type CrBlurSpec, type SharpenSpec, type SharpenType } from './samples.js';
+import { ContrastiveRegularizer, type NegativeSpec, type PositiveSpec } from '../../losses/regularizer.js';
+import { DEFAULT_BLUR, DEFAULT_SHARPEN, type CrBlurSpec, type SharpenSpec } from '../../losses/samples.js';
+import { loadEmbedding } from '../../models/embedding/checkpoint.js';
+import { MPFNet, loadModel } from '../../models/mpfnet/mpfnet.js';
+import { Generator } from '../../random.js';
+import { boolean, fail, integer, isPlainObject, number, oneOf, rejectUnknown, string } from '../../util/validate.js';
+import type { LossContext, LossTerm, LossType } from './types.js';
 
 /** The `teacher` value that snapshots the model when the contrastive stage starts. */
 export const STAGE_START = 'stage-start';
@@ -66,7 +66,7 @@ function sharpenSpec(v: unknown, where: string): SharpenSpec {
   const types = v.types ?? DEFAULT_SHARPEN.types;
   if (!Array.isArray(types) || !types.length) fail(`${where}.types`, `must be a non-empty list of "pcl" and/or "unsharp", got ${JSON.stringify(types)}`);
   return {
-    types: types.map((t, i) => oneOf(t, ['pcl', 'unsharp'] as const, `${where}.types[${i}]`)) as SharpenType[],
+    types: types.map((t, i) => oneOf(t, ['pcl', 'unsharp'] as const, `${where}.types[${i}]`)),
     factor: v.factor === undefined ? [...DEFAULT_SHARPEN.factor] : range(v.factor, `${where}.factor`, { min: 0, max: 100 }),
     unsharpSigma: v.unsharpSigma === undefined ? [...DEFAULT_SHARPEN.unsharpSigma] : range(v.unsharpSigma, `${where}.unsharpSigma`, { min: 0, max: 50, positive: true }),
   };
@@ -220,7 +220,8 @@ export async function createCrTerm(
   };
 }
 
-registerLoss('cr', {
+/** The 'cr' term; registered by ./index.ts. */
+export const crLossType: LossType = {
   validate: (options, where) => validateCrOptions(options, where) as unknown as Record<string, unknown>,
   create: (options, ctx) => createCrTerm(options as unknown as CrOptions, ctx),
-});
+};
