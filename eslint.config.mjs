@@ -52,8 +52,13 @@ export default tseslint.config(
     },
   },
   {
-    // Scripts outside the type-checked projects: syntax and style rules only.
-    files: ['eslint.config.mjs', 'test/gpu/*.mjs'],
+    // Scripts outside the type-checked projects: syntax and style rules only (the browser example
+    // runs in a page, not Node; the worker bootstrap runs before TypeScript can be loaded).
+    files: ['eslint.config.mjs', 'test/gpu/*.mjs', 'examples/browser/*.js', 'lib/workers/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['examples/browser/*.js'],
+    languageOptions: { globals: { ...globals.browser, ort: 'readonly' } },
   },
 );

@@ -30,7 +30,7 @@ interface Row {
   gflops: number;
 }
 
-async function time(fn: () => Promise<unknown> | unknown, runs: number): Promise<{ median: number; min: number; samples: number }> {
+async function time(fn: () => unknown, runs: number): Promise<{ median: number; min: number; samples: number }> {
   await fn(); // warm-up: allocator, thread pools, kernel selection
   const ms: number[] = [];
   for (let i = 0; i < runs; i++) {

@@ -42,7 +42,7 @@ export type { Pair } from './nn/conv2d.js';
 export type { Scores } from './demo/run-demo.js';
 export type { ChannelCount, FromFloatOptions, ToFloatOptions } from './io/image.js';
 export type { ScheduleType, DatasetSpec } from './train/config.js';
-export type { LossSpec, LossContext } from './train/loss-terms/index.js';
+export type { LossSpec } from './train/loss-terms/index.js';
 export type { NamePattern } from './data/paired.js';
 export type { GaussianKernelOptions } from './data/kernels.js';
 export type { PretrainOverrides } from './train/pretrain-embedding.js';

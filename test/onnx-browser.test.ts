@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (DOM types: the callbacks given to page.evaluate run in the page.)
 // The browser example (examples/browser/) in a real headless browser: Debian's chromium driven by
 // playwright-core loads the page from `serveExample`, picks an exported model (trained by PyTorch,
 // test/fixtures/gen_onnx.py), upscales the bundled photo through the page's own controls, and the

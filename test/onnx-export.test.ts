@@ -106,9 +106,9 @@ describe('export -> onnxruntime-node matches our forward', () => {
       const dil = nodes.filter((n) => n.opType === 'Conv' && n.name!.startsWith('mpfe.')).map((n) => Number(attr(n, 'dilations')!.ints![0]));
       expect(dil).toEqual([1, 1, 3, 6, 9]);
       for (const op of ['Selu', 'GlobalAveragePool', 'Relu', 'Sigmoid', 'Mul', 'Clip']) expect(nodes.some((n) => n.opType === op), op).toBe(true);
-      const meta = Object.fromEntries(p.metadataProps!.map((e) => [e.key, e.value]));
+      const meta: Record<string, string> = Object.fromEntries(p.metadataProps.map((e) => [String(e.key), String(e.value)]));
       expect(meta).toMatchObject({ 'mpfnet.input': 'input', 'mpfnet.output': 'output', 'mpfnet.layout': 'NCHW', 'mpfnet.color': 'RGB', 'mpfnet.input_range': '[0, 1]', 'mpfnet.scale': '4' });
-      expect(JSON.parse(meta['mpfnet.config']!)).toEqual(m.config);
+      expect(JSON.parse(meta['mpfnet.config'] ?? '')).toEqual(m.config);
       expect(p.graph!.input![0]!.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['N', 3, 'H', 'W']);
     } finally {
       m.dispose();

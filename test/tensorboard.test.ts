@@ -122,7 +122,13 @@ describe('tfevents records', () => {
     expect(fixture.records.length).toBe(4);
     for (const { event, record_hex } of fixture.records) {
       // The fixture spells bytes as hex (JSON has no bytes).
-      const fields = JSON.parse(JSON.stringify(event), (k, v) => (k === 'image' && v.encoded_image_string_hex ? { height: v.height, width: v.width, colorspace: v.colorspace, encoded_image_string: Buffer.from(v.encoded_image_string_hex, 'hex') } : v)) as EventFields;
+      type HexImage = { height: number; width: number; colorspace: number; encoded_image_string_hex?: string };
+      const fields = JSON.parse(JSON.stringify(event), (k, v: unknown) => {
+        const img = v as HexImage;
+        return k === 'image' && img.encoded_image_string_hex
+          ? { height: img.height, width: img.width, colorspace: img.colorspace, encoded_image_string: Buffer.from(img.encoded_image_string_hex, 'hex') }
+          : v;
+      }) as EventFields;
       expect(Buffer.from(encodeRecord(encodeEvent(fields))).toString('hex')).toBe(record_hex);
       // And the independent reader reads TensorBoard's bytes back.
       const [data] = readRecords(Buffer.from(record_hex, 'hex'));
@@ -161,7 +167,7 @@ describe('SummaryWriter', () => {
     const now = Date.now() / 1000;
     for (const e of events) expect(Math.abs(e.wall_time - now)).toBeLessThan(60);
     const tags = summaries.map((e) => e.summary!.value[0]!.tag);
-    expect(tags).toEqual([...Array(10).fill('loss/l1'), 'val/images/rgb', 'val/images/grey', ...Array(10).fill('train/lr')]);
+    expect(tags).toEqual([...Array<string>(10).fill('loss/l1'), 'val/images/rgb', 'val/images/grey', ...Array<string>(10).fill('train/lr')]);
     for (const [k, e] of summaries.entries()) {
       if (k === 10 || k === 11) continue;
       const i = k < 10 ? k : k - 2;

@@ -9,7 +9,6 @@ ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardw
 
 const $ = (id) => document.getElementById(id);
 let input = null; // {width, height, rgba, bitmap}
-let modelBytes = null;
 let sessionCache = { key: null, session: null };
 
 async function decode(blob) {

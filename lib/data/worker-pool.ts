@@ -222,7 +222,7 @@ export class WorkerPool {
 
   /** Wait for every job in ids without blocking the event loop. */
   async waitAsync(ids: readonly number[]): Promise<void> {
-    const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+    const waitAsync = (Atomics as unknown as { waitAsync(this: void, a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
     let since = performance.now();
     for (;;) {
       const seen = Atomics.load(this.#signal, 0);

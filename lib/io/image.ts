@@ -113,7 +113,7 @@ export async function readImage(src: string | Uint8Array, opts: ReadImageOptions
       .toColourspace(space)
       .raw({ depth: sixteen ? 'ushort' : 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    let channels = info.channels as ChannelCount;
+    let channels = info.channels;
     let samples: Uint8Array | Uint16Array;
     if (sixteen) {
       // sharp's buffers start aligned, but copy rather than trust it.
@@ -145,7 +145,7 @@ export async function probeImage(src: string | Uint8Array, opts: Pick<ReadImageO
     const m = await sharp(input, { limitInputPixels: false }).metadata();
     const o = (opts.autoOrient ?? true) && m.autoOrient ? m.autoOrient : m;
     const grey = m.space === 'b-w' || m.space === 'grey16';
-    const channels = (grey ? (m.hasAlpha ? 2 : 1) : m.hasAlpha ? 4 : 3) as ChannelCount;
+    const channels = (grey ? (m.hasAlpha ? 2 : 1) : m.hasAlpha ? 4 : 3);
     return { width: o.width ?? 0, height: o.height ?? 0, channels, bitDepth: m.depth === 'ushort' || m.depth === 'short' ? 16 : 8, format: m.format ?? 'unknown', hasAlpha: !!m.hasAlpha };
   } catch (e) {
     throw wrapReadError(e, where);
@@ -173,7 +173,7 @@ export interface ToFloatOptions {
 export function imageToFloat32(img: Image, opts: ToFloatOptions = {}): { data: Float32Array; channels: number; height: number; width: number } {
   checkImage('imageToFloat32', img);
   const out = planar(img, opts, Float32Array);
-  return { data: out.data as Float32Array, channels: out.channels, height: img.height, width: img.width };
+  return { data: out.data, channels: out.channels, height: img.height, width: img.width };
 }
 
 function planar<A extends Float32Array | Float64Array>(img: Image, opts: ToFloatOptions, C: new (n: number) => A): { data: A; channels: number } {

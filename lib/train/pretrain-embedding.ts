@@ -83,7 +83,7 @@ function probability(v: unknown, d: number, where: string): number {
 
 /** The images as `mpfnet train` names them: data.train = {"type": "images", "dir" | "files", "limit"}. */
 function trainImages(d: Record<string, unknown>): Pick<PretrainConfig['data'], 'dir' | 'files' | 'limit'> {
-  for (const k of ['dir', 'files', 'limit']) if (d[k] !== undefined) fail(`data.${k}`, "give the images either as data.train (a dataset, as for mpfnet train) or as data.dir / data.files, not both");
+  for (const k of ['dir', 'files', 'limit']) if (d[k] !== undefined) fail(`data.${k}`, 'give the images either as data.train (a dataset, as for mpfnet train) or as data.dir / data.files, not both');
   const spec = validateDatasetSpec(d.train, 'data.train') as ImagesSpec & { type: string };
   // E learns from HR images alone: a dataset of pairs has no single folder to take them from.
   if (spec.type !== 'images') fail('data.train.type', `pretrain-embedding reads HR images: must be "images", got ${JSON.stringify(spec.type)}`);

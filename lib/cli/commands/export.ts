@@ -45,7 +45,7 @@ export const exportCommand: CommandModule = {
       const r = await exportOnnx(checkpoint, o.out, {
         opset,
         fp16: o.fp16 ?? false,
-        weights: o.weights as 'model' | 'ema' | undefined,
+        weights: o.weights,
         static: o.static === undefined ? undefined : parseStaticShape(o.static),
         clamp: o.clamp,
       });

@@ -45,10 +45,10 @@ function block(g: GraphBuilder, m: Block, name: string, xs: string[]): string {
 function crossPerceptionBlock(g: GraphBuilder, m: CrossPerceptionBlock, name: string, levels: string[]): string[] {
   const n = levels.length;
   if (!m.crossFusion) return levels.map((l, j) => g.node('Add', [l, block(g, m.branch!.at(j), `${name}.branch.${j}`, [l])], {}, `${name}.out.${j}`));
-  const u: string[] = new Array(n);
+  const u = new Array<string>(n);
   u[n - 1] = levels[n - 1]!;
   for (let j = n - 2; j >= 0; j--) u[j] = block(g, m.up!.at(j), `${name}.up.${j}`, [levels[j]!, u[j + 1]!]);
-  const d: string[] = new Array(n);
+  const d = new Array<string>(n);
   d[0] = u[0]!;
   for (let j = 1; j < n; j++) d[j] = block(g, m.down!.at(j - 1), `${name}.down.${j - 1}`, [u[j]!, d[j - 1]!]);
   return levels.map((l, j) => g.node('Add', [l, d[j]!], {}, `${name}.out.${j}`));
