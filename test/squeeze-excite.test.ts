@@ -51,6 +51,28 @@ describe('squeezeExcite (fused op)', () => {
     });
   }
 
+  it('200 forward/backward steps inside tidy() leave memory() flat (saved mean and scratch freed)', () => {
+    const g = new mp.Generator(3);
+    const x = mp.randn([2, 8, 5, 5], { generator: g });
+    const ws = [mp.randn([2, 8], { generator: g }), mp.randn([2], { generator: g }), mp.randn([8, 2], { generator: g }), mp.randn([8], { generator: g })];
+    ws.forEach((w) => w.requiresGrad_());
+    const step = () =>
+      mp.tidy(() => {
+        mp.sum(mp.squeezeExcite(x, ws[0]!, ws[1]!, ws[2]!, ws[3]!)).backward();
+        for (const w of ws) {
+          w.grad!.dispose();
+          w.grad = null;
+        }
+      });
+    step();
+    const before = mp.memory();
+    for (let k = 0; k < 200; k++) step();
+    const after = mp.memory();
+    expect(after.tensors).toBe(before.tensors);
+    expect(after.bytes).toBe(before.bytes);
+    [x, ...ws].forEach((t) => t.dispose());
+  });
+
   it('rejects bad inputs with typed errors naming the argument', () => {
     mp.tidy(() => {
       const x = mp.randn([2, 4, 3, 3]);
