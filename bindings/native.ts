@@ -184,6 +184,14 @@ export interface CrSimilarityBindings {
   crSimilarityBackward(device: DeviceName, a: Handle, b: Handle, index: readonly number[], eps: number, gs: Handle, needA: boolean, needB: boolean): [Handle | null, Handle | null];
 }
 
+/** Fused squeeze-and-excitation (squeeze_excite_binding.cc, cpu/squeeze_excite.cc, cuda/squeeze_excite.cu). */
+export interface SqueezeExciteBindings {
+  /** y = x · sigmoid(fc2(relu(fc1(m)))) per channel with m (N, C) the mean of x (N, C, H, W) over H, W. */
+  squeezeExciteForward(device: DeviceName, x: Handle, w1: Handle, b1: Handle | null, w2: Handle, b2: Handle | null): { y: Handle; m: Handle };
+  /** need: [x, w1, b1, w2, b2] as 0 / 1; a gradient not needed (or of a null bias) is null. */
+  squeezeExciteBackward(device: DeviceName, x: Handle, m: Handle, w1: Handle, b1: Handle | null, w2: Handle, b2: Handle | null, gy: Handle, need: readonly number[]): { gx: Handle | null; gw1: Handle | null; gb1: Handle | null; gw2: Handle | null; gb2: Handle | null };
+}
+
 /** What cudaAvailable() reports (cuda_binding.cc, cuda_plugin.cc). */
 export interface CudaStatusInfo {
   available: boolean;
@@ -223,4 +231,4 @@ export interface CudaBindings {
   cudaOptions(changes?: Partial<CudaOptions>): CudaOptions & { engine: string };
 }
 
-export interface NativeAddon extends CoreBindings, UnaryBindings, AccumulateBindings, BinaryBindings, ReduceBindings, ShapeBindings, LossBindings, PoolBindings, AdamBindings, ResizeBindings, SsimBindings, DegradeBindings, MaxPoolBindings, Conv2dBindings, MatmulBindings, CrSamplesBindings, CrSimilarityBindings, CudaBindings {}
+export interface NativeAddon extends CoreBindings, UnaryBindings, AccumulateBindings, BinaryBindings, ReduceBindings, ShapeBindings, LossBindings, PoolBindings, AdamBindings, ResizeBindings, SsimBindings, DegradeBindings, MaxPoolBindings, Conv2dBindings, MatmulBindings, CrSamplesBindings, CrSimilarityBindings, SqueezeExciteBindings, CudaBindings {}

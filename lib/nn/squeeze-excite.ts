@@ -1,7 +1,7 @@
 // Squeeze-and-excitation (Hu et al., 2018), as docs/model.md §1 fixes it for MPF-Net:
 //   s = sigmoid(fc2(relu(fc1(mean over H, W of x))))  ;  y = x · s per channel
 // with fc1: C -> max(⌊C / reduction⌋, minHidden) (4 by default, so narrow models keep some capacity).
-import { mean, mul, relu, reshape, sigmoid } from '../ops/index.js';
+import { mean, mul, relu, reshape, sigmoid, squeezeExcite } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import type { InitOptions } from './init.js';
 import { Linear } from './linear.js';
@@ -35,8 +35,17 @@ export class SqueezeExcite extends Module {
     this.fc2 = this.registerModule('fc2', new Linear(this.hidden, channels, o));
   }
 
-  /** Scale the channels of `x`. */
+  /**
+   * Scale the channels of `x`, with the fused op (2 kernels forward, 3 backward); the composite
+   * path where the CUDA kernel's width limit (1024 channels or hidden units) is exceeded.
+   */
   forward(x: Tensor): Tensor {
+    if (x.device === 'cuda' && Math.max(this.channels, this.hidden) > 1024) return this.forwardComposite(x);
+    return squeezeExcite(x, this.fc1.weight, this.fc1.bias, this.fc2.weight, this.fc2.bias);
+  }
+
+  /** The same as {@link SqueezeExcite.forward} from separate ops (mean, linear, relu, linear, sigmoid, mul). */
+  forwardComposite(x: Tensor): Tensor {
     const [n, c] = x.shape as [number, number];
     const squeezed = mean(x, [2, 3]);
     const s = sigmoid(this.fc2.forward(relu(this.fc1.forward(squeezed))));

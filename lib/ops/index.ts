@@ -14,3 +14,4 @@ export * from './conv.js';
 export * from './linalg.js';
 export * from './cr-samples.js';
 export * from './cr-similarity.js';
+export * from './squeeze-excite.js';

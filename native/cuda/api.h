@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPF_CUDA_ABI_VERSION 2
+#define MPF_CUDA_ABI_VERSION 3
 #define MPF_CUDA_MAX_RANK 8
 
 #ifdef __cplusplus
@@ -89,6 +89,11 @@ typedef struct MpfAdam { /* cpu::AdamHyper */
   int64_t step;
   int32_t decoupled;
 } MpfAdam;
+
+typedef struct MpfSqueezeExcite { /* cpu::SqueezeExcite: x (n, c, hw); w1 (hidden, c), w2 (c, hidden); biases may be NULL */
+  int64_t n, c, hidden, hw;
+  const void *w1, *b1, *w2, *b2;
+} MpfSqueezeExcite;
 
 typedef struct MpfCudaApi {
   int32_t abi_version;
@@ -195,6 +200,14 @@ typedef struct MpfCudaApi {
                                   int64_t c, int64_t hw, double eps);
   MpfErr (*cr_similarity_backward)(int32_t dt, const void* a, const void* b, const int64_t* index, const void* gs, void* ga,
                                    void* gb, int64_t n, int64_t m, int64_t c, int64_t hw, double eps);
+
+  /* fused squeeze-excitation (cpu/squeeze_excite.h): m (n, c) = mean of x over hw (one launch);
+   * y = x * sigmoid(fc2(relu(fc1(m)))) per channel (one launch); the backward (three launches) needs
+   * scratch of n * (3c + 2 hidden) elements; NULL gradients are skipped */
+  MpfErr (*se_pool)(int32_t dt, const void* x, void* m, int64_t n, int64_t c, int64_t hw);
+  MpfErr (*se_excite)(int32_t dt, const MpfSqueezeExcite* s, const void* x, const void* m, void* y);
+  MpfErr (*se_backward)(int32_t dt, const MpfSqueezeExcite* s, const void* x, const void* m, const void* gy, void* gx,
+                        void* gw1, void* gb1, void* gw2, void* gb2, void* scratch);
 } MpfCudaApi;
 
 /* The plugin's one exported symbol: NULL when it was built for another ABI version. */

@@ -242,6 +242,9 @@ MpfCudaApi make_api() {
   a.cr_samples = cr_samples;
   a.cr_similarity_forward = cr_similarity_forward;
   a.cr_similarity_backward = cr_similarity_backward;
+  a.se_pool = se_pool;
+  a.se_excite = se_excite;
+  a.se_backward = se_backward;
   return a;
 }
 

@@ -99,4 +99,10 @@ MpfErr cr_similarity_forward(int32_t dt, const void* a, const void* b, const int
 MpfErr cr_similarity_backward(int32_t dt, const void* a, const void* b, const int64_t* index, const void* gs, void* ga,
                               void* gb, int64_t n, int64_t m, int64_t c, int64_t hw, double eps);
 
+// squeeze_excite.cu
+MpfErr se_pool(int32_t dt, const void* x, void* m, int64_t n, int64_t c, int64_t hw);
+MpfErr se_excite(int32_t dt, const MpfSqueezeExcite* s, const void* x, const void* m, void* y);
+MpfErr se_backward(int32_t dt, const MpfSqueezeExcite* s, const void* x, const void* m, const void* gy, void* gx, void* gw1,
+                   void* gb1, void* gw2, void* gb2, void* scratch);
+
 }  // namespace mpf::cuda

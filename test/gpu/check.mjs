@@ -31,6 +31,7 @@ const cuda = await load('lib/cuda.js');
 const { createModel } = await load('lib/models/mpfnet/mpfnet.js');
 const { summary } = await load('lib/models/mpfnet/summary.js');
 const { Adam } = await load('lib/optim/adam.js');
+const { SqueezeExcite } = await load('lib/nn/squeeze-excite.js');
 
 const TOL = 1e-4;
 const report = {
@@ -139,6 +140,9 @@ add('resize ×0.25 cubic antialias', [[1, 3, 40, 36]], ([x]) => ops.imresize(x, 
 add('resize ×3 cubic', [[1, 2, 7, 9]], ([x]) => ops.imresize(x, { scale: 3 }));
 add('filter2d', [[2, 3, 12, 10], [2, 5, 5]], ([x, k]) => ops.filter2d(x, k), { noGradOf: [1] });
 add('filter2d (kernel > image)', [[1, 2, 4, 5], [1, 9, 7]], ([x, k]) => ops.filter2d(x, k), { noGradOf: [1] });
+add('squeezeExcite fused (MPF-Net SE)', [[2, 52, 15, 13], [4, 52], [4], [52, 4], [52]], ([x, w1, b1, w2, b2]) => ops.squeezeExcite(x, w1, b1, w2, b2));
+add('squeezeExcite fused (48², several blocks per image)', [[1, 16, 48, 48], [4, 16], [4], [16, 4], [16]], ([x, w1, b1, w2, b2]) => ops.squeezeExcite(x, w1, b1, w2, b2));
+add('squeezeExcite fused (no biases)', [[3, 7, 5, 4], [2, 7], [7, 2]], ([x, w1, w2]) => ops.squeezeExcite(x, w1, null, w2, null));
 add('crSimilarity (3 anchors, 5 samples)', [[3, 16, 6, 7], [5, 16, 6, 7]], ([a, b]) => ops.crSimilarity(a, b, [2, 0, 2, 1, 2]));
 add('crSimilarity (an anchor without samples)', [[3, 4, 5, 5], [2, 4, 5, 5]], ([a, b]) => ops.crSimilarity(a, b, [1, 1]));
 const convs = [
@@ -373,6 +377,33 @@ function benchOurs(iters) {
   return out;
 }
 
+// The fused squeeze-excitation (2 launches forward, 3 backward) against the composite path it
+// replaced (mean, linear, relu, linear, sigmoid, mul and their backwards), at the training shape.
+function benchFusedSe(iters) {
+  const shape = [B.batch, 52, B.size, B.size];
+  const se = new SqueezeExcite(52, { generator: g(5) });
+  se.to('cuda');
+  const x = ops.randn(shape, { generator: g(6), device: 'cuda' }).requiresGrad_();
+  const w = ops.randn(shape, { generator: g(7), device: 'cuda' });
+  const out = { shape };
+  for (const path of ['fused', 'composite']) {
+    const fwd = (t) => (path === 'fused' ? se.forward(t) : se.forwardComposite(t));
+    const forward = timeIt(() => noGrad(() => tidy(() => void fwd(x))), iters, 3);
+    const train = timeIt(() => tidy(() => {
+      ops.sum(ops.mul(fwd(x), w)).backward();
+      x.grad?.dispose();
+      x.grad = null;
+      se.zeroGrad();
+    }), iters, 3);
+    out[path] = { forwardMs: forward.median, trainMs: train.median };
+  }
+  out.speedup = { forward: out.composite.forwardMs / out.fused.forwardMs, train: out.composite.trainMs / out.fused.trainMs };
+  x.dispose();
+  w.dispose();
+  se.dispose();
+  return out;
+}
+
 function benchTorch(iters) {
   const py = args.python ?? process.env.PYTHON ?? 'python3';
   const req = JSON.stringify({ iters, warmup: 3, batch: B.batch, size: B.size, inferSize: B.infer, scale: 4 });
@@ -403,6 +434,14 @@ function bench() {
     }
     const r = b.ratios.eager;
     if (r) b.targets = { trainAtLeastEager: r.train >= 1, inferAtLeast1_2x: r.infer >= 1.2 };
+  }
+  try {
+    b.fusedSe = benchFusedSe(iters);
+    const f = b.fusedSe;
+    log(`  squeeze-excitation [${f.shape}] fused vs composite: forward ${f.fused.forwardMs.toFixed(3)} vs ${f.composite.forwardMs.toFixed(3)} ms, forward + backward ${f.fused.trainMs.toFixed(3)} vs ${f.composite.trainMs.toFixed(3)} ms`);
+  } catch (e) {
+    b.fusedSe = { error: String(e.message ?? e) };
+    log(`  squeeze-excitation bench failed: ${b.fusedSe.error}`);
   }
   report.bench = b;
 }

@@ -1,0 +1,32 @@
+// Fused squeeze-and-excitation as one autograd function. Kernels: native/cpu/squeeze_excite.cc and
+// native/cuda/squeeze_excite.cu (2 passes forward, 3 backward, instead of the composite's
+// mean / linear / relu / linear / sigmoid / mul ops and their backwards).
+import { native } from '../../bindings/index.js';
+import type { Handle } from '../../bindings/native.js';
+import { record } from '../autograd/tape.js';
+import { fromHandle, type Tensor } from '../tensor.js';
+import { checkTensor } from './check.js';
+
+const maybe = (h: Handle | null): Tensor | null => (h === null ? null : fromHandle(h));
+
+/**
+ * Squeeze-and-excitation in one op: with m the mean of x (N, C, H, W) over H and W,
+ * y = x · sigmoid(linear(relu(linear(m, w1, b1)), w2, b2)) per channel.
+ * w1 is (hidden, C), w2 (C, hidden), biases (hidden) and (C) or null. Equal to the composite
+ * (mean, linear, relu, linear, sigmoid, mul) up to rounding. On CUDA, C and hidden are at most 1024.
+ */
+export function squeezeExcite(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tensor, b2: Tensor | null): Tensor {
+  checkTensor('squeezeExcite', 'x', x);
+  checkTensor('squeezeExcite', 'w1', w1);
+  checkTensor('squeezeExcite', 'w2', w2);
+  if (b1 !== null) checkTensor('squeezeExcite', 'b1', b1);
+  if (b2 !== null) checkTensor('squeezeExcite', 'b2', b2);
+  const r = native.squeezeExciteForward(x.device, x.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null);
+  const y = fromHandle(r.y);
+  const m = fromHandle(r.m);  // the spatial mean, kept for the backward
+  return record(y, 'squeezeExcite', [x, w1, b1, w2, b2], (gy) => {
+    const need = [x, w1, b1, w2, b2].map((t) => (t?.requiresGrad ? 1 : 0));
+    const g = native.squeezeExciteBackward(gy.device, x.handle, m.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null, gy.handle, need);
+    return [maybe(g.gx), maybe(g.gw1), maybe(g.gb1), maybe(g.gw2), maybe(g.gb2)];
+  });
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import * as mp from '../lib/index.js';
+import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
+import { checkAgainstTorch, fixtureWeights, loadFixture } from './helpers/fixtures.js';
+
+// [x shape, hidden, with biases]
+const CASES: [number[], number, boolean][] = [
+  [[2, 6, 4, 5], 3, true],
+  [[1, 4, 3, 3], 2, false],
+  [[3, 5, 1, 2], 4, true],
+];
+
+describe('squeezeExcite (fused op)', () => {
+  for (const [shape, hidden, bias] of CASES) {
+    it(`[${shape}] hidden ${hidden}${bias ? '' : ', no biases'}: every gradient matches finite differences`, () => {
+      mp.tidy(() => {
+        const c = shape[1]!;
+        const leaves = [randLeaf(shape, 1), randLeaf([hidden, c], 2, { scale: 0.6 }), randLeaf([hidden], 3, { scale: 0.3 }),
+          randLeaf([c, hidden], 4, { scale: 0.6 }), randLeaf([c], 5, { scale: 0.3 })];
+        if (bias) gradcheck((x, w1, b1, w2, b2) => mp.squeezeExcite(x!, w1!, b1!, w2!, b2!), leaves);
+        else gradcheck((x, w1, w2) => mp.squeezeExcite(x!, w1!, null, w2!, null), [leaves[0]!, leaves[1]!, leaves[3]!]);
+      });
+    });
+  }
+
+  it('matches PyTorch (test/fixtures/squeeze_excite.json)', () => {
+    for (const c of loadFixture('squeeze_excite'))
+      checkAgainstTorch(c, (...t) => (c.params.bias ? mp.squeezeExcite(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!) : mp.squeezeExcite(t[0]!, t[1]!, null, t[2]!, null)), 1e-12, 1e-10);
+  });
+
+  for (const dtype of ['float64', 'float32'] as const) {
+    it(`SqueezeExcite.forward (fused) equals the composite path, values and gradients (${dtype})`, () => {
+      mp.tidy(() => {
+        const se = new mp.SqueezeExcite(52, { dtype, generator: new mp.Generator(7) });
+        const x = mp.randn([2, 52, 6, 7], { dtype, generator: new mp.Generator(8) });
+        x.requiresGrad = true;
+        const run = (f: (t: mp.Tensor) => mp.Tensor) => {
+          se.zeroGrad();
+          x.grad?.dispose();
+          x.grad = null;
+          const y = f(x);
+          y.backward(fixtureWeights(y.shape, dtype));
+          return [y, x.grad!, ...se.parameters().map((p) => p.grad!)].map((t) => t.toFloat64Array());
+        };
+        const fused = run((t) => se.forward(t));
+        const composite = run((t) => se.forwardComposite(t));
+        // float32: the two paths sum in different orders (the weight gradients cancel over the batch)
+        const tol = dtype === 'float64' ? 1e-12 : 2e-4;
+        fused.forEach((v, i) => expectClose(v, composite[i]!, tol, `${dtype} tensor ${i}`));
+      });
+    });
+  }
+
+  it('200 forward/backward steps inside tidy() leave memory() flat (saved mean and scratch freed)', () => {
+    const g = new mp.Generator(3);
+    const x = mp.randn([2, 8, 5, 5], { generator: g });
+    const ws = [mp.randn([2, 8], { generator: g }), mp.randn([2], { generator: g }), mp.randn([8, 2], { generator: g }), mp.randn([8], { generator: g })];
+    ws.forEach((w) => w.requiresGrad_());
+    const step = () =>
+      mp.tidy(() => {
+        mp.sum(mp.squeezeExcite(x, ws[0]!, ws[1]!, ws[2]!, ws[3]!)).backward();
+        for (const w of ws) {
+          w.grad!.dispose();
+          w.grad = null;
+        }
+      });
+    step();
+    const before = mp.memory();
+    for (let k = 0; k < 200; k++) step();
+    const after = mp.memory();
+    expect(after.tensors).toBe(before.tensors);
+    expect(after.bytes).toBe(before.bytes);
+    [x, ...ws].forEach((t) => t.dispose());
+  });
+
+  it('rejects bad inputs with typed errors naming the argument', () => {
+    mp.tidy(() => {
+      const x = mp.randn([2, 4, 3, 3]);
+      const w1 = mp.randn([2, 4]), b1 = mp.randn([2]), w2 = mp.randn([4, 2]), b2 = mp.randn([4]);
+      expect(() => mp.squeezeExcite(mp.randn([4, 3, 3]), w1, b1, w2, b2)).toThrow(/squeezeExcite: 'x' must be 4-D/);
+      expect(() => mp.squeezeExcite(x, mp.randn([2, 5]), b1, w2, b2)).toThrow(/squeezeExcite: 'w1' \[2, 5\] must be \(hidden, 4\)/);
+      expect(() => mp.squeezeExcite(x, w1, b1, mp.randn([4, 3]), b2)).toThrow(/squeezeExcite: 'w2' must have shape \[4, 2\]/);
+      expect(() => mp.squeezeExcite(x, w1, mp.randn([3]), w2, b2)).toThrow(/squeezeExcite: 'b1' must have shape \[2\]/);
+      expect(() => mp.squeezeExcite(x, w1, b1, w2, mp.randn([5]))).toThrow(RangeError);
+      expect(() => mp.squeezeExcite(x, w1, b1, w2.astype('float64'), b2)).toThrow(/squeezeExcite/);
+      expect(() => mp.squeezeExcite(x, 'w1' as never, b1, w2, b2)).toThrow(TypeError);
+    });
+  });
+});
