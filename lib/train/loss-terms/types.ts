@@ -45,6 +45,7 @@ export interface LossContext {
 export interface LossType {
   /** Options besides the weight: {"cr": {"weight": 1, ...}}; return them normalised. */
   validate(options: Record<string, unknown>, where: string): Record<string, unknown>;
+  /** Build the term from its config options (already validated by validate()) and the run context. */
   create(options: Record<string, unknown>, ctx: LossContext): Promise<LossTerm> | LossTerm;
 }
 
