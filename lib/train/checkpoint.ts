@@ -40,6 +40,8 @@ export interface TrainState {
   best: { psnr: number; iteration: number } | null;
   /** CR (issue 5): LossTerm.state() of the current stage's terms, by stage name then term name. */
   lossState?: Record<string, Record<string, unknown>>;
+  /** Distributed (issue 13): processes of the job that wrote it (absent: 1). */
+  processes?: number;
 }
 
 export interface TrainCheckpoint {

@@ -39,6 +39,10 @@ import { trainConfigToJson, type ScheduleConfig, type StageConfig, type TrainCon
 import { JsonlLog } from './log.js';
 import { createLossTerm, type LossTerm } from './losses.js';
 import { validate, type ValidationResult } from './validate.js';
+// Distributed (issue 13): data parallelism over MPI, docs/distributed-training.md.
+import { averageGradients, checkSameRun } from '../distributed/data-parallel.js';
+import { processGroup, type AllreduceStats, type ProcessGroup } from '../distributed/process-group.js';
+import { SilentLog } from '../distributed/silent-log.js';
 
 export type TrainEvent =
   | { type: 'start'; iteration: number; total: number; resumedFrom: string | null }
@@ -93,6 +97,10 @@ export class Trainer {
   readonly optimizer: Adam;
   readonly ema: EMA<MPFNet> | null;
   readonly log: JsonlLog;
+  /** Distributed (issue 13): this process's place in the job (one process: rank 0 of 1). */
+  readonly group: ProcessGroup;
+  /** The all-reduce of the last step (zeros in a single process). */
+  lastAllreduce: AllreduceStats | null = null;
   iteration = 0;
   seconds = 0;
   best: TrainState['best'] = null;
@@ -105,8 +113,9 @@ export class Trainer {
   #scheduler: LRScheduler | null = null;
   #losses: [string, number, LossTerm][] = [];
 
-  private constructor(config: TrainConfig, model: MPFNet, source: BatchSource, val: Dataset | null, o: TrainOptions) {
+  private constructor(config: TrainConfig, model: MPFNet, source: BatchSource, val: Dataset | null, o: TrainOptions, group: ProcessGroup) {
     this.config = config;
+    this.group = group;
     this.outDir = resolve(config.baseDir, config.out);
     this.model = model;
     this.model.train();
@@ -116,7 +125,12 @@ export class Trainer {
     this.#val = val;
     this.#lossRng = new Generator(config.seed).fork(2);
     this.#onProgress = o.onProgress ?? (() => {});
-    this.log = new JsonlLog(join(this.outDir, 'train.jsonl'));
+    this.log = group.isRoot ? new JsonlLog(join(this.outDir, 'train.jsonl')) : new SilentLog(join(this.outDir, 'train.jsonl'));
+  }
+
+  /** Rank 0, the process that writes logs, validation results and checkpoints (true in a single process). */
+  get isRoot(): boolean {
+    return this.group.isRoot;
   }
 
   /**
@@ -125,6 +139,10 @@ export class Trainer {
    */
   static async create(config: TrainConfig, o: TrainOptions = {}): Promise<Trainer> {
     const outDir = resolve(config.baseDir, config.out);
+    // Distributed (issue 13): data.batch is the global batch; each rank takes batch / size of it.
+    const group = processGroup();
+    if (config.data.batch % group.size !== 0) throw new RangeError(`data.batch (${config.data.batch}) must divide evenly over the ${group.size} processes of this job`);
+    if (group.size > 1 && o.train && 'next' in o.train) throw new RangeError('distributed training needs a Dataset (each rank takes its slice of every batch), not a BatchSource');
     let ck: TrainCheckpoint | null = null;
     if (o.resume) {
       const path = typeof o.resume === 'string' ? resolve(o.resume) : latestCheckpoint(join(outDir, 'checkpoints'));
@@ -170,19 +188,20 @@ export class Trainer {
       const ds = o.train ?? (await createDataset(config.data.train, { ...ctx, patch: config.data.patch, augment: config.data.augment, split: 'train' }));
       // Batches are prepared on worker threads ahead of the step; the same batches as on this
       // thread (lib/data/loader.ts), so the worker count never changes a run.
-      source = new DataLoader(ds, { batch: config.data.batch, seed: new Generator(config.seed).fork(1).seed, workers: config.data.workers ?? undefined });
+      source = new DataLoader(ds, { batch: config.data.batch, seed: new Generator(config.seed).fork(1).seed, workers: config.data.workers ?? undefined, shard: { index: group.rank, count: group.size } });
     }
     let val: Dataset | null = null;
-    if (o.val !== undefined) val = o.val;
+    if (!group.isRoot) val = null; // distributed: validation runs on rank 0 alone
+    else if (o.val !== undefined) val = o.val;
     else if (config.data.val) val = await createDataset(config.data.val, { ...ctx, patch: config.validation.patch, augment: false, split: 'val' });
-    const trainer = new Trainer(config, model, source, val, o);
-    if (ck) {
-      try {
-        await trainer.#restore(ck);
-      } catch (e) {
-        await trainer.close();
-        throw e;
-      }
+    const trainer = new Trainer(config, model, source, val, o, group);
+    try {
+      if (ck) await trainer.#restore(ck);
+      // Distributed: same code, config and starting weights on every rank, or a clear error.
+      await checkSameRun(group, { config: trainConfigToJson(config), weights: trainer.model.namedParameters() });
+    } catch (e) {
+      await trainer.close();
+      throw e;
     }
     return trainer;
   }
@@ -229,7 +248,30 @@ export class Trainer {
 
   /** One optimisation step on a batch (which it disposes). Returns the losses. */
   step(batch: Batch): { loss: number; losses: Record<string, number>; lr: number } {
+    if (this.group.size > 1) throw new Error('Trainer.step: several processes must average gradients; use stepDistributed()');
     const lr = this.optimizer.lr;
+    const out = this.#backward(batch);
+    this.#update(out.loss);
+    return { ...out, lr };
+  }
+
+  /**
+   * Distributed (issue 13): one step of the job: this rank's slice of the batch, gradients and
+   * losses averaged over the ranks, the same update everywhere. `stop` from any rank stops all.
+   */
+  async stepDistributed(batch: Batch, stop = false): Promise<{ loss: number; losses: Record<string, number>; lr: number; stop: boolean }> {
+    const lr = this.optimizer.lr;
+    const out = this.#backward(batch);
+    const names = Object.keys(out.losses);
+    const avg = await averageGradients(this.group, this.model.parameters(), [out.loss, ...names.map((n) => out.losses[n]!)], stop);
+    this.lastAllreduce = avg.stats;
+    const losses = Object.fromEntries(names.map((n, i) => [n, avg.scalars[i + 1]!]));
+    this.#update(avg.scalars[0]!);
+    return { loss: avg.scalars[0]!, losses, lr, stop: avg.stop };
+  }
+
+  /** Forward, loss terms, backward on this process's batch (disposed). */
+  #backward(batch: Batch): { loss: number; losses: Record<string, number> } {
     const out = tidy(() => {
       this.optimizer.zeroGrad();
       const sr = this.model.forward(batch.lr);
@@ -246,12 +288,16 @@ export class Trainer {
     });
     batch.lr.dispose();
     batch.hr.dispose();
-    if (!Number.isFinite(out.loss)) throw new RangeError(`training diverged: the loss is ${out.loss} at iteration ${this.iteration + 1} (lower the lr?)`);
+    return out;
+  }
+
+  /** Adam, schedule and EMA after the gradients are final. */
+  #update(loss: number): void {
+    if (!Number.isFinite(loss)) throw new RangeError(`training diverged: the loss is ${loss} at iteration ${this.iteration + 1} (lower the lr?)`);
     this.optimizer.step();
     this.#scheduler!.step();
     this.ema?.update();
     this.iteration += 1;
-    return { ...out, lr };
   }
 
   /** Validate the EMA weights (or the model's) on the validation set; null without one. */
@@ -286,6 +332,7 @@ export class Trainer {
       best: this.best,
       // CR (issue 5): what loss terms need to resume (by stage name, then term name).
       lossState: this.#lossState(),
+      processes: this.group.size,
     };
   }
 
@@ -298,6 +345,7 @@ export class Trainer {
   async saveCheckpoint(): Promise<string> {
     ensureDir(this.checkpointDir);
     const path = checkpointPath(this.checkpointDir, this.iteration);
+    if (!this.isRoot) return path; // distributed: rank 0 writes it
     await saveTrainCheckpoint(path, { model: this.model, optimizer: this.optimizer, ema: this.ema, state: this.state() });
     pruneCheckpoints(this.checkpointDir, this.config.checkpoint.keep);
     this.#onProgress({ type: 'checkpoint', iteration: this.iteration, path });
@@ -312,6 +360,11 @@ export class Trainer {
     const differs: string[] = [];
     if (s.threads !== getNumThreads()) differs.push(`${s.threads} threads (this run: ${getNumThreads()}; use --threads ${s.threads})`);
     if (s.simd !== undefined && s.simd !== simdLevel()) differs.push(`${s.simd} kernels (this machine: ${simdLevel()})`);
+    // Distributed: resuming under another process count is allowed (the data position is global);
+    // sums over the batch then round differently, so it is a warning even when deterministic.
+    if ((s.processes ?? 1) !== this.group.size && this.isRoot) {
+      this.#onProgress({ type: 'warning', iteration: s.iteration, message: `the checkpoint was written by ${s.processes ?? 1} process(es), this job has ${this.group.size}: same samples, but sums round differently, so the last bits can differ from an uninterrupted run` });
+    }
     if (differs.length) {
       const msg = `the checkpoint was written with ${differs.join(' and ')}: sums may round differently, so the result can differ in the last bits from an uninterrupted run`;
       if (this.config.deterministic) throw new RangeError(`resume: ${msg}; the config asks for determinism ("deterministic": false allows it)`);
@@ -358,9 +411,9 @@ export class Trainer {
     ensureDir(this.outDir);
     if (this.iteration === 0 && !this.resumedFrom) {
       this.log.clear();
-      for (const stale of ['model.safetensors', 'model-ema.safetensors']) rmSync(join(this.outDir, stale), { force: true });
+      if (this.isRoot) for (const stale of ['model.safetensors', 'model-ema.safetensors']) rmSync(join(this.outDir, stale), { force: true });
     }
-    await writeFileAtomic(join(this.outDir, 'config.json'), trainConfigToJson(this.config));
+    if (this.isRoot) await writeFileAtomic(join(this.outDir, 'config.json'), trainConfigToJson(this.config));
     this.#onProgress({ type: 'start', iteration: this.iteration, total, resumedFrom: this.resumedFrom });
     const every = this.config.log.every;
     let window = { n: 0, loss: 0, losses: {} as Record<string, number> };
@@ -372,7 +425,8 @@ export class Trainer {
     const keepAlive = setInterval(() => {}, 1 << 30);
     try {
       while (this.iteration < total) {
-        if (o.signal?.aborted) {
+        // Distributed: a stop request travels with the gradients, so all ranks stop together.
+        if (o.signal?.aborted && this.group.size === 1) {
           aborted = true;
           break;
         }
@@ -385,7 +439,7 @@ export class Trainer {
         // Waiting for a batch lets signal handlers and timers run.
         const batch = src.nextAsync ? await src.nextAsync() : src.next();
         const t0 = performance.now();
-        const r = this.step(batch);
+        const r = this.group.size > 1 ? await this.stepDistributed(batch, o.signal?.aborted ?? false) : this.step(batch);
         this.seconds += (performance.now() - t0) / 1000;
         rateIters++;
         window.n++;
@@ -415,6 +469,10 @@ export class Trainer {
         if (v && this.iteration % v === 0 && this.iteration !== total) this.validate();
         const c = this.config.checkpoint.every;
         if (c && this.iteration % c === 0 && this.iteration !== total) await this.saveCheckpoint();
+        if ('stop' in r && r.stop) {
+          aborted = true;
+          break;
+        }
         // Let signal handlers and timers run between iterations.
         await yieldToEventLoop();
       }
@@ -429,10 +487,10 @@ export class Trainer {
       if (this.#val) this.validate();
       await this.saveCheckpoint();
       modelPath = join(this.outDir, 'model.safetensors');
-      await this.model.save(modelPath, { iterations: String(this.iteration) });
+      if (this.isRoot) await this.model.save(modelPath, { iterations: String(this.iteration) });
       if (this.ema) {
         emaPath = join(this.outDir, 'model-ema.safetensors');
-        await this.ema.shadow.save(emaPath, { iterations: String(this.iteration), weights: 'ema' });
+        if (this.isRoot) await this.ema.shadow.save(emaPath, { iterations: String(this.iteration), weights: 'ema' });
       }
     }
     this.#onProgress({ type: 'done', iteration: this.iteration, total, seconds: this.seconds, aborted });
@@ -456,10 +514,23 @@ function round(x: number): number {
 
 /** Train per `config`; resumes when asked (from the latest checkpoint, or a given file). */
 export async function train(config: TrainConfig, o: TrainOptions = {}): Promise<TrainResult> {
-  const trainer = await Trainer.create(config, o);
   try {
-    return await trainer.run({ signal: o.signal });
-  } finally {
-    await trainer.close();
+    const trainer = await Trainer.create(config, o);
+    try {
+      return await trainer.run({ signal: o.signal });
+    } finally {
+      await trainer.close();
+    }
+  } catch (e) {
+    // Distributed: a failing rank ends the whole job (MPI_Abort) naming itself and the cause,
+    // instead of leaving the other ranks waiting for it forever.
+    let g: ProcessGroup;
+    try {
+      g = processGroup();
+    } catch {
+      throw e; // the group itself failed: that is the error
+    }
+    if (g.size > 1) g.abort(`mpfnet: rank ${g.rank} of ${g.size} failed: ${(e as Error)?.message ?? String(e)}`);
+    throw e;
   }
 }
