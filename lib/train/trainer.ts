@@ -456,6 +456,8 @@ export class Trainer {
             losses: Object.fromEntries(Object.entries(window.losses).map(([k, v]) => [k, mean(v)])),
             lr: r.lr,
             seconds: round(this.seconds),
+            // Distributed: the last step's gradient all-reduce (wait for peers included).
+            ...(this.lastAllreduce ? { allreduceMs: round(this.lastAllreduce.seconds * 1000), allreduceBytes: this.lastAllreduce.bytes } : {}),
           });
           window = { n: 0, loss: 0, losses: {} };
         }
