@@ -1,4 +1,4 @@
-// Loading the MPI plugin, mpfnet_mpi.node (native/mpi): built next to mpfnet.node where CMake
+// Loading the MPI plugin, mpfnet_mpi.so (native/mpi): built next to mpfnet.node where CMake
 // found MPI, or named by $MPFNET_MPI_PLUGIN. It is opened with RTLD_GLOBAL because Open MPI loads
 // its own components with dlopen and they expect libmpi's symbols to be global.
 import { existsSync } from 'node:fs';
@@ -23,12 +23,12 @@ export interface MpiPlugin {
 export function mpiPluginCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
   if (env.MPFNET_MPI_PLUGIN) out.push(env.MPFNET_MPI_PLUGIN);
-  if (env.MPFNET_ADDON) out.push(join(dirname(env.MPFNET_ADDON), 'mpfnet_mpi.node'));
+  if (env.MPFNET_ADDON) out.push(join(dirname(env.MPFNET_ADDON), 'mpfnet_mpi.so'));
   const root = packageRoot();
-  out.push(join(root, 'build', 'Release', 'mpfnet_mpi.node'));
+  out.push(join(root, 'build', 'Release', 'mpfnet_mpi.so'));
   try {
     const require = createRequire(import.meta.url);
-    out.push(join(dirname((require('node-gyp-build') as { path(d: string): string }).path(root)), 'mpfnet_mpi.node'));
+    out.push(join(dirname((require('node-gyp-build') as { path(d: string): string }).path(root)), 'mpfnet_mpi.so'));
   } catch {
     /* no addon found: the other candidates are still worth trying */
   }
@@ -52,7 +52,7 @@ export function loadMpiPlugin(why: string): MpiPlugin {
     }
   }
   throw new Error(
-    `mpfnet: ${why}, but the MPI plugin mpfnet_mpi.node cannot be loaded:\n  ${tried.join('\n  ')}\n` +
+    `mpfnet: ${why}, but the MPI plugin mpfnet_mpi.so cannot be loaded:\n  ${tried.join('\n  ')}\n` +
       'It is compiled where MPI is installed (Debian: apt-get install openmpi-bin libopenmpi-dev), then\n' +
       'MPFNET_BUILD_FROM_SOURCE=1 npm rebuild mpfnet (see docs/distributed-training.md).',
   );

@@ -1,4 +1,4 @@
-// mpfnet_mpi.node: the MPI transport of data-parallel training (docs/distributed-training.md).
+// mpfnet_mpi.so: the MPI transport of data-parallel training (docs/distributed-training.md).
 // A separate N-API module, linked to libmpi and built only where CMake finds MPI, so the main
 // addon never depends on MPI. lib/distributed/mpi.ts loads it (RTLD_GLOBAL, which Open MPI's own
 // components need) only when a launcher (mpirun, srun) started the process.
