@@ -78,6 +78,7 @@ function trainRun(root: string, tmp: string, name: string, iters: number, proces
   };
 }
 
+/** Run both configurations and the PyTorch peer; write bench/results/distributed.json. */
 export async function run(o: { quick: boolean }): Promise<void> {
   const root = packageRoot();
   const iters = Number(process.env.MPFNET_BENCH_ITERS ?? (o.quick ? 4 : 8));

@@ -17,6 +17,10 @@ export interface MpiPlugin {
   /** Print `message`, then end every process of the job (MPI_Abort). */
   abort(code: number, message: string): never;
   finalize(): void;
+  /** Present where the plugin was built with NCCL: join the job's NCCL communicator on GPU `device`. */
+  ncclInit?(device: number): { version: number };
+  /** Copy to the GPU, ncclAllReduce (sum), copy back, divide by the rank count (the GPU check's smoke test). */
+  ncclAllreduceMean?(data: Float32Array): Promise<{ seconds: number; bytes: number }>;
 }
 
 /** Where the plugin is looked for, in order. */

@@ -20,12 +20,21 @@
 #include <string>
 #include <vector>
 
-namespace {
+#include "mpi_state.h"
+
+namespace mpf_mpi {
 
 std::mutex g_mpi_lock;
 bool g_initialised = false;
 int g_rank = 0;
 int g_size = 1;
+
+#ifdef MPF_WITH_NCCL
+void register_nccl(Napi::Env env, Napi::Object exports);  // nccl_ops.cc
+void destroy_nccl();
+#endif
+
+namespace {
 
 std::string mpi_error(int code) {
   char text[MPI_MAX_ERROR_STRING];
@@ -183,6 +192,9 @@ Napi::Value Abort(const Napi::CallbackInfo& info) {
 Napi::Value Finalize(const Napi::CallbackInfo& info) {
   if (g_initialised) {
     std::lock_guard<std::mutex> lock(g_mpi_lock);
+#ifdef MPF_WITH_NCCL
+    destroy_nccl();
+#endif
     MPI_Finalize();
     g_initialised = false;
   }
@@ -195,9 +207,15 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("allgather", Napi::Function::New(env, Allgather));
   exports.Set("abort", Napi::Function::New(env, Abort));
   exports.Set("finalize", Napi::Function::New(env, Finalize));
+#ifdef MPF_WITH_NCCL
+  register_nccl(env, exports);
+#endif
   return exports;
 }
 
 }  // namespace
+}  // namespace mpf_mpi
 
-NODE_API_MODULE(mpfnet_mpi, Module)
+// NODE_API_MODULE needs a plain function name.
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return mpf_mpi::Module(env, exports); }
+NODE_API_MODULE(mpfnet_mpi, InitModule)
