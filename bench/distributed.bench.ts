@@ -2,7 +2,8 @@
 // ×4 model, global batch 8 of 48×48 LR patches (three images of data/images), as 1 process × 2
 // threads and as `mpirun -np 2` × 1 thread, on this machine. Reported: steady-state iterations/s
 // (from train.jsonl's per-iteration training seconds, the first 2 iterations skipped as warm-up),
-// the all-reduce time per step and its bytes (rank 0's log: allreduceMs / allreduceBytes). The
+// the all-reduce time per step and its bytes (rank 0's log: allreduceMs / allreduceBytes, waiting
+// for the slower rank included) and the all-reduce alone (bench/allreduce-probe.ts). The
 // peer, in the same run: PyTorch DistributedDataParallel (gloo) with the same model, 2 × 1 thread
 // vs 1 × 2 threads (bench/peers/pytorch_distributed.py; random tensors, no data loading).
 //
@@ -87,6 +88,10 @@ export async function run(o: { quick: boolean }): Promise<void> {
   const load = [loadavg()[0]];
   const single = trainRun(root, tmp, 'single', iters, 1);
   const ranks = trainRun(root, tmp, 'ranks', iters, 2);
+  // The all-reduce alone (ranks lined up first): the transport's cost without load imbalance.
+  const probe = spawnSync('mpirun', ['--oversubscribe', '--allow-run-as-root', '--bind-to', 'none', '-np', '2', '-x', 'MPFNET_NUM_THREADS=1', process.execPath, join(root, 'dist', 'bench', 'allreduce-probe.js'), String(ranks.allreduceBytes ? ranks.allreduceBytes / 4 : 6_220_000)], { encoding: 'utf8' });
+  if (probe.status !== 0) throw new Error(`distributed bench: the all-reduce probe failed: ${probe.stderr}`);
+  const allreduceOnly = JSON.parse(probe.stdout.trim().split('\n').pop()!) as { medianMs: number; bytes: number };
   let peer: unknown = null;
   const py = process.env.MPFNET_BENCH_NO_PEER ? null : findTorchPython();
   if (py) {
@@ -100,12 +105,13 @@ export async function run(o: { quick: boolean }): Promise<void> {
     machine: machineInfo(),
     loadAverage: load,
     workload: { model: 'MPF-Net x4 (default, 6.22 M parameters)', globalBatch: BATCH, lrPatch: PATCH, iterations: iters, data: 'data/images, workers 0' },
-    ours: { single, ranks, speedup: ranks.itPerSec / single.itPerSec },
+    ours: { single, ranks, speedup: ranks.itPerSec / single.itPerSec, allreduceOnly, allreduceGBps: allreduceOnly.bytes / (allreduceOnly.medianMs * 1e6) },
     peer,
   };
   console.table([
     { run: '1 process x 2 threads', 'it/s': single.itPerSec.toFixed(3), 'all-reduce ms': '-' },
     { run: '2 ranks x 1 thread', 'it/s': ranks.itPerSec.toFixed(3), 'all-reduce ms': ranks.allreduceMs?.toFixed(1), 'all-reduce MB': ((ranks.allreduceBytes ?? 0) / 1e6).toFixed(2) },
+    { run: 'all-reduce alone (ranks lined up)', 'it/s': '-', 'all-reduce ms': allreduceOnly.medianMs.toFixed(1), 'all-reduce MB': (allreduceOnly.bytes / 1e6).toFixed(2) },
   ]);
   if (peer) console.log('PyTorch peer:', JSON.stringify(peer, (k, v) => (k === 'stepMs' ? undefined : v)));
   const path = join(root, 'bench', 'results', 'distributed.json');
