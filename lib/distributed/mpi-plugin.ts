@@ -56,7 +56,7 @@ export function loadMpiPlugin(why: string): MpiPlugin {
     }
   }
   throw new Error(
-    `mpfnet: ${why}, but the MPI plugin mpfnet_mpi.so cannot be loaded:\n  ${tried.join('\n  ')}\n` +
+    `${why}, but the MPI plugin mpfnet_mpi.so cannot be loaded:\n  ${tried.join('\n  ')}\n` +
       'It is compiled where MPI is installed (Debian: apt-get install openmpi-bin libopenmpi-dev), then\n' +
       'MPFNET_BUILD_FROM_SOURCE=1 npm rebuild mpfnet (see docs/distributed-training.md).',
   );

@@ -72,13 +72,13 @@ class MpiGroup implements ProcessGroup {
     process.once('exit', () => mpi.finalize());
     // The launcher and MPI must agree, or the data would be split wrongly.
     if (launch.size !== null && launch.size !== size) {
-      throw new Error(`mpfnet: the launcher says ${launch.size} processes (${launch.source}), MPI says ${size}`);
+      throw new Error(`the launcher says ${launch.size} processes (${launch.source}), MPI says ${size}`);
     }
   }
 
   // One collective at a time (MPI_THREAD_SERIALIZED): overlapping calls are a programming error.
   async #serial<T>(what: string, f: () => Promise<T>): Promise<T> {
-    if (this.#busy) throw new Error(`mpfnet: ${what} started while another collective is in flight`);
+    if (this.#busy) throw new Error(`${what} started while another collective is in flight`);
     this.#busy = true;
     try {
       return await f();
