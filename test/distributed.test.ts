@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchSampler, InMemoryDataset, type Sample } from '../lib/data/dataset.js';
+import { DataLoader } from '../lib/data/loader.js';
+import { createDataset, validateDatasetSpec } from '../lib/data/registry.js';
+import '../lib/data/image-folder.js'; // registers the 'images' dataset type
 import { detectLauncher, launchedDistributed } from '../lib/distributed/launcher.js';
 import { readSafetensors } from '../lib/io/safetensors.js';
 import { readJsonl } from '../lib/train/log.js';
@@ -104,6 +107,32 @@ describe('launcher detection and batch shards (no MPI needed)', () => {
     expect(shards.map((s) => s.position())).toEqual([24, 24, 24]);
     expect(() => new BatchSampler(ds, { batch: 6, seed: 9, shard: { index: 0, count: 4 } })).toThrow(/batch \(6\) must divide evenly over 4 processes/);
     expect(() => new BatchSampler(ds, { batch: 6, seed: 9, shard: { index: 3, count: 3 } })).toThrow(/shard\.index must be an integer in 0\.\.2, got 3/);
+  });
+
+  it('DataLoader shards on worker threads are the unsharded batches, and seek() stays global', async () => {
+    const spec = validateDatasetSpec({ type: 'images', dir: images }, 'data.train');
+    const ds = await createDataset(spec, { scale: 2, patch: 8, augment: true, split: 'train', baseDir: repoRoot });
+    const one = new DataLoader(ds, { batch: 4, seed: 5, workers: 1 });
+    const shards = [0, 1].map((index) => new DataLoader(ds, { batch: 4, seed: 5, workers: 1, shard: { index, count: 2 } }));
+    try {
+      const take = async (l: DataLoader) => {
+        const b = await l.nextAsync();
+        const hr = b.hr.toFloat32Array();
+        b.lr.dispose();
+        b.hr.dispose();
+        return hr;
+      };
+      for (const s of shards) s.seek(8); // as a resume would: the global position
+      one.seek(8);
+      for (let i = 0; i < 2; i++) {
+        const whole = await take(one);
+        const parts = [await take(shards[0]!), await take(shards[1]!)];
+        expect(Buffer.from(new Float32Array([...parts[0]!, ...parts[1]!]).buffer).equals(Buffer.from(whole.buffer))).toBe(true);
+      }
+      expect(shards.map((s) => s.position())).toEqual([16, 16]);
+    } finally {
+      for (const l of [one, ...shards]) await l.close();
+    }
   });
 });
 
