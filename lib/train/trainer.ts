@@ -99,7 +99,7 @@ export class Trainer {
   readonly log: JsonlLog;
   /** Distributed (issue 13): this process's place in the job (one process: rank 0 of 1). */
   readonly group: ProcessGroup;
-  /** The all-reduce of the last step (zeros in a single process). */
+  /** The gradient all-reduce of the last step (null in a single process). */
   lastAllreduce: AllreduceStats | null = null;
   iteration = 0;
   seconds = 0;
