@@ -11,6 +11,7 @@ export * from './optim/index.js';
 export { readSafetensors, writeSafetensors, writeSafetensorsSync, readSafetensorsHeader, encodeSafetensors, decodeSafetensors, SafetensorsError, MAX_HEADER_BYTES, type TensorRecord, type TensorData, type SafetensorsContents } from './io/safetensors.js';
 export * from './data/index.js';
 export { train, Trainer, makeScheduler, type TrainEvent, type TrainOptions, type TrainResult } from './train/trainer.js';
+export { processGroup, type AllreduceStats, type ProcessGroup } from './distributed/process-group.js';
 export { resolveTrainConfig, loadTrainConfig, applyOverrides, type TrainConfig, type StageConfig, type ScheduleConfig, type TrainOverrides } from './train/config.js';
 export {
   registerLoss, validateCrOptions, createCrTerm, POSITIVE_PRESETS, NEGATIVE_PRESETS, STAGE_START,

@@ -118,6 +118,27 @@ export class SampleSchedule {
   }
 }
 
+/**
+ * Distributed training (docs/distributed-training.md): process `index` of `count` takes samples
+ * index·b .. (index+1)·b − 1 of every batch of the run, b = batch / count, so the processes
+ * together see exactly the samples one process would; the position stays global (samples of the
+ * whole batch), so a checkpoint resumes under any process count.
+ */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** The shard (default: the whole batch), checked against the batch size. */
+export function checkShard(shard: Shard | undefined, batch: number, who: string): Shard {
+  if (!shard) return { index: 0, count: 1 };
+  const { index, count } = shard;
+  if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`${who}: shard.count must be a positive integer, got ${count}`);
+  if (!Number.isSafeInteger(index) || index < 0 || index >= count) throw new RangeError(`${who}: shard.index must be an integer in 0..${count - 1}, got ${index}`);
+  if (batch % count !== 0) throw new RangeError(`${who}: the batch (${batch}) must divide evenly over ${count} processes`);
+  return { index, count };
+}
+
 /** Shuffled, endless batches of `batch` samples; see the header for how it stays resumable. */
 export class BatchSampler implements BatchSource {
   readonly dataset: Dataset;
@@ -127,9 +148,15 @@ export class BatchSampler implements BatchSource {
   #consumed = 0;
   readonly #schedule: SampleSchedule;
 
-  constructor(dataset: Dataset, o: { batch: number; seed: number; shuffle?: boolean }) {
+  /** Distributed training: this process's slice of each batch (see Shard). */
+  readonly shard: Shard;
+  readonly #local: number;
+
+  constructor(dataset: Dataset, o: { batch: number; seed: number; shuffle?: boolean; shard?: Shard }) {
     if (dataset.length < 1) throw new RangeError('BatchSampler: the dataset is empty');
     if (!Number.isSafeInteger(o.batch) || o.batch < 1) throw new RangeError(`BatchSampler: batch must be a positive integer, got ${o.batch}`);
+    this.shard = checkShard(o.shard, o.batch, 'BatchSampler');
+    this.#local = o.batch / this.shard.count;
     this.dataset = dataset;
     this.batch = o.batch;
     this.seed = o.seed;
@@ -140,10 +167,9 @@ export class BatchSampler implements BatchSource {
   /** The samples of the next batch, without collating. */
   nextSamples(): Sample[] {
     const out: Sample[] = [];
-    for (let b = 0; b < this.batch; b++) {
-      const k = this.#consumed++;
-      out.push(this.dataset.get(this.#schedule.index(k), this.#schedule.generator(k)));
-    }
+    const first = this.#consumed + this.shard.index * this.#local;
+    for (let k = first; k < first + this.#local; k++) out.push(this.dataset.get(this.#schedule.index(k), this.#schedule.generator(k)));
+    this.#consumed += this.batch;
     return out;
   }
 

@@ -12,7 +12,7 @@
 // loop. nextAsync() waits without blocking. Datasets that cannot run on workers (no workerPlan(),
 // e.g. InMemoryDataset) fall back to BatchSampler on this thread.
 import { availableParallelism } from 'node:os';
-import { BatchSampler, SampleSchedule, collate, type Batch, type BatchSource, type Dataset, type Sample } from './dataset.js';
+import { BatchSampler, SampleSchedule, checkShard, collate, type Batch, type BatchSource, type Dataset, type Sample, type Shard } from './dataset.js';
 import { WorkerPool, isWorkerCapable, type WorkerCapable } from './worker-pool.js';
 
 /** Options of a {@link DataLoader} (docs/datasets.md, "The prefetching loader"). */
@@ -27,6 +27,8 @@ export interface LoaderOptions {
   prefetch?: number;
   /** Give up when the workers report nothing for this long (default 10 minutes). */
   stallMs?: number;
+  /** Distributed training: only this process's slice of each batch (dataset.ts, Shard). */
+  shard?: Shard;
 }
 
 /** The default number of loader workers: min(2, the CPUs this process may use). */
@@ -45,8 +47,12 @@ export class DataLoader implements BatchSource {
   readonly #affinity: boolean;
   /** Job ids of samples consumed .. issued-1, by sample number. */
   readonly #jobs = new Map<number, number>();
+  /** Global sample positions (whole batches, every shard's samples counted). */
   #consumed = 0;
   #issued = 0;
+  readonly #shard: Shard;
+  /** Samples of this process's slice of a batch. */
+  readonly #local: number;
 
   constructor(dataset: Dataset, o: LoaderOptions) {
     if (dataset.length < 1) throw new RangeError('DataLoader: the dataset is empty');
@@ -55,6 +61,8 @@ export class DataLoader implements BatchSource {
     if (!Number.isSafeInteger(workers) || workers < 0 || workers > 64) throw new RangeError(`DataLoader: workers must be an integer in 0..64, got ${workers}`);
     const prefetch = o.prefetch ?? 2;
     if (!Number.isSafeInteger(prefetch) || prefetch < 0 || prefetch > 64) throw new RangeError(`DataLoader: prefetch must be an integer in 0..64, got ${prefetch}`);
+    this.#shard = checkShard(o.shard, o.batch, 'DataLoader');
+    this.#local = o.batch / this.#shard.count;
     this.dataset = dataset;
     this.batch = o.batch;
     this.prefetch = prefetch;
@@ -68,7 +76,7 @@ export class DataLoader implements BatchSource {
     } else {
       this.workers = 0;
       this.#pool = null;
-      this.#fallback = new BatchSampler(dataset, { batch: o.batch, seed: o.seed, shuffle: o.shuffle });
+      this.#fallback = new BatchSampler(dataset, { batch: o.batch, seed: o.seed, shuffle: o.shuffle, shard: o.shard });
       this.#affinity = false;
     }
     this.#fill();
@@ -80,17 +88,23 @@ export class DataLoader implements BatchSource {
     if (!pool) return;
     const until = this.#consumed + (this.prefetch + 1) * this.batch;
     while (this.#issued < until) {
-      const k = this.#issued++;
-      const index = this.#schedule.index(k);
-      const w = this.#affinity ? index % pool.size : pool.leastLoaded();
-      this.#jobs.set(k, pool.submit(index, this.#schedule.generator(k).getState(), w));
+      for (const k of this.#slice(this.#issued)) {
+        const index = this.#schedule.index(k);
+        const w = this.#affinity ? index % pool.size : pool.leastLoaded();
+        this.#jobs.set(k, pool.submit(index, this.#schedule.generator(k).getState(), w));
+      }
+      this.#issued += this.batch;
     }
   }
 
+  /** The sample numbers this process takes of the batch starting at global position `start`. */
+  #slice(start: number): number[] {
+    const first = start + this.#shard.index * this.#local;
+    return Array.from({ length: this.#local }, (_, i) => first + i);
+  }
+
   #batchJobs(): number[] {
-    const ids: number[] = [];
-    for (let k = this.#consumed; k < this.#consumed + this.batch; k++) ids.push(this.#jobs.get(k)!);
-    return ids;
+    return this.#slice(this.#consumed).map((k) => this.#jobs.get(k)!);
   }
 
   #collect(ids: number[]): Batch {
@@ -99,7 +113,7 @@ export class DataLoader implements BatchSource {
     try {
       for (const id of ids) samples.push(pool.take(id)!.sample);
     } finally {
-      for (let k = this.#consumed; k < this.#consumed + this.batch; k++) this.#jobs.delete(k);
+      for (const k of this.#slice(this.#consumed)) this.#jobs.delete(k);
       this.#consumed += this.batch;
       this.#fill();
     }

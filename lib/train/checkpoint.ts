@@ -41,6 +41,8 @@ export interface TrainState {
   best: { psnr: number; iteration: number } | null;
   /** LossTerm.state() of the current stage's terms, by stage name then term name. */
   lossState?: Record<string, Record<string, unknown>>;
+  /** Distributed: processes of the job that wrote it (absent: 1). */
+  processes?: number;
 }
 
 /** A loaded training checkpoint: tensors and state. */

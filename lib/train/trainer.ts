@@ -40,6 +40,10 @@ import { JsonlLog } from './log.js';
 import { createLossTerm, type LossTerm } from './loss-terms/index.js';
 import { TrainingBoard } from './tensorboard/training-board.js';
 import { validate, type ValidationResult } from './validate.js';
+// Distributed: data parallelism over MPI, docs/distributed-training.md.
+import { averageGradients, checkSameRun } from '../distributed/data-parallel.js';
+import { processGroup, type AllreduceStats, type ProcessGroup } from '../distributed/process-group.js';
+import { SilentLog } from '../distributed/silent-log.js';
 
 /** Progress of training: steps, validations, checkpoints, stage changes. */
 export type TrainEvent =
@@ -106,6 +110,10 @@ export class Trainer {
   readonly optimizer: Adam;
   readonly ema: EMA<MPFNet> | null;
   readonly log: JsonlLog;
+  /** Distributed: this process's place in the job (one process: rank 0 of 1). */
+  readonly group: ProcessGroup;
+  /** The gradient all-reduce of the last step (null in a single process). */
+  lastAllreduce: AllreduceStats | null = null;
   iteration = 0;
   seconds = 0;
   best: TrainState['best'] = null;
@@ -117,12 +125,13 @@ export class Trainer {
   #stageIndex = -1;
   #scheduler: LRScheduler | null = null;
   #losses: [string, number, LossTerm][] = [];
-  // TensorBoard (issue 13): open while run() runs, when config.log.tensorboard and isLogWriter.
+  // TensorBoard: open while run() runs, when config.log.tensorboard and isLogWriter.
   readonly #isLogWriter: boolean;
   #board: TrainingBoard | null = null;
 
-  private constructor(config: TrainConfig, model: MPFNet, source: BatchSource, val: Dataset | null, o: TrainOptions) {
+  private constructor(config: TrainConfig, model: MPFNet, source: BatchSource, val: Dataset | null, o: TrainOptions, group: ProcessGroup) {
     this.config = config;
+    this.group = group;
     this.outDir = resolve(config.baseDir, config.out);
     this.model = model;
     this.model.train();
@@ -132,8 +141,14 @@ export class Trainer {
     this.#val = val;
     this.#lossRng = new Generator(config.seed).fork(2);
     this.#onProgress = o.onProgress ?? (() => {});
-    this.#isLogWriter = o.isLogWriter ?? true;
-    this.log = new JsonlLog(join(this.outDir, 'train.jsonl'));
+    // TensorBoard on rank 0 only (and not where the caller says another process writes logs).
+    this.#isLogWriter = (o.isLogWriter ?? true) && group.isRoot;
+    this.log = group.isRoot ? new JsonlLog(join(this.outDir, 'train.jsonl')) : new SilentLog(join(this.outDir, 'train.jsonl'));
+  }
+
+  /** Rank 0, the process that writes logs, validation results and checkpoints (true in a single process). */
+  get isRoot(): boolean {
+    return this.group.isRoot;
   }
 
   /**
@@ -142,6 +157,10 @@ export class Trainer {
    */
   static async create(config: TrainConfig, o: TrainOptions = {}): Promise<Trainer> {
     const outDir = resolve(config.baseDir, config.out);
+    // Distributed: data.batch is the global batch; each rank takes batch / size of it.
+    const group = processGroup();
+    if (config.data.batch % group.size !== 0) throw new RangeError(`data.batch (${config.data.batch}) must divide evenly over the ${group.size} processes of this job`);
+    if (group.size > 1 && o.train && 'next' in o.train) throw new RangeError('distributed training needs a Dataset (each rank takes its slice of every batch), not a BatchSource');
     let ck: TrainCheckpoint | null = null;
     if (o.resume) {
       const path = typeof o.resume === 'string' ? resolve(o.resume) : latestCheckpoint(join(outDir, 'checkpoints'));
@@ -187,19 +206,20 @@ export class Trainer {
       const ds = o.train ?? (await createDataset(config.data.train, { ...ctx, patch: config.data.patch, augment: config.data.augment, split: 'train' }));
       // Batches are prepared on worker threads ahead of the step; the same batches as on this
       // thread (lib/data/loader.ts), so the worker count never changes a run.
-      source = new DataLoader(ds, { batch: config.data.batch, seed: new Generator(config.seed).fork(1).seed, workers: config.data.workers ?? undefined });
+      source = new DataLoader(ds, { batch: config.data.batch, seed: new Generator(config.seed).fork(1).seed, workers: config.data.workers ?? undefined, shard: { index: group.rank, count: group.size } });
     }
     let val: Dataset | null = null;
-    if (o.val !== undefined) val = o.val;
+    if (!group.isRoot) val = null; // distributed: validation runs on rank 0 alone
+    else if (o.val !== undefined) val = o.val;
     else if (config.data.val) val = await createDataset(config.data.val, { ...ctx, patch: config.validation.patch, augment: false, split: 'val' });
-    const trainer = new Trainer(config, model, source, val, o);
-    if (ck) {
-      try {
-        await trainer.#restore(ck);
-      } catch (e) {
-        await trainer.close();
-        throw e;
-      }
+    const trainer = new Trainer(config, model, source, val, o, group);
+    try {
+      if (ck) await trainer.#restore(ck);
+      // Distributed: same code, config and starting weights on every rank, or a clear error.
+      await checkSameRun(group, { config: trainConfigToJson(config), weights: trainer.model.namedParameters() });
+    } catch (e) {
+      await trainer.close();
+      throw e;
     }
     return trainer;
   }
@@ -249,7 +269,30 @@ export class Trainer {
 
   /** One optimisation step on a batch (which it disposes). Returns the losses. */
   step(batch: Batch): { loss: number; losses: Record<string, number>; lr: number } {
+    if (this.group.size > 1) throw new Error('Trainer.step: several processes must average gradients; use stepDistributed()');
     const lr = this.optimizer.lr;
+    const out = this.#backward(batch);
+    this.#update(out.loss);
+    return { ...out, lr };
+  }
+
+  /**
+   * Distributed: one step of the job: this rank's slice of the batch, gradients and
+   * losses averaged over the ranks, the same update everywhere. `stop` from any rank stops all.
+   */
+  async stepDistributed(batch: Batch, stop = false): Promise<{ loss: number; losses: Record<string, number>; lr: number; stop: boolean }> {
+    const lr = this.optimizer.lr;
+    const out = this.#backward(batch);
+    const names = Object.keys(out.losses);
+    const avg = await averageGradients(this.group, this.model.parameters(), [out.loss, ...names.map((n) => out.losses[n]!)], stop);
+    this.lastAllreduce = avg.stats;
+    const losses = Object.fromEntries(names.map((n, i) => [n, avg.scalars[i + 1]!]));
+    this.#update(avg.scalars[0]!);
+    return { loss: avg.scalars[0]!, losses, lr, stop: avg.stop };
+  }
+
+  /** Forward, loss terms, backward on this process's batch (disposed). */
+  #backward(batch: Batch): { loss: number; losses: Record<string, number> } {
     const out = tidy(() => {
       this.optimizer.zeroGrad();
       const sr = this.model.forward(batch.lr);
@@ -266,12 +309,16 @@ export class Trainer {
     });
     batch.lr.dispose();
     batch.hr.dispose();
-    if (!Number.isFinite(out.loss)) throw new RangeError(`training diverged: the loss is ${out.loss} at iteration ${this.iteration + 1} (lower the lr?)`);
+    return out;
+  }
+
+  /** Adam, schedule and EMA after the gradients are final. */
+  #update(loss: number): void {
+    if (!Number.isFinite(loss)) throw new RangeError(`training diverged: the loss is ${loss} at iteration ${this.iteration + 1} (lower the lr?)`);
     this.optimizer.step();
     this.#scheduler!.step();
     this.ema?.update();
     this.iteration += 1;
-    return { ...out, lr };
   }
 
   /** Validate the EMA weights (or the model's) on the validation set; null without one. */
@@ -283,7 +330,7 @@ export class Trainer {
       cropBorder: this.config.validation.cropBorder ?? this.config.model.scale,
       samples: this.#board ? { count: this.config.log.images, size: this.config.log.imageSize } : undefined,
     });
-    this.#board?.logValidation(this.iteration, r); // TensorBoard (issue 13)
+    this.#board?.logValidation(this.iteration, r); // TensorBoard
     this.lastValidation = r;
     if (!this.best || r.psnr > this.best.psnr) this.best = { psnr: r.psnr, iteration: this.iteration };
     this.log.append({ iteration: this.iteration, val: { psnr: r.psnr, ssim: r.ssim, weights: useEma ? 'ema' : 'model', images: r.images.length }, seconds: round(this.seconds) });
@@ -309,6 +356,7 @@ export class Trainer {
       best: this.best,
       // What loss terms need to resume (by stage name, then term name).
       lossState: this.#lossState(),
+      processes: this.group.size,
     };
   }
 
@@ -321,8 +369,9 @@ export class Trainer {
   async saveCheckpoint(): Promise<string> {
     ensureDir(this.checkpointDir);
     const path = checkpointPath(this.checkpointDir, this.iteration);
+    if (!this.isRoot) return path; // distributed: rank 0 writes it
     await saveTrainCheckpoint(path, { model: this.model, optimizer: this.optimizer, ema: this.ema, state: this.state() });
-    await this.#board?.flush(); // TensorBoard (issue 13): durable up to the checkpoint
+    await this.#board?.flush(); // TensorBoard: durable up to the checkpoint
     pruneCheckpoints(this.checkpointDir, this.config.checkpoint.keep);
     this.#onProgress({ type: 'checkpoint', iteration: this.iteration, path });
     return path;
@@ -336,6 +385,11 @@ export class Trainer {
     const differs: string[] = [];
     if (s.threads !== getNumThreads()) differs.push(`${s.threads} threads (this run: ${getNumThreads()}; use --threads ${s.threads})`);
     if (s.simd !== undefined && s.simd !== simdLevel()) differs.push(`${s.simd} kernels (this machine: ${simdLevel()})`);
+    // Distributed: resuming under another process count is allowed (the data position is global);
+    // sums over the batch then round differently, so it is a warning even when deterministic.
+    if ((s.processes ?? 1) !== this.group.size && this.isRoot) {
+      this.#onProgress({ type: 'warning', iteration: s.iteration, message: `the checkpoint was written by ${s.processes ?? 1} process(es), this job has ${this.group.size}: same samples, but sums round differently, so the last bits can differ from an uninterrupted run` });
+    }
     if (differs.length) {
       const msg = `the checkpoint was written with ${differs.join(' and ')}: sums may round differently, so the result can differ in the last bits from an uninterrupted run`;
       if (this.config.deterministic) throw new RangeError(`resume: ${msg}; the config asks for determinism ("deterministic": false allows it)`);
@@ -382,12 +436,12 @@ export class Trainer {
     ensureDir(this.outDir);
     if (this.iteration === 0 && !this.resumedFrom) {
       this.log.clear();
-      for (const stale of ['model.safetensors', 'model-ema.safetensors']) rmSync(join(this.outDir, stale), { force: true });
+      if (this.isRoot) for (const stale of ['model.safetensors', 'model-ema.safetensors']) rmSync(join(this.outDir, stale), { force: true });
       if (this.#isLogWriter) rmSync(join(this.outDir, 'tb'), { recursive: true, force: true });
     }
-    // TensorBoard (issue 13): <out>/tb, one event file per run() call.
+    // TensorBoard: <out>/tb, one event file per run() call.
     if (this.config.log.tensorboard && this.#isLogWriter) this.#board = new TrainingBoard(join(this.outDir, 'tb'), this.iteration);
-    await writeFileAtomic(join(this.outDir, 'config.json'), trainConfigToJson(this.config));
+    if (this.isRoot) await writeFileAtomic(join(this.outDir, 'config.json'), trainConfigToJson(this.config));
     this.#onProgress({ type: 'start', iteration: this.iteration, total, resumedFrom: this.resumedFrom });
     const every = this.config.log.every;
     let window = { n: 0, loss: 0, losses: {} as Record<string, number> };
@@ -399,7 +453,8 @@ export class Trainer {
     const keepAlive = setInterval(() => {}, 1 << 30);
     try {
       while (this.iteration < total) {
-        if (o.signal?.aborted) {
+        // Distributed: a stop request travels with the gradients, so all ranks stop together.
+        if (o.signal?.aborted && this.group.size === 1) {
           aborted = true;
           break;
         }
@@ -412,7 +467,7 @@ export class Trainer {
         // Waiting for a batch lets signal handlers and timers run.
         const batch = src.nextAsync ? await src.nextAsync() : src.next();
         const t0 = performance.now();
-        const r = this.step(batch);
+        const r = this.group.size > 1 ? await this.stepDistributed(batch, o.signal?.aborted ?? false) : this.step(batch);
         this.seconds += (performance.now() - t0) / 1000;
         rateIters++;
         window.n++;
@@ -429,8 +484,10 @@ export class Trainer {
             losses: Object.fromEntries(Object.entries(window.losses).map(([k, v]) => [k, mean(v)])),
             lr: r.lr,
             seconds: round(this.seconds),
+            // Distributed: the last step's gradient all-reduce (wait for peers included).
+            ...(this.lastAllreduce ? { allreduceMs: round(this.lastAllreduce.seconds * 1000), allreduceBytes: this.lastAllreduce.bytes } : {}),
           });
-          this.#board?.logIteration(this.iteration, { loss: mean(window.loss), losses: Object.fromEntries(Object.entries(window.losses).map(([k, v]) => [k, mean(v)])), lr: r.lr, itPerSec }); // TensorBoard (issue 13)
+          this.#board?.logIteration(this.iteration, { loss: mean(window.loss), losses: Object.fromEntries(Object.entries(window.losses).map(([k, v]) => [k, mean(v)])), lr: r.lr, itPerSec }); // TensorBoard
           window = { n: 0, loss: 0, losses: {} };
         }
         this.#onProgress({ type: 'iteration', iteration: this.iteration, total, stage: this.stage.name, loss: r.loss, losses: r.losses, lr: r.lr, itPerSec, etaSeconds: itPerSec > 0 ? (total - this.iteration) / itPerSec : Infinity, seconds: this.seconds });
@@ -443,6 +500,10 @@ export class Trainer {
         if (v && this.iteration % v === 0 && this.iteration !== total) this.validate();
         const c = this.config.checkpoint.every;
         if (c && this.iteration % c === 0 && this.iteration !== total) await this.saveCheckpoint();
+        if ('stop' in r && r.stop) {
+          aborted = true;
+          break;
+        }
         // Let signal handlers and timers run between iterations.
         await yieldToEventLoop();
       }
@@ -457,10 +518,10 @@ export class Trainer {
       if (this.#val) this.validate();
       await this.saveCheckpoint();
       modelPath = join(this.outDir, 'model.safetensors');
-      await this.model.save(modelPath, { iterations: String(this.iteration) });
+      if (this.isRoot) await this.model.save(modelPath, { iterations: String(this.iteration) });
       if (this.ema) {
         emaPath = join(this.outDir, 'model-ema.safetensors');
-        await this.ema.shadow.save(emaPath, { iterations: String(this.iteration), weights: 'ema' });
+        if (this.isRoot) await this.ema.shadow.save(emaPath, { iterations: String(this.iteration), weights: 'ema' });
       }
     }
     await this.#closeBoard();
@@ -493,10 +554,23 @@ function round(x: number): number {
 
 /** Train per `config`; resumes when asked (from the latest checkpoint, or a given file). */
 export async function train(config: TrainConfig, o: TrainOptions = {}): Promise<TrainResult> {
-  const trainer = await Trainer.create(config, o);
   try {
-    return await trainer.run({ signal: o.signal });
-  } finally {
-    await trainer.close();
+    const trainer = await Trainer.create(config, o);
+    try {
+      return await trainer.run({ signal: o.signal });
+    } finally {
+      await trainer.close();
+    }
+  } catch (e) {
+    // Distributed: a failing rank ends the whole job (MPI_Abort) naming itself and the cause,
+    // instead of leaving the other ranks waiting for it forever.
+    let g: ProcessGroup;
+    try {
+      g = processGroup();
+    } catch {
+      throw e; // the group itself failed: that is the error
+    }
+    if (g.size > 1) g.abort(`mpfnet: rank ${g.rank} of ${g.size} failed: ${(e as Error)?.message ?? String(e)}`);
+    throw e;
   }
 }

@@ -83,8 +83,10 @@ for (const command of commands) {
   const args = [cmakeJs, cmd, '--directory', dir, '--out', resolve(dir, 'build'), '--parallel', String(jobs)];
   if (debug) args.push('--debug');
   if (opts.silent || opts.quiet) args.push('--silent');
-  // Prebuilds never ship the CUDA plugin (it links the cuDNN found on the build machine), so skip its compile.
-  const env = { ...process.env, MPFNET_CUDA: process.env.MPFNET_CUDA ?? 'OFF' };
+  // Prebuilds never ship the CUDA plugin (it links the CUDA runtime and finds the cuDNN of the build
+  // machine; docs/cuda.md), so skip its compile; nor the MPI plugin (it links the MPI of the machine it
+  // runs on; docs/distributed-training.md), so a prebuilt binary never depends on one.
+  const env = { ...process.env, MPFNET_CUDA: process.env.MPFNET_CUDA ?? 'OFF', MPFNET_MPI: 'OFF' };
   const r = spawnSync(process.execPath, args, { cwd: dir, stdio: 'inherit', env });
   if (r.error) fail(`cannot run cmake-js: ${r.error.message}`);
   if (r.status !== 0) process.exit(r.status ?? 1);

@@ -45,6 +45,7 @@ const report = {
   model: null,
   memory: null,
   bench: null,
+  nccl: null,
   failures: [],
 };
 
@@ -252,6 +253,46 @@ function extras() {
       }
       return [p.toFloat64Array(), m.toFloat64Array(), v.toFloat64Array()];
     });
+  }
+}
+
+// NCCL smoke test: the MPI plugin's NCCL path on this one GPU, as a singleton MPI job
+// of one rank: rank 0 makes the unique id, MPI broadcasts it, the communicator is joined on
+// device 0, and 1 Mi floats go host -> GPU -> ncclAllReduce -> host; the mean over one rank must
+// give back the input exactly. Skipped (with the reason in the report) when the plugin was not
+// built here: it needs MPI (libopenmpi-dev) and NCCL (nccl.h, libnccl) at build time.
+async function ncclSmoke() {
+  log('NCCL all-reduce (1 GPU, 1 rank):');
+  let mpi;
+  try {
+    const { loadMpiPlugin } = await load('lib/distributed/mpi-plugin.js');
+    mpi = loadMpiPlugin('the GPU check tests NCCL');
+  } catch (e) {
+    report.nccl = { status: 'skipped', reason: String(e.message ?? e).split('\n').slice(0, 2).join(' ') };
+    log(`  skipped: ${report.nccl.reason}`);
+    return;
+  }
+  if (!mpi.ncclInit) {
+    report.nccl = { status: 'skipped', reason: 'the MPI plugin was built without NCCL (nccl.h, libnccl or the CUDA runtime not found)' };
+    log(`  skipped: ${report.nccl.reason}`);
+    return;
+  }
+  try {
+    const job = mpi.init();
+    const { version } = mpi.ncclInit(0);
+    const x = Float32Array.from({ length: 1 << 20 }, (_, i) => Math.sin(i * 0.37) * 3 + 0.5);
+    const y = x.slice();
+    const r = await mpi.ncclAllreduceMean(y);
+    let bad = 0;
+    for (let i = 0; i < x.length; i++) if (y[i] !== x[i]) bad++;
+    report.nccl = { status: bad ? 'failed' : 'passed', version, ranks: job.size, mpi: job.library, bytes: r.bytes, seconds: r.seconds, mismatches: bad };
+    if (bad) report.failures.push(`NCCL all-reduce: ${bad} of ${x.length} elements changed`);
+    log(`  ${bad ? 'FAIL' : 'ok  '} NCCL ${version}: ${r.bytes} bytes in ${(r.seconds * 1000).toFixed(2)} ms, ${bad} mismatches`);
+    mpi.finalize();
+  } catch (e) {
+    report.nccl = { status: 'failed', error: String(e.message ?? e) };
+    report.failures.push(`NCCL all-reduce: ${e.message ?? e}`);
+    log(`  FAIL ${e.message ?? e}`);
   }
 }
 
@@ -505,6 +546,7 @@ const baseline = { cudaBytes: memory().cudaBytes, tensors: memory().tensors, all
 if (!args.benchOnly) {
   parity(status.cudnn ? ['auto', 'own'] : ['auto']);
   extras();
+  if (!args.only) await ncclSmoke();
   if (!args.only) report.model = [modelParity('float64', 16), modelParity('float32', 24)];
 }
 const after = { cudaBytes: memory().cudaBytes, tensors: memory().tensors, allocated: cuda.cudaMemory().allocated, cached: cuda.cudaMemory().cached };

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { EXIT, applyRuntimeOptions, formatDuration, numberFlag, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
 import { loadTrainConfig, type TrainOverrides } from '../../train/config.js';
 import { train, type TrainEvent } from '../../train/trainer.js';
+import { processGroup } from '../../distributed/process-group.js';
 
 interface TrainFlags {
   config: string;
@@ -120,28 +121,39 @@ export const trainCommand: CommandModule = {
       if (overrides.out) overrides.out = (await import('node:path')).resolve(overrides.out);
       const config = loadTrainConfig(o.config, overrides);
       const printer = new ProgressPrinter(!!process.stdout.isTTY, Math.max(config.log.every, 1));
+      const quiet = o.quiet || o.json || !processGroup().isRoot; // distributed: rank 0 reports
       const controller = new AbortController();
       let interrupts = 0;
+      // Distributed: every rank stops after the same iteration (the stop request rides
+      // on the gradient all-reduce); mpirun forwards SIGUSR1 to all ranks for that. A second
+      // signal ends the whole job at once (MPI_Abort) rather than leaving peers waiting.
+      const group = processGroup();
+      const signals: NodeJS.Signals[] = group.size > 1 ? ['SIGINT', 'SIGTERM', 'SIGUSR1'] : ['SIGINT', 'SIGTERM'];
       const onSignal = () => {
         interrupts++;
-        if (interrupts > 1) process.exit(EXIT.aborted);
+        if (interrupts > 1) {
+          if (group.size > 1) group.abort(`mpfnet: rank ${group.rank} of ${group.size}: stopped by a second signal`, EXIT.aborted);
+          process.exit(EXIT.aborted);
+        }
         process.stderr.write('\nstopping after this iteration (press Ctrl-C again to quit now)\n');
         controller.abort();
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      for (const s of signals) process.on(s, onSignal);
       try {
         const r = await train(config, {
           resume: o.resume === true ? true : typeof o.resume === 'string' ? o.resume : false,
           signal: controller.signal,
-          onProgress: o.quiet || o.json ? undefined : (e) => printer.handle(e),
+          onProgress: quiet ? undefined : (e) => printer.handle(e),
         });
+        if (!processGroup().isRoot) {
+          setExit(r.aborted ? EXIT.aborted : EXIT.ok);
+          return;
+        }
         if (o.json) console.log(JSON.stringify(r));
         else if (!o.quiet && r.modelPath) console.log(`weights: ${r.modelPath}${r.emaPath ? `, EMA: ${r.emaPath}` : ''}`);
         setExit(r.aborted ? EXIT.aborted : EXIT.ok);
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        for (const s of signals) process.off(s, onSignal);
       }
     });
   },
