@@ -113,7 +113,7 @@ export async function run(o: { quick: boolean }): Promise<void> {
     { run: '2 ranks x 1 thread', 'it/s': ranks.itPerSec.toFixed(3), 'all-reduce ms': ranks.allreduceMs?.toFixed(1), 'all-reduce MB': ((ranks.allreduceBytes ?? 0) / 1e6).toFixed(2) },
     { run: 'all-reduce alone (ranks lined up)', 'it/s': '-', 'all-reduce ms': allreduceOnly.medianMs.toFixed(1), 'all-reduce MB': (allreduceOnly.bytes / 1e6).toFixed(2) },
   ]);
-  if (peer) console.log('PyTorch peer:', JSON.stringify(peer, (k, v) => (k === 'stepMs' ? undefined : v)));
+  if (peer) console.log('PyTorch peer:', JSON.stringify(peer, (k, v: unknown) => (k === 'stepMs' ? undefined : v)));
   const path = join(root, 'bench', 'results', 'distributed.json');
   writeJsonAtomic(path, result);
   console.log(`wrote ${path}`);

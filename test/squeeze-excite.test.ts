@@ -17,8 +17,8 @@ describe('squeezeExcite (fused op)', () => {
         const c = shape[1]!;
         const leaves = [randLeaf(shape, 1), randLeaf([hidden, c], 2, { scale: 0.6 }), randLeaf([hidden], 3, { scale: 0.3 }),
           randLeaf([c, hidden], 4, { scale: 0.6 }), randLeaf([c], 5, { scale: 0.3 })];
-        if (bias) gradcheck((x, w1, b1, w2, b2) => mp.squeezeExcite(x!, w1!, b1!, w2!, b2!), leaves);
-        else gradcheck((x, w1, w2) => mp.squeezeExcite(x!, w1!, null, w2!, null), [leaves[0]!, leaves[1]!, leaves[3]!]);
+        if (bias) gradcheck((x, w1, b1, w2, b2) => mp.squeezeExcite(x, w1, b1, w2, b2), leaves);
+        else gradcheck((x, w1, w2) => mp.squeezeExcite(x, w1, null, w2, null), [leaves[0]!, leaves[1]!, leaves[3]!]);
       });
     });
   }

@@ -1,5 +1,5 @@
 // Datasets for training and validation.
-export { BatchSampler, InMemoryDataset, PatchDataset, SampleSchedule, collate, permutation, tensorToPlanar, boxDegrade, bicubicDegrade, type Batch, type BatchSource, type Dataset, type Degrade, type PatchOptions, type Sample } from './dataset.js';
+export { BatchSampler, InMemoryDataset, PatchDataset, SampleSchedule, collate, permutation, tensorToPlanar, boxDegrade, bicubicDegrade, type Batch, type BatchSource, type Dataset, type Degrade, type PatchOptions, type Sample, type Shard } from './dataset.js';
 export { crop, orient, boxDownsample, planar, type PlanarImage } from './planar.js';
 export { registerDatasetType, validateDatasetSpec, createDataset, datasetTypes, type DatasetContext, type DatasetType } from './registry.js';
 export { listImages, loadPlanar, IMAGE_EXTENSIONS } from './image-folder.js';
