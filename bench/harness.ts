@@ -50,6 +50,8 @@ export interface CaseResult {
   oursGflops: number;
   /** bytes / median time in GB/s (0 when bytes is not given). */
   oursGBps: number;
+  /** realFlops / median time in GFLOP/s, when the case gives realFlops (oursGflops: nominal). */
+  oursRealGflops?: number;
   /** Real arithmetic rate as a percentage of the measured fp32 peak (bench/results/peak.json). */
   pctFp32Peak?: number;
   peer?: Timing;
@@ -162,6 +164,7 @@ export async function runGroup(group: string, cases: BenchCase[], o: RunOptions,
     const p = peer?.timings.get(c.name);
     const bytes = c.bytes ?? 0;
     const r: CaseResult = { group, name: c.name, params: c.params, flops: c.flops, bytes, ours: t, oursGflops: gflops(c.flops, t.median), oursGBps: gbps(bytes, t.median) };
+    if (c.realFlops !== undefined) r.oursRealGflops = gflops(c.realFlops, t.median);
     if (peak && c.flops) r.pctFp32Peak = (100 * gflops(c.realFlops ?? c.flops, t.median)) / peak;
     if (p) {
       r.peer = p;
