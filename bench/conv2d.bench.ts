@@ -1,7 +1,8 @@
 // conv2d (native/cpu/conv2d*.cc) at MPF-Net's shapes: C = 52 -> 52 3x3 with dilation 1/3/6/9
 // (padding = dilation), the 1x1 fuse conv over five 52-channel parts (260 -> 52) and the CPB's c1
 // over two parts (104 -> 52); 48x48 and 128x128, batch 1 and 8; forward, backward-data (the input
-// gradient) and backward-weight (the weight gradient), each timed alone. GFLOP/s = 2 * MACs / time.
+// gradient) and backward-weight (the weight gradient), each timed alone. GFLOP/s = 2 * MACs / time
+// (the direct convolution's count); "% fp32 peak" counts the real arithmetic (Winograd: fewer).
 // The peer (bench/peers/pytorch_conv2d.py) convolves torch.cat(parts) and times the backward
 // passes with aten::convolution_backward, the call autograd makes.
 import { native } from '../bindings/index.js';
@@ -29,6 +30,16 @@ function layers(): Layer[] {
   return out;
 }
 
+// The Winograd tile size auto mode picks for this layer and pass (mirrors conv2d_algo in
+// native/cpu/conv2d.cc: 3x3, stride 1, dilation 1; forward and weight F(2x2), data F(4x4); the
+// backward passes only from 16 channels), or 0 when the pass runs as a GEMM.
+function winogradTile(l: Layer, cin: number, pass: Pass): number {
+  if (l.k !== 3 || l.d !== 1) return 0;
+  if (pass === 'forward') return 2;
+  if (pass === 'backward-data') return l.cout >= 16 ? 4 : 0;
+  return cin >= 16 ? 2 : 0;
+}
+
 function disposeAll(hs: (Handle | null)[] | null): void {
   for (const h of hs ?? []) if (h !== null) native.dispose(h);
 }
@@ -42,14 +53,20 @@ export function cases(): BenchCase[] {
           const pad = l.k === 1 ? 0 : l.d;
           const cin = l.parts.reduce((a, b) => a + b, 0);
           const macs = batch * hw * hw * l.cout * cin * l.k * l.k;
+          // Winograd F(m x m, 3x3) multiplies (m + 2)^2 transformed values per m x m output tile
+          // and channel pair instead of 9 m^2: its real multiply-adds (transforms not counted).
+          const m = winogradTile(l, cin, pass);
+          const tiles = m ? batch * Math.ceil(hw / m) ** 2 : 0;
+          const realMacs = m ? tiles * (m + 2) ** 2 * l.cout * cin : macs;
           let xs: Tensor[] = [];
           let w: Tensor, b: Tensor, gy: Tensor;
           const st = [1, 1], pd = [pad, pad], dl = [l.d, l.d];
           out.push({
             group,
             name: `${l.label} ${pass} N${batch} ${hw}x${hw}`,
-            params: { pass, batch, hw, parts: l.parts, cout: l.cout, k: l.k, dilation: l.d, padding: pad },
+            params: { pass, batch, hw, parts: l.parts, cout: l.cout, k: l.k, dilation: l.d, padding: pad, winogradTile: m },
             flops: 2 * macs,
+            realFlops: 2 * realMacs,
             setup: () => {
               xs = l.parts.map((c) => randn([batch, c, hw, hw]));
               w = randn([l.cout, cin, l.k, l.k], { std: 0.05 });

@@ -3,6 +3,7 @@ import { native } from '../bindings/index.js';
 import * as mp from '../lib/index.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
 import { checkAgainstTorch, loadFixture, type FixtureCase } from './helpers/fixtures.js';
+import { simdLevels } from './helpers/simd-levels.js';
 
 type Op = 'add' | 'sub' | 'mul' | 'div';
 const OPS: Record<Op, (a: mp.Tensor | number, b: mp.Tensor | number) => mp.Tensor> = { add: mp.add, sub: mp.sub, mul: mp.mul, div: mp.div };
@@ -29,7 +30,7 @@ const PATTERNS: [number[], number[]][] = [
 const leafFor = (op: Op, side: 0 | 1, shape: number[], seed: number) =>
   op === 'div' && side === 1 ? randLeaf(shape, seed, { shift: 3 }) : randLeaf(shape, seed);
 
-const LEVELS = (['scalar', 'avx2', 'avx512'] as const).filter((l, i) => i <= ['scalar', 'avx2', 'avx512'].indexOf(native.simd()));
+const LEVELS = simdLevels();
 
 describe('binary ops', () => {
   const simd0 = native.simd();

@@ -3,6 +3,7 @@ import { native } from '../bindings/index.js';
 import * as mp from '../lib/index.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
 import { checkAgainstTorch, fromStored, loadFixture, type FixtureCase } from './helpers/fixtures.js';
+import { simdLevels } from './helpers/simd-levels.js';
 
 type Pair = number | [number, number];
 interface Cfg {
@@ -132,12 +133,7 @@ describe.each(['auto', 'gemm', 'winograd', 'winograd2'] as const)('conv2d float3
     { name: 'tail 52 -> 3', batch: 1, parts: [52], cout: 3, hw: [33, 31], k: 3, padding: 1 },
     { name: 'stride 2 (gradient through col2im)', batch: 2, parts: [16], cout: 24, hw: [25, 23], k: 3, stride: 2, padding: 1 },
   ];
-  const levels = (['scalar', 'avx2', 'avx512'] as const).filter((l) => {
-    const before = native.simd();
-    const got = native.setSimd(l);
-    native.setSimd(before);
-    return got === l;
-  });
+  const levels = simdLevels();
 
   for (const c of cfgs) {
     it(c.name, () => {

@@ -3,6 +3,7 @@ import { native } from '../bindings/index.js';
 import * as mp from '../lib/index.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
 import { checkAgainstTorch, loadFixture } from './helpers/fixtures.js';
+import { simdLevels } from './helpers/simd-levels.js';
 
 function rms(v: ArrayLike<number>): number {
   let s = 0;
@@ -10,12 +11,7 @@ function rms(v: ArrayLike<number>): number {
   return Math.sqrt(s / v.length);
 }
 
-const levels = (['scalar', 'avx2', 'avx512'] as const).filter((l) => {
-  const before = native.simd();
-  const got = native.setSimd(l);
-  native.setSimd(before);
-  return got === l;
-});
+const levels = simdLevels();
 
 describe('matmul and linear gradients match finite differences (float64)', () => {
   for (const [m, k, n] of [[1, 1, 1], [3, 5, 4], [7, 2, 9], [13, 17, 1]]) {

@@ -3,8 +3,9 @@ import { native } from '../bindings/index.js';
 import * as mp from '../lib/index.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
 import { checkAgainstTorch, loadFixture, type FixtureCase } from './helpers/fixtures.js';
+import { simdLevels } from './helpers/simd-levels.js';
 
-const LEVELS = (['scalar', 'avx2', 'avx512'] as const).filter((_, i) => i <= ['scalar', 'avx2', 'avx512'].indexOf(native.simd()));
+const LEVELS = simdLevels();
 
 // Dims patterns over a rank-4 tensor: every element, the SE pooling (H, W), inner / outer /
 // interleaved dims, negative dims, all dims listed.

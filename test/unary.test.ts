@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as mp from '../lib/index.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
 import { loadFixture, type FixtureCase } from './helpers/fixtures.js';
+import { simdLevels } from './helpers/simd-levels.js';
 
 const ops: [string, (x: mp.Tensor) => mp.Tensor, { shift?: number }?][] = [
   ['relu', mp.relu],
@@ -42,7 +43,7 @@ describe('unary ops', () => {
 });
 
 describe('unary ops: vector kernels (selu, sigmoid, tanh, exp in float32)', () => {
-  const levels = (['scalar', 'avx2', 'avx512'] as const).filter((_, i) => i <= ['scalar', 'avx2', 'avx512'].indexOf(mp.simdLevel()));
+  const levels = simdLevels();
   const f32 = new Float32Array(1);
   const u32 = new Uint32Array(f32.buffer);
   // |a - b| in float32 ulps at b (b: the float64 reference).

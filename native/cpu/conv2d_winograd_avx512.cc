@@ -9,8 +9,10 @@
 #include "cpu/conv2d_winograd_kernels.h"
 
 // GCC 12 reports the undefined-upper-half idiom inside its own AVX-512 shuffle intrinsics as
-// "maybe uninitialized"; every value here is initialised.
+// "maybe uninitialized"; every value here is initialised. Clang has no such group.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace mpf::cpu::winograd {
 namespace {
