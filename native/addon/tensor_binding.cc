@@ -201,7 +201,7 @@ MPF_BINDING(setThreadSerial) {
 
 MPF_BINDING(simd) { return Napi::String::New(info.Env(), simd_name(simd_level())); }
 
-// setSimd("scalar" | "avx2" | "avx512"): cap the vector level (tests cover every path this way)
+// setSimd("scalar" | "avx2" | "avx512" | "neon"): cap the vector level (tests cover every path this way)
 MPF_BINDING(setSimd) {
   Args a(info, "setSimd");
   std::string s = a.string(0, "level");
@@ -209,7 +209,8 @@ MPF_BINDING(setSimd) {
   if (s == "scalar") lv = Simd::Scalar;
   else if (s == "avx2") lv = Simd::AVX2;
   else if (s == "avx512") lv = Simd::AVX512;
-  else throw_type("setSimd: 'level' must be scalar, avx2 or avx512, got ", s);
+  else if (s == "neon") lv = Simd::Neon;
+  else throw_type("setSimd: 'level' must be scalar, avx2, avx512 or neon, got ", s);
   set_simd_level(lv);
   return Napi::String::New(info.Env(), simd_name(simd_level()));
 }

@@ -1,5 +1,6 @@
-// The SGEMM driver (blocking, packing, threading), the portable micro-kernels, and the plain
-// double-precision reference GEMM. SIMD micro-kernels: gemm_avx2.cc, gemm_avx512.cc.
+// The SGEMM driver (blocking, packing, threading), the portable kernel set, and the plain
+// double-precision reference GEMM. Micro-kernels: cpu/simd/gemm.h, instantiated per ISA
+// (gemm_avx2.cc, gemm_avx512.cc, gemm_neon.cc; the portable set here).
 //
 // Blocking (per task): the reduction is cut into blocks of about kKC; for each block the task packs
 // its B columns (nc <= kNCMax, in nr-wide panels, ~240 KB: stays in L2) and, unless A was packed
@@ -17,6 +18,8 @@
 #include "common/cpu_features.h"
 #include "common/thread_pool.h"
 #include "cpu/gemm_kernels.h"
+#include "cpu/simd/gemm.h"
+#include "cpu/simd/vec_portable.h"
 
 namespace mpf::cpu {
 
@@ -52,29 +55,9 @@ float* thread_scratch(int slot, int64_t floats) {
 // ---- portable kernels -----------------------------------------------------------------------------
 
 namespace gemm_detail {
-namespace {
 
-constexpr int kScalarNR = 8;
-constexpr int kScalarMR = 4;
-
-template <int MR>
-void ukr_scalar(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc,
-                int n_valid, bool load_c, const float* bias_row, const float* bias_col) {
-  float acc[MR][kScalarNR] = {};
-  for (int64_t k = 0; k < kc; ++k, a += MR, b += kScalarNR)
-    for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < kScalarNR; ++j) acc[i][j] += a[i] * b[j];
-  for (int i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
-    for (int j = 0; j < n_valid; ++j) {
-      float v = acc[i][j];
-      if (bias_col) v += bias_col[j];
-      if (bias_row) v += bias_row[i];
-      ci[j] = load_c ? ci[j] + v : v;
-    }
-  }
-}
-
+// Packers for any panel width and tile height: the fallback when a caller's geometry is not the
+// kernel set's (the vector packers of simd/gemm.h are fixed to theirs).
 void pack_b_rows_scalar(const float* src, int64_t ld, int64_t kc, int64_t nc, int nr, float* dst, int64_t panel_stride) {
   for (int64_t j0 = 0; j0 < nc; j0 += nr, dst += panel_stride) {
     const int64_t w = std::min<int64_t>(nr, nc - j0);
@@ -108,16 +91,9 @@ void pack_a_rows_scalar(const float* src, int64_t ld, int mr, int64_t kc, float*
   }
 }
 
-template <int... I>
-constexpr SgemmKernels make_scalar(std::integer_sequence<int, I...>) {
-  return SgemmKernels{"scalar", kScalarMR, kScalarNR, {nullptr, &ukr_scalar<I + 1>...}, &pack_b_rows_scalar, &pack_b_cols_scalar,
-                      &pack_a_rows_scalar};
-}
-
-}  // namespace
-
+// The portable set: simd/gemm.h over 8 plain-array lanes, tiles of 4 x 8.
 const SgemmKernels& kernels_scalar() {
-  static const SgemmKernels k = make_scalar(std::make_integer_sequence<int, kScalarMR>{});
+  static const SgemmKernels k = simd::gemm::make_kernels<simd::VecPortable, 1, 4, false>();
   return k;
 }
 
@@ -125,6 +101,9 @@ const SgemmKernels& kernels_for(Simd level) {
 #if defined(MPF_X86)
   if (level == Simd::AVX512) return kernels_avx512();
   if (level == Simd::AVX2) return kernels_avx2();
+#endif
+#if defined(MPF_NEON)
+  if (level == Simd::Neon) return kernels_neon();
 #endif
   (void)level;
   return kernels_scalar();

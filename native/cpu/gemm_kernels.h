@@ -1,5 +1,6 @@
 // Internal interface between the SGEMM driver (gemm.cc) and its per-instruction-set micro-kernels
-// and packers (gemm.cc: portable, gemm_avx2.cc, gemm_avx512.cc). Not for use outside native/cpu.
+// and packers (written once in cpu/simd/gemm.h; instantiated by gemm.cc (portable), gemm_avx2.cc,
+// gemm_avx512.cc, gemm_neon.cc). Not for use outside native/cpu.
 //
 // Packed formats (all the driver and the kernels agree on):
 //   A tile of mr rows, kc deep:     a[kk * mr + i]   = A(m0 + i, k0 + kk)
@@ -45,6 +46,9 @@ const SgemmKernels& kernels_scalar();
 #if defined(MPF_X86)
 const SgemmKernels& kernels_avx2();
 const SgemmKernels& kernels_avx512();
+#endif
+#if defined(MPF_NEON)
+const SgemmKernels& kernels_neon();
 #endif
 
 // The kernels of the given level (capped at what was compiled in).

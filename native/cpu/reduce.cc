@@ -20,6 +20,9 @@ struct PlainSum {
 #if defined(MPF_X86)
     if constexpr (std::is_same_v<T, float>)
       if (simd_level() != Simd::Scalar) return sum_f32_avx2(p, len);
+#elif defined(MPF_NEON)
+    if constexpr (std::is_same_v<T, float>)
+      if (simd_level() == Simd::Neon) return sum_f32_neon(p, len);
 #endif
     return run_sum<T>(len, [&](int64_t i) { return p[i]; });
   }

@@ -24,6 +24,11 @@ void unary_forward(UnaryOp op, const T* x, T* y, int64_t n, double p0, double p1
       });
       return;
     }
+#elif defined(MPF_NEON)
+    if (simd_level() == Simd::Neon && has_vector_unary(op)) {
+      parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) { unary_forward_neon(op, x + lo, y + lo, hi - lo); });
+      return;
+    }
 #endif
   }
   const T a = T(p0), b = T(p1);
@@ -53,6 +58,8 @@ void exp_serial(const T* x, T* y, int64_t n) {
     const Simd level = simd_level();
     if (level == Simd::AVX512) return unary_forward_avx512(UnaryOp::Exp, x, y, n);
     if (level == Simd::AVX2) return unary_forward_avx2(UnaryOp::Exp, x, y, n);
+#elif defined(MPF_NEON)
+    if (simd_level() == Simd::Neon) return unary_forward_neon(UnaryOp::Exp, x, y, n);
 #endif
   }
   for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);

@@ -1,5 +1,5 @@
 // Vector kernels of the exp-based unary forwards in float32 (selu, sigmoid, tanh, exp), one file
-// per instruction set, entered only after checking simd_level(). The portable path is the scalar
+// per instruction set (instantiations of cpu/simd/unary.h), entered only after checking simd_level(). The portable path is the scalar
 // formula of common/unary_math.h, which stays the reference.
 #pragma once
 #include <cstdint>
@@ -16,5 +16,6 @@ inline bool has_vector_unary(UnaryOp op) {
 // y[i] = op(x[i]) for i < n (serial; the caller splits the work). Only for has_vector_unary ops.
 void unary_forward_avx2(UnaryOp op, const float* x, float* y, int64_t n);
 void unary_forward_avx512(UnaryOp op, const float* x, float* y, int64_t n);
+void unary_forward_neon(UnaryOp op, const float* x, float* y, int64_t n);
 
 }  // namespace mpf::cpu

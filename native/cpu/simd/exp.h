@@ -1,7 +1,6 @@
-// exp and expm1 for float32 vectors, written once over a vector-traits type V and instantiated by
-// the AVX2 and AVX-512 files (cpu/unary_avx2.cc, cpu/unary_avx512.cc) with their own V. Include it
-// only from such files: V's types are defined there, in an anonymous namespace, so each ISA's
-// instantiations stay private to its file.
+// exp and expm1 for float32 vectors, written once over a vector type V (cpu/simd/vec.h) and
+// instantiated by the per-ISA unary files (unary_avx2.cc, unary_avx512.cc, unary_neon.cc). The
+// vector types live in unnamed namespaces, so each ISA's instantiations stay private to its file.
 //
 // Method: x = n ln2 + r with n = round(x / ln2) and |r| <= ln2 / 2 (Cody-Waite: ln2 split in a
 // part exact in float and a small correction); expm1(r) = r + r^2 P(r), P the Taylor polynomial
@@ -15,7 +14,7 @@
 // NaN, so NaN inputs propagate.
 #pragma once
 
-namespace mpf::cpu::vec {
+namespace mpf::simd {
 
 constexpr float kLog2e = 1.44269504088896341f;
 constexpr float kLn2Hi = 0.693359375f;       // ln 2 rounded to 9 bits: n * kLn2Hi is exact
@@ -67,4 +66,4 @@ struct Exp {
   }
 };
 
-}  // namespace mpf::cpu::vec
+}  // namespace mpf::simd

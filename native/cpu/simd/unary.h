@@ -1,14 +1,15 @@
 // The exp-based unary ops over a vector-traits type V, and the loop that applies one to an array
-// (full vectors, then the tail through a padded buffer). Shared by cpu/unary_avx2.cc and
-// cpu/unary_avx512.cc under the same rule as vec_exp.h: include only from those files.
+// (full vectors, then the tail through a padded buffer), over a vector type V (cpu/simd/vec.h).
+// Instantiated by unary_avx2.cc, unary_avx512.cc, unary_neon.cc (and the portable type in
+// native/tools/check_simd.cc, the reference those are checked against).
 #pragma once
 #include <cstdint>
 #include <cstring>
 
 #include "common/unary_math.h"
-#include "cpu/vec_exp.h"
+#include "cpu/simd/exp.h"
 
-namespace mpf::cpu::vec {
+namespace mpf::simd {
 
 template <class V>
 struct UnaryOps {
@@ -60,4 +61,4 @@ inline void unary_forward(UnaryOp op, const float* x, float* y, int64_t n) {
   }
 }
 
-}  // namespace mpf::cpu::vec
+}  // namespace mpf::simd

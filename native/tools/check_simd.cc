@@ -1,0 +1,222 @@
+// Standalone SIMD check, llm.c style: every ISA instantiation of the kernels written over a vector
+// type (native/cpu/simd/) against the same template instantiated over the portable vector type
+// (plain arrays), on random inputs, every output element compared. Covers the GEMM micro-kernels
+// (every tile height, ragged widths, bias / accumulate variants) and packers, the exp-based unary
+// ops (exp, selu, sigmoid, tanh, with tails) and the float32 row sum.
+//
+// x86-64:  npx cmake-js configure -O build-check --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-check
+//          build-check/check_simd            (checks AVX2 and AVX-512 where the CPU has them)
+// aarch64: npm run check:simd-neon           (cross-built static with aarch64-linux-gnu-g++, run
+//                                             under qemu-aarch64; checks NEON)
+// Exit status 0 when every comparison is within tolerance; packers must match bit for bit.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/cpu_features.h"
+#include "cpu/gemm_kernels.h"
+#include "cpu/reduce_simd.h"
+#include "cpu/simd/gemm.h"
+#include "cpu/simd/reduce.h"
+#include "cpu/simd/unary.h"
+#include "cpu/simd/vec_portable.h"
+#include "cpu/unary_simd.h"
+
+using namespace mpf;
+using cpu::gemm_detail::SgemmKernels;
+
+namespace {
+
+std::mt19937 rng(20261203);
+int failures = 0;
+
+std::vector<float> uniform(size_t n, float lo = -1.0f, float hi = 1.0f) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// A 64-byte-aligned float buffer (the micro-kernels load packed panels with aligned loads on
+// some ISAs).
+struct Aligned {
+  float* p;
+  explicit Aligned(size_t n) : p(static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64))) {}
+  ~Aligned() { std::free(p); }
+  Aligned(const Aligned&) = delete;
+  Aligned& operator=(const Aligned&) = delete;
+};
+
+void report(const char* isa, const std::string& what, double worst, double tol) {
+  const bool ok = worst <= tol;
+  if (!ok) ++failures;
+  std::printf("%-8s %-44s worst %.3g (tolerance %.3g) %s\n", isa, what.c_str(), worst, tol, ok ? "ok" : "FAIL");
+}
+
+// The portable kernel set with the same geometry as the ISA's (nr = NV_p * 8).
+template <int NVp, int MR>
+const SgemmKernels& portable_like() {
+  static const SgemmKernels k = simd::gemm::make_kernels<simd::VecPortable, NVp, MR, false>();
+  return k;
+}
+
+const SgemmKernels* portable_for(const SgemmKernels& k) {
+  if (k.nr == 16 && k.mr_max == 6) return &portable_like<2, 6>();
+  if (k.nr == 32 && k.mr_max == 14) return &portable_like<4, 14>();
+  return nullptr;
+}
+
+// Packers bit for bit; each micro-kernel height with every bias / accumulate combination against
+// the portable kernel on the same packed data (errors relative to sum |a||b| per element).
+void check_gemm(const SgemmKernels& k) {
+  const SgemmKernels* ref = portable_for(k);
+  if (!ref) {
+    std::printf("%-8s gemm: no portable twin for %d x %d tiles FAIL\n", k.name, k.mr_max, k.nr);
+    ++failures;
+    return;
+  }
+  const int nr = k.nr;
+  for (int64_t kc : {1, 7, 64, 131}) {
+    for (int64_t nc : {int64_t(1), int64_t(nr - 3), int64_t(nr), int64_t(2 * nr + 5)}) {
+      const int64_t panels = (nc + nr - 1) / nr, ld = nc + 3;
+      const auto src = uniform(size_t(kc * ld)), src_t = uniform(size_t(nc * (kc + 2)));
+      Aligned got(size_t(panels * kc * nr)), want(size_t(panels * kc * nr));
+      size_t bad = 0;
+      k.pack_b_rows(src.data(), ld, kc, nc, nr, got.p, kc * nr);
+      ref->pack_b_rows(src.data(), ld, kc, nc, nr, want.p, kc * nr);
+      for (int64_t i = 0; i < panels * kc * nr; ++i) bad += got.p[i] != want.p[i];
+      k.pack_b_cols(src_t.data(), kc + 2, kc, nc, nr, got.p, kc * nr);
+      ref->pack_b_cols(src_t.data(), kc + 2, kc, nc, nr, want.p, kc * nr);
+      for (int64_t i = 0; i < panels * kc * nr; ++i) bad += got.p[i] != want.p[i];
+      report(k.name, "gemm pack B kc " + std::to_string(kc) + " nc " + std::to_string(nc), double(bad), 0);
+    }
+    for (int mr = 1; mr <= k.mr_max; ++mr) {
+      const auto a_src = uniform(size_t(mr * (kc + 1)));
+      Aligned a_got(size_t(mr * kc)), a_want(size_t(mr * kc));
+      k.pack_a_rows(a_src.data(), kc + 1, mr, kc, a_got.p);
+      ref->pack_a_rows(a_src.data(), kc + 1, mr, kc, a_want.p);
+      size_t bad = 0;
+      for (int64_t i = 0; i < mr * kc; ++i) bad += a_got.p[i] != a_want.p[i];
+      double worst = 0;
+      Aligned b(size_t(kc * nr));
+      const auto b_vals = uniform(size_t(kc * nr));
+      std::memcpy(b.p, b_vals.data(), b_vals.size() * sizeof(float));
+      const auto bias_row = uniform(size_t(mr)), bias_col = uniform(size_t(nr));
+      for (int variant = 0; variant < 8; ++variant) {
+        const bool load_c = variant & 1;
+        const float* br = variant & 2 ? bias_row.data() : nullptr;
+        const float* bc = variant & 4 ? bias_col.data() : nullptr;
+        const int n_valid = variant == 0 ? nr : 1 + int(rng() % unsigned(nr));
+        const int64_t ldc = nr + 5;
+        const auto c0 = uniform(size_t(mr * ldc));
+        std::vector<float> c_got = c0, c_want = c0;
+        k.ukr[mr](kc, a_want.p, b.p, c_got.data(), ldc, n_valid, load_c, br, bc);
+        ref->ukr[mr](kc, a_want.p, b.p, c_want.data(), ldc, n_valid, load_c, br, bc);
+        for (int i = 0; i < mr; ++i)
+          for (int j = 0; j < int(ldc); ++j) {
+            const size_t at = size_t(i * ldc + j);
+            if (j >= n_valid) {  // past the valid columns nothing may be written
+              bad += c_got[at] != c0[at];
+              continue;
+            }
+            double scale = 3.0;  // |bias| + |c| bounds
+            for (int64_t kk = 0; kk < kc; ++kk) scale += std::fabs(a_want.p[kk * mr + i] * b.p[kk * nr + j]);
+            worst = std::max(worst, std::fabs(double(c_got[at]) - double(c_want[at])) / scale);
+          }
+      }
+      report(k.name, "gemm pack A + ukr mr " + std::to_string(mr) + " kc " + std::to_string(kc) + " (bits off)", double(bad), 0);
+      report(k.name, "gemm ukr mr " + std::to_string(mr) + " kc " + std::to_string(kc), worst, 4e-7);
+    }
+  }
+}
+
+// Distance in units in the last place (floats ordered as integers); NaN vs NaN is 0.
+double ulps(float a, float b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) ? 0 : 1e30;
+  if (a == b) return 0;
+  int32_t ia, ib;
+  std::memcpy(&ia, &a, 4);
+  std::memcpy(&ib, &b, 4);
+  if (ia < 0) ia = int32_t(0x80000000u) - ia;
+  if (ib < 0) ib = int32_t(0x80000000u) - ib;
+  return std::fabs(double(ia) - double(ib));
+}
+
+using UnaryFn = void (*)(UnaryOp, const float*, float*, int64_t);
+
+void check_unary(const char* isa, UnaryFn fn) {
+  const struct {
+    UnaryOp op;
+    const char* name;
+  } ops[] = {{UnaryOp::Exp, "exp"}, {UnaryOp::Selu, "selu"}, {UnaryOp::Sigmoid, "sigmoid"}, {UnaryOp::Tanh, "tanh"}};
+  for (const auto& o : ops) {
+    double worst = 0;
+    for (int64_t n : {1, 3, 17, 1000, 4099}) {
+      auto x = uniform(size_t(n), -30.0f, 30.0f);
+      if (n > 10) {  // the edges: overflow, underflow, NaN, infinities, zeros
+        const float edge[] = {100.0f, -120.0f, NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 88.7f, -87.3f, 1e-8f};
+        std::copy(std::begin(edge), std::end(edge), x.begin());
+      }
+      std::vector<float> got(static_cast<size_t>(n)), want(static_cast<size_t>(n));
+      fn(o.op, x.data(), got.data(), n);
+      simd::unary_forward<simd::VecPortable>(o.op, x.data(), want.data(), n);
+      for (int64_t i = 0; i < n; ++i) worst = std::max(worst, ulps(got[size_t(i)], want[size_t(i)]));
+    }
+    // Fused multiply-adds on one side only: a few ulp apart at most.
+    report(isa, std::string("unary ") + o.name + " (ulp)", worst, 4);
+  }
+}
+
+using SumFn = double (*)(const float*, int64_t);
+
+void check_sum(const char* isa, SumFn fn) {
+  double worst = 0;
+  for (int64_t n : {1, 5, 33, 512, 513, 10007}) {
+    const auto x = uniform(size_t(n));
+    double abs_sum = 0;
+    for (float v : x) abs_sum += std::fabs(v);
+    const double got = fn(x.data(), n), want = simd::sum_f32<simd::VecPortable>(x.data(), n);
+    worst = std::max(worst, std::fabs(got - want) / abs_sum);
+  }
+  report(isa, "sum_f32 (relative to sum |x|)", worst, 1e-6);
+}
+
+}  // namespace
+
+int main() {
+  const Simd level = simd_level();
+  std::printf("check_simd: ISA instantiations vs the portable vector type (cpu: %s)\n", simd_name(level));
+  int checked = 0;
+#if defined(MPF_X86)
+  if (level == Simd::AVX2 || level == Simd::AVX512) {
+    check_gemm(cpu::gemm_detail::kernels_avx2());
+    check_unary("avx2", cpu::unary_forward_avx2);
+    check_sum("avx2", cpu::sum_f32_avx2);
+    ++checked;
+  }
+  if (level == Simd::AVX512) {
+    check_gemm(cpu::gemm_detail::kernels_avx512());
+    check_unary("avx512", cpu::unary_forward_avx512);
+    ++checked;
+  }
+#endif
+#if defined(MPF_NEON)
+  if (level == Simd::Neon) {
+    check_gemm(cpu::gemm_detail::kernels_neon());
+    check_unary("neon", cpu::unary_forward_neon);
+    check_sum("neon", cpu::sum_f32_neon);
+    ++checked;
+  }
+#endif
+  if (!checked) {
+    std::printf("no SIMD instantiation to check on this CPU (level %s)\n", simd_name(level));
+    return 1;
+  }
+  std::printf("%s\n", failures ? "FAILED" : "all ok");
+  return failures ? 1 : 0;
+}
