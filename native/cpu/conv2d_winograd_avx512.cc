@@ -10,7 +10,9 @@
 
 // GCC 12 reports the undefined-upper-half idiom inside its own AVX-512 shuffle intrinsics as
 // "maybe uninitialized"; every value here is initialised.
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning (and warns about the name)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace mpf::cpu::winograd {
 namespace {
