@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The linux-arm64 prebuilt binary, checked under emulation (npm run check:arm64):
 // 1. runs the op checks and the default-model golden forward (this file with --emit) three times:
-//    on this machine with its own addon (x64), and under `qemu-aarch64 -L build-arm64/sysroot` with Debian's
+//    on this machine with its own addon (x64: what bindings/index.ts loads, $MPFNET_ADDON if set), and under `qemu-aarch64 -L build-arm64/sysroot` with Debian's
 //    arm64 Node and prebuilds/linux-arm64/mpfnet.glibc.node, once with the CPU's best SIMD path (NEON when the
 //    addon has it) and once forced onto the portable path (MPFNET_SIMD=scalar);
 // 2. every run checks itself against PyTorch (test/fixtures/conv2d.json, mpfnet_x4.json);
