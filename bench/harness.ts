@@ -3,7 +3,7 @@
 // torch imports, and writes bench/results/<group>.json with GFLOP/s and the ratio to the peer.
 // Benchmarks are measurements, not tests: nothing here asserts a speed.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, renameSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync, existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Bench } from 'tinybench';
@@ -19,6 +19,11 @@ export interface BenchCase {
   params: Record<string, number | string | boolean | number[]>;
   /** Floating-point operations per call (2 per multiply-add), 0 when not meaningful. */
   flops: number;
+  /**
+   * The arithmetic the kernel really performs, when it differs from `flops` (Winograd: fewer
+   * multiply-adds than the direct convolution `flops` counts). "% fp32 peak" uses this.
+   */
+  realFlops?: number;
   /** Bytes moved per call, for memory-bound kernels (optional). */
   bytes?: number;
   setup?: () => void;
@@ -45,6 +50,8 @@ export interface CaseResult {
   oursGflops: number;
   /** bytes / median time in GB/s (0 when bytes is not given). */
   oursGBps: number;
+  /** Real arithmetic rate as a percentage of the measured fp32 peak (bench/results/peak.json). */
+  pctFp32Peak?: number;
   peer?: Timing;
   peerGflops?: number;
   peerGBps?: number;
@@ -125,6 +132,18 @@ export function machineInfo(): Record<string, unknown> {
   };
 }
 
+/**
+ * The machine's measured fp32 peak in GFLOP/s for `threads` threads, from bench/results/peak.json
+ * (written by bench/peak.bench.ts; scaled per thread), or null when it has not been measured.
+ */
+export function fp32PeakGflops(threads: number): number | null {
+  const path = join(packageRoot(), 'bench', 'results', 'peak.json');
+  if (!existsSync(path)) return null;
+  const peak = JSON.parse(readFileSync(path, 'utf8')) as { fp32?: number; threads?: number };
+  if (!peak.fp32 || !peak.threads) return null;
+  return (peak.fp32 / peak.threads) * threads;
+}
+
 export function gflops(flops: number, ms: number): number {
   return flops > 0 ? flops / (ms * 1e6) : 0;
 }
@@ -137,11 +156,13 @@ export function gbps(bytes: number, ms: number): number {
 export async function runGroup(group: string, cases: BenchCase[], o: RunOptions, file = group): Promise<CaseResult[]> {
   const ours = await runOurs(cases, o);
   const peer = process.env.MPFNET_BENCH_NO_PEER ? null : runPeer(group, cases, o);
+  const peak = fp32PeakGflops(getNumThreads());
   const results: CaseResult[] = cases.map((c) => {
     const t = ours.get(c.name)!;
     const p = peer?.timings.get(c.name);
     const bytes = c.bytes ?? 0;
     const r: CaseResult = { group, name: c.name, params: c.params, flops: c.flops, bytes, ours: t, oursGflops: gflops(c.flops, t.median), oursGBps: gbps(bytes, t.median) };
+    if (peak && c.flops) r.pctFp32Peak = (100 * gflops(c.realFlops ?? c.flops, t.median)) / peak;
     if (p) {
       r.peer = p;
       r.peerGflops = gflops(c.flops, p.median);
@@ -169,6 +190,7 @@ function printTable(group: string, rs: CaseResult[]): void {
     case: r.name,
     'ms (median)': r.ours.median.toFixed(3),
     'GFLOP/s': r.flops ? r.oursGflops.toFixed(1) : '-',
+    '% fp32 peak': r.pctFp32Peak !== undefined ? r.pctFp32Peak.toFixed(1) : '-',
     'GB/s': r.bytes ? r.oursGBps.toFixed(1) : '-',
     'torch ms': r.peer ? r.peer.median.toFixed(3) : '-',
     'torch GFLOP/s': r.peerGflops ? r.peerGflops.toFixed(1) : '-',

@@ -27,8 +27,13 @@ export interface CoreBindings {
   setNumThreads(n: number): void;
   /** Parallel regions started from the calling JS thread run serially on it (data-loader workers). */
   setThreadSerial(on: boolean): void;
-  simd(): 'scalar' | 'avx2' | 'avx512';
-  setSimd(level: 'scalar' | 'avx2' | 'avx512'): string;
+  simd(): 'scalar' | 'avx2' | 'avx512' | 'neon';
+  setSimd(level: 'scalar' | 'avx2' | 'avx512' | 'neon'): string;
+  /**
+   * Measured arithmetic peak in GFLOP/s (native/cpu/peak.cc): FMA loops on every pool thread for
+   * about `ms` milliseconds each; `bf16` is null without AVX512_BF16. A benchmark tool (blocks).
+   */
+  peakGflops(ms: number): { fp32: number; bf16: number | null; threads: number; isa: string };
   setPoison(on: boolean): void;
 }
 

@@ -137,17 +137,21 @@ void pack_col_panels(const Im2col& v, int64_t b, int64_t k0, int64_t kc, int64_t
     }
     return;
   }
-#if defined(MPF_X86)
+#if defined(MPF_X86) || defined(MPF_NEON)
   const Simd level = simd_level();
-  if (v.sw == 1 && ((level == Simd::AVX512 && nr == 32) || (level == Simd::AVX2 && nr == 16))) {
+  if (v.sw == 1 && ((level == Simd::AVX512 && nr == 32) || (level == Simd::AVX2 && nr == 16) || (level == Simd::Neon && nr == 16))) {
     // Cut each panel into runs within one output row, and work out each run's bounds per kernel
     // row and column, once per block; the vector packer then only looks them up.
     thread_local ColTables t;
     build_col_tables(v, n0, nc, nr, t);
     const ColPanels job{src.plane0.data(), src.batch_stride.data(), v.kh_n, v.kw_n, b, k0, kc, panels,
                         t.seg_begin.data(), t.row_off.data(), t.row_mask.data(), t.col_off.data(), t.mask.data(), dst};
+#if defined(MPF_X86)
     if (level == Simd::AVX512) pack_col_panels_avx512(job);
     else pack_col_panels_avx2(job);
+#else
+    pack_col_panels_neon(job);
+#endif
     return;
   }
 #endif

@@ -51,6 +51,9 @@ void pack_col_panels_avx512(const ColPanels& p);  // nr = 32
 void pack_col_panels_avx2(const ColPanels& p);    // nr = 16
 void col_run_avx512(const ColRun& r, int64_t oh, int64_t ow, int64_t count, float* out);
 #endif
+#if defined(MPF_NEON)
+void pack_col_panels_neon(const ColPanels& p);  // nr = 16
+#endif
 
 void forward_implicit_gemm(const Conv2dShape& s, const std::vector<const float*>& xs, const float* w, const float* b, float* y);
 // Stride 1: the gradient of the input is a convolution of gy with the flipped, transposed weight.

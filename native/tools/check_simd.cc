@@ -1,8 +1,8 @@
 // Standalone SIMD check, llm.c style: every ISA instantiation of the kernels written over a vector
 // type (native/cpu/simd/) against the same template instantiated over the portable vector type
 // (plain arrays), on random inputs, every output element compared. Covers the GEMM micro-kernels
-// (every tile height, ragged widths, bias / accumulate variants) and packers, the exp-based unary
-// ops (exp, selu, sigmoid, tanh, with tails) and the float32 row sum.
+// (every tile height, ragged widths, bias / accumulate variants) and packers, the conv2d im2col
+// packers, the exp-based unary ops (exp, selu, sigmoid, tanh, with tails) and the float32 row sum.
 //
 // x86-64:  npx cmake-js configure -O build-check --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-check
 //          build-check/check_simd            (checks AVX2 and AVX-512 where the CPU has them)
@@ -20,7 +20,9 @@
 
 #include "common/cpu_features.h"
 #include "cpu/gemm_kernels.h"
+#include "cpu/conv2d_impl.h"
 #include "cpu/reduce_simd.h"
+#include "cpu/simd/conv2d_pack.h"
 #include "cpu/simd/gemm.h"
 #include "cpu/simd/reduce.h"
 #include "cpu/simd/unary.h"
@@ -147,6 +149,63 @@ double ulps(float a, float b) {
   return std::fabs(double(ia) - double(ib));
 }
 
+// im2col panels from random bounds tables: 2 channels, 1x1 taps, 1-3 runs per panel with random
+// lane masks (lanes off must read as zero); bit for bit against the portable packer.
+using PackColFn = void (*)(const cpu::conv2d_detail::ColPanels&);
+
+void check_pack_col(const char* isa, PackColFn fn, int nr) {
+  using cpu::conv2d_detail::ColPanels;
+  const auto plane = uniform(4096);
+  const float* planes[2] = {plane.data(), plane.data() + 1024};
+  const int64_t batch_stride[2] = {0, 0};
+  size_t bad = 0;
+  for (int64_t panels : {1, 5, 16}) {
+    std::vector<int32_t> seg_begin{0};
+    std::vector<int64_t> row_off, col_off;
+    std::vector<uint32_t> row_mask, mask;
+    for (int64_t j = 0; j < panels; ++j) {
+      const int runs = 1 + int(rng() % 3);
+      for (int r = 0; r < runs; ++r) {
+        row_off.push_back(int64_t(rng() % 2000));
+        col_off.push_back(int64_t(rng() % 900));
+        row_mask.push_back(rng() % 5 ? ~0u : 0u);  // some padding rows
+        mask.push_back(uint32_t(rng()) & (nr == 32 ? ~0u : (1u << nr) - 1));
+      }
+      seg_begin.push_back(int32_t(row_off.size()));
+    }
+    const int64_t kc = 2;
+    Aligned got(size_t(panels * kc * nr)), want(size_t(panels * kc * nr));
+    ColPanels job{planes, batch_stride, 1, 1, 0, 0, kc, panels, seg_begin.data(), row_off.data(), row_mask.data(), col_off.data(),
+                  mask.data(), got.p};
+    fn(job);
+    job.dst = want.p;
+    if (nr == 32) simd::pack_col_panels<simd::VecPortable, 4>(job);
+    else simd::pack_col_panels<simd::VecPortable, 2>(job);
+    bad += size_t(std::memcmp(got.p, want.p, size_t(panels * kc * nr) * sizeof(float)) != 0);
+  }
+  report(isa, "conv2d pack_col_panels (panels differing)", double(bad), 0);
+}
+
+#if defined(MPF_X86)
+// Contiguous column runs with padding on every side, bit for bit against the portable version.
+void check_col_run_avx512() {
+  using cpu::conv2d_detail::ColRun;
+  const int64_t h = 9, w = 13;
+  const auto plane = uniform(size_t(h * w));
+  size_t bad = 0;
+  for (int64_t offh : {-1, 0, 2})
+    for (int64_t offw : {-2, 0, 1})
+      for (int64_t count : {1, 7, 16, 40, 90}) {
+        const ColRun r{plane.data(), h, w, w, 1, offh, offw};
+        std::vector<float> got(static_cast<size_t>(count) + 8, 7.0f), want = got;
+        cpu::conv2d_detail::col_run_avx512(r, 1, 3, count, got.data());
+        simd::col_run<simd::VecPortable>(r, 1, 3, count, want.data());
+        bad += size_t(got != want);
+      }
+  report("avx512", "conv2d col_run (cases differing)", double(bad), 0);
+}
+#endif
+
 using UnaryFn = void (*)(UnaryOp, const float*, float*, int64_t);
 
 void check_unary(const char* isa, UnaryFn fn) {
@@ -197,11 +256,14 @@ int main() {
     check_gemm(cpu::gemm_detail::kernels_avx2());
     check_unary("avx2", cpu::unary_forward_avx2);
     check_sum("avx2", cpu::sum_f32_avx2);
+    check_pack_col("avx2", cpu::conv2d_detail::pack_col_panels_avx2, 16);
     ++checked;
   }
   if (level == Simd::AVX512) {
     check_gemm(cpu::gemm_detail::kernels_avx512());
     check_unary("avx512", cpu::unary_forward_avx512);
+    check_pack_col("avx512", cpu::conv2d_detail::pack_col_panels_avx512, 32);
+    check_col_run_avx512();
     ++checked;
   }
 #endif
@@ -210,6 +272,7 @@ int main() {
     check_gemm(cpu::gemm_detail::kernels_neon());
     check_unary("neon", cpu::unary_forward_neon);
     check_sum("neon", cpu::sum_f32_neon);
+    check_pack_col("neon", cpu::conv2d_detail::pack_col_panels_neon, 16);
     ++checked;
   }
 #endif

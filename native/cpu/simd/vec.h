@@ -16,6 +16,7 @@
 //   load_masked(p, bits)  lane i = p[i] where bit i of bits is set, else 0; never reads the others
 //                         (p may point outside any object for lanes that are off)
 //   add sub mul div fmadd(a, b, c) = a*b + c, min max abs neg round(to nearest even)
+//   or_bits(a, b)  bitwise or (merges lanes where one side is +0.0, keeping -0.0 exact)
 //   to_int(round values) srai1 isub pow2(n) = 2^n as float
 //   gt ge -> M, select(m, t, f)
 //   reduce_add(v) -> float, transpose(F r[kWidth]) (square in-register transpose), prefetch(p)

@@ -37,6 +37,7 @@ struct VecAvx2 {
   }
   static inline F add(F a, F b) { return _mm256_add_ps(a, b); }
   static inline F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+  static inline F or_bits(F a, F b) { return _mm256_or_ps(a, b); }
   static inline F mul(F a, F b) { return _mm256_mul_ps(a, b); }
   static inline F div(F a, F b) { return _mm256_div_ps(a, b); }
   static inline F fmadd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }

@@ -38,6 +38,7 @@ struct VecAvx512 {
   static inline F load_masked(const float* p, uint32_t bits) { return _mm512_maskz_loadu_ps(__mmask16(bits & 0xFFFF), p); }
   static inline F add(F a, F b) { return _mm512_add_ps(a, b); }
   static inline F sub(F a, F b) { return _mm512_sub_ps(a, b); }
+  static inline F or_bits(F a, F b) { return _mm512_or_ps(a, b); }
   static inline F mul(F a, F b) { return _mm512_mul_ps(a, b); }
   static inline F div(F a, F b) { return _mm512_div_ps(a, b); }
   static inline F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }

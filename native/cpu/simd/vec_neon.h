@@ -41,6 +41,7 @@ struct VecNeon {
   }
   static inline F add(F a, F b) { return vaddq_f32(a, b); }
   static inline F sub(F a, F b) { return vsubq_f32(a, b); }
+  static inline F or_bits(F a, F b) { return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(a), vreinterpretq_u32_f32(b))); }
   static inline F mul(F a, F b) { return vmulq_f32(a, b); }
   static inline F div(F a, F b) { return vdivq_f32(a, b); }
   static inline F fmadd(F a, F b, F c) { return vfmaq_f32(c, a, b); }

@@ -53,6 +53,16 @@ struct VecPortable {
   }
   static inline F add(F a, F b) { return map([&](int i) { return a.v[i] + b.v[i]; }); }
   static inline F sub(F a, F b) { return map([&](int i) { return a.v[i] - b.v[i]; }); }
+  static inline F or_bits(F a, F b) {
+    for (int i = 0; i < kWidth; ++i) {
+      uint32_t x, y;
+      std::memcpy(&x, &a.v[i], 4);
+      std::memcpy(&y, &b.v[i], 4);
+      x |= y;
+      std::memcpy(&a.v[i], &x, 4);
+    }
+    return a;
+  }
   static inline F mul(F a, F b) { return map([&](int i) { return a.v[i] * b.v[i]; }); }
   static inline F div(F a, F b) { return map([&](int i) { return a.v[i] / b.v[i]; }); }
   static inline F fmadd(F a, F b, F c) { return map([&](int i) { return a.v[i] * b.v[i] + c.v[i]; }); }
