@@ -1,6 +1,8 @@
 // The published package, end to end, as a user gets it: a staging copy of the sources makes its prebuilt
 // binary with `npm run prebuild` (prebuildify driving native/tools/node-gyp-cmake.mjs), `npm pack` packs it,
-// and an empty project installs the tarball and uses it without compiling anything.
+// and an empty project installs the tarball and uses it without compiling anything. The linux-arm64
+// binary (`npm run prebuild:arm64`, a cross build) is packed next to it, under MPFNET_RELEASE=1 so the
+// prepack check (native/tools/prepack-check.mjs) insists on both.
 // Dependencies come from npm's cache (the `npm install` that preceded the tests filled it), so the test
 // needs no network. MPFNET_KEEP_PACK_TMP=1 keeps the temporary folders for a look.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string; files: string[] };
 const PREBUILT = `prebuilds/${process.platform}-${process.arch}`;
+const ARM64 = 'prebuilds/linux-arm64';
 
 /**
  * The environment for the npm and node children: without the variables npm sets for the running script
@@ -30,8 +33,8 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function run(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { cwd, env: childEnv(), encoding: 'utf8', maxBuffer: 64 << 20 });
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  const r = spawnSync(cmd, args, { cwd, env: { ...childEnv(), ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited with ${r.status ?? r.signal}${r.error ? `: ${r.error.message}` : ''}\n${r.stdout}\n${r.stderr}`);
   }
@@ -85,7 +88,14 @@ describe('npm package', () => {
       builtHere = true;
     }
 
-    const out = run('npm', ['pack', '--json', '--pack-destination', tmp], stage).stdout;
+    // The arm64 binary: the one made earlier with `npm run prebuild:arm64` (CI does), else cross-built here.
+    if (existsSync(join(root, ARM64, `${pkg.name}.glibc.node`))) {
+      cpSync(join(root, ARM64), join(stage, ARM64), { recursive: true });
+    } else {
+      run('npm', ['run', 'prebuild:arm64'], stage);
+    }
+
+    const out = run('npm', ['pack', '--json', '--pack-destination', tmp], stage, { MPFNET_RELEASE: '1' }).stdout;
     packed = (JSON.parse(out.slice(out.indexOf('['))) as PackResult[])[0]!;
 
     // An empty project that installs the tarball, as a user would.
@@ -107,7 +117,7 @@ describe('npm package', () => {
 
   it('ships the prebuilt binary, the compiled JS, the CLI and the native sources, and nothing else', () => {
     const paths = packed.files.map((f) => f.path);
-    for (const p of [`${PREBUILT}/${pkg.name}.glibc.node`, 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/bindings/index.js', 'bin/mpfnet.js',
+    for (const p of [`${PREBUILT}/${pkg.name}.glibc.node`, `${ARM64}/${pkg.name}.glibc.node`, 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/bindings/index.js', 'bin/mpfnet.js',
       'native/tools/install.mjs', 'native/tools/node-gyp-cmake.mjs', 'native/addon/addon.cc', 'CMakeLists.txt', 'package.json', 'README.md'])
       expect(paths, p).toContain(p);
     const unwanted = paths.filter((p) => /^(test|bench|build|lib|bindings|node_modules)\//.test(p) || p.endsWith('.map') || p.endsWith('.ts') && !p.endsWith('.d.ts'));
@@ -149,6 +159,33 @@ describe('npm package', () => {
     const r = run('objdump', ['-p', join(app, 'node_modules', pkg.name, PREBUILT, `${pkg.name}.glibc.node`)], app);
     const needed = [...r.stdout.matchAll(/NEEDED\s+(\S+)/g)].map((m) => m[1]!);
     expect(needed.filter((n) => !/^(libc|libm|libdl|libpthread|librt|ld-linux-x86-64)\.so/.test(n))).toEqual([]);
+  });
+
+  it('the linux-arm64 binary in the tarball is an AArch64 ELF that links only the C library', () => {
+    // readelf (binutils, with g++) reads any ELF machine; the host's objdump may not know AArch64.
+    const file = join(app, 'node_modules', pkg.name, ARM64, `${pkg.name}.glibc.node`);
+    expect(existsSync(file)).toBe(true);
+    const header = run('readelf', ['-h', file], app).stdout;
+    expect(header).toMatch(/Class:\s+ELF64/);
+    expect(header).toMatch(/Machine:\s+AArch64/);
+    expect(header).toMatch(/Type:\s+DYN/);
+    const needed = [...run('readelf', ['-d', file], app).stdout.matchAll(/\(NEEDED\)\s+Shared library: \[(\S+)\]/g)].map((m) => m[1]!);
+    expect(needed.length).toBeGreaterThan(0);
+    expect(needed.filter((n) => !/^(libc|libm|libdl|libpthread|librt|ld-linux-aarch64)\.so/.test(n))).toEqual([]);
+  });
+
+  it('a release pack (MPFNET_RELEASE=1) stops when the linux-arm64 binary is missing', () => {
+    const bare = join(tmp, 'bare');
+    mkdirSync(join(bare, PREBUILT), { recursive: true });
+    cpSync(join(stage, PREBUILT), join(bare, PREBUILT), { recursive: true });
+    const check = join(root, 'native/tools/prepack-check.mjs');
+    const r = spawnSync(process.execPath, [check, bare], { env: { ...childEnv(), MPFNET_RELEASE: '1' }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/prebuilds\/linux-arm64\/mpfnet\.glibc\.node is missing \(make it with: npm run prebuild:arm64\)/);
+    // Not a release: reported, not fatal.
+    const everyday = spawnSync(process.execPath, [check, bare], { env: childEnv(), encoding: 'utf8' });
+    expect(everyday.status).toBe(0);
+    expect(everyday.stdout).toMatch(/not a release/);
   });
 
   it('AVX instructions appear only in the *_avx2 / *_avx512 objects (the binary runs on any x86-64)', (ctx) => {

@@ -1,7 +1,11 @@
 #include "addon/cuda_plugin.h"
 
+// The plugin is loaded with POSIX dlopen (Linux, macOS). A Windows build compiles without it and
+// reports the CUDA device as unavailable.
+#if !defined(_WIN32)
 #include <dlfcn.h>
 #include <sys/stat.h>
+#endif
 
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +24,7 @@ CudaStatus g_status;
 std::once_flag g_once;
 const MpfCudaApi* g_api = nullptr;
 
+#if !defined(_WIN32)
 // The folder of the shared object this function is in: the loaded mpfnet.node.
 std::string addon_dir() {
   Dl_info info{};
@@ -33,6 +38,7 @@ bool file_exists(const std::string& p) {
   struct stat st{};
   return stat(p.c_str(), &st) == 0;
 }
+#endif
 
 // Storage's allocator for Device::CUDA: the plugin's caching allocator. A failure throws here (in
 // the addon, never across the C boundary). Poison mode fills fresh device memory with NaN too.
@@ -59,6 +65,9 @@ const Allocator kCudaAllocator{cuda_alloc, cuda_free};
 
 void load() {
   CudaStatus& s = g_status;
+#if defined(_WIN32)
+  s.reason = "the CUDA plugin is not supported on Windows builds of mpfnet (CPU only)";
+#else
   const char* env = std::getenv("MPFNET_CUDA_PLUGIN");
   s.plugin = env && *env ? std::string(env) : addon_dir() + "/" + kPluginFile;
   if (!file_exists(s.plugin)) {
@@ -92,6 +101,7 @@ void load() {
   s.api = api;
   s.available = true;
   set_device_allocator(Device::CUDA, &kCudaAllocator);
+#endif
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "common/cpu_allocator.h"
 
+#include "common/aligned_memory.h"
+
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -53,10 +55,10 @@ void* cpu_cached_alloc(size_t bytes) {
       return p;
     }
   }
-  void* p = std::aligned_alloc(64, cls);
+  void* p = aligned_malloc(64, cls);
   if (!p) {
     cpu_cache_empty();  // memory may be sitting in the cache: give it back and retry once
-    p = std::aligned_alloc(64, cls);
+    p = aligned_malloc(64, cls);
     if (!p) throw std::bad_alloc();
   }
   return p;
@@ -76,7 +78,7 @@ void cpu_cached_free(void* p, size_t bytes) {
       return;
     }
   }
-  std::free(p);
+  aligned_free(p);
 }
 
 int64_t cpu_cache_bytes() {
@@ -94,7 +96,7 @@ void cpu_cache_empty() {
     c.free_blocks.clear();
     c.bytes = 0;
   }
-  for (void* p : all) std::free(p);
+  for (void* p : all) aligned_free(p);
 }
 
 }  // namespace mpf

@@ -1,6 +1,9 @@
 #include "common/thread_pool.h"
 
+// CPU affinity (how many cores this process may use) is a Linux call; elsewhere the hardware count.
+#if defined(__linux__)
 #include <sched.h>
+#endif
 
 #include <algorithm>
 #include <atomic>

@@ -83,7 +83,8 @@ inline void col_run(const Im2col& v, const float* plane, int64_t offh, int64_t o
 
 // Splits pixels [p_begin, p_begin + count) into groups of `width` and each group into runs within
 // one output row, and tabulates each run's bounds per kernel row and column (see ColPanels).
-void build_col_tables(const Im2col& v, int64_t p_begin, int64_t count, int64_t width, ColTables& t) {
+// Only the x86 and NEON packers use the tables; other architectures compile it unused.
+[[maybe_unused]] void build_col_tables(const Im2col& v, int64_t p_begin, int64_t count, int64_t width, ColTables& t) {
   const Planes& src = *v.src;
   t.seg_begin.clear();
   t.row_off.clear();

@@ -15,6 +15,7 @@
 #include <new>
 #include <utility>
 
+#include "common/aligned_memory.h"
 #include "common/cpu_features.h"
 #include "common/thread_pool.h"
 #include "cpu/gemm_kernels.h"
@@ -31,7 +32,7 @@ struct Scratch {
   float* p[kSlots] = {};
   int64_t cap[kSlots] = {};
   ~Scratch() {
-    for (float* q : p) std::free(q);
+    for (float* q : p) aligned_free(q);
   }
 };
 thread_local Scratch t_scratch;
@@ -40,11 +41,11 @@ thread_local Scratch t_scratch;
 float* thread_scratch(int slot, int64_t floats) {
   Scratch& s = t_scratch;
   if (floats > s.cap[slot]) {
-    std::free(s.p[slot]);
+    aligned_free(s.p[slot]);
     s.p[slot] = nullptr;
     s.cap[slot] = 0;
     const size_t bytes = (size_t(floats) * sizeof(float) + 63) / 64 * 64;
-    void* q = std::aligned_alloc(64, bytes);
+    void* q = aligned_malloc(64, bytes);
     if (!q) throw std::bad_alloc();
     s.p[slot] = static_cast<float*>(q);
     s.cap[slot] = floats;

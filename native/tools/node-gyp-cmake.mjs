@@ -59,8 +59,11 @@ if (opts.help || opts.h || commands.length === 0) {
   process.exit(commands.length === 0 && !(opts.help || opts.h) ? 1 : 0);
 }
 if (opts.runtime && opts.runtime !== 'node') fail(`only the node runtime is supported, got --runtime=${opts.runtime}`);
-// cmake-js cannot cross-compile on Linux: refuse rather than label a host binary with another arch.
-if (opts.arch && opts.arch !== process.arch) fail(`cross-compiling is not supported (--arch=${opts.arch} on ${process.arch})`);
+// prebuildify cannot drive a cross build: refuse rather than label a host binary with another arch.
+// Cross builds have their own script (native/tools/prebuild-cross.mjs, a cmake toolchain file).
+if (opts.arch && opts.arch !== process.arch) {
+  fail(`cross-compiling is not supported here (--arch=${opts.arch} on ${process.arch}); for linux-arm64 use npm run prebuild:arm64`);
+}
 
 const dir = resolve(String(opts.directory ?? opts.C ?? '.'));
 const debug = Boolean(opts.debug || opts.d) && !opts.release;
