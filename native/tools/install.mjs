@@ -48,7 +48,10 @@ if (!truthy(process.env.MPFNET_BUILD_FROM_SOURCE)) {
   }
 }
 
-/** Whether an executable of this name is on PATH (with Windows' extensions there). */
+/**
+ * Whether an executable of this name is on PATH (with Windows' extensions there).
+ * @param {string} name
+ */
 function onPath(name) {
   const exts = process.platform === 'win32' ? (process.env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -91,7 +94,7 @@ function prebuiltPlatforms() {
 
 const missing = missingTools();
 if (missing.length) {
-  const libc = process.platform === 'linux' ? (process.report?.getReport?.().header?.glibcVersionRuntime ? ', glibc' : ', musl') : '';
+  const libc = process.platform === 'linux' ? (/** @type {{ header?: { glibcVersionRuntime?: string } }} */ (process.report?.getReport?.() ?? {}).header?.glibcVersionRuntime ? ', glibc' : ', musl') : '';
   const platforms = prebuiltPlatforms();
   console.error(
     `mpfnet: no prebuilt binary for ${process.platform}-${process.arch}${libc} (Node ${process.version}) and it cannot be ` +

@@ -23,12 +23,16 @@ const TARGETS = {
   arm64: { prefix: 'aarch64-linux-gnu-', elfMachine: 183, debianPackage: 'g++-aarch64-linux-gnu' },
 };
 
+/** @param {string} message @returns {never} */
 function fail(message) {
   console.error(`prebuild-cross: ${message}`);
   process.exit(1);
 }
 
-/** The ELF e_machine field of a file (little-endian ELF), or -1 when it is not an ELF file. */
+/**
+ * The ELF e_machine field of a file (little-endian ELF), or -1 when it is not an ELF file.
+ * @param {string} file
+ */
 export function elfMachine(file) {
   const fd = openSync(file, 'r');
   try {
@@ -41,7 +45,7 @@ export function elfMachine(file) {
 }
 
 const arch = process.argv[2] ?? 'arm64';
-const target = TARGETS[arch];
+const target = Object.hasOwn(TARGETS, arch) ? TARGETS[/** @type {keyof typeof TARGETS} */ (arch)] : undefined;
 if (!target) fail(`unknown target architecture "${arch}" (known: ${Object.keys(TARGETS).join(', ')})`);
 if (process.platform !== 'linux') fail(`cross-compiling is only set up on Linux hosts (this is ${process.platform})`);
 const cxx = `${target.prefix}g++`;

@@ -17,6 +17,7 @@ const RELEASE_PLATFORMS = [
 const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 const release = ['1', 'true', 'yes'].includes((process.env.MPFNET_RELEASE ?? '').toLowerCase());
 
+/** @param {string} file */
 function elfMachine(file) {
   const fd = openSync(file, 'r');
   try {
