@@ -4,7 +4,7 @@
 //    on this machine with its own addon (x64: what bindings/index.ts loads, $MPFNET_ADDON if set), and under `qemu-aarch64 -L build-arm64/sysroot` with Debian's
 //    arm64 Node and prebuilds/linux-arm64/mpfnet.glibc.node, once with the CPU's best SIMD path (NEON when the
 //    addon has it) and once forced onto the portable path (MPFNET_SIMD=scalar);
-// 2. every run checks itself against PyTorch (test/fixtures/conv2d.json, mpfnet_x4.json);
+// 2. every run checks itself against PyTorch (test/fixtures/conv2d.json, mpfnet-x4.json);
 // 3. compares every output element of the arm64 runs with the x64 run and prints the largest differences.
 // Fails when any difference exceeds 1e-4 (relative to the tensor's largest magnitude). Exit code 2 means
 // the emulation is unavailable (no qemu-aarch64, no sysroot, no arm64 prebuild) and says how to get it.
@@ -144,9 +144,9 @@ async function emit(outFile) {
     }
   }
 
-  // The default model (SPEC's x4 MPF-Net, test/fixtures/mpfnet_x4.json from gen_mpfnet.py): seeded init,
+  // The default model (the default x4 MPF-Net, test/fixtures/mpfnet-x4.json from gen_mpfnet.py): seeded init,
   // forward on the seeded input, compared with PyTorch's output summary as test/mpfnet-golden.test.ts does.
-  const fx = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'mpfnet_x4.json'), 'utf8'));
+  const fx = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'mpfnet-x4.json'), 'utf8'));
   const started = Date.now();
   const model = createModel(fx.config, { seed: fx.seed });
   try {
