@@ -72,8 +72,8 @@ MPF_BINDING(squeezeExciteForward) {
   return o;
 }
 
-// squeezeExciteBackward(device, x, m, w1, b1 | null, w2, b2 | null, gy, need[5]: x, w1, b1, w2, b2)
-//   -> {gx, gw1, gb1, gw2, gb2} (each handle | null)
+// squeezeExciteBackward(device, x, m, w1, b1 | null, w2, b2 | null, gy, need) -> {gx, gw1, gb1, gw2, gb2}
+// (each handle | null); need: 5 flags, which of x, w1, b1, w2, b2 want a gradient.
 MPF_BINDING(squeezeExciteBackward) {
   Args a(info, "squeezeExciteBackward");
   Device dev = a.device(0);
