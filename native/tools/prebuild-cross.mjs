@@ -11,9 +11,10 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, copyFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, copyFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { elfMachine } from './elf.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(root, 'package.json'));
@@ -27,21 +28,6 @@ const TARGETS = {
 function fail(message) {
   console.error(`prebuild-cross: ${message}`);
   process.exit(1);
-}
-
-/**
- * The ELF e_machine field of a file (little-endian ELF), or -1 when it is not an ELF file.
- * @param {string} file
- */
-export function elfMachine(file) {
-  const fd = openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(20);
-    if (readSync(fd, head, 0, 20, 0) < 20 || head.readUInt32BE(0) !== 0x7f454c46) return -1;
-    return head.readUInt16LE(18);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 const arch = process.argv[2] ?? 'arm64';

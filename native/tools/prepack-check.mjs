@@ -4,9 +4,10 @@
 // With MPFNET_RELEASE=1 (a release) every platform in RELEASE_PLATFORMS must have its binary, built for
 // the right machine (ELF header), or the pack stops with what is missing and the command that makes it.
 // Without it (everyday `npm pack`, tests) a missing binary is only reported.
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { elfMachine } from './elf.mjs';
 
 /** The platforms a release ships, with the ELF e_machine of their binaries and how to build them. */
 const RELEASE_PLATFORMS = [
@@ -16,18 +17,6 @@ const RELEASE_PLATFORMS = [
 
 const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 const release = ['1', 'true', 'yes'].includes((process.env.MPFNET_RELEASE ?? '').toLowerCase());
-
-/** @param {string} file */
-function elfMachine(file) {
-  const fd = openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(20);
-    if (readSync(fd, head, 0, 20, 0) < 20 || head.readUInt32BE(0) !== 0x7f454c46) return -1;
-    return head.readUInt16LE(18);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 const problems = [];
 for (const p of RELEASE_PLATFORMS) {
