@@ -93,6 +93,8 @@ export interface ShapeBindings {
   splitBackward(device: DeviceName, gy: Handle, xShape: readonly number[], dim: number, offset: number): Handle;
   pixelShuffle(device: DeviceName, x: Handle, r: number): Handle;
   pixelUnshuffle(device: DeviceName, x: Handle, r: number): Handle;
+  /** out[:, channelOffset : channelOffset + C] = pixelShuffle(x, r), in place (not differentiable). */
+  pixelShuffleInto(device: DeviceName, x: Handle, r: number, out: Handle, channelOffset: number): void;
 }
 
 /** How a loss reduces over elements. */

@@ -10,6 +10,8 @@ import { resolveModelConfig, type MPFNetConfig } from '../lib/models/mpfnet/conf
 import { summary } from '../lib/models/mpfnet/summary.js';
 import { kaimingUniformBound } from '../lib/nn/init.js';
 import { memory } from '../lib/memory.js';
+import { STAGE_CHUNK_BYTES, Upsampler } from '../lib/models/mpfnet/upsampler.js';
+import { Generator, noGrad, rand, tidy } from '../lib/index.js';
 import { cleanupCli, runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mpfnet-model-'));
@@ -267,5 +269,23 @@ describe('mpfnet init / summary (CLI)', () => {
     expect(c.stderr).toMatch(/'channels': must be in 1\.\.4096, got 0/);
     const m = runCli(['summary', '--mpfe', '3-1']);
     expect(m.stderr).toMatch(/--mpfe: expected kernel:dilation pairs/);
+  });
+});
+
+describe('upsampler at inference', () => {
+  it('computes a large stage in output-channel chunks with exactly the recorded result', () => {
+    tidy(() => {
+      const up = new Upsampler(52, 4, { generator: new Generator(3) });
+      const x = rand([1, 52, 128, 128], { generator: new Generator(4) });
+      // stage 2's pre-shuffle map: 208 x 256 x 256 floats, 54.5 MB > STAGE_CHUNK_BYTES: 2 chunks
+      expect(208 * 256 * 256 * 4).toBeGreaterThan(STAGE_CHUNK_BYTES);
+      const recorded = up.forward(x).toFloat32Array(); // tape on: one conv, one shuffle per stage
+      const bytesBefore = memory().bytes;
+      const chunked = noGrad(() => tidy(() => up.forward(x).toFloat32Array()));
+      expect(memory().bytes).toBe(bytesBefore);
+      expect(chunked.length).toBe(recorded.length);
+      for (let i = 0; i < recorded.length; i++) if (chunked[i] !== recorded[i]) throw new Error(`element ${i}: ${chunked[i]} != ${recorded[i]}`);
+      up.dispose();
+    });
   });
 });

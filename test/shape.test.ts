@@ -81,6 +81,44 @@ describe('shape ops', () => {
     });
   }
 
+  it('pixelShuffleInto writes pixelShuffle(x) into a channel range of out, in place', () => {
+    mp.tidy(() => {
+      for (const dtype of ['float32', 'float64'] as const) {
+        // batch 2, 3 output channels per piece, placed at channel 2 of 7: the rest of out stays as it was
+        const x = mp.randn([2, 3 * 9, 4, 5], { dtype });
+        const out = mp.randn([2, 7, 12, 15], { dtype });
+        const before = out.toFloat64Array();
+        mp.pixelShuffleInto(x, 3, out, 2);
+        const want = mp.pixelShuffle(x, 3).toFloat64Array();
+        const got = out.toFloat64Array();
+        const plane = 12 * 15;
+        for (let n = 0; n < 2; n++)
+          for (let c = 0; c < 7; c++)
+            for (let p = 0; p < plane; p++) {
+              const i = (n * 7 + c) * plane + p;
+              const expected = c >= 2 && c < 5 ? want[(n * 3 + c - 2) * plane + p]! : before[i]!;
+              if (got[i] !== expected) throw new Error(`${dtype}: out[${n},${c}] element ${p}: ${got[i]} != ${expected}`);
+            }
+      }
+    });
+  });
+
+  it('pixelShuffleInto: clear errors for bad offsets, shapes and recorded inputs', () => {
+    mp.tidy(() => {
+      const x = mp.randn([1, 8, 3, 3]);
+      const out = mp.zeros([1, 4, 6, 6]);
+      expect(() => mp.pixelShuffleInto(x, 2, out, 3)).toThrow(RangeError);
+      expect(() => mp.pixelShuffleInto(x, 2, out, -1)).toThrow(RangeError);
+      expect(() => mp.pixelShuffleInto(x, 2, out, 0.5)).toThrow(TypeError);
+      expect(() => mp.pixelShuffleInto(x, 2, mp.zeros([1, 4, 6, 7]), 0)).toThrow(/out has shape/);
+      expect(() => mp.pixelShuffleInto(x, 3, out, 0)).toThrow(/not divisible/);
+      expect(() => mp.pixelShuffleInto(x.astype('float64'), 2, out, 0)).toThrow();
+      const leaf = mp.randn([1, 8, 3, 3], { requiresGrad: true });
+      expect(() => mp.pixelShuffleInto(leaf, 2, out, 0)).toThrow(/noGrad/);
+      mp.noGrad(() => mp.pixelShuffleInto(leaf, 2, out, 2));
+    });
+  });
+
   it('float32 agrees with float64 (MPF-Net sizes)', () => {
     mp.tidy(() => {
       const x32 = mp.randn([2, 52 * 4, 12, 12]);

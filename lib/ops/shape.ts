@@ -1,6 +1,7 @@
 // Shape ops, each an autograd function: reshape (a view), flatten, cat, split, pixelShuffle,
 // pixelUnshuffle. Kernels: native/cpu/shape.cc.
 import { native } from '../../bindings/index.js';
+import { isGradEnabled } from '../autograd/scope.js';
 import { record } from '../autograd/tape.js';
 import { fromHandle, type Tensor } from '../tensor.js';
 import { checkInt, checkTensor, normDim } from './check.js';
@@ -71,6 +72,20 @@ export function pixelShuffle(x: Tensor, r: number): Tensor {
   checkTensor('pixelShuffle', 'x', x);
   const y = fromHandle(native.pixelShuffle(x.device, x.handle, r));
   return record(y, 'pixelShuffle', [x], (gy) => [fromHandle(native.pixelUnshuffle(gy.device, gy.handle, r))]);
+}
+
+/**
+ * Write pixelShuffle(x, r) into channels [channelOffset, channelOffset + C) of `out`, in place:
+ * inference assembles a large shuffled map from pieces this way without ever holding the whole
+ * unshuffled map. Not differentiable: refuses inputs that require a gradient while the tape records.
+ */
+export function pixelShuffleInto(x: Tensor, r: number, out: Tensor, channelOffset: number): void {
+  checkTensor('pixelShuffleInto', 'x', x);
+  checkTensor('pixelShuffleInto', 'out', out);
+  checkInt('pixelShuffleInto', 'channelOffset', channelOffset, 0);
+  if (isGradEnabled() && (x.requiresGrad || out.requiresGrad))
+    throw new TypeError('pixelShuffleInto: writes in place and has no gradient; call it with the tape off (noGrad) or on tensors that do not require a gradient');
+  native.pixelShuffleInto(x.device, x.handle, r, out.handle, channelOffset);
 }
 
 /** (N, C, H*r, W*r) -> (N, C*r*r, H, W), the inverse of pixelShuffle. */

@@ -220,6 +220,43 @@ MPF_BINDING(pixelShuffle) {
   return handle_value(info.Env(), y);
 }
 
+// pixelShuffleInto(device, x, r, out, channelOffset): out[:, c0 : c0 + C] = pixelShuffle(x, r), in
+// place. Inference builds a large shuffled map from convolution chunks this way, so the whole
+// pre-shuffle map never exists (lib/models/mpfnet/upsampler.ts). Not differentiable.
+MPF_BINDING(pixelShuffleInto) {
+  Args a(info, "pixelShuffleInto");
+  Device dev = a.device(0);
+  TensorRef x = a.tensor(1, "x");
+  const int64_t r = a.integer(2, "r", 1, 1 << 16);
+  TensorRef out = a.tensor(3, "out");
+  check_uniform("pixelShuffleInto", dev, {{"x", &x}, {"out", &out}});
+  check_rank("pixelShuffleInto", "x", x, 4, "(N, C*r*r, H, W)");
+  check_rank("pixelShuffleInto", "out", out, 4, "(N, C_out, H*r, W*r)");
+  const int64_t n = x->shape[0], cr = x->shape[1], h = x->shape[2], w = x->shape[3];
+  if (cr % (r * r) != 0)
+    throw_range("pixelShuffleInto: x has ", cr, " channels (shape ", shape_str(x->shape), "), not divisible by r*r = ", r * r);
+  const int64_t c = cr / (r * r), c_out = out->shape[1];
+  const int64_t c0 = a.integer(4, "channelOffset", 0, c_out);
+  if (out->shape[0] != n || out->shape[2] != h * r || out->shape[3] != w * r || c0 + c > c_out)
+    throw_range("pixelShuffleInto: out has shape ", shape_str(out->shape), "; shuffling x ", shape_str(x->shape), " by ", r,
+                " at channel ", c0, " needs (", n, ", >= ", c0 + c, ", ", h * r, ", ", w * r, ")");
+  require_device("pixelShuffleInto", dev);
+  const int64_t in_item = cr * h * w, out_item = c_out * h * r * w * r, at = c0 * h * r * w * r;
+  for (int64_t i = 0; i < n; ++i) {
+    if (dev == Device::CUDA) {
+      const size_t es = x->dtype == DType::F32 ? sizeof(float) : sizeof(double);
+      const char* xs = static_cast<const char*>(dptr(x)) + size_t(i * in_item) * es;
+      char* ys = static_cast<char*>(dptr(out)) + size_t(i * out_item + at) * es;
+      cuda_call("pixelShuffleInto", cuda_api("pixelShuffleInto").pixel_shuffle(cuda_dtype(x->dtype), xs, ys, 1, c, h, w, r, 0));
+    } else if (x->dtype == DType::F32) {
+      cpu::pixel_shuffle(x->f32() + i * in_item, out->f32() + i * out_item + at, 1, c, h, w, r);
+    } else {
+      cpu::pixel_shuffle(x->f64() + i * in_item, out->f64() + i * out_item + at, 1, c, h, w, r);
+    }
+  }
+  return info.Env().Undefined();
+}
+
 // pixelUnshuffle(device, y, r) -> x: (N, C, H*r, W*r) -> (N, C*r*r, H, W); the inverse of
 // pixelShuffle and its backward
 MPF_BINDING(pixelUnshuffle) {

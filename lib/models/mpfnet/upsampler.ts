@@ -1,12 +1,24 @@
 // The upsampler (docs/model.md §1): ×2 = [conv3x3(C→4C), pixel-shuffle 2]; ×4 = that twice; ×3 =
 // [conv3x3(C→9C), pixel-shuffle 3]. Children are indexed like a torch Sequential, so the convs
 // are "up.0" and "up.2" and the shuffles (no parameters) sit at 1 and 3.
-import { releaseUnlessRecording as release, tidyUnlessRecording } from '../../autograd/scope.js';
+import { isGradEnabled, releaseUnlessRecording as release, tidyUnlessRecording } from '../../autograd/scope.js';
 import { Conv2d } from '../../nn/conv2d.js';
 import type { InitOptions } from '../../nn/init.js';
 import { Module } from '../../nn/module.js';
 import { PixelShuffle } from '../../nn/pixel-shuffle.js';
+import { conv2d } from '../../ops/conv.js';
+import { zeros } from '../../ops/creation.js';
+import { pixelShuffleInto, split } from '../../ops/shape.js';
 import type { Tensor } from '../../tensor.js';
+
+/**
+ * With the tape off, a stage whose pre-shuffle map would exceed this many bytes is computed in
+ * chunks of output channels, each shuffled into place and freed, so the pre-shuffle map never
+ * exists whole. For a 224-pixel tile of the default ×4 model the last stage's map is 167 MB; the
+ * chunks cut a tile's peak of live tensors from 393 MB to ~270 MB for one more input transform
+ * per extra chunk (docs/upscaling.md, Memory).
+ */
+export const STAGE_CHUNK_BYTES = 48 * 2 ** 20;
 
 /** The upsampler: convolutions and pixel shuffles (docs/model.md §1). */
 export class Upsampler extends Module {
@@ -29,10 +41,42 @@ export class Upsampler extends Module {
     let y = x;
     for (const [conv, shuffle] of this.stages) {
       const prev = y;
-      y = tidyUnlessRecording(() => shuffle.forward(conv.forward(prev)));
+      const chunks = isGradEnabled() ? 1 : stageChunks(conv, shuffle.upscaleFactor, prev);
+      y = chunks > 1 ? chunkedStage(conv, shuffle.upscaleFactor, prev, chunks) : tidyUnlessRecording(() => shuffle.forward(conv.forward(prev)));
       if (prev !== x) release(prev);
       o.afterStage?.();
     }
     return y;
   }
+}
+
+/** How many output-channel chunks keep a stage's pre-shuffle map under STAGE_CHUNK_BYTES (a divisor of the output channels). */
+function stageChunks(conv: Conv2d, r: number, x: Tensor): number {
+  const [n = 1, , h = 0, w = 0] = x.shape;
+  const bytes = n * conv.outChannels * h * w * (x.dtype === 'float64' ? 8 : 4);
+  const channels = conv.outChannels / (r * r);
+  for (let k = 1; k <= channels; k++) if (channels % k === 0 && bytes / k <= STAGE_CHUNK_BYTES) return k;
+  return channels;
+}
+
+/** pixelShuffle(conv(x)) computed `chunks` output-channel groups at a time (tape off only). */
+function chunkedStage(conv: Conv2d, r: number, x: Tensor, chunks: number): Tensor {
+  const [n = 1, , h = 0, w = 0] = x.shape;
+  const per = conv.outChannels / chunks;
+  const out = zeros([n, conv.outChannels / (r * r), h * r, w * r], { dtype: x.dtype, device: x.device });
+  const weights = split(conv.weight, per, 0);
+  const biases = conv.bias ? split(conv.bias, per, 0) : null;
+  try {
+    for (let i = 0; i < chunks; i++) {
+      const part = conv2d(x, weights[i]!, biases?.[i] ?? null, { stride: conv.stride, padding: conv.padding, dilation: conv.dilation });
+      try {
+        pixelShuffleInto(part, r, out, (i * per) / (r * r));
+      } finally {
+        part.dispose();
+      }
+    }
+  } finally {
+    for (const t of [...weights, ...(biases ?? [])]) t.dispose();
+  }
+  return out;
 }
