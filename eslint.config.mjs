@@ -55,7 +55,7 @@ export default tseslint.config(
     // Scripts outside the type-checked projects: syntax and style rules only (the browser example
     // runs in a page, not Node; the worker bootstrap runs before TypeScript can be loaded; the arm64
     // check scripts also run on the emulated Node 18).
-    files: ['eslint.config.mjs', 'test/gpu/*.mjs', 'test/arm64/*.mjs', 'examples/browser/*.js', 'lib/workers/*.mjs'],
+    files: ['eslint.config.mjs', 'test/gpu/*.mjs', 'test/arm64/*.mjs', 'examples/browser/*.js', 'lib/workers/*.mjs', 'bench/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {
