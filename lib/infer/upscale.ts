@@ -13,9 +13,8 @@
 // Full-resolution floats are never held for the whole image: only the band of output rows the
 // current row of tiles covers. The output itself is held once, as 8- or 16-bit samples.
 import { resolve } from 'node:path';
-import { writeFileAtomic } from '../io/atomic-write.js';
-import { encodeImage, formatFromPath, ImageError, readImage, type ChannelCount, type Image, type ImageFormat } from '../io/image.js';
-import { setNumThreads } from '../memory.js';
+import { encodeImage, encodeImageToFile, formatFromPath, readImage, type ChannelCount, type Image, type ImageFormat } from '../io/image.js';
+import { emptyCache, setNumThreads } from '../memory.js';
 import type { MPFNet } from '../models/mpfnet/mpfnet.js';
 import { tensor } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
@@ -316,11 +315,11 @@ export class Upscaler {
     const image = (sink as ImageSink).image;
     if (format === 'raw') return image;
     if (o.output !== undefined) {
-      // Encoding cannot be interrupted, but an abort during it still leaves no file behind.
-      const buf = await encodeImage(image, { format, quality: o.quality, bitDepth });
-      if (signal?.aborted) throw abortError(signal);
-      await writeFileAtomic(o.output, buf).catch((e: Error) => {
-        throw new ImageError(`cannot write image '${o.output}': ${e.message}`, o.output!, 'WRITE_FAILED');
+      // Encoding cannot be interrupted, but an abort during it still leaves no file behind. The
+      // encoder writes the file itself, so the encoded bytes are never held in memory.
+      freeTileMemoryBeforeEncoding(image);
+      await encodeImageToFile(o.output, image, { format, quality: o.quality, bitDepth }, () => {
+        if (signal?.aborted) throw abortError(signal);
       });
       return { path: o.output, width: W, height: H, outWidth: outW, outHeight: outH, channels, bitDepth, format, tiles: plan.count, seconds: (performance.now() - t0) / 1000 };
     }
@@ -352,4 +351,13 @@ export async function upscale(input: UpscaleInput, o: UpscaleOptions): Promise<T
   } finally {
     await up.close();
   }
+}
+
+/**
+ * Before a large output is encoded, give the allocator's cache of tile-sized blocks back to the
+ * system: the encoder's buffers come on top of the whole 8/16-bit result, and this is when the
+ * process peaks (an 8192² RGB output is 201 MB). Small outputs keep the cache for the next image.
+ */
+function freeTileMemoryBeforeEncoding(image: Image): void {
+  if (image.data.byteLength >= 64 * 2 ** 20) emptyCache();
 }

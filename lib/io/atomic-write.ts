@@ -43,3 +43,27 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
     throw e;
   }
 }
+
+/**
+ * Atomically create `path` with a writer that writes a file itself (an encoder writing straight
+ * to disk, so the encoded bytes are never held in memory): `write` gets the temporary path, the
+ * file is synced and renamed over `path` unless `write` or `beforeRename` throws, in which case
+ * the temporary file is removed.
+ */
+export async function writeFileAtomicWith(path: string, write: (tmp: string) => Promise<unknown>, beforeRename?: () => void): Promise<void> {
+  const tmp = tempPathFor(path);
+  try {
+    await write(tmp);
+    const fh = await fsp.open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    beforeRename?.();
+    await fsp.rename(tmp, path);
+  } catch (e) {
+    await fsp.unlink(tmp).catch(() => {});
+    throw e;
+  }
+}

@@ -2,12 +2,12 @@
 // exactly (8- or 16-bit, interleaved HWC), after applying the EXIF orientation; conversions to and
 // from NCHW float tensors in [0, 1] sit beside it. Embedded ICC profiles are ignored by default:
 // OpenCV and PIL, which the published SR numbers were computed with, read raw values too.
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { tensor } from '../ops/creation.js';
 import type { DType, Device, Tensor } from '../tensor.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomicWith } from './atomic-write.js';
 import { ImageError, type ImageErrorCode } from './image-error.js';
 
 /** sharp's own default: 0x3FFF × 0x3FFF pixels. */
@@ -284,17 +284,24 @@ function toBitDepth(img: Image, bitDepth: 8 | 16): Image {
 
 /** Encode an Image (or a tensor, see tensorToImage) in the given format. */
 export async function encodeImage(src: Image | Tensor, opts: WriteImageOptions & { format: ImageFormat }): Promise<Buffer> {
+  return encoderFor('encodeImage', src, opts).toBuffer();
+}
+
+/**
+ * A sharp pipeline that encodes `src` as opts.format (validated here; `op` names the caller in errors).
+ */
+function encoderFor(op: string, src: Image | Tensor, opts: WriteImageOptions & { format: ImageFormat }): Sharp {
   const fmt = opts.format;
-  if (!['png', 'jpeg', 'webp', 'tiff'].includes(fmt)) throw new TypeError(`encodeImage: format must be png, jpeg, webp or tiff, got ${String(fmt)}`);
+  if (!['png', 'jpeg', 'webp', 'tiff'].includes(fmt)) throw new TypeError(`${op}: format must be png, jpeg, webp or tiff, got ${String(fmt)}`);
   const deep = fmt === 'png' || fmt === 'tiff';
-  if (opts.bitDepth === 16 && !deep) throw new RangeError(`encodeImage: ${fmt} cannot store 16-bit samples; use png or tiff`);
+  if (opts.bitDepth === 16 && !deep) throw new RangeError(`${op}: ${fmt} cannot store 16-bit samples; use png or tiff`);
   let img = isImage(src) ? src : tensorToImage(src, { bitDepth: opts.bitDepth ?? 8, raw: opts.raw });
-  checkImage('encodeImage', img);
+  checkImage(op, img);
   const bitDepth = opts.bitDepth ?? (deep ? img.bitDepth : 8);
   img = toBitDepth(img, bitDepth);
-  if (fmt === 'jpeg' && img.hasAlpha) throw new TypeError('encodeImage: JPEG cannot store an alpha channel; write png, webp or tiff, or drop the alpha');
+  if (fmt === 'jpeg' && img.hasAlpha) throw new TypeError(`${op}: JPEG cannot store an alpha channel; write png, webp or tiff, or drop the alpha`);
   const quality = opts.quality ?? 95;
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new RangeError(`encodeImage: quality must be an integer in [1, 100], got ${quality}`);
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new RangeError(`${op}: quality must be an integer in [1, 100], got ${quality}`);
   const grey = img.channels <= 2;
   const sixteen = img.bitDepth === 16;
   let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } }).toColourspace(grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
@@ -302,7 +309,22 @@ export async function encodeImage(src: Image | Tensor, opts: WriteImageOptions &
   else if (fmt === 'jpeg') s = s.jpeg({ quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' });
   else if (fmt === 'webp') s = s.webp({ quality, lossless: !!opts.lossless });
   else s = s.tiff({ compression: 'lzw' }); // sharp's default is lossy JPEG-in-TIFF
-  return s.toBuffer();
+  return s;
+}
+
+/**
+ * Encode `src` straight into a file, atomically (temporary file in the same folder, synced, then
+ * renamed): the encoded bytes never sit in memory, which matters for large outputs (an 8192² PNG
+ * is ~100 MB). `beforeRename` may throw to abandon the file (an abort during encoding).
+ */
+export async function encodeImageToFile(path: string, src: Image | Tensor, opts: WriteImageOptions & { format: ImageFormat }, beforeRename?: () => void): Promise<void> {
+  const encoder = encoderFor('writeImage', src, opts);
+  try {
+    await writeFileAtomicWith(path, (tmp) => encoder.toFile(tmp), beforeRename);
+  } catch (e) {
+    if (e instanceof Error && e.name === 'AbortError') throw e;
+    throw new ImageError(`cannot write image '${path}': ${(e as Error).message}`, path, 'WRITE_FAILED');
+  }
 }
 
 function isImage(x: Image | Tensor): x is Image {
@@ -313,12 +335,7 @@ function isImage(x: Image | Tensor): x is Image {
 export async function writeImage(path: string, src: Image | Tensor, opts: WriteImageOptions = {}): Promise<void> {
   const format = opts.format ?? formatFromPath(path);
   if (!format) throw new TypeError(`writeImage: cannot tell the format of '${path}' from its extension; use .png, .jpg, .webp or .tif, or pass {format}`);
-  const buf = await encodeImage(src, { ...opts, format });
-  try {
-    await writeFileAtomic(path, buf);
-  } catch (e) {
-    throw new ImageError(`cannot write image '${path}': ${(e as Error).message}`, path, 'WRITE_FAILED');
-  }
+  await encodeImageToFile(path, src, { ...opts, format });
 }
 
 /** Extensions listImageFiles picks up (what sharp decodes in every build). */
