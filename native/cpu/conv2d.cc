@@ -65,8 +65,8 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
 // The tile of the bf16 forward. Rounding V and U to bf16 (2^-9 relative) is amplified by the
 // transforms like float32's rounding is: F(4x4) ~300x (check_conv2d: 0.3 of the output's rms on
 // random data), F(2x2) ~10x (2e-2). On the briefly trained x4 model (test/inference-precision.test.ts,
-// 128^2 input) bf16 F(4x4) is 54 dB from 'fp32', max error 2.0e-2 (5 8-bit steps), bf16 F(2x2)
-// 62.5 dB, max 3.7e-3 (1 step); both forward GEMMs run at ~500 effective GFLOP/s on one thread
+// 96^2 input) bf16 F(4x4) is 53 dB from 'fp32', max error 2.2e-2 (5.5 8-bit steps), bf16 F(2x2)
+// 62.3 dB, max 3.1e-3 (1 step); both forward passes run at ~500 effective GFLOP/s on one thread
 // (check_conv2d --bench --cpu-time, C52->52 128x128 and C52->208 96x96), as fast as F(4x4) float32.
 // So F(2x2): the same speed with 4x the margin to the 50 dB bound.
 constexpr Conv2dAlgo kBf16Algo = Conv2dAlgo::Winograd2Bf16;
