@@ -2,7 +2,6 @@
 // speed, on the calling thread (native/cpu/inference_precision.h). 'strict' everywhere by default,
 // so training and its golden tests are untouched; upscale() defaults to 'fp32' on its worker.
 import { native } from '../../bindings/index.js';
-import type { InferencePrecisionName } from '../../bindings/native.js';
 
 /**
  * How much a forward convolution may round (docs/upscaling.md#precision):
@@ -12,7 +11,7 @@ import type { InferencePrecisionName } from '../../bindings/native.js';
  *   ≥ 50 dB on trained weights; runs as 'fp32' (with a one-time warning) where the CPU lacks it.
  * Gradients never change.
  */
-export type InferencePrecision = InferencePrecisionName;
+export type InferencePrecision = 'strict' | 'fp32' | 'bf16';
 
 const NAMES: readonly string[] = ['strict', 'fp32', 'bf16'];
 
