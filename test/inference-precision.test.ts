@@ -94,7 +94,8 @@ describe('inference precision on trained weights', () => {
   }, 60_000);
 
   it("'bf16' runs as 'fp32' (one warning) where the SIMD level is below avx512", () => {
-    const before = native.setSimd('avx2');
+    const before = native.simd();
+    native.setSimd('avx2');
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(w.message);
     process.on('warning', onWarning);
@@ -104,7 +105,8 @@ describe('inference precision on trained weights', () => {
       expect(Buffer.compare(Buffer.from(forward('bf16').buffer), Buffer.from(fp32.buffer))).toBe(0);
       forward('bf16');
     } finally {
-      native.setSimd(before as 'avx512');
+      native.setSimd(before);
+      expect(native.simd()).toBe(before);
     }
     return new Promise<void>((resolve) =>
       setImmediate(() => {
@@ -159,7 +161,8 @@ describe('the setting', () => {
     const input = mp.rand([1, 3, 20, 24], { generator: new mp.Generator(6) });
     const local = (p: mp.InferencePrecision) => mp.withInferencePrecision(p, () => mp.noGrad(() => mp.tidy(() => small.forwardImage(input).toFloat32Array())));
     try {
-      for (const p of [undefined, 'strict', 'fp32'] as const) {
+      const precisions: (mp.InferencePrecision | undefined)[] = [undefined, 'strict', 'fp32', ...(mp.bf16Supported() ? (['bf16'] as const) : [])];
+      for (const p of precisions) {
         const up = await mp.Upscaler.create({ model: small, precision: p });
         try {
           const out = await up.upscale(input, { tile: 0 });
