@@ -160,7 +160,17 @@ export interface Conv2dBindings {
   ): { gxs: (Handle | null)[] | null; gw: Handle | null; gb: Handle | null };
   /** The algorithm mode before the call; with `mode`, sets it for every later conv2d (cpu/conv2d.h). */
   conv2dAlgo(mode?: ConvAlgorithmName | null): ConvAlgorithmName;
+  /**
+   * The calling thread's inference precision before the call; with `precision`, sets it for this
+   * thread's later forward convolutions (precision_binding.cc, cpu/inference_precision.h).
+   */
+  inferencePrecision(precision?: InferencePrecisionName | null): InferencePrecisionName;
+  /** Whether 'bf16' runs bf16 kernels here (AVX512_BF16 and SIMD level avx512); else it runs as 'fp32'. */
+  bf16Available(): boolean;
 }
+
+/** How much forward convolutions may round for speed (lib/infer/precision.ts, docs/upscaling.md). */
+export type InferencePrecisionName = 'strict' | 'fp32' | 'bf16';
 
 /** The CPU convolution algorithms setConvAlgorithm can force (docs/architecture.md). */
 export type ConvAlgorithmName = 'auto' | 'gemm' | 'winograd' | 'winograd2' | 'direct';

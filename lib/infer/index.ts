@@ -3,3 +3,4 @@ export { upscale, Upscaler, AbortError, DEFAULT_TILE, DEFAULT_TILE_PAD, type Ups
 export { upscaleFolder, planJobs, type FolderOptions, type FolderResult, type FolderEvent } from './folder.js';
 export { planTiles, planAxis, type TilePlan, type AxisPlan } from './tiles.js';
 export type { AlphaMode } from './worker-protocol.js';
+export { setInferencePrecision, getInferencePrecision, withInferencePrecision, bf16Supported, type InferencePrecision } from './precision.js';

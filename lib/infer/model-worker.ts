@@ -8,6 +8,7 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { MPFNetConfig } from '../models/mpfnet/config.js';
 import { KeepAlive, PendingRequests } from '../workers/channel.js';
+import type { InferencePrecision } from './precision.js';
 import { reviveError } from '../workers/errors.js';
 import { startWorker } from '../workers/spawn.js';
 import { CANCEL_SLOT, type FromWorker, type ModelSpec, type TileJob, type UpscaleWorkerData } from './worker-protocol.js';
@@ -46,12 +47,15 @@ export class ModelWorker {
     this.#pending = new PendingRequests(this.#alive);
   }
 
-  /** Start a worker and load the model in it; rejects with the loading error (e.g. a bad file). */
-  static async start(model: ModelSpec, device: 'cpu' | 'cuda'): Promise<ModelWorker> {
+  /**
+   * Start a worker and load the model in it; rejects with the loading error (e.g. a bad file).
+   * `precision` is set on the worker's thread for all its forward passes.
+   */
+  static async start(model: ModelSpec, device: 'cpu' | 'cuda', precision: InferencePrecision = 'strict'): Promise<ModelWorker> {
     const sab = new SharedArrayBuffer(8);
     const { port1, port2 } = new MessageChannel();
     const transfer = [port1, ...(model.kind === 'weights' ? model.tensors.map(([, , d]) => d.buffer as ArrayBuffer) : [])];
-    const worker = startWorker<UpscaleWorkerData>(import.meta.url, 'upscale-worker', { signal: sab, port: port1, model, device }, { transferList: transfer, name: 'mpfnet-upscale' });
+    const worker = startWorker<UpscaleWorkerData>(import.meta.url, 'upscale-worker', { signal: sab, port: port1, model, device, precision }, { transferList: transfer, name: 'mpfnet-upscale' });
     let onExit: () => void = () => {};
     const exited = new Promise<void>((res) => (onExit = res));
     let fail: (e: Error) => void = () => {};

@@ -12,6 +12,7 @@ import { imresize } from '../ops/resize.js';
 import { clamp } from '../ops/unary.js';
 import { Generator } from '../random.js';
 import { serializeError } from '../workers/errors.js';
+import { setInferencePrecision } from './precision.js';
 import { CANCEL_SLOT, type FromWorker, type TileJob, type ToWorker, type UpscaleWorkerData } from './worker-protocol.js';
 
 const data = workerData as UpscaleWorkerData;
@@ -93,6 +94,8 @@ function runTile(model: MPFNet, job: TileJob): Float32Array {
 
 let model: MPFNet | null = null;
 try {
+  // Thread-local in the addon: this worker's forward passes only.
+  setInferencePrecision(data.precision);
   model = buildModel();
   send({ type: 'ready', scale: model.scale, config: model.config });
 } catch (e) {

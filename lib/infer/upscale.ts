@@ -20,6 +20,7 @@ import { tensor } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
 import { BandAccumulator } from './blend.js';
 import { CancelledError, ModelWorker } from './model-worker.js';
+import { checkInferencePrecision, effectiveInferencePrecision, type InferencePrecision } from './precision.js';
 import { FloatSink, ImageSink, imageSource, planarSource, type PixelSource } from './pixels.js';
 import { StreamingResizer, type RowSink } from './stream-resize.js';
 import { defaultMargin, planTiles } from './tiles.js';
@@ -63,6 +64,13 @@ export interface UpscalerOptions {
   device?: 'cpu' | 'cuda' | 'auto';
   /** CPU threads (process-wide; default MPFNET_NUM_THREADS or all CPUs). */
   threads?: number;
+  /**
+   * How much the model's convolutions may round for speed (docs/upscaling.md#precision): 'fp32'
+   * (default: Winograd F(4×4), output PSNR vs float64 ≥ 60 dB), 'bf16' (AVX512_BF16 products,
+   * PSNR vs 'fp32' ≥ 50 dB; runs as 'fp32' with a one-time warning where the CPU lacks it) or
+   * 'strict' (the rounding of training). Set on the model worker's thread only.
+   */
+  precision?: InferencePrecision;
 }
 
 /** Options of one upscale: output, format, alpha handling, cancellation, progress. */
@@ -218,9 +226,10 @@ export class Upscaler {
     if (weights !== 'model' && weights !== 'ema') throw new RangeError(`upscale: weights must be 'model' or 'ema', got ${String(weights)}`);
     const device = o.device ?? 'auto';
     if (device !== 'cpu' && device !== 'cuda' && device !== 'auto') throw new RangeError(`upscale: device must be cpu, cuda or auto, got ${String(device)}`);
+    const precision = effectiveInferencePrecision(checkInferencePrecision(o.precision ?? 'fp32', 'upscale: precision'));
     if (o.threads !== undefined) setNumThreads(positiveInt(o.threads, 'threads'));
     const spec = modelSpec(o.model, weights);
-    return new Upscaler(await ModelWorker.start(spec, device === 'cuda' ? 'cuda' : 'cpu'));
+    return new Upscaler(await ModelWorker.start(spec, device === 'cuda' ? 'cuda' : 'cpu', precision));
   }
 
   /** The model's scale factor. */

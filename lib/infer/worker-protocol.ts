@@ -3,6 +3,7 @@
 import type { MPFNetConfig } from '../models/mpfnet/config.js';
 import type { SerializedError } from '../workers/errors.js';
 import type { BaseWorkerData } from '../workers/spawn.js';
+import type { InferencePrecision } from './precision.js';
 
 /** Where the worker gets its model: a checkpoint file, or weights copied from a live model. */
 export type ModelSpec =
@@ -14,6 +15,8 @@ export interface UpscaleWorkerData extends BaseWorkerData {
   // start), [1] the cancel flag the worker polls between blocks of the network.
   model: ModelSpec;
   device: 'cpu' | 'cuda';
+  /** The worker thread's inference precision (already 'fp32' where 'bf16' cannot run). */
+  precision: InferencePrecision;
 }
 
 export const CANCEL_SLOT = 1;

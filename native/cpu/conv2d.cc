@@ -10,6 +10,7 @@
 
 #include "common/thread_pool.h"
 #include "cpu/conv2d_impl.h"
+#include "cpu/inference_precision.h"
 
 namespace mpf::cpu {
 
@@ -61,6 +62,15 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
   return false;
 }
 
+// The tile of the bf16 forward. Rounding V and U to bf16 (2^-9 relative) is amplified by the
+// transforms like float32's rounding is: F(4x4) ~300x (check_conv2d: 0.3 of the output's rms on
+// random data), F(2x2) ~10x (2e-2). On the briefly trained x4 model (test/inference-precision.test.ts,
+// 96^2 input) bf16 F(4x4) is 53 dB from 'fp32', max error 2.2e-2 (5.5 8-bit steps), bf16 F(2x2)
+// 62.3 dB, max 3.1e-3 (1 step); both forward passes run at ~500 effective GFLOP/s on one thread
+// (check_conv2d --bench --cpu-time, C52->52 128x128 and C52->208 96x96), as fast as F(4x4) float32.
+// So F(2x2): the same speed with 4x the margin to the 50 dB bound.
+constexpr Conv2dAlgo kBf16Algo = Conv2dAlgo::Winograd2Bf16;
+
 }  // namespace
 
 Conv2dAlgoMode conv2d_algo_mode() { return Conv2dAlgoMode(mode_slot().load()); }
@@ -97,6 +107,13 @@ Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
   if (mode == Conv2dAlgoMode::Winograd2 && winograd_ok) return Conv2dAlgo::Winograd2;
   if (float64) return Conv2dAlgo::Direct;
   if (mode == Conv2dAlgoMode::Auto && winograd_ok && winograd_pays(s, pass)) {
+    // Inference precisions (inference_precision.h; set per calling thread, forward pass only)
+    // trade this rounding for speed, within bounds measured on trained weights
+    // (test/inference-precision.test.ts): 'fp32' takes F(4x4) (output PSNR vs float64 >= 60 dB),
+    // 'bf16' Winograd with bf16 GEMMs (PSNR vs 'fp32' >= 50 dB), or F(4x4) without AVX512_BF16.
+    const InferencePrecision ip = pass == Conv2dPass::Forward ? inference_precision() : InferencePrecision::Strict;
+    if (ip == InferencePrecision::Bf16 && bf16_gemm_kernels()) return kBf16Algo;
+    if (ip != InferencePrecision::Strict) return Conv2dAlgo::Winograd4;
     // F(4x4, 3x3) does 1.8x fewer multiplications than F(2x2, 3x3) but rounds ~10x more than a
     // direct sum (its transforms scale by up to 8 and 1/24); F(2x2) rounds about like one.
     // Measured on the default x4 model: in the forward pass F(4x4) puts the output 1.8e-5 from
@@ -125,6 +142,8 @@ const char* conv2d_algo_name(Conv2dAlgo a) {
     case Conv2dAlgo::GemmCol2im: return "gemm-col2im";
     case Conv2dAlgo::Winograd4: return "winograd-f4x4";
     case Conv2dAlgo::Winograd2: return "winograd-f2x2";
+    case Conv2dAlgo::Winograd4Bf16: return "winograd-f4x4-bf16";
+    case Conv2dAlgo::Winograd2Bf16: return "winograd-f2x2-bf16";
   }
   return "?";
 }
@@ -135,6 +154,8 @@ void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const
   switch (conv2d_algo(s, Conv2dPass::Forward, std::is_same_v<T, double>)) {
     case Conv2dAlgo::Winograd4: return forward_winograd(s, xs, w, b, y, 4);
     case Conv2dAlgo::Winograd2: return forward_winograd(s, xs, w, b, y, 2);
+    case Conv2dAlgo::Winograd4Bf16: return forward_winograd(s, xs, w, b, y, 4, true);
+    case Conv2dAlgo::Winograd2Bf16: return forward_winograd(s, xs, w, b, y, 2, true);
     case Conv2dAlgo::ImplicitGemm:
       if constexpr (std::is_same_v<T, float>) return forward_implicit_gemm(s, xs, w, b, y);
       [[fallthrough]];

@@ -36,8 +36,10 @@ struct Conv2dShape {
 //   ImplicitGemm  im2col panels packed straight into the SGEMM driver (any shape)
 //   GemmCol2im    backward data of strided convolutions: W^T . gy, then col2im
 //   Winograd4/2   F(4x4, 3x3) / F(2x2, 3x3) for 3x3, stride 1, dilation 1 (conv2d_winograd.cc)
+//   Winograd*Bf16 the same with bf16 GEMMs: forward only, under the bf16 inference precision
+//                 (inference_precision.h)
 enum class Conv2dPass { Forward, BackwardData, BackwardWeight };
-enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2 };
+enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd4Bf16, Winograd2Bf16 };
 Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64 = false);
 const char* conv2d_algo_name(Conv2dAlgo a);
 

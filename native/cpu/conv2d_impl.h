@@ -63,9 +63,11 @@ void backward_data_gemm_col2im(const Conv2dShape& s, const float* w, const float
 void backward_weight_implicit_gemm(const Conv2dShape& s, const std::vector<const float*>& xs, const float* gy, float* gw);
 
 // Winograd F(m x m, 3 x 3), m = 4 or 2, for shapes where winograd_applies (conv2d_winograd.cc).
+// bf16 (float only): the per-point GEMMs on bf16 operands (inference_precision.h), when the CPU
+// has the kernels (float32 GEMMs otherwise).
 bool winograd_applies(const Conv2dShape& s);
 template <typename T>
-void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, int m);
+void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, int m, bool bf16 = false);
 template <typename T>
 void backward_data_winograd(const Conv2dShape& s, const T* w, const T* gy, const std::vector<T*>& gxs, int m);
 template <typename T>

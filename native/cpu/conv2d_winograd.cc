@@ -19,6 +19,7 @@
 // float64 runs the same driver on portable kernels (so gradient checks can cover this path).
 // Which variant each pass uses is decided in conv2d.cc (conv2d_algo), with the measurements.
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "common/cpu_features.h"
@@ -27,6 +28,7 @@
 #include "cpu/conv2d_winograd_kernels.h"
 #include "cpu/gemm.h"
 #include "cpu/gemm_kernels.h"
+#include "cpu/inference_precision.h"
 
 namespace mpf::cpu {
 
@@ -145,6 +147,7 @@ struct ConvProblem {
   int64_t row_stride = 0, col_stride = 0;
   bool flip = false;
   const T* bias = nullptr;  // indexed by row_id
+  bool bf16 = false;        // float forward only: bf16 GEMMs where the CPU has them
 };
 
 struct RowTile {
@@ -233,6 +236,25 @@ void run_conv(const ConvProblem<T>& p) {
     }
   });
 
+  // bf16: U again as bf16 pairs (tile (m0, mr) of U(xi) at Ub + xi * R * KP + m0 * KP), and each
+  // block's V(xi) converted just before its GEMMs (formats: inference_precision.h).
+  const bf16::Kernels* bk = nullptr;
+  if constexpr (std::is_same_v<T, float>)
+    if (p.bf16 && (bk = bf16_gemm_kernels()) && (bk->nr != nr || bk->mr_max < eng.mr_max())) bk = nullptr;
+  const int64_t KP = (K + 1) / 2, kKP = kKC / 2;
+  uint32_t* Ub = nullptr;
+  if (bk) {
+    Ub = reinterpret_cast<uint32_t*>(thread_scratch(kScratchPrepackA, X * R * KP));
+    const int64_t nt = int64_t(rtiles.size());
+    parallel_for(X * nt, 1, [&](int64_t j0, int64_t j1) {
+      for (int64_t j = j0; j < j1; ++j) {
+        const RowTile& rt = rtiles[size_t(j % nt)];
+        const int64_t xi = j / nt;
+        bk->pack_a(reinterpret_cast<const float*>(U + xi * R * K + rt.m0 * K), rt.mr, K, Ub + xi * R * KP + rt.m0 * KP);
+      }
+    });
+  }
+
   const int64_t tiles_h = (p.oh + p.m - 1) / p.m, tiles_w = (p.ow + p.m - 1) / p.m;
   const int64_t per_image = tiles_h * tiles_w, tiles = p.batch * per_image;
   const Plan plan = plan_blocks(tiles, K, R, int64_t(rtiles.size()), X, nr, int64_t(sizeof(T)));
@@ -266,7 +288,21 @@ void run_conv(const ConvProblem<T>& p) {
 
     // 2. M(xi) (rows x lanes) = U(xi) . V(xi), at Mb + (xi * rows + row - row0) * lanes.
     T* Mb = Engine<T>::scratch(kScratchPackA, X * rows * lanes);
-    for (int xi = 0; xi < X; ++xi) {
+    uint32_t* Vb = bk ? reinterpret_cast<uint32_t*>(thread_scratch(kScratchPartial, KP * lanes)) : nullptr;
+    for (int xi = 0; xi < X && bk; ++xi) {
+      const T* Vx = V + xi * K * lanes;
+      for (int64_t j = 0; j < panels; ++j) bk->pack_b(reinterpret_cast<const float*>(Vx + j * K * nr), K, Vb + j * KP * nr);
+      for (size_t ti = gt0; ti < gt1; ++ti) {
+        const RowTile& rt = rtiles[ti];
+        float* c = reinterpret_cast<float*>(Mb + (xi * rows + rt.m0 - row0) * lanes);
+        for (int64_t q0 = 0; q0 < KP; q0 += kKP) {
+          const int64_t qc = std::min(kKP, KP - q0);
+          for (int64_t j = 0; j < panels; ++j)
+            bk->ukr[rt.mr](qc, Ub + xi * R * KP + rt.m0 * KP + q0 * rt.mr, Vb + j * KP * nr + q0 * nr, c + j * nr, lanes, nr, q0 > 0);
+        }
+      }
+    }
+    for (int xi = 0; xi < X && !bk; ++xi) {
       const T* Ux = U + xi * R * K;
       const T* Vx = V + xi * K * lanes;
       for (size_t ti = gt0; ti < gt1; ++ti) {
@@ -387,8 +423,9 @@ bool winograd_applies(const Conv2dShape& s) {
 }
 
 template <typename T>
-void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, int m) {
+void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, int m, bool bf16) {
   ConvProblem<T> p;
+  p.bf16 = bf16;
   p.m = m;
   p.batch = s.batch;
   part_planes(s, xs, p.src, p.src_batch_stride);
@@ -452,7 +489,7 @@ void backward_weight_winograd(const Conv2dShape& s, const std::vector<const T*>&
 }
 
 #define MPF_WINOGRAD(T)                                                                                                  \
-  template void forward_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, int); \
+  template void forward_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, int, bool); \
   template void backward_data_winograd<T>(const Conv2dShape&, const T*, const T*, const std::vector<T*>&, int); \
   template void backward_weight_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*, int);
 MPF_WINOGRAD(float)

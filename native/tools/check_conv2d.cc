@@ -7,7 +7,9 @@
 //
 //   npx cmake-js configure -O build-x --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-x
 //   build-x/check_conv2d [--bench] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2]
-//     [--only 'N1 C52+52->52 48x48']
+//     [--only 'N1 C52+52->52 48x48'] [--precision strict|fp32|bf16]
+// Also checks the bf16 GEMM kernels (where the CPU has AVX512_BF16) and the forward pass under
+// each inference precision; --precision sets the one the bench's forward column runs under.
 //   (or any CMake build of the repository with -DMPF_BUILD_CHECKS=ON)
 // --cpu-time measures process CPU time (meaningful with MPFNET_NUM_THREADS=1 on a busy machine).
 // Exit status 0 when every comparison is within tolerance.
@@ -26,6 +28,7 @@
 #include "common/thread_pool.h"
 #include "cpu/conv2d.h"
 #include "cpu/gemm.h"
+#include "cpu/inference_precision.h"
 
 using namespace mpf;
 using cpu::Conv2dShape;
@@ -176,6 +179,93 @@ bool check_gemm(double tol) {
   return ok;
 }
 
+// bf16 value of x rounded to nearest even, as a float (NaN never occurs here): the reference for
+// the packers' vcvtne2ps2bf16.
+double bf16_round(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  u = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
+  float r;
+  std::memcpy(&r, &u, 4);
+  return double(r);
+}
+
+// The bf16 micro-kernel and packers (inference precision bf16) against float64 sums of the same
+// bf16-rounded operands, every element of every tile height, depth (odd ones pad a zero) and
+// column count: only the float32 accumulation may differ, by at most (depth + 2) * 2^-24 times
+// the sum of the products' sizes.
+bool check_bf16_gemm() {
+  const cpu::bf16::Kernels* k = cpu::bf16_gemm_kernels();
+  if (!k) {
+    std::printf("skip bf16 gemm: no AVX512_BF16 (or the SIMD level is below avx512)\n");
+    return true;
+  }
+  bool ok = true;
+  double worst = 0;
+  std::uniform_int_distribution<int> cols(1, k->nr);
+  for (int mr = 1; mr <= k->mr_max; ++mr)
+    for (int64_t kc : {1, 2, 7, 64, 255}) {
+      const int nr = k->nr, n_valid = cols(rng);
+      const bool load_c = (mr + kc) & 1;
+      const auto a = to_f(randn(size_t(kc * mr))), b = to_f(randn(size_t(kc * nr))), c0 = to_f(randn(size_t(mr * nr)));
+      const int64_t kp = (kc + 1) / 2;
+      std::vector<uint32_t> ap(size_t(kp * mr)), bp(size_t(kp * nr));
+      k->pack_a(a.data(), mr, kc, ap.data());
+      k->pack_b(b.data(), kc, bp.data());
+      std::vector<float> c = c0;
+      k->ukr[mr](kp, ap.data(), bp.data(), c.data(), nr, n_valid, load_c);
+      for (int i = 0; i < mr; ++i)
+        for (int j = 0; j < nr; ++j) {
+          double ref = load_c ? double(c0[size_t(i * nr + j)]) : 0.0, size = std::fabs(ref);
+          for (int64_t kk = 0; kk < kc; ++kk) {
+            const double prod = bf16_round(a[size_t(kk * mr + i)]) * bf16_round(b[size_t(kk * nr + j)]);
+            ref += prod;
+            size += std::fabs(prod);
+          }
+          const double got = c[size_t(i * nr + j)];
+          if (j >= n_valid) {  // columns past n_valid are left alone
+            if (got != c0[size_t(i * nr + j)]) ok = false;
+            continue;
+          }
+          const double e = std::fabs(got - ref) / (double(kc + 2) * std::ldexp(1.0, -24) * std::max(size, 1e-30));
+          if (!(e <= 1)) ok = false;
+          worst = std::max(worst, std::isnan(e) ? INFINITY : e);
+        }
+    }
+  std::printf("%-4s bf16 gemm: tiles 1..%d rows x %d, depths 1..255: worst error %.2f of the bound\n", ok ? "ok" : "FAIL", k->mr_max,
+              k->nr, worst);
+  return ok;
+}
+
+// The forward pass under each inference precision on MPF-Net-like shapes, against the float64
+// direct loops: 'fp32' (F(4x4)) within the float32 tolerance of F(4x4), 'bf16' (F(2x2) with bf16
+// operands) within bf16's 2^-9 relative rounding times the transforms' gain (~10: 1.5-2.6e-2 of
+// the output's rms on random data; test/inference-precision.test.ts bounds the whole model).
+bool check_precisions() {
+  bool ok = true;
+  for (cpu::InferencePrecision ip : {cpu::InferencePrecision::Fp32, cpu::InferencePrecision::Bf16})
+    for (const Conv2dShape& s : {shape(1, {52}, 52, 30, 34, 3, 1, 1, 1), shape(2, {3}, 52, 21, 19, 3, 1, 1, 1),
+                                 shape(1, {52, 52}, 52, 17, 23, 3, 1, 1, 1), shape(1, {52}, 3, 40, 40, 3, 1, 1, 1)}) {
+      const ConvData d = make_data(s);
+      std::vector<double> y(d.gy.size());
+      cpu::conv2d_forward_direct<double>(s, cptrs(d.xs), d.w.data(), d.b.data(), y.data());
+      std::vector<std::vector<float>> xf;
+      for (auto& x : d.xs) xf.push_back(to_f(x));
+      const auto wf = to_f(d.w), bf = to_f(d.b);
+      std::vector<float> yf(y.size(), NAN);
+      const cpu::InferencePrecision before = cpu::inference_precision();
+      cpu::set_inference_precision(ip);
+      const cpu::Conv2dAlgo algo = cpu::conv2d_algo(s, cpu::Conv2dPass::Forward);
+      cpu::conv2d_forward<float>(s, cptrs(xf), wf.data(), bf.data(), yf.data());
+      cpu::set_inference_precision(before);
+      const double e = rel_err(yf, y), tol = ip == cpu::InferencePrecision::Bf16 && cpu::bf16_gemm_kernels() ? 5e-2 : 1e-4;
+      ok = ok && e <= tol;
+      std::printf("%-4s precision %-6s %-44s rel err fwd %.1e  [%s]\n", e <= tol ? "ok" : "FAIL", cpu::inference_precision_name(ip),
+                  describe(s).c_str(), e, cpu::conv2d_algo_name(algo));
+    }
+  return ok;
+}
+
 // With --cpu-time: process CPU time instead of wall time. On a machine shared with other jobs a
 // single-threaded run then measures the work, not the waits for a core (threads = 1 only).
 bool g_cpu_time = false;
@@ -203,8 +293,9 @@ double seconds_min(int reps, const std::function<void()>& f) {
 }
 
 void bench(int reps) {
-  std::printf("\nthreads %d, simd %s, algo %s, min of %d runs; GFLOP/s = 2 * MACs (of the direct sum) / time\n", num_threads(),
-              simd_name(simd_level()), cpu::conv2d_algo_mode_name(cpu::conv2d_algo_mode()), reps);
+  std::printf("\nthreads %d, simd %s, algo %s, precision %s, min of %d runs; GFLOP/s = 2 * MACs (of the direct sum) / time\n",
+              num_threads(), simd_name(simd_level()), cpu::conv2d_algo_mode_name(cpu::conv2d_algo_mode()),
+              cpu::inference_precision_name(cpu::inference_precision()), reps);
   std::printf("%-44s %10s %10s %10s\n", "shape", "forward", "bwd-data", "bwd-weight");
   std::vector<Conv2dShape> shapes;
   for (int64_t n : {1, 8})
@@ -243,12 +334,19 @@ void bench(int reps) {
 int main(int argc, char** argv) {
   bool do_bench = false;
   int reps = 10;
+  cpu::InferencePrecision bench_precision = cpu::InferencePrecision::Strict;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--bench")) do_bench = true;
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--cpu-time")) g_cpu_time = true;
     else if (!std::strcmp(argv[i], "--no-check")) g_skip_check = true;
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) g_only = argv[++i];
+    else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) {
+      if (!cpu::parse_inference_precision(argv[++i], &bench_precision)) {
+        std::fprintf(stderr, "--precision: strict, fp32 or bf16\n");
+        return 2;
+      }
+    }
     else if (!std::strcmp(argv[i], "--algo") && i + 1 < argc) {
       cpu::Conv2dAlgoMode m;
       if (!cpu::parse_conv2d_algo_mode(argv[++i], &m)) {
@@ -287,7 +385,10 @@ int main(int argc, char** argv) {
     }
     cpu::set_conv2d_algo_mode(chosen);
   }
+  if (!g_skip_check) ok = check_bf16_gemm() && ok;
+  if (!g_skip_check) ok = check_precisions() && ok;
   std::printf("%s\n", ok ? "all checks passed" : "SOME CHECKS FAILED");
+  cpu::set_inference_precision(bench_precision);  // the forward column of --bench
   if (do_bench) bench(reps);
   return ok ? 0 : 1;
 }
