@@ -115,7 +115,7 @@ void input_tiles(const InputJob<T>& p) {
   }
 }
 
-// ---- output: transform the products back, add the bias, write the plane -------------------------
+// ---- output: transform the products back, add the bias, activate, write the plane --------------
 
 // output(row ty*m + i, column tx*m + j) = o[(i * m + j) * stride + lane], cut at the plane's edge.
 template <int M, typename T>
@@ -150,6 +150,10 @@ void output_tiles(const OutputJob<T>& p) {
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < M; ++j) store(p.o + (i * M + j) * p.stride + l, y[i][j] + p.bias);
   }
+  // The fused activation runs over the staged rows (M * M * lanes values, in L1) rather than in
+  // the transform loop above: there it would need the exp written again over these vector types.
+  if (p.act != Conv2dActivation::None)
+    for (int e = 0; e < M * M; ++e) conv2d_activation_apply(p.act, p.o + e * p.stride, p.lanes);
   Unstage(p);
 }
 
