@@ -53,11 +53,12 @@ const char* conv2d_algo_mode_name(Conv2dAlgoMode m);
 bool parse_conv2d_algo_mode(const char* name, Conv2dAlgoMode* out);
 
 // An elementwise activation fused into the forward pass: every algorithm applies it to each output
-// value as it writes it (Winograd: to a row's transformed tile while it is staged in L1; implicit
-// GEMM: to each finished block of C while it is in L2; direct: to each finished plane), so the
-// pre-activation never makes an extra trip through memory and never has to be kept for backward
-// (SELU's derivative follows from its output, common/unary_math.h). Selu is exactly the unary op's
-// SELU (cpu/unary.h, selu_serial): fused and unfused results agree bit for bit.
+// value as it writes it (Winograd: to each transformed, biased vector as it is staged, in registers
+// on AVX2 / AVX-512; implicit GEMM: to each finished block of C while it is in L2, through
+// SgemmProblem::finish; direct: to each finished plane), so the pre-activation never makes an extra
+// trip through memory and never has to be kept for backward (SELU's derivative follows from its
+// output, common/unary_math.h). Selu is exactly the unary op's SELU (cpu/simd/unary.h,
+// selu_serial): fused and unfused results agree bit for bit.
 enum class Conv2dActivation { None, Selu };
 const char* conv2d_activation_name(Conv2dActivation a);
 // false when `name` is none of "none", "selu".

@@ -146,8 +146,6 @@ void unstage_output_portable(const OutputJob<T>& p) {
 // dispatch would cost more than the exp itself (a row is only `lanes` = 64..128 values).
 struct StagedActivation {
   static constexpr bool kInline = false;
-  template <typename V>
-  static V selu(V v) { return v; }
 };
 
 // The inline policy over a vector type VT of cpu/simd/vec.h with the lanes of V (the x86 files).
