@@ -324,6 +324,9 @@ describe('conv2d with a fused activation (selu)', () => {
     { name: '3x3 odd sizes, no bias', batch: 2, parts: [5], cout: 7, hw: [9, 11], k: 3, padding: 1, bias: false },
     { name: '1x1 over two parts', batch: 1, parts: [6, 4], cout: 9, hw: [7, 13], k: 1 },
     { name: 'stride 2', batch: 2, parts: [8], cout: 12, hw: [13, 11], k: 3, stride: 2, padding: 1 },
+    // With 2+ threads the implicit GEMM splits this reduction into slices (the activation then runs
+    // after the slices are summed, native/cpu/gemm.cc).
+    { name: 'GEMM reduction slices: 156 -> 52, 12x12', batch: 1, parts: [156], cout: 52, hw: [12, 12], k: 3, padding: 1 },
   ];
   const levels = simdLevels();
   const fusedOpts = (c: Cfg): mp.ConvOptions => ({ ...opts(c), activation: 'selu' });
