@@ -327,7 +327,7 @@ void sgemm_packed(const SgemmProblem& p) {
         }
       }
     }
-    if (S == 1 && p.finish) p.finish(b, ch.m0, ch.m0 + ch.rows, n0, n0 + nc);
+    if (S == 1 && p.finish) p.finish(b, ch.m0, tiles[ch.t1 - 1].m0 + tiles[ch.t1 - 1].mr, n0, n0 + nc);
   });
 
   if (S > 1) {
