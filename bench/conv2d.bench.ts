@@ -5,6 +5,10 @@
 // (the direct convolution's count); "% fp32 peak" counts the real arithmetic (Winograd: fewer).
 // The peer (bench/peers/pytorch_conv2d.py) convolves torch.cat(parts) and times the backward
 // passes with aten::convolution_backward, the call autograd makes.
+// For the Block's c1 shapes (3x3 d1 52->52 and 104->52) two more forward rows: 'forward+selu'
+// (SELU fused into the convolution's output, conv2d's activation option) and 'forward,selu'
+// (the convolution, then the unary SELU over its output: what the fusion saves); the peer runs
+// F.selu(F.conv2d(...), inplace=True) for both (PyTorch's CPU convolution has no fused epilogue).
 import { native } from '../bindings/index.js';
 import type { Handle } from '../bindings/native.js';
 import { randn, type Tensor } from '../lib/index.js';
@@ -12,7 +16,7 @@ import type { BenchCase } from './harness.js';
 
 export const group = 'conv2d';
 
-type Pass = 'forward' | 'backward-data' | 'backward-weight';
+type Pass = 'forward' | 'backward-data' | 'backward-weight' | 'forward+selu' | 'forward,selu';
 const PASSES: Pass[] = ['forward', 'backward-data', 'backward-weight'];
 
 interface Layer {
@@ -35,7 +39,7 @@ function layers(): Layer[] {
 // backward passes only from 16 channels), or 0 when the pass runs as a GEMM.
 function winogradTile(l: Layer, cin: number, pass: Pass): number {
   if (l.k !== 3 || l.d !== 1) return 0;
-  if (pass === 'forward') return 2;
+  if (pass.startsWith('forward')) return 2;
   if (pass === 'backward-data') return l.cout >= 16 ? 4 : 0;
   return cin >= 16 ? 2 : 0;
 }
@@ -49,7 +53,8 @@ export function cases(): BenchCase[] {
   for (const batch of [1, 8]) {
     for (const hw of [48, 128]) {
       for (const l of layers()) {
-        for (const pass of PASSES) {
+        const selu = l.k === 3 && l.d === 1;  // the Block's c1 (SELU follows it)
+        for (const pass of selu ? [...PASSES, 'forward+selu' as const, 'forward,selu' as const] : PASSES) {
           const pad = l.k === 1 ? 0 : l.d;
           const cin = l.parts.reduce((a, b) => a + b, 0);
           const macs = batch * hw * hw * l.cout * cin * l.k * l.k;
@@ -77,6 +82,12 @@ export function cases(): BenchCase[] {
               const hs = xs.map((x) => x.handle);
               if (pass === 'forward') {
                 native.dispose(native.conv2dForward('cpu', hs, w.handle, b.handle, st, pd, dl));
+              } else if (pass === 'forward+selu') {
+                native.dispose(native.conv2dForward('cpu', hs, w.handle, b.handle, st, pd, dl, 'selu'));
+              } else if (pass === 'forward,selu') {
+                const y = native.conv2dForward('cpu', hs, w.handle, b.handle, st, pd, dl);
+                native.dispose(native.unaryForward('cpu', 'selu', y, 0, 0));
+                native.dispose(y);
               } else {
                 const r = native.conv2dBackward('cpu', hs, w.handle, gy.handle, st, pd, dl, pass === 'backward-data', pass === 'backward-weight', false);
                 disposeAll(r.gxs);

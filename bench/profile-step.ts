@@ -32,7 +32,8 @@ function key(name: string, a: unknown[]): string {
   if (name === 'conv2dForward' || name === 'conv2dBackward') {
     const xs = a[1] as number[];
     const pass = name === 'conv2dForward' ? 'forward' : 'backward';
-    return `conv2d ${pass} w[${shapeOf(a[2])}] d${(a[6] as number[])[0]} x[${shapeOf(xs[0])}]${xs.length > 1 ? ` ×${xs.length} parts` : ''}`;
+    const act = name === 'conv2dForward' && typeof a[7] === 'string' && a[7] !== 'none' ? ` +${a[7]}` : '';
+    return `conv2d ${pass}${act} w[${shapeOf(a[2])}] d${(a[6] as number[])[0]} x[${shapeOf(xs[0])}]${xs.length > 1 ? ` ×${xs.length} parts` : ''}`;
   }
   if (/^(unary|binary|reduce)/.test(name) && typeof a[1] === 'string') return `${name} ${a[1]}`;
   return name;

@@ -148,8 +148,14 @@ export interface MaxPoolBindings {
 
 /** conv2d over a channel concatenation of input parts (conv2d_binding.cc, cpu/conv2d*.cc). */
 export interface Conv2dBindings {
-  /** y = conv(concat(xs), w) + b; stride, padding, dilation as [h, w]. */
-  conv2dForward(device: DeviceName, xs: readonly Handle[], w: Handle, b: Handle | null, stride: readonly number[], padding: readonly number[], dilation: readonly number[]): Handle;
+  /**
+   * y = act(conv(concat(xs), w) + b); stride, padding, dilation as [h, w]; activation 'none'
+   * (default) or 'selu', fused into the kernels' output (cpu/conv2d.h).
+   */
+  conv2dForward(
+    device: DeviceName, xs: readonly Handle[], w: Handle, b: Handle | null, stride: readonly number[], padding: readonly number[], dilation: readonly number[],
+    activation?: ConvActivationName | null,
+  ): Handle;
   /**
    * The gradients asked for: one per input part (null for parts not asked for; needInput may be
    * one boolean for all parts or one per part), of the weight, of the bias.
@@ -171,6 +177,8 @@ export interface Conv2dBindings {
 
 /** How much forward convolutions may round for speed (lib/infer/precision.ts, docs/upscaling.md). */
 export type InferencePrecisionName = 'strict' | 'fp32' | 'bf16';
+/** The activations conv2d can fuse into its output (cpu/conv2d.h, Conv2dActivation). */
+export type ConvActivationName = 'none' | 'selu';
 
 /** The CPU convolution algorithms setConvAlgorithm can force (docs/architecture.md). */
 export type ConvAlgorithmName = 'auto' | 'gemm' | 'winograd' | 'winograd2' | 'direct';

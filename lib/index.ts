@@ -35,7 +35,7 @@ export * from './infer/index.js';
 export { runDemo, type DemoOptions, type DemoResult } from './demo/run-demo.js';
 // Types that exported signatures mention, exported so that users can name them and the API
 // reference links them (typedoc.json: validation.notExported).
-export type { ConvAlgorithmName, DeviceName, DTypeName, ResizeKernelName, Reduction } from '../bindings/native.js';
+export type { ConvActivationName, ConvAlgorithmName, DeviceName, DTypeName, ResizeKernelName, Reduction } from '../bindings/native.js';
 export type { ValidationResult, ValidationSample } from './train/validate.js';
 export type { EventFields, SummaryValue } from './train/tensorboard/schema.js';
 export type { Range } from './data/degrade.js';

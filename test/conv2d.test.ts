@@ -177,7 +177,7 @@ describe.each(['auto', 'gemm', 'winograd', 'winograd2'] as const)('conv2d float3
 });
 
 describe('conv2d matches PyTorch (golden fixtures)', () => {
-  type ConvParams = { parts: number; bias: boolean; stride: mp.IntPair; padding: mp.IntPair; dilation: mp.IntPair };
+  type ConvParams = { parts: number; bias: boolean; stride: mp.IntPair; padding: mp.IntPair; dilation: mp.IntPair; activation?: mp.ConvActivation };
   const cases = loadFixture<FixtureCase<ConvParams>>('conv2d');
   const apply = (c: FixtureCase<ConvParams>) => (...t: mp.Tensor[]) => {
     const n = c.params.parts;
@@ -186,6 +186,7 @@ describe('conv2d matches PyTorch (golden fixtures)', () => {
       stride: c.params.stride,
       padding: c.params.padding,
       dilation: c.params.dilation,
+      activation: c.params.activation ?? 'none',
     });
   };
   for (const c of cases) {
@@ -309,6 +310,120 @@ describe('conv2d rejects bad input with typed errors naming the argument', () =>
       const gy2 = mp.randn([1, 4, 4, 4]);
       expect(() => native.conv2dBackward('cpu', [a.handle], ww.handle, gy2.handle, [1, 1], [0, 0], [1, 1], [true, false], true, true)).toThrow(/'needInput' has 2 entries but there are 1 input parts/);
       expect(() => native.conv2dForward('cpu', [a.handle], ww.handle, null, [1], [0, 0], [1, 1])).toThrow(/'stride' must have 2 entries/);
+    });
+  });
+});
+
+// conv2d's fused activation (native/cpu/conv2d.h, Conv2dActivation): every algorithm applies SELU
+// to the output as it writes it, with the unary op's own SELU kernel, so the fused result must
+// equal conv2d followed by selu exactly; backward works from the output alone.
+describe('conv2d with a fused activation (selu)', () => {
+  const cfgs: Cfg[] = [
+    { name: 'Block c1: 52 + 52 -> 52 3x3, 20x22', batch: 1, parts: [52, 52], cout: 52, hw: [20, 22], k: 3, padding: 1 },
+    { name: 'C52 3x3 d3 17x19 batch 2', batch: 2, parts: [52], cout: 52, hw: [17, 19], k: 3, padding: 3, dilation: 3 },
+    { name: '3x3 odd sizes, no bias', batch: 2, parts: [5], cout: 7, hw: [9, 11], k: 3, padding: 1, bias: false },
+    { name: '1x1 over two parts', batch: 1, parts: [6, 4], cout: 9, hw: [7, 13], k: 1 },
+    { name: 'stride 2', batch: 2, parts: [8], cout: 12, hw: [13, 11], k: 3, stride: 2, padding: 1 },
+    // With 2+ threads the implicit GEMM splits this reduction into slices (the activation then runs
+    // after the slices are summed, native/cpu/gemm.cc).
+    { name: 'GEMM reduction slices: 156 -> 52, 12x12', batch: 1, parts: [156], cout: 52, hw: [12, 12], k: 3, padding: 1 },
+  ];
+  const levels = simdLevels();
+  const fusedOpts = (c: Cfg): mp.ConvOptions => ({ ...opts(c), activation: 'selu' });
+
+  for (const algo of ['auto', 'gemm', 'winograd', 'winograd2', 'direct'] as const) {
+    for (const c of cfgs) {
+      it(`equals conv2d then selu, forward and backward, every SIMD level (${algo}): ${c.name}`, () => {
+        const before = native.simd();
+        const algoBefore = mp.setConvAlgorithm(algo);
+        try {
+          for (const level of levels) {
+            native.setSimd(level);
+            mp.tidy(() => {
+              const { xs, w, b } = leaves(c, 31, 'float32');
+              const x = xs.length === 1 ? xs[0]! : xs;
+              const grads = () => [...xs.map((t) => t.grad!), w.grad!, ...(b ? [b.grad!] : [])].map((t) => t.toFloat32Array());
+              const ref = mp.selu(mp.conv2d(x, w, b, opts(c)));
+              const gy = mp.randn([...ref.shape], { generator: new mp.Generator(7) });
+              ref.backward(gy);
+              const want = grads();
+              for (const t of [...xs, w, ...(b ? [b] : [])]) {
+                t.grad?.dispose();
+                t.grad = null;
+              }
+              const y = mp.conv2d(x, w, b, fusedOpts(c));
+              y.backward(gy);
+              const label = `${c.name} ${algo} ${level}`;
+              // Random inputs give outputs on both sides of 0 (both branches of SELU).
+              const yv = y.toFloat32Array();
+              expect(yv.some((v) => v > 0) && yv.some((v) => v < 0), label).toBe(true);
+              expect(yv, `${label} y`).toEqual(ref.toFloat32Array());
+              grads().forEach((g, i) => expect(g, `${label} grad ${i}`).toEqual(want[i]));
+            });
+          }
+        } finally {
+          native.setSimd(before);
+          mp.setConvAlgorithm(algoBefore);
+        }
+      });
+    }
+  }
+
+  // float64: the direct loops by default, Winograd when forced.
+  for (const algo of ['auto', 'winograd', 'winograd2'] as const) {
+    for (const c of cfgs.filter((c) => c.parts.reduce((a, b) => a + b, 0) < 20)) {
+      it(`gradients match finite differences in float64 (${algo}): ${c.name}`, () => {
+        const before = mp.setConvAlgorithm(algo);
+        try {
+          mp.tidy(() => {
+            const { xs, w, b } = leaves(c, 41);
+            const inputs = [...xs, w, ...(b ? [b] : [])];
+            gradcheck((...t) => mp.conv2d(t.slice(0, xs.length), t[xs.length]!, b ? t[xs.length + 1]! : null, fusedOpts(c)), inputs);
+          });
+        } finally {
+          mp.setConvAlgorithm(before);
+        }
+      });
+    }
+  }
+
+  it('keeps only the activated output for backward: one tensor fewer than conv2d then selu, and no leak', () => {
+    const x = mp.randn([1, 4, 8, 8]).requiresGrad_();
+    const w = mp.randn([5, 4, 3, 3], { generator: new mp.Generator(3) }).requiresGrad_();
+    const b = mp.randn([5]).requiresGrad_();
+    const live = (f: () => mp.Tensor) =>
+      mp.tidy(() => {
+        const before = mp.memory().tensors;
+        f();
+        return mp.memory().tensors - before;
+      });
+    // The tape holds the intermediate of conv2d then selu; the fused op has none.
+    expect(live(() => mp.conv2d(x, w, b, { padding: 1, activation: 'selu' }))).toBe(1);
+    expect(live(() => mp.selu(mp.conv2d(x, w, b, { padding: 1 })))).toBe(2);
+    const step = () =>
+      mp.tidy(() => {
+        const y = mp.conv2d(x, w, b, { padding: 1, activation: 'selu' });
+        mp.sum(mp.mul(y, y)).backward();
+      });
+    step();
+    const before = mp.memory();
+    for (let i = 0; i < 10; i++) step();
+    expect(mp.memory().tensors).toBe(before.tensors);
+    expect(mp.memory().bytes).toBe(before.bytes);
+    for (const t of [x, w, b]) t.dispose();
+  });
+
+  it('rejects an unknown activation with a RangeError naming the value', () => {
+    mp.tidy(() => {
+      const x = mp.randn([1, 3, 6, 6]);
+      const w = mp.randn([4, 3, 3, 3]);
+      const bad = (a: unknown) => () => mp.conv2d(x, w, null, { activation: a as mp.ConvActivation });
+      expect(bad('relu')).toThrow(RangeError);
+      expect(bad('relu')).toThrow(/conv2d: 'activation' must be 'none' or 'selu', got "relu"/);
+      expect(bad(3)).toThrow(/'activation' must be 'none' or 'selu', got 3/);
+      expect(() => native.conv2dForward('cpu', [x.handle], w.handle, null, [1, 1], [0, 0], [1, 1], 'gelu' as mp.ConvActivation)).toThrow(RangeError);
+      expect(() => native.conv2dForward('cpu', [x.handle], w.handle, null, [1, 1], [0, 0], [1, 1], 'gelu' as mp.ConvActivation)).toThrow(/conv2d: 'activation' must be 'none' or 'selu', got 'gelu'/);
+      expect(() => native.conv2dForward('cpu', [x.handle], w.handle, null, [1, 1], [0, 0], [1, 1], 5 as unknown as mp.ConvActivation)).toThrow(TypeError);
     });
   });
 });

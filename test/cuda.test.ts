@@ -145,6 +145,8 @@ describe.skipIf(!hasGpu)('CUDA matches the CPU (quick subset)', () => {
   it('conv2d over two parts with dilation, and linear', () => {
     both('conv2d', [[2, 3, 9, 9], [2, 2, 9, 9], [4, 5, 3, 3], [4]], ([a, b, w, bias]) =>
       mp.conv2d([a!, b!], w!, bias, { padding: 3, dilation: 3 }));
+    both('conv2d + selu', [[2, 3, 9, 9], [2, 2, 9, 9], [4, 5, 3, 3], [4]], ([a, b, w, bias]) =>
+      mp.conv2d([a!, b!], w!, bias, { padding: 1, activation: 'selu' }));
     both('linear', [[6, 7], [3, 7], [3]], ([x, w, b]) => mp.linear(x!, w!, b));
   });
   it('device memory returns to the allocator', () => {

@@ -1,5 +1,6 @@
 // A training-like loop over the basic op families (binary, reduce, shape, loss, pool, adam,
-// unary): 1000 forward / backward / update steps inside tidy() must leave memory() flat.
+// unary), and conv2d with its fused SELU: forward / backward / update steps inside tidy() must
+// leave memory() flat.
 import { describe, expect, it } from 'vitest';
 import * as mp from '../lib/index.js';
 
@@ -35,6 +36,36 @@ describe('op families: memory over a long loop', () => {
     const before = mp.memory();
     let last = 0;
     for (let k = 2; k <= 1000; k++) last = step(k);
+    const after = mp.memory();
+    expect(Number.isFinite(last)).toBe(true);
+    expect(after.tensors).toBe(before.tensors);
+    expect(after.storages).toBe(before.storages);
+    expect(after.bytes).toBe(before.bytes);
+  });
+
+  it('training steps through conv2d with fused SELU (its backward frees the SELU gradient it makes) leave memory() flat', () => {
+    const g = new mp.Generator(12);
+    const w = mp.randn([6, 5, 3, 3], { generator: g, std: 0.2 }).requiresGrad_();
+    const b = mp.randn([6], { generator: g }).requiresGrad_();
+    const params = [w, b];
+    const state = params.map((p) => ({ m: mp.zerosLike(p), v: mp.zerosLike(p) }));
+    const parts = [mp.randn([2, 3, 7, 6], { generator: g }), mp.randn([2, 2, 7, 6], { generator: g }).requiresGrad_()];
+    const target = mp.randn([2, 6, 7, 6], { generator: g });
+    const step = (k: number) =>
+      mp.tidy(() => {
+        const loss = mp.l1Loss(mp.conv2d(parts, w, b, { padding: 1, activation: 'selu' }), target);
+        loss.backward();
+        mp.noGrad(() => params.forEach((p, i) => mp.adamUpdate(p, p.grad!, state[i]!.m, state[i]!.v, { lr: 1e-3, step: k })));
+        for (const p of [...params, parts[1]!]) {
+          p.grad!.dispose();
+          p.grad = null;
+        }
+        return loss.item();
+      });
+    step(1);
+    const before = mp.memory();
+    let last = 0;
+    for (let k = 2; k <= 200; k++) last = step(k);
     const after = mp.memory();
     expect(Number.isFinite(last)).toBe(true);
     expect(after.tensors).toBe(before.tensors);

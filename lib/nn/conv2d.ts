@@ -1,7 +1,7 @@
 // nn.Conv2d: weight (out, in, kh, kw) and bias (out), PyTorch's default initialisation.
 // forward also takes an array of tensors, read as their channel concatenation without building it
 // (MPF-Net's blocks convolve concat(a, b)).
-import { conv2d } from '../ops/index.js';
+import { conv2d, type ConvActivation } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { defaultBias, defaultWeight, type InitOptions } from './init.js';
 import { Module } from './module.js';
@@ -65,9 +65,12 @@ export class Conv2d extends Module {
     return this.#hasBias;
   }
 
-  /** Convolve `x`, or an array of tensors as their channel concatenation. */
-  forward(x: Tensor | Tensor[]): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
+  /**
+   * Convolve `x`, or an array of tensors as their channel concatenation. `activation` ('selu') is
+   * fused into the convolution's output (conv2d's ConvOptions.activation); default 'none'.
+   */
+  forward(x: Tensor | Tensor[], activation: ConvActivation = 'none'): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, activation });
   }
 
   /** Output (h, w) for an input (h, w). */

@@ -3,7 +3,7 @@
 // implicit GEMM on the SIMD SGEMM driver otherwise, float64 through direct loops (the reference
 // the gradient checks use). setConvAlgorithm forces one algorithm (tests, accuracy comparisons).
 import { native } from '../../bindings/index.js';
-import type { ConvAlgorithmName, Handle } from '../../bindings/native.js';
+import type { ConvActivationName, ConvAlgorithmName, Handle } from '../../bindings/native.js';
 import { record } from '../autograd/tape.js';
 import { fromHandle, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
@@ -11,7 +11,10 @@ import { checkTensor } from './check.js';
 /** A size given once for both axes, or as [height, width]. */
 export type IntPair = number | readonly [number, number];
 
-/** Options of {@link conv2d}: stride, padding, dilation. */
+/** An activation {@link conv2d} can fuse into its output: 'none', or 'selu' (PyTorch's SELU). */
+export type ConvActivation = ConvActivationName;
+
+/** Options of {@link conv2d}: stride, padding, dilation, a fused activation. */
 export interface ConvOptions {
   /** Step between output pixels (>= 1). Default 1. */
   stride?: IntPair;
@@ -19,7 +22,15 @@ export interface ConvOptions {
   padding?: IntPair;
   /** Spacing between kernel taps (>= 1; 1 = a plain convolution). Default 1. */
   dilation?: IntPair;
+  /**
+   * Applied to every output value as the kernels write it (default 'none'): `selu` gives
+   * selu(conv2d(x, w, b)) without the extra pass over memory, and backward works from the output
+   * alone, so the pre-activation is never kept.
+   */
+  activation?: ConvActivation;
 }
+
+const ACTIVATIONS: readonly ConvActivation[] = ['none', 'selu'];
 
 function pair(name: string, v: IntPair): [number, number] {
   if (typeof v === 'number') return [v, v];
@@ -33,6 +44,7 @@ const maybe = (h: Handle | null): Tensor | null => (h === null ? null : fromHand
  * 2-D convolution: x (N, C, H, W), weight (out, C, kh, kw), bias (out) or null -> (N, out, OH, OW).
  * x may be an array of tensors (N, C_i, H, W): the convolution then runs over their channel
  * concatenation, read in place (never materialised), and each part gets its own gradient.
+ * `activation: 'selu'` returns selu of the convolution, fused (see {@link ConvOptions}).
  */
 export function conv2d(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tensor | null = null, o: ConvOptions = {}): Tensor {
   const xs: Tensor[] = Array.isArray(x) ? [...(x as readonly Tensor[])] : [x as Tensor];
@@ -44,14 +56,23 @@ export function conv2d(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tens
   const stride = pair('stride', o.stride ?? 1);
   const padding = pair('padding', o.padding ?? 0);
   const dilation = pair('dilation', o.dilation ?? 1);
+  const activation = o.activation ?? 'none';
+  if (!ACTIVATIONS.includes(activation)) throw new RangeError(`conv2d: 'activation' must be 'none' or 'selu', got ${JSON.stringify(activation)}`);
   const handles = xs.map((t) => t.handle);
   const device = xs[0]!.device;
-  const y = fromHandle(native.conv2dForward(device, handles, weight.handle, b?.handle ?? null, stride, padding, dilation));
-  return record(y, 'conv2d', [...xs, weight, b], (gy) => {
-    const r = native.conv2dBackward(gy.device, handles, weight.handle, gy.handle, stride, padding, dilation,
-      xs.map((t) => t.requiresGrad), weight.requiresGrad, b?.requiresGrad ?? false);
-    const gxs = r.gxs ?? xs.map(() => null);
-    return [...gxs.map(maybe), maybe(r.gw), maybe(r.gb)];
+  const y = fromHandle(native.conv2dForward(device, handles, weight.handle, b?.handle ?? null, stride, padding, dilation, activation));
+  const fused = activation !== 'none';
+  return record(y, fused ? `conv2d+${activation}` : 'conv2d', [...xs, weight, b], (gy) => {
+    // The activation's gradient from the output y (common/unary_math.h), then conv2d's backward.
+    const g = fused ? native.unaryBackward(gy.device, activation, null, y.handle, gy.handle, 0, 0) : gy.handle;
+    try {
+      const r = native.conv2dBackward(gy.device, handles, weight.handle, g, stride, padding, dilation,
+        xs.map((t) => t.requiresGrad), weight.requiresGrad, b?.requiresGrad ?? false);
+      const gxs = r.gxs ?? xs.map(() => null);
+      return [...gxs.map(maybe), maybe(r.gw), maybe(r.gb)];
+    } finally {
+      if (fused) native.dispose(g);
+    }
   });
 }
 

@@ -9,7 +9,7 @@ import { fromHandle, type Tensor } from '../tensor.js';
 const NEEDS: Record<UnaryOpName, { x: boolean; y: boolean }> = {
   relu: { x: true, y: false },
   leakyRelu: { x: true, y: false },
-  selu: { x: true, y: true },
+  selu: { x: false, y: true },
   sigmoid: { x: false, y: true },
   tanh: { x: false, y: true },
   exp: { x: false, y: true },

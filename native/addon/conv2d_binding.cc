@@ -6,6 +6,7 @@
 #include "addon/device.h"
 #include "addon/handles.h"
 #include "addon/registry.h"
+#include "common/unary_math.h"
 #include "cpu/conv2d.h"
 
 namespace mpf {
@@ -130,21 +131,34 @@ std::vector<const T*> ptrs(const std::vector<TensorRef>& xs) {
 
 }  // namespace
 
-// conv2dForward(device, xs, weight, bias | null, stride[2], padding[2], dilation[2]) -> y
+// conv2dForward(device, xs, weight, bias | null, stride[2], padding[2], dilation[2], activation?) -> y
+// activation: 'none' (also null / undefined) or 'selu', fused into the output (cpu/conv2d.h).
 MPF_BINDING(conv2dForward) {
   Args a(info, "conv2d");
   Device dev = a.device(0);
   ConvArgs c = read_conv_args(a, info, dev, 3, 4);
+  cpu::Conv2dActivation act = cpu::Conv2dActivation::None;
+  if (!a.is_nullish(7)) {
+    const std::string name = a.string(7, "activation");
+    if (!cpu::parse_conv2d_activation(name.c_str(), &act))
+      throw_range("conv2d: 'activation' must be 'none' or 'selu', got '", name, "'");
+  }
   require_device("conv2d", dev);
   const cpu::Conv2dShape& s = c.shape;
   TensorRef y = new_tensor(dev, c.dtype, {s.batch, s.out_channels, s.out_h(), s.out_w()});
   if (dev == Device::CUDA) {
     const MpfConv2d cs = cuda_shape(s);
-    cuda_call("conv2d", cuda_api("conv2d").conv2d_forward(cuda_dtype(c.dtype), &cs, cuda_ptrs(c.xs).data(), dptr(c.w), dptr(c.b), dptr(y)));
+    const MpfCudaApi& api = cuda_api("conv2d");
+    // The plugin's conv has no epilogue (cuDNN or its own kernels): the activation runs after it as
+    // the unary kernel, from a temporary (its kernel declares x and y __restrict__), freed here.
+    TensorRef pre = act == cpu::Conv2dActivation::None ? y : new_tensor(dev, c.dtype, y->shape);
+    cuda_call("conv2d", api.conv2d_forward(cuda_dtype(c.dtype), &cs, cuda_ptrs(c.xs).data(), dptr(c.w), dptr(c.b), dptr(pre)));
+    if (act == cpu::Conv2dActivation::Selu)
+      cuda_call("conv2d", api.unary_forward(int32_t(UnaryOp::Selu), cuda_dtype(c.dtype), dptr(pre), dptr(y), y->numel(), 0, 0));
   } else if (c.dtype == DType::F32)
-    cpu::conv2d_forward<float>(s, ptrs<float>(c.xs), c.w->f32(), c.b ? c.b->f32() : nullptr, y->f32());
+    cpu::conv2d_forward<float>(s, ptrs<float>(c.xs), c.w->f32(), c.b ? c.b->f32() : nullptr, y->f32(), act);
   else
-    cpu::conv2d_forward<double>(s, ptrs<double>(c.xs), c.w->f64(), c.b ? c.b->f64() : nullptr, y->f64());
+    cpu::conv2d_forward<double>(s, ptrs<double>(c.xs), c.w->f64(), c.b ? c.b->f64() : nullptr, y->f64(), act);
   return handle_value(info.Env(), y);
 }
 

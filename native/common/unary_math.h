@@ -36,8 +36,10 @@ template <typename T> struct Unary<UnaryOp::LeakyRelu, T> {
 };
 template <typename T> struct Unary<UnaryOp::Selu, T> {
   MPF_HD static T fwd(T x, T, T) { return x > T(0) ? T(kSeluScale) * x : T(kSeluScale * kSeluAlpha) * std::expm1(x); }
-  // For x <= 0, d/dx = scale*alpha*e^x = y + scale*alpha.
-  MPF_HD static T bwd(T x, T y, T g, T, T) { return x > T(0) ? T(kSeluScale) * g : (y + T(kSeluScale * kSeluAlpha)) * g; }
+  // From the output alone (y > 0 exactly when x > 0), so neither the unary op nor conv2d's fused
+  // SELU (cpu/conv2d.h) keeps the input for backward: d/dx = scale for y > 0, and for x <= 0
+  // scale*alpha*e^x = y + scale*alpha.
+  MPF_HD static T bwd(T, T y, T g, T, T) { return y > T(0) ? T(kSeluScale) * g : (y + T(kSeluScale * kSeluAlpha)) * g; }
 };
 template <typename T> struct Unary<UnaryOp::Sigmoid, T> {
   MPF_HD static T fwd(T x, T, T) { return x >= T(0) ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x)); }

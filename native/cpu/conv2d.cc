@@ -11,6 +11,7 @@
 #include "common/thread_pool.h"
 #include "cpu/conv2d_impl.h"
 #include "cpu/inference_precision.h"
+#include "cpu/unary.h"
 
 namespace mpf::cpu {
 
@@ -148,18 +149,42 @@ const char* conv2d_algo_name(Conv2dAlgo a) {
   return "?";
 }
 
+const char* conv2d_activation_name(Conv2dActivation a) {
+  switch (a) {
+    case Conv2dActivation::None: return "none";
+    case Conv2dActivation::Selu: return "selu";
+  }
+  return "?";
+}
+
+bool parse_conv2d_activation(const char* name, Conv2dActivation* out) {
+  for (Conv2dActivation a : {Conv2dActivation::None, Conv2dActivation::Selu})
+    if (!std::strcmp(name, conv2d_activation_name(a))) {
+      *out = a;
+      return true;
+    }
+  return false;
+}
+
 template <typename T>
-void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y) {
+void conv2d_activation_apply(Conv2dActivation a, T* y, int64_t n) {
+  if (a == Conv2dActivation::Selu) selu_serial(y, y, n);
+}
+template void conv2d_activation_apply<float>(Conv2dActivation, float*, int64_t);
+template void conv2d_activation_apply<double>(Conv2dActivation, double*, int64_t);
+
+template <typename T>
+void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, Conv2dActivation act) {
   using namespace conv2d_detail;
   switch (conv2d_algo(s, Conv2dPass::Forward, std::is_same_v<T, double>)) {
-    case Conv2dAlgo::Winograd4: return forward_winograd(s, xs, w, b, y, 4);
-    case Conv2dAlgo::Winograd2: return forward_winograd(s, xs, w, b, y, 2);
-    case Conv2dAlgo::Winograd4Bf16: return forward_winograd(s, xs, w, b, y, 4, true);
-    case Conv2dAlgo::Winograd2Bf16: return forward_winograd(s, xs, w, b, y, 2, true);
+    case Conv2dAlgo::Winograd4: return forward_winograd(s, xs, w, b, y, 4, act);
+    case Conv2dAlgo::Winograd2: return forward_winograd(s, xs, w, b, y, 2, act);
+    case Conv2dAlgo::Winograd4Bf16: return forward_winograd(s, xs, w, b, y, 4, act, true);
+    case Conv2dAlgo::Winograd2Bf16: return forward_winograd(s, xs, w, b, y, 2, act, true);
     case Conv2dAlgo::ImplicitGemm:
-      if constexpr (std::is_same_v<T, float>) return forward_implicit_gemm(s, xs, w, b, y);
+      if constexpr (std::is_same_v<T, float>) return forward_implicit_gemm(s, xs, w, b, y, act);
       [[fallthrough]];
-    default: return conv2d_forward_direct(s, xs, w, b, y);
+    default: return conv2d_forward_direct(s, xs, w, b, y, act);
   }
 }
 
@@ -193,7 +218,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const std::vector<const T*>& x
 }
 
 #define MPF_CONV2D(T)                                                                                           \
-  template void conv2d_forward<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*); \
+  template void conv2d_forward<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, Conv2dActivation); \
   template void conv2d_backward_data<T>(const Conv2dShape&, const T*, const T*, const std::vector<T*>&);      \
   template void conv2d_backward_weight<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*);
 MPF_CONV2D(float)

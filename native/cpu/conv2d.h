@@ -54,10 +54,26 @@ const char* conv2d_algo_mode_name(Conv2dAlgoMode m);
 // false when `name` is none of the names above.
 bool parse_conv2d_algo_mode(const char* name, Conv2dAlgoMode* out);
 
-// y (batch, out, oh, ow) = conv(concat(xs), w) + b. xs[j]: (batch, in_channels[j], in_h, in_w);
+// An elementwise activation fused into the forward pass: every algorithm applies it to each output
+// value as it writes it (Winograd: to each transformed, biased vector as it is staged, in registers
+// on AVX2 / AVX-512; implicit GEMM: to each finished block of C while it is in L2, through
+// SgemmProblem::finish; direct: to each finished plane), so the pre-activation never makes an extra
+// trip through memory and never has to be kept for backward (SELU's derivative follows from its
+// output, common/unary_math.h). Selu is exactly the unary op's SELU (cpu/simd/unary.h,
+// selu_serial): fused and unfused results agree bit for bit.
+enum class Conv2dActivation { None, Selu };
+const char* conv2d_activation_name(Conv2dActivation a);
+// false when `name` is none of "none", "selu".
+bool parse_conv2d_activation(const char* name, Conv2dActivation* out);
+// y[i] = act(y[i]) for i < n, on the calling thread (the kernels call it on blocks they own).
+template <typename T>
+void conv2d_activation_apply(Conv2dActivation a, T* y, int64_t n);
+
+// y (batch, out, oh, ow) = act(conv(concat(xs), w) + b). xs[j]: (batch, in_channels[j], in_h, in_w);
 // b may be null.
 template <typename T>
-void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y);
+void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y,
+                    Conv2dActivation act = Conv2dActivation::None);
 
 // gxs[j] = d loss / d xs[j] given gy; parts whose pointer is null are skipped.
 template <typename T>
@@ -73,7 +89,8 @@ void conv2d_backward_bias(const Conv2dShape& s, const T* gy, T* gb);
 
 // The float64-style direct loops, exposed for any dtype so that checks can run them on float too.
 template <typename T>
-void conv2d_forward_direct(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y);
+void conv2d_forward_direct(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y,
+                           Conv2dActivation act = Conv2dActivation::None);
 template <typename T>
 void conv2d_backward_data_direct(const Conv2dShape& s, const T* w, const T* gy, const std::vector<T*>& gxs);
 template <typename T>

@@ -28,7 +28,8 @@ int64_t grain_for(int64_t macs_per_item) { return std::max<int64_t>(1, (1 << 16)
 }  // namespace
 
 template <typename T>
-void conv2d_forward_direct(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y) {
+void conv2d_forward_direct(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y,
+                           Conv2dActivation act) {
   const ChannelMap map(s);
   const int64_t H = s.in_h, W = s.in_w, OH = s.out_h(), OW = s.out_w(), Cin = s.total_in_channels();
   const int64_t Cout = s.out_channels, KH = s.kernel_h, KW = s.kernel_w;
@@ -53,6 +54,7 @@ void conv2d_forward_direct(const Conv2dShape& s, const std::vector<const T*>& xs
             }
           }
       }
+      conv2d_activation_apply(act, out, OH * OW);  // the plane is finished
     }
   });
 }
@@ -119,7 +121,7 @@ void conv2d_backward_weight_direct(const Conv2dShape& s, const std::vector<const
 }
 
 #define MPF_CONV2D_DIRECT(T)                                                                                         \
-  template void conv2d_forward_direct<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*); \
+  template void conv2d_forward_direct<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, Conv2dActivation); \
   template void conv2d_backward_data_direct<T>(const Conv2dShape&, const T*, const T*, const std::vector<T*>&);      \
   template void conv2d_backward_weight_direct<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*);
 MPF_CONV2D_DIRECT(float)

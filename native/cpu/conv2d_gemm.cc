@@ -190,7 +190,8 @@ void for_each_image_piece(int64_t k0, int64_t kc, int64_t P, F fn) {
 
 }  // namespace
 
-void forward_implicit_gemm(const Conv2dShape& s, const std::vector<const float*>& xs, const float* w, const float* b, float* y) {
+void forward_implicit_gemm(const Conv2dShape& s, const std::vector<const float*>& xs, const float* w, const float* b, float* y,
+                           Conv2dActivation act) {
   const Planes src = planes_of_parts(s, xs);
   const int64_t OH = s.out_h(), OW = s.out_w(), KK = s.kernel_h * s.kernel_w;
   const Im2col view{&src, s.kernel_h, s.kernel_w, s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.dilation_h, s.dilation_w, OH, OW};
@@ -206,6 +207,10 @@ void forward_implicit_gemm(const Conv2dShape& s, const std::vector<const float*>
   };
   p.out = {{0, s.out_channels, y, OH * OW, s.out_channels * OH * OW}};
   p.bias_row = b;
+  if (act != Conv2dActivation::None)
+    p.finish = [=](int64_t bi, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+      for (int64_t m = m0; m < m1; ++m) conv2d_activation_apply(act, y + (bi * s.out_channels + m) * OH * OW + n0, n1 - n0);
+    };
   sgemm_packed(p);
 }
 

@@ -55,7 +55,8 @@ void col_run_avx512(const ColRun& r, int64_t oh, int64_t ow, int64_t count, floa
 void pack_col_panels_neon(const ColPanels& p);  // nr = 16
 #endif
 
-void forward_implicit_gemm(const Conv2dShape& s, const std::vector<const float*>& xs, const float* w, const float* b, float* y);
+void forward_implicit_gemm(const Conv2dShape& s, const std::vector<const float*>& xs, const float* w, const float* b, float* y,
+                           Conv2dActivation act);
 // Stride 1: the gradient of the input is a convolution of gy with the flipped, transposed weight.
 void backward_data_implicit_gemm(const Conv2dShape& s, const float* w, const float* gy, const std::vector<float*>& gxs);
 // Any stride: columns = w^T · gy, then scattered back (col2im).
@@ -67,7 +68,8 @@ void backward_weight_implicit_gemm(const Conv2dShape& s, const std::vector<const
 // has the kernels (float32 GEMMs otherwise).
 bool winograd_applies(const Conv2dShape& s);
 template <typename T>
-void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, int m, bool bf16 = false);
+void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, int m,
+                      Conv2dActivation act, bool bf16 = false);
 template <typename T>
 void backward_data_winograd(const Conv2dShape& s, const T* w, const T* gy, const std::vector<T*>& gxs, int m);
 template <typename T>

@@ -11,7 +11,8 @@
 //   1. each reduction channel's patches are staged and transformed into GEMM B panels V(xi),
 //   2. one small GEMM per transform point xi: M(xi) (rows x T) = U(xi) (rows x K) . V(xi), on the
 //      SGEMM micro-kernels (gemm_kernels.h), U being the transformed weights packed once per call,
-//   3. each output row is transformed back (At M A), biased and written into its plane.
+//   3. each output row is transformed back (At M A), biased, activated (the fused activation of
+//      conv2d.h, on the staged rows) and written into its plane.
 // V of one block (36 x K x T floats) is sized to stay in L2; blocks run as tasks on the pool, and
 // when there are too few blocks for the threads the output rows are split into groups as well.
 //
@@ -148,6 +149,7 @@ struct ConvProblem {
   bool flip = false;
   const T* bias = nullptr;  // indexed by row_id
   bool bf16 = false;        // float forward only: bf16 GEMMs where the CPU has them
+  Conv2dActivation act = Conv2dActivation::None;  // applied to every output value (forward only)
 };
 
 struct RowTile {
@@ -320,7 +322,7 @@ void run_conv(const ConvProblem<T>& p) {
     for (int64_t r = row0; r < row1; ++r) {
       const OutputJob<T> job{segs.data(), int(segs.size()), lanes, Mb + (r - row0) * lanes, rows * lanes,
                              p.bias ? p.bias[p.row_id[size_t(r)]] : T(0), stage, lanes, p.dst[size_t(r)],
-                             p.dst_batch_stride[size_t(r)], p.oh, p.ow};
+                             p.dst_batch_stride[size_t(r)], p.oh, p.ow, p.act};
       eng.tiles.output[vi](job);
     }
   });
@@ -423,7 +425,8 @@ bool winograd_applies(const Conv2dShape& s) {
 }
 
 template <typename T>
-void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, int m, bool bf16) {
+void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, int m,
+                      Conv2dActivation act, bool bf16) {
   ConvProblem<T> p;
   p.bf16 = bf16;
   p.m = m;
@@ -445,6 +448,7 @@ void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, con
   p.row_stride = Cin * 9;
   p.col_stride = 9;
   p.bias = b;
+  p.act = act;
   run_conv(p);
 }
 
@@ -489,7 +493,7 @@ void backward_weight_winograd(const Conv2dShape& s, const std::vector<const T*>&
 }
 
 #define MPF_WINOGRAD(T)                                                                                                  \
-  template void forward_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, int, bool); \
+  template void forward_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, int, Conv2dActivation, bool); \
   template void backward_data_winograd<T>(const Conv2dShape&, const T*, const T*, const std::vector<T*>&, int); \
   template void backward_weight_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*, int);
 MPF_WINOGRAD(float)

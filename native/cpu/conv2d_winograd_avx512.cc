@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include "cpu/conv2d_winograd_kernels.h"
+#include "cpu/simd/vec_avx512.h"
 
 // GCC 12 reports the undefined-upper-half idiom inside its own AVX-512 shuffle intrinsics as
 // "maybe uninitialized"; every value here is initialised. Clang has no such group.
@@ -197,7 +198,7 @@ void unstage_output_f2(const OutputJob<float>& p) {
 
 const TileKernels<float>& tile_kernels_avx512() {
   static const TileKernels<float> k =
-      make_tile_kernels<float, 16, &stage_input_f2, &unstage_output_f2, &stage_input_f4, &unstage_output_f4>();
+      make_tile_kernels<float, 16, InlineSelu<simd::VecAvx512>, &stage_input_f2, &unstage_output_f2, &stage_input_f4, &unstage_output_f4>();
   return k;
 }
 

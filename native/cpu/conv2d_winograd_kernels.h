@@ -11,6 +11,7 @@
 
 #include "cpu/conv2d_winograd_math.h"
 #include "cpu/conv2d_winograd_tiles.h"
+#include "cpu/simd/unary.h"
 
 // Vectors wider than the baseline ISA are fine inside these inline functions; GCC only warns that
 // passing them across an ABI boundary would differ, which never happens here.
@@ -115,7 +116,7 @@ void input_tiles(const InputJob<T>& p) {
   }
 }
 
-// ---- output: transform the products back, add the bias, write the plane -------------------------
+// ---- output: transform the products back, add the bias, activate, write the plane --------------
 
 // output(row ty*m + i, column tx*m + j) = o[(i * m + j) * stride + lane], cut at the plane's edge.
 template <int M, typename T>
@@ -138,18 +139,53 @@ void unstage_output_portable(const OutputJob<T>& p) {
   }
 }
 
-template <int M, typename T, int L, void (*Unstage)(const OutputJob<T>&)>
+// The fused activation (OutputJob::act). StagedActivation, the default: conv2d_activation_apply
+// over the staged rows, with run-time dispatch, so the portable kernels (and float64) match the
+// unary op on every CPU. The x86 files pass a policy with kInline that applies SELU to each vector
+// as it is stored, through cpu/simd/unary.h over their vector type: per staged row, the call and
+// dispatch would cost more than the exp itself (a row is only `lanes` = 64..128 values).
+struct StagedActivation {
+  static constexpr bool kInline = false;
+};
+
+// The inline policy over a vector type VT of cpu/simd/vec.h with the lanes of V (the x86 files).
+template <class VT>
+struct InlineSelu {
+  static constexpr bool kInline = true;
+  template <typename V>
+  static V selu(V v) {
+    typename VT::F x;
+    static_assert(sizeof x == sizeof v, "the tile vector and the SIMD vector must have the same lanes");
+    std::memcpy(&x, &v, sizeof x);  // a register move once inlined
+    x = simd::UnaryOps<VT>::selu(x);
+    std::memcpy(&v, &x, sizeof v);
+    return v;
+  }
+};
+
+template <int M, typename T, int L, void (*Unstage)(const OutputJob<T>&), class Act>
 void output_tiles(const OutputJob<T>& p) {
   using V = typename Vec<T, L>::type;
   constexpr int A = M + 2;
-  for (int64_t l = 0; l < p.lanes; l += L) {
-    V t[A][A], y[M][M];
-    for (int i = 0; i < A; ++i)
-      for (int j = 0; j < A; ++j) t[i][j] = load<V>(p.m + (i * A + j) * p.m_xi + l);
-    output_2d<M>(t, y);
-    for (int i = 0; i < M; ++i)
-      for (int j = 0; j < M; ++j) store(p.o + (i * M + j) * p.stride + l, y[i][j] + p.bias);
+  auto transform = [&](auto activate) {
+    for (int64_t l = 0; l < p.lanes; l += L) {
+      V t[A][A], y[M][M];
+      for (int i = 0; i < A; ++i)
+        for (int j = 0; j < A; ++j) t[i][j] = load<V>(p.m + (i * A + j) * p.m_xi + l);
+      output_2d<M>(t, y);
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < M; ++j) store(p.o + (i * M + j) * p.stride + l, activate(V(y[i][j] + p.bias)));
+    }
+  };
+  if constexpr (Act::kInline) {
+    if (p.act == Conv2dActivation::Selu) {
+      transform([](V v) { return Act::selu(v); });
+      return Unstage(p);
+    }
   }
+  transform([](V v) { return v; });
+  if (p.act != Conv2dActivation::None)
+    for (int e = 0; e < M * M; ++e) conv2d_activation_apply(p.act, p.o + e * p.stride, p.lanes);
   Unstage(p);
 }
 
@@ -236,8 +272,9 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
   }
 }
 
-// The kernel table of one instruction set, with the given staging functions for F(2x2), F(4x4).
-template <typename T, int L, void (*Stage2)(const InputJob<T>&) = &stage_input_portable<2, T>,
+// The kernel table of one instruction set, with its activation policy and the given staging
+// functions for F(2x2), F(4x4).
+template <typename T, int L, class Act = StagedActivation, void (*Stage2)(const InputJob<T>&) = &stage_input_portable<2, T>,
           void (*Unstage2)(const OutputJob<T>&) = &unstage_output_portable<2, T>,
           void (*Stage4)(const InputJob<T>&) = &stage_input_portable<4, T>,
           void (*Unstage4)(const OutputJob<T>&) = &unstage_output_portable<4, T>>
@@ -246,8 +283,8 @@ TileKernels<T> make_tile_kernels() {
   k.lanes = L;
   k.input[0] = &input_tiles<2, T, L, Stage2>;
   k.input[1] = &input_tiles<4, T, L, Stage4>;
-  k.output[0] = &output_tiles<2, T, L, Unstage2>;
-  k.output[1] = &output_tiles<4, T, L, Unstage4>;
+  k.output[0] = &output_tiles<2, T, L, Unstage2, Act>;
+  k.output[1] = &output_tiles<4, T, L, Unstage4, Act>;
   k.weight[0] = &weight_tiles<2, T, L>;
   k.weight[1] = &weight_tiles<4, T, L>;
   k.grad[0] = &grad_tiles<2, T, L>;

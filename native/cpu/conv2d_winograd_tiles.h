@@ -14,6 +14,8 @@
 #pragma once
 #include <cstdint>
 
+#include "cpu/conv2d.h"
+
 namespace mpf::cpu::winograd {
 
 struct Seg {
@@ -44,7 +46,8 @@ struct InputJob {
   int nr;
 };
 
-// One output row (channel) of a block: transform the GEMM products back, add the bias, write.
+// One output row (channel) of a block: transform the GEMM products back, add the bias, apply the
+// activation, write.
 template <typename T>
 struct OutputJob {
   const Seg* segs;
@@ -58,6 +61,8 @@ struct OutputJob {
   T* plane;                // output channel in image 0; image n at plane + n * batch_stride
   int64_t batch_stride;
   int64_t oh, ow;          // output plane size (tiles past it are cut)
+  // Applied to the staged values (biased, before they are written): the fused activation.
+  Conv2dActivation act = Conv2dActivation::None;
 };
 
 // Transformed weights of one GEMM row tile: u(xi, kk, i) = transform of kernel (row i, col k0 + kk)

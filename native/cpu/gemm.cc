@@ -242,6 +242,8 @@ void sgemm_packed(const SgemmProblem& p) {
           for (int64_t n = 0; n < p.N; ++n)
             c[n] = (p.accumulate ? c[n] : 0.f) + (p.bias_row ? p.bias_row[m] : 0.f) + (p.bias_col ? p.bias_col[n] : 0.f);
         }
+    if (p.finish)
+      for (int64_t b = 0; b < p.batch; ++b) p.finish(b, 0, p.M, 0, p.N);
     return;
   }
 
@@ -325,6 +327,7 @@ void sgemm_packed(const SgemmProblem& p) {
         }
       }
     }
+    if (S == 1 && p.finish) p.finish(b, ch.m0, tiles[ch.t1 - 1].m0 + tiles[ch.t1 - 1].mr, n0, n0 + nc);
   });
 
   if (S > 1) {
@@ -340,6 +343,7 @@ void sgemm_packed(const SgemmProblem& p) {
           }
         }
       }
+      if (p.finish) p.finish(0, m_lo, m_hi, 0, p.N);  // S > 1 only with batch 1
     });
   }
 }

@@ -54,6 +54,11 @@ struct SgemmProblem {
   bool accumulate = false;
   // Blocking hints (0: the driver's defaults): most columns per task block, deepest reduction block.
   int64_t nc_max = 0, kc_max = 0;
+  // Optional epilogue, called once per finished block of C (rows [m0, m1), columns [n0, n1) of
+  // batch item b, bias and accumulation included) by the thread that finished it, while the block
+  // is still in cache: conv2d's fused activation. It maps rows to memory itself (p.out); the range
+  // may include rows that no out segment covers (never computed), which it must leave alone.
+  std::function<void(int64_t b, int64_t m0, int64_t m1, int64_t n0, int64_t n1)> finish;
 };
 void sgemm_packed(const SgemmProblem& p);
 

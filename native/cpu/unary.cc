@@ -65,6 +65,22 @@ void exp_serial(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
 }
 
+template <typename T>
+void selu_serial(const T* x, T* y, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+#if defined(MPF_X86)
+    const Simd level = simd_level();
+    if (level == Simd::AVX512) return unary_forward_avx512(UnaryOp::Selu, x, y, n);
+    if (level == Simd::AVX2) return unary_forward_avx2(UnaryOp::Selu, x, y, n);
+#elif defined(MPF_NEON)
+    if (simd_level() == Simd::Neon) return unary_forward_neon(UnaryOp::Selu, x, y, n);
+#endif
+  }
+  for (int64_t i = 0; i < n; ++i) y[i] = Unary<UnaryOp::Selu, T>::fwd(x[i], T(0), T(0));
+}
+
+template void selu_serial<float>(const float*, float*, int64_t);
+template void selu_serial<double>(const double*, double*, int64_t);
 template void exp_serial<float>(const float*, float*, int64_t);
 template void exp_serial<double>(const double*, double*, int64_t);
 template void unary_forward<float>(UnaryOp, const float*, float*, int64_t, double, double);

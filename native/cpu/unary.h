@@ -17,4 +17,10 @@ void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int6
 template <typename T>
 void exp_serial(const T* x, T* y, int64_t n);
 
+// y[i] = selu(x[i]) on the calling thread (x == y allowed), through the same kernels as
+// unary_forward(Selu): conv2d's fused activation (cpu/conv2d.h) calls it on blocks it owns, and
+// its results equal conv2d followed by selu exactly.
+template <typename T>
+void selu_serial(const T* x, T* y, int64_t n);
+
 }  // namespace mpf::cpu

@@ -122,6 +122,9 @@ bool check_conv(const Conv2dShape& s, double tol) {
   cpu::conv2d_backward_data_direct<double>(s, d.w.data(), d.gy.data(), mptrs(gxs));
   cpu::conv2d_backward_weight_direct<double>(s, cptrs(d.xs), d.gy.data(), gw.data());
   cpu::conv2d_backward_bias<double>(s, d.gy.data(), gb.data());
+  // The fused activation (cpu/conv2d.h): selu(conv) in float64 against each float algorithm's.
+  std::vector<double> ya(y.size());
+  cpu::conv2d_forward_direct<double>(s, cptrs(d.xs), d.w.data(), d.b.data(), ya.data(), cpu::Conv2dActivation::Selu);
 
   std::vector<std::vector<float>> xf;
   for (auto& x : d.xs) xf.push_back(to_f(x));
@@ -130,21 +133,22 @@ bool check_conv(const Conv2dShape& s, double tol) {
   for (int lv = 0; lv <= int(simd_level()); ++lv) {
     const Simd saved = simd_level();
     set_simd_level(Simd(lv));
-    std::vector<float> yf(y.size(), NAN), gwf(gw.size(), NAN), gbf(gb.size(), NAN);
+    std::vector<float> yf(y.size(), NAN), yaf(y.size(), NAN), gwf(gw.size(), NAN), gbf(gb.size(), NAN);
     std::vector<std::vector<float>> gxf;
     for (auto& x : d.xs) gxf.emplace_back(x.size(), NAN);
     cpu::conv2d_forward<float>(s, cptrs(xf), wf.data(), bf.data(), yf.data());
+    cpu::conv2d_forward<float>(s, cptrs(xf), wf.data(), bf.data(), yaf.data(), cpu::Conv2dActivation::Selu);
     cpu::conv2d_backward_data<float>(s, wf.data(), gyf.data(), mptrs(gxf));
     cpu::conv2d_backward_weight<float>(s, cptrs(xf), gyf.data(), gwf.data());
     cpu::conv2d_backward_bias<float>(s, gyf.data(), gbf.data());
     set_simd_level(saved);
     double ed = 0;
     for (size_t j = 0; j < gxs.size(); ++j) ed = std::max(ed, rel_err(gxf[j], gxs[j]));
-    const double ef = rel_err(yf, y), ew = std::max(rel_err(gwf, gw), rel_err(gbf, gb));
-    const bool pass = std::max({ef, ed, ew}) <= tol;
+    const double ef = rel_err(yf, y), ea = rel_err(yaf, ya), ew = std::max(rel_err(gwf, gw), rel_err(gbf, gb));
+    const bool pass = std::max({ef, ea, ed, ew}) <= tol;
     ok = ok && pass;
-    std::printf("%-4s %-8s %-9s %-44s rel err fwd %.1e data %.1e weight %.1e  [%s %s %s]\n", pass ? "ok" : "FAIL",
-                simd_name(Simd(lv)), cpu::conv2d_algo_mode_name(cpu::conv2d_algo_mode()), describe(s).c_str(), ef, ed, ew,
+    std::printf("%-4s %-8s %-9s %-44s rel err fwd %.1e +selu %.1e data %.1e weight %.1e  [%s %s %s]\n", pass ? "ok" : "FAIL",
+                simd_name(Simd(lv)), cpu::conv2d_algo_mode_name(cpu::conv2d_algo_mode()), describe(s).c_str(), ef, ea, ed, ew,
                 cpu::conv2d_algo_name(cpu::conv2d_algo(s, cpu::Conv2dPass::Forward)),
                 cpu::conv2d_algo_name(cpu::conv2d_algo(s, cpu::Conv2dPass::BackwardData)),
                 cpu::conv2d_algo_name(cpu::conv2d_algo(s, cpu::Conv2dPass::BackwardWeight)));
