@@ -12,6 +12,7 @@
 // --cpu-time measures process CPU time (meaningful with MPFNET_NUM_THREADS=1 on a busy machine).
 // Exit status 0 when every comparison is within tolerance.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -305,13 +306,40 @@ void bench_gemm(int reps) {
       std::printf("%-52s %8.1f\n", d, 2.0 * mr * nr * kc * panels * inner / t / 1e9);
     }
   }
-  for (int64_t n : {256, 1024}) {
+  // Packing rates, GB/s of packed floats (source in L1 / source 9216 x 260, the tall product's A).
+  for (int64_t rows : {int64_t(mr), int64_t(9216)}) {
     char d[100];
-    std::snprintf(d, sizeof d, "matmul square %lld", (long long)n);
+    std::snprintf(d, sizeof d, "pack_a_rows %d x 256 tiles from %lld x 260 (GB/s)", mr, (long long)rows);
     if (!filt(d)) continue;
-    std::vector<float> A = to_f(randn(size_t(n * n))), B = to_f(randn(size_t(n * n))), C(size_t(n * n));
-    const double t = seconds_median(reps, [&] { cpu::gemm<float>(false, false, n, n, n, A.data(), n, B.data(), n, C.data(), n); });
-    std::printf("%-52s %8.1f  (best run %.1f)\n", d, 2.0 * double(n * n * n) / t / 1e9, 2.0 * double(n * n * n) / g_last_min / 1e9);
+    std::vector<float> src = to_f(randn(size_t(rows * 260))), dst(size_t(mr * 256));
+    const int64_t tiles = rows / mr, inner = rows == mr ? 2000 : 1;
+    const double t = seconds_median(reps, [&] {
+      for (int64_t r = 0; r < inner; ++r)
+        for (int64_t ti = 0; ti < tiles; ++ti) cpu::sgemm_pack_a_rows(src.data() + ti * mr * 260, 260, mr, 256, dst.data());
+    });
+    std::printf("%-52s %8.1f\n", d, double(tiles * inner * mr * 256 * 4) / t / 1e9);
+  }
+  {
+    char d[100];
+    std::snprintf(d, sizeof d, "pack_b_rows 256 x 256 from 1024 x 1024 (GB/s)");
+    if (filt(d)) {
+      std::vector<float> src = to_f(randn(size_t(1024 * 1024))), dst(size_t(256 * 256));
+      const double t = seconds_median(reps, [&] {
+        for (int64_t i = 0; i < 16; ++i) cpu::sgemm_pack_b_rows(src.data() + (i / 4) * 256 * 1024 + (i % 4) * 256, 1024, 256, 256, nr, dst.data(), 0);
+      });
+      std::printf("%-52s %8.1f\n", d, double(16 * 256 * 256 * 4) / t / 1e9);
+    }
+  }
+  // bench/matmul.bench.ts's shapes: squares, and a 1x1 conv's tall-skinny product.
+  for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{{256, 256, 256}, {1024, 1024, 1024}, {9216, 260, 52}}) {
+    char d[100];
+    if (m == k && k == n) std::snprintf(d, sizeof d, "matmul square %lld", (long long)n);
+    else std::snprintf(d, sizeof d, "matmul tall %lldx%lld . %lldx%lld", (long long)m, (long long)k, (long long)k, (long long)n);
+    if (!filt(d)) continue;
+    std::vector<float> A = to_f(randn(size_t(m * k))), B = to_f(randn(size_t(k * n))), C(size_t(m * n));
+    const double t = seconds_median(reps, [&] { cpu::gemm<float>(false, false, m, n, k, A.data(), k, B.data(), n, C.data(), n); });
+    const double f = 2.0 * double(m * n * k);
+    std::printf("%-52s %8.1f  (best run %.1f)\n", d, f / t / 1e9, f / g_last_min / 1e9);
   }
   // Winograd F(4x4,3x3): 36 points; T = lanes of one block (plan_blocks picks 32 (K 104) or 64 (K 52) with its 512 KB V budget).
   for (int64_t K : {104, 52})
