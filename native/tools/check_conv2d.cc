@@ -331,7 +331,7 @@ void bench_gemm(int reps) {
     }
   }
   // bench/matmul.bench.ts's shapes: squares, and a 1x1 conv's tall-skinny product.
-  for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{{256, 256, 256}, {1024, 1024, 1024}, {9216, 260, 52}}) {
+  for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{{256, 256, 256}, {1024, 1024, 1024}, {2048, 2048, 2048}, {9216, 260, 52}}) {
     char d[100];
     if (m == k && k == n) std::snprintf(d, sizeof d, "matmul square %lld", (long long)n);
     else std::snprintf(d, sizeof d, "matmul tall %lldx%lld . %lldx%lld", (long long)m, (long long)k, (long long)k, (long long)n);
