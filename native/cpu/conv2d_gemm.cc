@@ -329,6 +329,15 @@ void backward_weight_implicit_gemm(const Conv2dShape& s, const std::vector<const
           std::memcpy(out, plane + p0, size_t(len) * sizeof(float));
         } else if (vector_rows) {
 #if defined(MPF_X86)
+          // As above: the next block reads the rows below (other planes for the taps that follow,
+          // so the hardware prefetchers lose this one); ask for them once per kernel row (kw 0).
+          // Measured (1 thread, N1 C52->52 128x128 d3): gathering 30% of the time before.
+          if (r % s.kernel_w == 0 && p0 + len < P) {
+            const int64_t ih = ((p0 + len) / OW) * s.stride_h + offh;
+            if (ih >= 0 && ih < s.in_h)
+              for (int64_t q = 0; q < std::min(s.in_w, len + (s.kernel_w - 1) * s.dilation_w); q += 16)
+                __builtin_prefetch(plane + ih * s.in_w + q, 0, 2);
+          }
           col_run_avx512({plane, s.in_h, s.in_w, OW, s.stride_h, offh, offw}, p0 / OW, p0 % OW, len, out);
 #endif
         } else {
