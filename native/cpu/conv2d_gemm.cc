@@ -321,25 +321,52 @@ void backward_weight_implicit_gemm(const Conv2dShape& s, const std::vector<const
   // 16 taps of a transpose read 16 far-apart rows at once.)
   p.pack_b = [&](int64_t, int64_t k0, int64_t kc, int64_t n0, int64_t nc, int nr, float* dst) {
     float* tile = thread_scratch(kScratchPacker, nc * kc);
+    // The block's pieces (and their pixel coordinates) are the same for every column: worked out
+    // once, and the columns' (channel, kernel row, kernel column) stepped, not divided out per
+    // column (the divisions were ~12% of the 128x128 d3 weight gradient's samples).
+    struct Piece {
+      int64_t n, p0, len, off, oh, ow, next_oh;
+    };
+    thread_local std::vector<Piece> pieces;
+    pieces.clear();
+    for_each_image_piece(k0, kc, P, [&](int64_t n, int64_t p0, int64_t len, int64_t off) {
+      pieces.push_back({n, p0, len, off, p0 / OW, p0 % OW, (p0 + len) / OW});
+    });
+    int64_t c = n0 / KK, kh = (n0 % KK) / s.kernel_w, kw = (n0 % KK) % s.kernel_w;
     for (int64_t jj = 0; jj < nc; ++jj) {
-      const int64_t j = n0 + jj, c = j / KK, r = j % KK;
-      const int64_t offh = (r / s.kernel_w) * s.dilation_h - s.pad_h, offw = (r % s.kernel_w) * s.dilation_w - s.pad_w;
-      for_each_image_piece(k0, kc, P, [&](int64_t n, int64_t p0, int64_t len, int64_t off) {
-        const float* plane = src.plane0[size_t(c)] + n * src.batch_stride[size_t(c)];
-        float* out = tile + jj * kc + off;
+      const int64_t offh = kh * s.dilation_h - s.pad_h, offw = kw * s.dilation_w - s.pad_w;
+      for (const Piece& pc : pieces) {
+        const float* plane = src.plane0[size_t(c)] + pc.n * src.batch_stride[size_t(c)];
+        float* out = tile + jj * kc + pc.off;
         if (identity) {
           // Each row is a different channel plane, too many streams for the hardware prefetchers:
           // ask for this row's next block now, it is read by the next reduction block.
-          for (int64_t q = p0 + len; q < std::min(P, p0 + 2 * len); q += 16) __builtin_prefetch(plane + q, 0, 2);
-          std::memcpy(out, plane + p0, size_t(len) * sizeof(float));
+          for (int64_t q = pc.p0 + pc.len; q < std::min(P, pc.p0 + 2 * pc.len); q += 16) __builtin_prefetch(plane + q, 0, 2);
+          std::memcpy(out, plane + pc.p0, size_t(pc.len) * sizeof(float));
         } else if (vector_rows) {
 #if defined(MPF_X86)
-          col_run_avx512({plane, s.in_h, s.in_w, OW, s.stride_h, offh, offw}, p0 / OW, p0 % OW, len, out);
+          // As above: the next block reads the rows below (other planes for the taps that follow,
+          // so the hardware prefetchers lose this one); ask for them once per kernel row (kw 0).
+          // Measured (1 thread, N1 C52->52 128x128 d3): gathering 30% of the time before.
+          if (kw == 0 && pc.p0 + pc.len < P) {
+            const int64_t ih = pc.next_oh * s.stride_h + offh;
+            if (ih >= 0 && ih < s.in_h)
+              for (int64_t q = 0; q < std::min(s.in_w, pc.len + (s.kernel_w - 1) * s.dilation_w); q += 16)
+                __builtin_prefetch(plane + ih * s.in_w + q, 0, 2);
+          }
+          col_run_avx512({plane, s.in_h, s.in_w, OW, s.stride_h, offh, offw}, pc.oh, pc.ow, pc.len, out);
 #endif
         } else {
-          col_run(view, plane, offh, offw, p0 / OW, p0 % OW, len, out);
+          col_run(view, plane, offh, offw, pc.oh, pc.ow, pc.len, out);
         }
-      });
+      }
+      if (++kw == s.kernel_w) {
+        kw = 0;
+        if (++kh == s.kernel_h) {
+          kh = 0;
+          ++c;
+        }
+      }
     }
     sgemm_pack_b_cols(tile, kc, kc, nc, nr, dst, 0);
   };

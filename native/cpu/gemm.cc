@@ -3,8 +3,8 @@
 // (gemm_avx2.cc, gemm_avx512.cc, gemm_neon.cc; the portable set here).
 //
 // Blocking (per task): the reduction is cut into blocks of about kKC; for each block the task packs
-// its B columns (nc <= kNCMax, in nr-wide panels, ~240 KB: stays in L2) and, unless A was packed
-// once for everyone, its A rows; then every A tile (<= mr_max rows, ~13 KB: stays in L1) sweeps
+// its B columns (nc <= kNCMax, in nr-wide panels, <= 512 KB: stays in L2) and, unless A was packed
+// once for everyone, its A rows; then every A tile (<= mr_max rows, <= 28 KB: stays in L1) sweeps
 // all B panels. Tasks are (reduction slice, batch item, M chunk, N block); the split is chosen
 // per problem so both cores get equal work even for a single small image.
 #include "cpu/gemm.h"
@@ -146,9 +146,23 @@ void sgemm_pack_b_cols(const float* src, int64_t ld, int64_t kc, int64_t nc, int
 
 namespace {
 
-constexpr int64_t kKC = 256;           // reduction block: an A tile of 14 x 256 floats is 14 KB (L1)
-constexpr int64_t kNCMax = 256;        // columns per task block: a 256 x 256 B block is 256 KB (L2)
-constexpr int64_t kMCMax = 448;        // rows of A a task packs per block (448 x 256 = 448 KB)
+// Reduction block: an A tile of 14 x 256 floats is 14 KB (L1, 48 KB on Zen 5).
+constexpr int64_t kKC = 256;
+// Deep products (K >= kDeepK) take blocks of up to kKCDeep: an A tile of 14 x 512 floats is 28 KB
+// (L1, with room for the B panel's stream), a 512 x 256 B block 512 KB (L2, 1 MB), and the passes
+// over C (each loads and stores every C tile once) halve: matmul 1024^2, 1 thread, 192 -> 195
+// GFLOP/s, 200 with kMCMaxPrepacked below. MPF-Net's implicit-GEMM convolutions (K 260, 468)
+// measured no faster with one 468-deep block, and it changes their float32 rounding enough to
+// fail the PyTorch golden test (a d9 weight gradient's summary off by 1.06e-4 > 1e-4): they keep 256.
+constexpr int64_t kKCDeep = 512;
+constexpr int64_t kDeepK = 1024;
+constexpr int64_t kNCMax = 256;        // columns per task block: a B block of <= 512 KB (L2)
+// Rows of A a task packs per block: <= 224 x 512 x 4 = 448 KB, so A and B blocks share L2 (448 rows
+// measured 119 GFLOP/s on the tall 9216x260.260x52 product, 224 rows 130; 2048^2 179 vs 174).
+constexpr int64_t kMCMax = 224;
+// Rows per chunk when A is packed once up front: the task then packs no A, and a taller chunk
+// packs each B block fewer times (1024^2: once instead of 3x, 195 -> 200 GFLOP/s on 1 thread).
+constexpr int64_t kMCMaxPrepacked = 1024;
 constexpr int64_t kPrepackMax = 1 << 21;  // pack all of A once when M*K is at most this (8 MB)
 // Below this many multiply-adds the threads' wake-up costs more than it saves.
 constexpr int64_t kSerialMacs = 1 << 16;
@@ -166,8 +180,8 @@ struct Chunk {
 };
 
 // Splits each output segment into tiles of nearly equal height <= mr_max (52 rows -> 4 x 13),
-// then groups consecutive tiles into chunks of at most kMCMax rows.
-void make_tiles(const SgemmProblem& p, int mr_max, std::vector<Tile>& tiles, std::vector<Chunk>& chunks) {
+// then groups consecutive tiles into chunks of at most mc_max rows.
+void make_tiles(const SgemmProblem& p, int mr_max, int64_t mc_max, std::vector<Tile>& tiles, std::vector<Chunk>& chunks) {
   for (size_t s = 0; s < p.out.size(); ++s) {
     const int64_t rows = p.out[s].m1 - p.out[s].m0;
     if (rows <= 0) continue;
@@ -183,7 +197,7 @@ void make_tiles(const SgemmProblem& p, int mr_max, std::vector<Tile>& tiles, std
   size_t t = 0;
   while (t < tiles.size()) {
     Chunk c{t, t, tiles[t].m0, 0};
-    while (c.t1 < tiles.size() && (c.rows == 0 || c.rows + tiles[c.t1].mr <= kMCMax)) c.rows += tiles[c.t1++].mr;
+    while (c.t1 < tiles.size() && (c.rows == 0 || c.rows + tiles[c.t1].mr <= mc_max)) c.rows += tiles[c.t1++].mr;
     chunks.push_back(c);
     t = c.t1;
   }
@@ -232,7 +246,7 @@ void sgemm_packed(const SgemmProblem& p) {
 
   std::vector<Tile> tiles;
   std::vector<Chunk> chunks;
-  make_tiles(p, kern.mr_max, tiles, chunks);
+  make_tiles(p, kern.mr_max, p.M * p.K <= kPrepackMax ? kMCMaxPrepacked : kMCMax, tiles, chunks);
 
   if (p.K <= 0) {  // C = bias (+ C): nothing to multiply
     for (const SgemmOutRows& o : p.out)
@@ -247,7 +261,7 @@ void sgemm_packed(const SgemmProblem& p) {
     return;
   }
 
-  const int64_t kc_limit = p.kc_max > 0 ? p.kc_max : kKC;
+  const int64_t kc_limit = p.kc_max > 0 ? p.kc_max : p.K >= kDeepK ? kKCDeep : kKC;
   const int64_t nkb = (p.K + kc_limit - 1) / kc_limit;
   const int64_t kc_base = (p.K + nkb - 1) / nkb;
   const bool serial = p.M * p.N * p.K * p.batch <= kSerialMacs;
@@ -258,9 +272,13 @@ void sgemm_packed(const SgemmProblem& p) {
   const int64_t nc_max = nb_panels * nr;
   const int64_t S = split.slices;
 
-  // A packed once for every task when it is reused and small enough.
+  // A packed once for every task when it is reused and small enough. Not when every thread runs at
+  // most one task: packing A in each task then costs no time (the threads pack in parallel) and
+  // keeps it in the core that reads it, where a prepacked A (packed by the calling thread) has to
+  // cross from the other core's L2. Measured on 2 threads, idle machine, matmul 256^2 (2 tasks):
+  // the worker's task ran 25% slower than the caller's on the prepacked A; 205 -> 326 GFLOP/s.
   const int64_t ntasks = S * p.batch * int64_t(chunks.size()) * nblocks;
-  const bool prepack = p.M * p.K <= kPrepackMax && ntasks > 1;
+  const bool prepack = p.M * p.K <= kPrepackMax && ntasks > (serial ? 1 : int64_t(num_threads()));
   auto run = [serial](int64_t n, const std::function<void(int64_t)>& fn) {
     if (serial) for (int64_t i = 0; i < n; ++i) fn(i);
     else parallel_tasks(n, fn);

@@ -6,14 +6,15 @@
 // (--only: those whose description contains the string).
 //
 //   npx cmake-js configure -O build-x --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-x
-//   build-x/check_conv2d [--bench] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2]
-//     [--only 'N1 C52+52->52 48x48'] [--precision strict|fp32|bf16]
+//   build-x/check_conv2d [--bench] [--gemm] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2]
+//     [--only 'N1 C52+52->52 48x48'] [--pass forward|data|weight] [--precision strict|fp32|bf16]
 // Also checks the bf16 GEMM kernels (where the CPU has AVX512_BF16) and the forward pass under
 // each inference precision; --precision sets the one the bench's forward column runs under.
 //   (or any CMake build of the repository with -DMPF_BUILD_CHECKS=ON)
 // --cpu-time measures process CPU time (meaningful with MPFNET_NUM_THREADS=1 on a busy machine).
 // Exit status 0 when every comparison is within tolerance.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -29,6 +30,8 @@
 #include "cpu/conv2d.h"
 #include "cpu/gemm.h"
 #include "cpu/inference_precision.h"
+#include "cpu/gemm_kernels.h"
+#include "cpu/peak.h"
 
 using namespace mpf;
 using cpu::Conv2dShape;
@@ -275,6 +278,7 @@ bool check_precisions() {
 bool g_cpu_time = false;
 bool g_skip_check = false;
 bool g_all_algos = true;  // check every algorithm mode (unless --algo picks one)
+const char* g_pass = nullptr;  // --pass forward|data|weight: time only that pass (others print 0)
 const char* g_only = nullptr;  // --only: bench the shapes whose description contains this
 double now_s() {
   if (g_cpu_time) {
@@ -326,21 +330,147 @@ void bench(int reps) {
     std::vector<std::vector<float>> gxs;
     for (auto& x : xs) gxs.emplace_back(x.size());
     const double flops = 2 * s.macs();
-    const double tf = seconds_min(reps, [&] { cpu::conv2d_forward<float>(s, cptrs(xs), w.data(), b.data(), y.data()); });
-    const double td = seconds_min(reps, [&] { cpu::conv2d_backward_data<float>(s, w.data(), y.data(), mptrs(gxs)); });
-    const double tw = seconds_min(reps, [&] { cpu::conv2d_backward_weight<float>(s, cptrs(xs), y.data(), gw.data()); });
+    auto timed = [&](const char* pass, const std::function<void()>& f) {
+      return !g_pass || !std::strcmp(g_pass, pass) ? seconds_min(reps, f) : INFINITY;
+    };
+    const double tf = timed("forward", [&] { cpu::conv2d_forward<float>(s, cptrs(xs), w.data(), b.data(), y.data()); });
+    const double td = timed("data", [&] { cpu::conv2d_backward_data<float>(s, w.data(), y.data(), mptrs(gxs)); });
+    const double tw = timed("weight", [&] { cpu::conv2d_backward_weight<float>(s, cptrs(xs), y.data(), gw.data()); });
     std::printf("%-44s %10.1f %10.1f %10.1f\n", describe(s).c_str(), flops / tf / 1e9, flops / td / 1e9, flops / tw / 1e9);
   }
+}
+
+
+// --gemm: SGEMM timings at the shapes issue 15 tracks, single numbers per line (GFLOP/s = 2 MNK /
+// time, median of --reps runs; compare with peakGflops per thread):
+//  - the bare micro-kernel (tallest tile, kc = 256) on packed data, one B panel reused (L1) and
+//    a sweep over 8 panels (B from L2, as the driver runs it),
+//  - gemm() on square 256 and 1024 matrices (packing, blocking and threading included),
+//  - the Winograd per-point GEMMs of MPF-Net's convolutions: per transform point, U (52 x K,
+//    packed in row tiles) times V (K x T, packed in panels), as run_conv calls the micro-kernels.
+double g_last_min = 0;  // fastest run of the last seconds_median
+double seconds_median(int reps, const std::function<void()>& f) {
+  f();
+  std::vector<double> t;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = now_s();
+    f();
+    t.push_back(now_s() - t0);
+  }
+  std::sort(t.begin(), t.end());
+  g_last_min = t[0];
+  return t[t.size() / 2];
+}
+
+void bench_gemm(int reps) {
+  const auto& kern = cpu::gemm_detail::kernels_for(simd_level());
+  const int mr = kern.mr_max, nr = kern.nr;
+  std::printf("\ngemm: threads %d, simd %s (kernels %s, %d x %d), median of %d runs, GFLOP/s\n", num_threads(),
+              simd_name(simd_level()), kern.name, mr, nr, reps);
+  auto filt = [](const char* d) { return !g_only || std::strstr(d, g_only); };
+  {
+    // The FMA peak of one thread under the same clock (peak.cc's loop of this SIMD level).
+    float (*loop)(int64_t, double*) = &cpu::peak_fp32_portable;
+#if defined(MPF_X86)
+    if (simd_level() == Simd::AVX512) loop = &cpu::peak_fp32_avx512;
+    else if (simd_level() == Simd::AVX2) loop = &cpu::peak_fp32_avx2;
+#elif defined(MPF_NEON)
+    if (simd_level() == Simd::Neon) loop = &cpu::peak_fp32_neon;
+#endif
+    double per_round = 0;
+    volatile float sink = 0;
+    const int64_t rounds = 200000;
+    const double t = seconds_median(reps, [&] { sink = sink + loop(rounds, &per_round); });
+    std::printf("%-52s %8.1f\n", "peak fp32, one thread", per_round * double(rounds) / t / 1e9);
+    if (num_threads() > 1) std::printf("%-52s %8.1f\n", "peak fp32, all threads (wall, 200 ms)", cpu::peak_gflops(200).fp32_gflops);
+  }
+  {
+    const int64_t kc = 256, panels = 8, inner = 200;
+    std::vector<float> a = to_f(randn(size_t(mr * kc))), b = to_f(randn(size_t(panels * kc * nr))), c(size_t(mr * nr * panels));
+    for (int64_t np : {int64_t(1), panels}) {
+      char d[100];
+      std::snprintf(d, sizeof d, "ukr %dx%d kc %lld, %s", mr, nr, (long long)kc, np == 1 ? "B panel in L1" : "8 B panels (L2)");
+      if (!filt(d)) continue;
+      const double t = seconds_median(reps, [&] {
+        for (int64_t r = 0; r < inner; ++r)
+          for (int64_t j = 0; j < panels; ++j) {
+            const int64_t jj = np == 1 ? 0 : j;
+            kern.ukr[mr](kc, a.data(), b.data() + jj * kc * nr, c.data() + jj * nr, nr * panels, nr, false, nullptr, nullptr);
+          }
+      });
+      std::printf("%-52s %8.1f\n", d, 2.0 * mr * nr * kc * panels * inner / t / 1e9);
+    }
+  }
+  // Packing rates, GB/s of packed floats (source in L1 / source 9216 x 260, the tall product's A).
+  for (int64_t rows : {int64_t(mr), int64_t(9216)}) {
+    char d[100];
+    std::snprintf(d, sizeof d, "pack_a_rows %d x 256 tiles from %lld x 260 (GB/s)", mr, (long long)rows);
+    if (!filt(d)) continue;
+    std::vector<float> src = to_f(randn(size_t(rows * 260))), dst(size_t(mr * 256));
+    const int64_t tiles = rows / mr, inner = rows == mr ? 2000 : 1;
+    const double t = seconds_median(reps, [&] {
+      for (int64_t r = 0; r < inner; ++r)
+        for (int64_t ti = 0; ti < tiles; ++ti) cpu::sgemm_pack_a_rows(src.data() + ti * mr * 260, 260, mr, 256, dst.data());
+    });
+    std::printf("%-52s %8.1f\n", d, double(tiles * inner * mr * 256 * 4) / t / 1e9);
+  }
+  {
+    char d[100];
+    std::snprintf(d, sizeof d, "pack_b_rows 256 x 256 from 1024 x 1024 (GB/s)");
+    if (filt(d)) {
+      std::vector<float> src = to_f(randn(size_t(1024 * 1024))), dst(size_t(256 * 256));
+      const double t = seconds_median(reps, [&] {
+        for (int64_t i = 0; i < 16; ++i) cpu::sgemm_pack_b_rows(src.data() + (i / 4) * 256 * 1024 + (i % 4) * 256, 1024, 256, 256, nr, dst.data(), 0);
+      });
+      std::printf("%-52s %8.1f\n", d, double(16 * 256 * 256 * 4) / t / 1e9);
+    }
+  }
+  // bench/matmul.bench.ts's shapes: squares, and a 1x1 conv's tall-skinny product.
+  for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{{256, 256, 256}, {1024, 1024, 1024}, {2048, 2048, 2048}, {9216, 260, 52}}) {
+    char d[100];
+    if (m == k && k == n) std::snprintf(d, sizeof d, "matmul square %lld", (long long)n);
+    else std::snprintf(d, sizeof d, "matmul tall %lldx%lld . %lldx%lld", (long long)m, (long long)k, (long long)k, (long long)n);
+    if (!filt(d)) continue;
+    std::vector<float> A = to_f(randn(size_t(m * k))), B = to_f(randn(size_t(k * n))), C(size_t(m * n));
+    const double t = seconds_median(reps, [&] { cpu::gemm<float>(false, false, m, n, k, A.data(), k, B.data(), n, C.data(), n); });
+    const double f = 2.0 * double(m * n * k);
+    std::printf("%-52s %8.1f  (best run %.1f)\n", d, f / t / 1e9, f / g_last_min / 1e9);
+  }
+  // Winograd F(4x4,3x3): 36 points; T = lanes of one block (plan_blocks picks 32 (K 104) or 64 (K 52) with its 512 KB V budget).
+  for (int64_t K : {104, 52})
+    for (int64_t T : {32, 64, 128, 256}) {
+      const int64_t R = 52, X = 36;
+      char d[100];
+      std::snprintf(d, sizeof d, "winograd points M%lld K%lld T%lld (x36)", (long long)R, (long long)K, (long long)T);
+      if (!filt(d)) continue;
+      const int64_t nt = (R + mr - 1) / mr;
+      std::vector<float> U = to_f(randn(size_t(X * R * K))), V = to_f(randn(size_t(X * K * T))), M(size_t(X * R * T));
+      const int64_t panels = (T + nr - 1) / nr;
+      const double t = seconds_median(reps, [&] {
+        for (int64_t xi = 0; xi < X; ++xi) {
+          int64_t m0 = 0;
+          for (int64_t ti = 0; ti < nt; ++ti) {
+            const int h = int(R / nt + (ti < R % nt ? 1 : 0));
+            for (int64_t j = 0; j < panels; ++j)
+              kern.ukr[h](K, U.data() + xi * R * K + m0 * K, V.data() + xi * K * T + j * K * nr, M.data() + (xi * R + m0) * T + j * nr, T,
+                          nr, false, nullptr, nullptr);
+            m0 += h;
+          }
+        }
+      });
+      std::printf("%-52s %8.1f\n", d, 2.0 * double(X * R * K * T) / t / 1e9);
+    }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool do_bench = false;
+  bool do_bench = false, do_gemm = false;
   int reps = 10;
   cpu::InferencePrecision bench_precision = cpu::InferencePrecision::Strict;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--bench")) do_bench = true;
+    else if (!std::strcmp(argv[i], "--gemm")) do_gemm = true;
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--cpu-time")) g_cpu_time = true;
     else if (!std::strcmp(argv[i], "--no-check")) g_skip_check = true;
@@ -351,6 +481,7 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
+    else if (!std::strcmp(argv[i], "--pass") && i + 1 < argc) g_pass = argv[++i];
     else if (!std::strcmp(argv[i], "--algo") && i + 1 < argc) {
       cpu::Conv2dAlgoMode m;
       if (!cpu::parse_conv2d_algo_mode(argv[++i], &m)) {
@@ -394,5 +525,6 @@ int main(int argc, char** argv) {
   std::printf("%s\n", ok ? "all checks passed" : "SOME CHECKS FAILED");
   cpu::set_inference_precision(bench_precision);  // the forward column of --bench
   if (do_bench) bench(reps);
+  if (do_gemm) bench_gemm(reps);
   return ok ? 0 : 1;
 }

@@ -20,6 +20,9 @@ void pack_col_panels(const cpu::conv2d_detail::ColPanels& p) {
   for (int64_t kk = 0; kk < p.kc; ++kk) {
     const int64_t k = p.k0 + kk, c = k / kk_n, r = k % kk_n, kh = r / p.kw_n, kw = r % p.kw_n;
     const uintptr_t plane = reinterpret_cast<uintptr_t>(p.plane0[c] + p.b * p.batch_stride[c]);
+    // The same tap of the next channel (a plane far away: the hardware prefetchers do not follow
+    // the jump), read kk_n rows later, is asked for now; 0 when the block ends before it.
+    const intptr_t ahead = kk + kk_n < p.kc ? intptr_t(reinterpret_cast<uintptr_t>(p.plane0[c + 1] + p.b * p.batch_stride[c + 1]) - plane) : 0;
     float* d = p.dst + kk * NR;
     for (int64_t j = 0; j < p.panels; ++j, d += p.kc * NR) {
       typename V::F acc[NV];
@@ -31,6 +34,11 @@ void pack_col_panels(const cpu::conv2d_detail::ColPanels& p) {
         const uint32_t m = p.mask[t] & p.row_mask[tr];
         // The address is formed in integers: it may lie outside the plane for masked-off lanes.
         const float* base = reinterpret_cast<const float*>(plane + uintptr_t((p.row_off[tr] + p.col_off[t]) * int64_t(sizeof(float))));
+        if (ahead) {
+          const float* next = reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(base) + uintptr_t(ahead));
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) V::prefetch(next + v * W);
+        }
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[v] = V::or_bits(acc[v], V::load_masked(base + v * W, m >> (v * W)));
       }
