@@ -131,7 +131,7 @@ async function emit(outFile) {
         const n = c.params.parts;
         const xs = leaves.slice(0, n);
         const y = ops.conv2d(n === 1 ? xs[0] : xs, leaves[n], c.params.bias ? leaves[n + 1] : null,
-          { stride: c.params.stride, padding: c.params.padding, dilation: c.params.dilation });
+          { stride: c.params.stride, padding: c.params.padding, dilation: c.params.dilation, activation: c.params.activation ?? 'none' });
         const key = dtype === 'float64' ? 'conv2dFloat64' : 'conv2dFloat32';
         torch[key] = Math.max(torch[key], relErr(values(y), c.outputs[0].data));
         if (dtype === 'float64' && c.grads) {
