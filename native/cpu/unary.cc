@@ -51,32 +51,30 @@ void unary_backward(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int6
   });
 }
 
-template <typename T>
-void exp_serial(const T* x, T* y, int64_t n) {
+// y = OP(x) on the calling thread: the float32 vector kernel where the CPU has one, the scalar
+// definition otherwise (the same code unary_forward runs, so results agree exactly).
+template <UnaryOp OP, typename T>
+static void forward_serial(const T* x, T* y, int64_t n) {
   if constexpr (std::is_same_v<T, float>) {
 #if defined(MPF_X86)
     const Simd level = simd_level();
-    if (level == Simd::AVX512) return unary_forward_avx512(UnaryOp::Exp, x, y, n);
-    if (level == Simd::AVX2) return unary_forward_avx2(UnaryOp::Exp, x, y, n);
+    if (level == Simd::AVX512) return unary_forward_avx512(OP, x, y, n);
+    if (level == Simd::AVX2) return unary_forward_avx2(OP, x, y, n);
 #elif defined(MPF_NEON)
-    if (simd_level() == Simd::Neon) return unary_forward_neon(UnaryOp::Exp, x, y, n);
+    if (simd_level() == Simd::Neon) return unary_forward_neon(OP, x, y, n);
 #endif
   }
-  for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+  for (int64_t i = 0; i < n; ++i) y[i] = Unary<OP, T>::fwd(x[i], T(0), T(0));
+}
+
+template <typename T>
+void exp_serial(const T* x, T* y, int64_t n) {
+  forward_serial<UnaryOp::Exp>(x, y, n);
 }
 
 template <typename T>
 void selu_serial(const T* x, T* y, int64_t n) {
-  if constexpr (std::is_same_v<T, float>) {
-#if defined(MPF_X86)
-    const Simd level = simd_level();
-    if (level == Simd::AVX512) return unary_forward_avx512(UnaryOp::Selu, x, y, n);
-    if (level == Simd::AVX2) return unary_forward_avx2(UnaryOp::Selu, x, y, n);
-#elif defined(MPF_NEON)
-    if (simd_level() == Simd::Neon) return unary_forward_neon(UnaryOp::Selu, x, y, n);
-#endif
-  }
-  for (int64_t i = 0; i < n; ++i) y[i] = Unary<UnaryOp::Selu, T>::fwd(x[i], T(0), T(0));
+  forward_serial<UnaryOp::Selu>(x, y, n);
 }
 
 template void selu_serial<float>(const float*, float*, int64_t);

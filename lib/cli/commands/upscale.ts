@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { ImageFormat } from '../../io/image.js';
 import { upscaleFolder, type FolderEvent } from '../../infer/folder.js';
-import { bf16Supported, type InferencePrecision } from '../../infer/precision.js';
+import { bf16Supported, checkInferencePrecision } from '../../infer/precision.js';
 import { AbortError, DEFAULT_TILE, DEFAULT_TILE_PAD } from '../../infer/upscale.js';
 import { EXIT, applyRuntimeOptions, formatDuration, integerFlag, withExamples, withRuntimeOptions, type CommandModule } from '../common.js';
 
@@ -139,8 +139,7 @@ export const upscaleCommand: CommandModule = {
         const bitDepth = o.bitDepth === undefined ? undefined : Number(o.bitDepth);
         if (bitDepth !== undefined && bitDepth !== 8 && bitDepth !== 16) throw new RangeError(`--bit-depth must be 8 or 16, got ${o.bitDepth}`);
         const limitPixels = integerFlag(o.limitPixels, '--limit-pixels', 0);
-        if (!['strict', 'fp32', 'bf16'].includes(o.precision)) throw new RangeError(`--precision must be strict, fp32 or bf16, got ${JSON.stringify(o.precision)}`);
-        let precision = o.precision as InferencePrecision;
+        let precision = checkInferencePrecision(o.precision, '--precision');
         if (precision === 'bf16' && !bf16Supported()) {
           process.stderr.write('mpfnet upscale: this CPU has no AVX512_BF16 (or MPFNET_SIMD is below avx512): --precision bf16 runs as fp32\n');
           precision = 'fp32';
