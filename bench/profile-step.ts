@@ -5,12 +5,14 @@
 //
 //   npx tsc -p tsconfig.bench.json
 //   MPFNET_NUM_THREADS=2 node dist/bench/profile-step.js [train|infer] [batch] [size] [steps]
-// CPU=1 measures process CPU time instead of wall time (steadier on a busy machine at 1 thread).
+// CPU=1 measures process CPU time instead of wall time (steadier on a busy machine at 1 thread);
+// PRECISION=strict|fp32|bf16 sets the inference precision (default 'fp32', the upscaler's).
 import { native } from '../bindings/index.js';
 import { Generator, noGrad, rand, tidy } from '../lib/index.js';
 import { createModel } from '../lib/models/mpfnet/mpfnet.js';
 import { l1Loss } from '../lib/ops/index.js';
 import { Adam } from '../lib/optim/adam.js';
+import { checkInferencePrecision, setInferencePrecision } from '../lib/infer/precision.js';
 
 const [mode = 'train', batchArg = '1', sizeArg = '48', stepsArg = '5'] = process.argv.slice(2);
 const batch = Number(batchArg);
@@ -72,6 +74,7 @@ if (mode === 'train') {
   };
 } else {
   model.eval();
+  setInferencePrecision(checkInferencePrecision(process.env.PRECISION ?? 'fp32', 'PRECISION'));
   step = () => noGrad(() => tidy(() => void model.forward(x)));
 }
 

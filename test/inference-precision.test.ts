@@ -5,7 +5,8 @@
 // activations and their cancellations, which decide how rounding propagates, are those of a model
 // in use (random weights are the easier case here: measured bf16 vs fp32 55 dB on them).
 // Bounds, output on a [0, 1] image (docs/upscaling.md#precision):
-//   'fp32' vs float64 direct loops: PSNR >= 60 dB and max |error| <= 1e-3 (a quarter of an 8-bit step)
+//   'fp32' vs float64 direct loops: PSNR >= 60 dB and max |error| <= 1e-3 (a quarter of an 8-bit step),
+//                                   and the same for F(6x6) forced (setConvAlgorithm('winograd6'))
 //   'bf16' vs 'fp32':               PSNR >= 50 dB and max |error| <= 4/255
 //   'strict': bitwise the forward of training (F(2x2) Winograd: setConvAlgorithm('winograd2'))
 // and the setting is per thread, scoped, forward-only, and validated.
@@ -69,9 +70,20 @@ describe('inference precision on trained weights', () => {
     const fp32 = forward('fp32');
     const cs = compare(strict, ref);
     const cf = compare(fp32, ref);
-    console.log(`×4 model, 40 Adam steps, 96² input: strict vs float64 ${fmt(cs)}; fp32 vs float64 ${fmt(cf)}`);
+    // F(6x6, 3x3), forced ('winograd6'; not what 'fp32' picks, docs/performance.md): the same bound.
+    const algo = mp.setConvAlgorithm('winograd6');
+    let f6: Float32Array;
+    try {
+      f6 = forward('strict');
+    } finally {
+      mp.setConvAlgorithm(algo);
+    }
+    const c6 = compare(f6, ref);
+    console.log(`×4 model, 40 Adam steps, 96² input: strict vs float64 ${fmt(cs)}; fp32 vs float64 ${fmt(cf)}; winograd6 vs float64 ${fmt(c6)}`);
     expect(cf.psnr).toBeGreaterThanOrEqual(60);
     expect(cf.maxAbs).toBeLessThanOrEqual(1e-3);
+    expect(c6.psnr).toBeGreaterThanOrEqual(60);
+    expect(c6.maxAbs).toBeLessThanOrEqual(1e-3);
     // 'strict' is today's forward, bit for bit: the F(2x2) Winograd training uses.
     mp.setConvAlgorithm('winograd2');
     try {

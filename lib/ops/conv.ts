@@ -82,6 +82,8 @@ export function conv2d(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tens
  *   the implicit GEMM otherwise (float32); direct loops (float64, the reference);
  * - 'gemm': the implicit GEMM everywhere (float32);
  * - 'winograd' / 'winograd2': F(4x4, 3x3) / F(2x2, 3x3) wherever they apply, float64 included;
+ * - 'winograd6': F(6x6, 3x3) likewise (5.1x fewer multiplications than direct, rounding ~10x F(4x4)'s:
+ *   relative errors up to ~1e-4 in float32; docs/performance.md has when it pays);
  * - 'direct': plain loops everywhere.
  * The environment variable MPFNET_CONV_ALGO sets it at start. Returns the previous mode.
  */

@@ -83,6 +83,7 @@ const char* conv2d_algo_mode_name(Conv2dAlgoMode m) {
     case Conv2dAlgoMode::Gemm: return "gemm";
     case Conv2dAlgoMode::Winograd4: return "winograd";
     case Conv2dAlgoMode::Winograd2: return "winograd2";
+    case Conv2dAlgoMode::Winograd6: return "winograd6";
     case Conv2dAlgoMode::Direct: return "direct";
   }
   return "?";
@@ -90,7 +91,7 @@ const char* conv2d_algo_mode_name(Conv2dAlgoMode m) {
 
 bool parse_conv2d_algo_mode(const char* name, Conv2dAlgoMode* out) {
   for (Conv2dAlgoMode m : {Conv2dAlgoMode::Auto, Conv2dAlgoMode::Gemm, Conv2dAlgoMode::Winograd4, Conv2dAlgoMode::Winograd2,
-                           Conv2dAlgoMode::Direct})
+                           Conv2dAlgoMode::Winograd6, Conv2dAlgoMode::Direct})
     if (!std::strcmp(name, conv2d_algo_mode_name(m))) {
       *out = m;
       return true;
@@ -106,6 +107,7 @@ Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
   if (mode == Conv2dAlgoMode::Direct) return Conv2dAlgo::Direct;
   if (mode == Conv2dAlgoMode::Winograd4 && winograd_ok) return Conv2dAlgo::Winograd4;
   if (mode == Conv2dAlgoMode::Winograd2 && winograd_ok) return Conv2dAlgo::Winograd2;
+  if (mode == Conv2dAlgoMode::Winograd6 && winograd_ok) return Conv2dAlgo::Winograd6;
   if (float64) return Conv2dAlgo::Direct;
   if (mode == Conv2dAlgoMode::Auto && winograd_ok && winograd_pays(s, pass)) {
     // Inference precisions (inference_precision.h; set per calling thread, forward pass only)
@@ -143,6 +145,7 @@ const char* conv2d_algo_name(Conv2dAlgo a) {
     case Conv2dAlgo::GemmCol2im: return "gemm-col2im";
     case Conv2dAlgo::Winograd4: return "winograd-f4x4";
     case Conv2dAlgo::Winograd2: return "winograd-f2x2";
+    case Conv2dAlgo::Winograd6: return "winograd-f6x6";
     case Conv2dAlgo::Winograd4Bf16: return "winograd-f4x4-bf16";
     case Conv2dAlgo::Winograd2Bf16: return "winograd-f2x2-bf16";
   }
@@ -179,6 +182,7 @@ void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const
   switch (conv2d_algo(s, Conv2dPass::Forward, std::is_same_v<T, double>)) {
     case Conv2dAlgo::Winograd4: return forward_winograd(s, xs, w, b, y, 4, act);
     case Conv2dAlgo::Winograd2: return forward_winograd(s, xs, w, b, y, 2, act);
+    case Conv2dAlgo::Winograd6: return forward_winograd(s, xs, w, b, y, 6, act);
     case Conv2dAlgo::Winograd4Bf16: return forward_winograd(s, xs, w, b, y, 4, act, true);
     case Conv2dAlgo::Winograd2Bf16: return forward_winograd(s, xs, w, b, y, 2, act, true);
     case Conv2dAlgo::ImplicitGemm:
@@ -194,6 +198,7 @@ void conv2d_backward_data(const Conv2dShape& s, const T* w, const T* gy, const s
   switch (conv2d_algo(s, Conv2dPass::BackwardData, std::is_same_v<T, double>)) {
     case Conv2dAlgo::Winograd4: return backward_data_winograd(s, w, gy, gxs, 4);
     case Conv2dAlgo::Winograd2: return backward_data_winograd(s, w, gy, gxs, 2);
+    case Conv2dAlgo::Winograd6: return backward_data_winograd(s, w, gy, gxs, 6);
     case Conv2dAlgo::ImplicitGemm:
       if constexpr (std::is_same_v<T, float>) return backward_data_implicit_gemm(s, w, gy, gxs);
       return conv2d_backward_data_direct(s, w, gy, gxs);
@@ -210,6 +215,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const std::vector<const T*>& x
   switch (conv2d_algo(s, Conv2dPass::BackwardWeight, std::is_same_v<T, double>)) {
     case Conv2dAlgo::Winograd4: return backward_weight_winograd(s, xs, gy, gw, 4);
     case Conv2dAlgo::Winograd2: return backward_weight_winograd(s, xs, gy, gw, 2);
+    case Conv2dAlgo::Winograd6: return backward_weight_winograd(s, xs, gy, gw, 6);
     case Conv2dAlgo::ImplicitGemm:
       if constexpr (std::is_same_v<T, float>) return backward_weight_implicit_gemm(s, xs, gy, gw);
       [[fallthrough]];

@@ -36,18 +36,19 @@ struct Conv2dShape {
 //   ImplicitGemm  im2col panels packed straight into the SGEMM driver (any shape)
 //   GemmCol2im    backward data of strided convolutions: W^T . gy, then col2im
 //   Winograd4/2   F(4x4, 3x3) / F(2x2, 3x3) for 3x3, stride 1, dilation 1 (conv2d_winograd.cc)
+//   Winograd6     F(6x6, 3x3): the 'fp32' inference forward on AVX-512 (and wherever forced)
 //   Winograd*Bf16 the same with bf16 GEMMs: forward only, under the bf16 inference precision
 //                 (inference_precision.h)
 enum class Conv2dPass { Forward, BackwardData, BackwardWeight };
-enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd4Bf16, Winograd2Bf16 };
+enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd6, Winograd4Bf16, Winograd2Bf16 };
 Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64 = false);
 const char* conv2d_algo_name(Conv2dAlgo a);
 
 // How conv2d_algo chooses. Auto: by shape (float) and Direct (float64). The others force one
 // algorithm wherever it can run, for float and float64 alike (tests cover every path this way);
 // Gemm keeps float64 on Direct. Set at start from MPFNET_CONV_ALGO=auto|gemm|winograd|winograd2|
-// direct, and at run time with set_conv2d_algo_mode.
-enum class Conv2dAlgoMode { Auto, Gemm, Winograd4, Winograd2, Direct };
+// winograd6|direct, and at run time with set_conv2d_algo_mode.
+enum class Conv2dAlgoMode { Auto, Gemm, Winograd4, Winograd2, Winograd6, Direct };
 Conv2dAlgoMode conv2d_algo_mode();
 void set_conv2d_algo_mode(Conv2dAlgoMode m);
 const char* conv2d_algo_mode_name(Conv2dAlgoMode m);

@@ -1,6 +1,7 @@
 // Winograd convolution for 3x3, stride 1, dilation 1 (the convolutions that make up most of
 // MPF-Net): F(4x4, 3x3) does 36 multiplications per 16 outputs and input channel where the
-// implicit GEMM does 144, F(2x2, 3x3) 16 per 4 (a 2.25x saving with errors like the direct sum).
+// implicit GEMM does 144, F(2x2, 3x3) 16 per 4 (a 2.25x saving with errors like the direct sum),
+// F(6x6, 3x3) 64 per 36 (5.1x; forced mode 'winograd6' only, see conv2d.cc).
 //
 // One driver serves three passes:
 //   forward          y   = conv(x, W)                          rows = Cout, reduction = Cin
@@ -217,7 +218,7 @@ Plan plan_blocks(int64_t tiles, int64_t K, int64_t R, int64_t ntiles_rows, int X
 template <typename T>
 void run_conv(const ConvProblem<T>& p) {
   const Engine<T> eng;
-  const int vi = p.m == 4 ? 1 : 0;
+  const int vi = tile_index(p.m);
   const int A = p.m + 2, X = A * A;
   const int64_t K = int64_t(p.src.size()), R = int64_t(p.dst.size());
   const int nr = eng.nr();
@@ -349,7 +350,7 @@ constexpr int64_t kGradBlock = 64;  // tiles per block: the GEMMs' reduction dep
 template <typename T>
 void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, int m) {
   const Engine<T> eng;
-  const int vi = m == 4 ? 1 : 0;
+  const int vi = tile_index(m);
   const int A = m + 2, X = A * A;
   const int nr = eng.nr(), L = eng.tiles.lanes;
   std::vector<const T*> src;

@@ -4,6 +4,7 @@
 // of an image row, so 16 tiles' rows are 66 consecutive floats: four masked loads and a 4x4
 // transpose of 128-bit blocks, then of floats within blocks, give the first four columns of all
 // 16 patches; the last two are the first two shifted by one tile. Masks zero the padding.
+// F(6x6, 3x3) and F(2x2, 3x3) have their own permute networks (below).
 #include <immintrin.h>
 
 #include "cpu/conv2d_winograd_kernels.h"
@@ -60,47 +61,64 @@ void stage_input_f4(const InputJob<float>& p) {
   constexpr int M = 4, A = 6;
   const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
   const __m512i next2 = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
+  // The job's fields in locals: to the compiler the stores below may write anywhere, p included,
+  // and it would reload every field after each of them.
+  const int64_t stride = p.stride, h = p.h, w = p.w, off_h = p.off_h, off_w = p.off_w;
+  const int64_t next_offset = p.next_plane ? p.next_plane - p.plane : 0;
   for (int s = 0; s < p.nsegs; ++s) {
-    const Seg& g = p.segs[s];
+    const Seg g = p.segs[s];
     const float* plane = p.plane + g.n * p.batch_stride;
     for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
       const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
       const __mmask16 lanes = bit_range(0, nl);
-      const int64_t iw0 = (g.tx0 + c0) * M + p.off_w;  // column of float 0
-      float* d = p.d + g.lane0 + c0;
-      for (int r = 0; r < A; ++r) {
-        const int64_t ih = g.ty * M + r + p.off_h;
-        float* dr = d + r * A * p.stride;
-        if (ih < 0 || ih >= p.h) {
-          for (int k = 0; k < A; ++k) _mm512_mask_storeu_ps(dr + k * p.stride, lanes, _mm512_setzero_ps());
+      const int64_t iw0 = (g.tx0 + c0) * M + off_w;  // column of float 0
+      // Inside: 16 whole tiles whose 66 floats all lie in the row (no masks but the tail's).
+      const bool inside = nl == 16 && iw0 >= 0 && iw0 + 16 * M + 2 <= w;
+      float* dr = p.d + g.lane0 + c0;
+      for (int r = 0; r < A; ++r, dr += A * stride) {
+        const int64_t ih = g.ty * M + r + off_h;
+        if (ih < 0 || ih >= h) {
+          for (int k = 0; k < A; ++k) _mm512_mask_storeu_ps(dr + k * stride, lanes, _mm512_setzero_ps());
           continue;
         }
         // Float q*16 + b is column iw0 + q*16 + b; it is read when inside the row and needed.
-        const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * p.w) + uintptr_t(iw0 * int64_t(sizeof(float)));
+        const float* src = plane + ih * w + iw0;
         // The channels' planes lie far apart, which the hardware prefetchers do not follow: ask
         // for this row of the next channel now (the addresses may lie outside it; a prefetch
-        // never faults).
-        if (p.next_plane) {
-          const uintptr_t next = base + uintptr_t((p.next_plane - p.plane) * int64_t(sizeof(float)));
-          for (int q = 0; q < 5; ++q) _mm_prefetch(reinterpret_cast<const char*>(next + uintptr_t(q * 64)), _MM_HINT_T0);
+        // never faults, and integer arithmetic keeps the pointer out of undefined behaviour).
+        if (next_offset) {
+          const uintptr_t at = reinterpret_cast<uintptr_t>(src) + uintptr_t(next_offset * int64_t(sizeof(float)));
+          for (int q = 0; q < 5; ++q) _mm_prefetch(reinterpret_cast<const char*>(at + uintptr_t(q * 64)), _MM_HINT_T0);
         }
-        const int64_t lo = -iw0, hi = std::min<int64_t>(p.w - iw0, nl * M + 2);
         __m512 v[5];
-        for (int q = 0; q < 5; ++q)
-          v[q] = _mm512_maskz_loadu_ps(bit_range(lo - 16 * q, hi - 16 * q), reinterpret_cast<const float*>(base + uintptr_t(q * 64)));
+        if (inside) {
+          for (int q = 0; q < 4; ++q) v[q] = _mm512_loadu_ps(src + 16 * q);
+          v[4] = _mm512_maskz_loadu_ps(0x3, src + 64);
+        } else {
+          const int64_t lo = -iw0, hi = std::min<int64_t>(w - iw0, nl * M + 2);
+          const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * w) + uintptr_t(iw0 * int64_t(sizeof(float)));
+          for (int q = 0; q < 5; ++q)
+            v[q] = _mm512_maskz_loadu_ps(bit_range(lo - 16 * q, hi - 16 * q), reinterpret_cast<const float*>(base + uintptr_t(q * 64)));
+        }
         const __m512 tail = v[4];
         transpose_groups(v);
         // Columns 4 and 5 of tile t are columns 0 and 1 of tile t + 1 (of the tail for t = 15).
         const __m512 k4 = _mm512_permutex2var_ps(v[0], next, tail);
         const __m512 k5 = _mm512_permutex2var_ps(v[1], next2, tail);
-        for (int k = 0; k < 4; ++k) _mm512_mask_storeu_ps(dr + k * p.stride, lanes, v[k]);
-        _mm512_mask_storeu_ps(dr + 4 * p.stride, lanes, k4);
-        _mm512_mask_storeu_ps(dr + 5 * p.stride, lanes, k5);
+        if (nl == 16) {
+          for (int k = 0; k < 4; ++k) _mm512_storeu_ps(dr + k * stride, v[k]);
+          _mm512_storeu_ps(dr + 4 * stride, k4);
+          _mm512_storeu_ps(dr + 5 * stride, k5);
+        } else {
+          for (int k = 0; k < 4; ++k) _mm512_mask_storeu_ps(dr + k * stride, lanes, v[k]);
+          _mm512_mask_storeu_ps(dr + 4 * stride, lanes, k4);
+          _mm512_mask_storeu_ps(dr + 5 * stride, lanes, k5);
+        }
       }
     }
   }
   if (p.valid < p.lanes)
-    for (int e = 0; e < A * A; ++e) std::fill(p.d + e * p.stride + p.valid, p.d + e * p.stride + p.lanes, 0.f);
+    for (int e = 0; e < A * A; ++e) std::fill(p.d + e * stride + p.valid, p.d + e * stride + p.lanes, 0.f);
 }
 
 void unstage_output_f4(const OutputJob<float>& p) {
@@ -194,11 +212,120 @@ void unstage_output_f2(const OutputJob<float>& p) {
   }
 }
 
+// F(6x6, 3x3): a patch row is 8 floats starting every 6, so 16 tiles' rows are 98 consecutive
+// floats, more than two registers hold. Windows of 32 floats starting every 30 hold the rows of 5
+// tiles each (6 * 4 + 7 = 31): for column k, one two-register permute per window (lane t takes
+// float 6 (t mod 5) + k) and blends by lane group give all 16 tiles.
+struct F6Tables {
+  alignas(64) int32_t column[8][16];   // input: 6 (t mod 5) + k
+  alignas(64) int32_t pick[6][3][16];  // output: float 16q + e of the row from registers 2p, 2p + 1
+  __mmask16 pick_mask[6][3];
+  F6Tables() {
+    for (int k = 0; k < 8; ++k)
+      for (int t = 0; t < 16; ++t) column[k][t] = 6 * (t % 5) + k;
+    for (int q = 0; q < 6; ++q)
+      for (int pr = 0; pr < 3; ++pr) {
+        pick_mask[q][pr] = 0;
+        for (int e = 0; e < 16; ++e) {
+          const int f = 16 * q + e, t = f / 6, j = f % 6;
+          pick[q][pr][e] = j / 2 == pr ? (j % 2) * 16 + t : 0;
+          if (j / 2 == pr) pick_mask[q][pr] = __mmask16(pick_mask[q][pr] | (1u << e));
+        }
+      }
+  }
+};
+const F6Tables& f6_tables() {
+  static const F6Tables t;
+  return t;
+}
+
+void stage_input_f6(const InputJob<float>& p) {
+  constexpr int M = 6, A = 8;
+  const F6Tables& tb = f6_tables();
+  __m512i column[A];
+  for (int k = 0; k < A; ++k) column[k] = _mm512_load_si512(tb.column[k]);
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    const float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
+      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
+      const __mmask16 lanes = bit_range(0, nl);
+      const int windows = int((nl + 4) / 5);
+      const int64_t iw0 = (g.tx0 + c0) * M + p.off_w;
+      float* d = p.d + g.lane0 + c0;
+      for (int r = 0; r < A; ++r) {
+        const int64_t ih = g.ty * M + r + p.off_h;
+        float* dr = d + r * A * p.stride;
+        if (ih < 0 || ih >= p.h) {
+          for (int k = 0; k < A; ++k) _mm512_mask_storeu_ps(dr + k * p.stride, lanes, _mm512_setzero_ps());
+          continue;
+        }
+        const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * p.w) + uintptr_t(iw0 * int64_t(sizeof(float)));
+        if (p.next_plane) {
+          const uintptr_t next = base + uintptr_t((p.next_plane - p.plane) * int64_t(sizeof(float)));
+          for (int q = 0; q < 7; ++q) _mm_prefetch(reinterpret_cast<const char*>(next + uintptr_t(q * 64)), _MM_HINT_T0);
+        }
+        const int64_t lo = -iw0, hi = std::min<int64_t>(p.w - iw0, nl * M + 2);
+        __m512 win[4][2];
+        for (int j = 0; j < windows; ++j)
+          for (int h = 0; h < 2; ++h) {
+            const int64_t at = 30 * j + 16 * h;
+            win[j][h] = _mm512_maskz_loadu_ps(bit_range(lo - at, hi - at), reinterpret_cast<const float*>(base + uintptr_t(at * 4)));
+          }
+        typedef float V __attribute__((vector_size(64)));
+        V row[A], t[A];
+        for (int k = 0; k < A; ++k) {
+          __m512 v = _mm512_permutex2var_ps(win[0][0], column[k], win[0][1]);
+          if (windows > 1) v = _mm512_mask_mov_ps(v, 0x03E0, _mm512_permutex2var_ps(win[1][0], column[k], win[1][1]));
+          if (windows > 2) v = _mm512_mask_mov_ps(v, 0x7C00, _mm512_permutex2var_ps(win[2][0], column[k], win[2][1]));
+          if (windows > 3) v = _mm512_mask_mov_ps(v, 0x8000, _mm512_permutex2var_ps(win[3][0], column[k], win[3][1]));
+          row[k] = V(v);
+        }
+        // The row half of the input transform while the row is in registers (input_tiles does
+        // the columns); lanes past the segment are never stored.
+        Wino<M>::in(row, t);
+        for (int k = 0; k < A; ++k) _mm512_mask_storeu_ps(dr + k * p.stride, lanes, __m512(t[k]));
+      }
+    }
+  }
+  if (p.valid < p.lanes)
+    for (int e = 0; e < A * A; ++e) std::fill(p.d + e * p.stride + p.valid, p.d + e * p.stride + p.lanes, 0.f);
+}
+
+void unstage_output_f6(const OutputJob<float>& p) {
+  constexpr int M = 6;
+  const F6Tables& tb = f6_tables();
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
+      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
+      const int64_t ow0 = (g.tx0 + c0) * M;
+      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);  // floats of the row to write
+      const float* o = p.o + g.lane0 + c0;
+      for (int i = 0; i < M; ++i) {
+        const int64_t oh = g.ty * M + i;
+        if (oh >= p.oh) break;
+        __m512 y[M];
+        for (int j = 0; j < M; ++j) y[j] = _mm512_loadu_ps(o + (i * M + j) * p.stride);
+        float* row = plane + oh * p.ow + ow0;
+        for (int q = 0; q < 6 && 16 * q < hi; ++q) {
+          __m512 v = _mm512_permutex2var_ps(y[0], _mm512_load_si512(tb.pick[q][0]), y[1]);
+          v = _mm512_mask_mov_ps(v, tb.pick_mask[q][1], _mm512_permutex2var_ps(y[2], _mm512_load_si512(tb.pick[q][1]), y[3]));
+          v = _mm512_mask_mov_ps(v, tb.pick_mask[q][2], _mm512_permutex2var_ps(y[4], _mm512_load_si512(tb.pick[q][2]), y[5]));
+          _mm512_mask_storeu_ps(row + 16 * q, bit_range(0, hi - 16 * q), v);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 const TileKernels<float>& tile_kernels_avx512() {
   static const TileKernels<float> k =
-      make_tile_kernels<float, 16, InlineSelu<simd::VecAvx512>, &stage_input_f2, &unstage_output_f2, &stage_input_f4, &unstage_output_f4>();
+      make_tile_kernels<float, 16, InlineSelu<simd::VecAvx512>, &stage_input_f2, &unstage_output_f2, &stage_input_f4, &unstage_output_f4,
+                        &stage_input_f6, &unstage_output_f6, true>();
   return k;
 }
 

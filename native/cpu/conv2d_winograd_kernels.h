@@ -100,11 +100,33 @@ void stage_input_portable(const InputJob<T>& p) {
     for (int e = 0; e < A * A; ++e) std::fill(p.d + e * p.stride + p.valid, p.d + e * p.stride + p.lanes, T(0));
 }
 
-template <int M, typename T, int L, void (*Stage)(const InputJob<T>&)>
+// RowsDone: Stage has already applied the row half of Bt d B (t = d B, in registers as it
+// staged; F(6x6) on AVX-512), so only the columns remain. F(6x6)'s 64-value tiles are done in two
+// halves either way: all of them at once would not fit the registers and spill.
+template <int M, typename T, int L, void (*Stage)(const InputJob<T>&), bool RowsDone = false>
 void input_tiles(const InputJob<T>& p) {
   using V = typename Vec<T, L>::type;
   constexpr int A = M + 2;
   Stage(p);
+  if constexpr (M == 6 || RowsDone) {
+    for (int64_t l = 0; l < p.lanes; l += L) {
+      if constexpr (!RowsDone)
+        for (int r = 0; r < A; ++r) {
+          V d[A], t[A];
+          for (int k = 0; k < A; ++k) d[k] = load<V>(p.d + (r * A + k) * p.stride + l);
+          Wino<M>::in(d, t);
+          for (int k = 0; k < A; ++k) store(p.d + (r * A + k) * p.stride + l, t[k]);
+        }
+      T* v = p.v + (l / p.nr) * p.v_panel + l % p.nr;
+      for (int j = 0; j < A; ++j) {
+        V col[A], o[A];
+        for (int r = 0; r < A; ++r) col[r] = load<V>(p.d + (r * A + j) * p.stride + l);
+        Wino<M>::in(col, o);
+        for (int i = 0; i < A; ++i) store(v + (i * A + j) * p.v_xi, o[i]);
+      }
+    }
+    return;
+  }
   for (int64_t l = 0; l < p.lanes; l += L) {
     V d[A][A], o[A][A];
     for (int r = 0; r < A; ++r)
@@ -169,6 +191,22 @@ void output_tiles(const OutputJob<T>& p) {
   constexpr int A = M + 2;
   auto transform = [&](auto activate) {
     for (int64_t l = 0; l < p.lanes; l += L) {
+      if constexpr (M == 6) {
+        // In two halves, like the input: rows of the products into h, then its columns.
+        V h[A][M];
+        for (int r = 0; r < A; ++r) {
+          V t[A];
+          for (int k = 0; k < A; ++k) t[k] = load<V>(p.m + (r * A + k) * p.m_xi + l);
+          Wino<M>::out(t, h[r]);
+        }
+        for (int j = 0; j < M; ++j) {
+          V col[A], y[M];
+          for (int r = 0; r < A; ++r) col[r] = h[r][j];
+          Wino<M>::out(col, y);
+          for (int i = 0; i < M; ++i) store(p.o + (i * M + j) * p.stride + l, activate(V(y[i] + p.bias)));
+        }
+        continue;
+      }
       V t[A][A], y[M][M];
       for (int i = 0; i < A; ++i)
         for (int j = 0; j < A; ++j) t[i][j] = load<V>(p.m + (i * A + j) * p.m_xi + l);
@@ -273,24 +311,31 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
 }
 
 // The kernel table of one instruction set, with its activation policy and the given staging
-// functions for F(2x2), F(4x4).
+// functions for F(2x2), F(4x4), F(6x6) (Stage6RowsDone: see input_tiles).
 template <typename T, int L, class Act = StagedActivation, void (*Stage2)(const InputJob<T>&) = &stage_input_portable<2, T>,
           void (*Unstage2)(const OutputJob<T>&) = &unstage_output_portable<2, T>,
           void (*Stage4)(const InputJob<T>&) = &stage_input_portable<4, T>,
-          void (*Unstage4)(const OutputJob<T>&) = &unstage_output_portable<4, T>>
+          void (*Unstage4)(const OutputJob<T>&) = &unstage_output_portable<4, T>,
+          void (*Stage6)(const InputJob<T>&) = &stage_input_portable<6, T>,
+          void (*Unstage6)(const OutputJob<T>&) = &unstage_output_portable<6, T>, bool Stage6RowsDone = false>
 TileKernels<T> make_tile_kernels() {
   TileKernels<T> k{};
   k.lanes = L;
   k.input[0] = &input_tiles<2, T, L, Stage2>;
   k.input[1] = &input_tiles<4, T, L, Stage4>;
+  k.input[2] = &input_tiles<6, T, L, Stage6, Stage6RowsDone>;
   k.output[0] = &output_tiles<2, T, L, Unstage2, Act>;
   k.output[1] = &output_tiles<4, T, L, Unstage4, Act>;
+  k.output[2] = &output_tiles<6, T, L, Unstage6, Act>;
   k.weight[0] = &weight_tiles<2, T, L>;
   k.weight[1] = &weight_tiles<4, T, L>;
+  k.weight[2] = &weight_tiles<6, T, L>;
   k.grad[0] = &grad_tiles<2, T, L>;
   k.grad[1] = &grad_tiles<4, T, L>;
+  k.grad[2] = &grad_tiles<6, T, L>;
   k.weight_grad[0] = &weight_grad_tiles<2, T, L>;
   k.weight_grad[1] = &weight_grad_tiles<4, T, L>;
+  k.weight_grad[2] = &weight_grad_tiles<6, T, L>;
   return k;
 }
 

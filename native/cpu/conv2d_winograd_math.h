@@ -4,7 +4,8 @@
 // F(m x m, 3 x 3) computes an m x m output tile from an (m+2) x (m+2) input patch d and a 3 x 3
 // kernel g as  y = At [ (G g Gt) .* (Bt d B) ] A,  with (m+2)^2 multiplications instead of 9 m^2.
 // Wino<4> is F(4x4, 3x3) (interpolation points 0, +-1, +-2, inf: 4x fewer multiplications, errors
-// a few times float32's), Wino<2> is F(2x2, 3x3) (points 0, +-1, inf: 2.25x, errors like direct).
+// a few times float32's), Wino<2> is F(2x2, 3x3) (points 0, +-1, inf: 2.25x, errors like direct),
+// Wino<6> F(6x6, 3x3) (points 0, +-1, +-2, +-1/2, inf: 5.1x, errors ~10x F(4x4)'s; inference only).
 //
 // Besides the three transforms of the forward pass each variant has the adjoints the weight
 // gradient needs: d loss / d g = Gt [ sum over tiles (A gy At) .* (Bt d B) ] G, i.e. out_adj
@@ -134,6 +135,77 @@ struct Wino<4> {
     g[0] = u[0] * S(0.25) - s12 * (S(1) / S(6)) + s34 * (S(1) / S(24));
     g[1] = d12 * (S(-1) / S(6)) + d34 * (S(1) / S(12));
     g[2] = s12 * (S(-1) / S(6)) + s34 * (S(1) / S(6)) + u[5];
+  }
+};
+
+// F(6x6, 3x3), points 0, +-1, +-2, +-1/2, inf (in that order: rows of Bt, G and At alike): 64
+// multiplications per 36 outputs (5.1x fewer than direct), errors ~10x F(4x4)'s (Bt's 21/4 and
+// 17/4, At's 32 and 1/32), so inference only ('fp32', inference_precision.h).
+template <>
+struct Wino<6> {
+  static constexpr int m = 6, a = 8;
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void in(const V (&d)[8], V (&o)[8]) {
+    const V a12 = d[2] + d[6] - S(4.25) * d[4], b12 = d[1] + d[5] - S(4.25) * d[3];
+    const V a34 = d[6] + S(0.25) * d[2] - S(1.25) * d[4], b34 = S(0.5) * d[1] - S(2.5) * d[3] + S(2) * d[5];
+    const V a56 = d[6] + S(4) * d[2] - S(5) * d[4], b56 = S(2) * d[1] - S(2.5) * d[3] + S(0.5) * d[5];
+    o[0] = d[0] - d[6] + S(5.25) * (d[4] - d[2]);
+    o[1] = a12 + b12;
+    o[2] = a12 - b12;
+    o[3] = a34 + b34;
+    o[4] = a34 - b34;
+    o[5] = a56 + b56;
+    o[6] = a56 - b56;
+    o[7] = d[7] - d[1] + S(5.25) * (d[3] - d[5]);
+  }
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void out(const V (&t)[8], V (&o)[6]) {
+    const V s1 = t[1] + t[2], d1 = t[1] - t[2];
+    const V s2 = t[3] + t[4], d2 = t[3] - t[4];
+    const V s3 = t[5] + t[6], d3 = t[5] - t[6];
+    o[0] = t[0] + s1 + s2 + s3;
+    o[1] = d1 + S(2) * d2 + S(0.5) * d3;
+    o[2] = s1 + S(4) * s2 + S(0.25) * s3;
+    o[3] = d1 + S(8) * d2 + S(0.125) * d3;
+    o[4] = s1 + S(16) * s2 + S(0.0625) * s3;
+    o[5] = d1 + S(32) * d2 + S(0.03125) * d3 + t[7];
+  }
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void weight(const V (&g)[3], V (&u)[8]) {
+    const V e1 = (g[0] + g[2]) * (S(-2) / S(9)), o1 = g[1] * (S(-2) / S(9));
+    const V e2 = g[0] * (S(1) / S(90)) + g[2] * (S(2) / S(45)), o2 = g[1] * (S(1) / S(45));
+    const V e3 = g[0] * (S(32) / S(45)) + g[2] * (S(8) / S(45)), o3 = g[1] * (S(16) / S(45));
+    u[0] = g[0];
+    u[1] = e1 + o1;
+    u[2] = e1 - o1;
+    u[3] = e2 + o2;
+    u[4] = e2 - o2;
+    u[5] = e3 + o3;
+    u[6] = e3 - o3;
+    u[7] = g[2];
+  }
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void out_adj(const V (&y)[6], V (&z)[8]) {
+    const V e1 = y[0] + y[2] + y[4], o1 = y[1] + y[3] + y[5];
+    const V e2 = y[0] + S(4) * y[2] + S(16) * y[4], o2 = S(2) * y[1] + S(8) * y[3] + S(32) * y[5];
+    const V e3 = y[0] + S(0.25) * y[2] + S(0.0625) * y[4], o3 = S(0.5) * y[1] + S(0.125) * y[3] + S(0.03125) * y[5];
+    z[0] = y[0];
+    z[1] = e1 + o1;
+    z[2] = e1 - o1;
+    z[3] = e2 + o2;
+    z[4] = e2 - o2;
+    z[5] = e3 + o3;
+    z[6] = e3 - o3;
+    z[7] = y[5];
+  }
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void weight_adj(const V (&u)[8], V (&g)[3]) {
+    const V s1 = u[1] + u[2], d1 = u[1] - u[2];
+    const V s2 = u[3] + u[4], d2 = u[3] - u[4];
+    const V s3 = u[5] + u[6], d3 = u[5] - u[6];
+    g[0] = u[0] + s1 * (S(-2) / S(9)) + s2 * (S(1) / S(90)) + s3 * (S(32) / S(45));
+    g[1] = d1 * (S(-2) / S(9)) + d2 * (S(1) / S(45)) + d3 * (S(16) / S(45));
+    g[2] = s1 * (S(-2) / S(9)) + s2 * (S(2) / S(45)) + s3 * (S(8) / S(45)) + u[7];
   }
 };
 

@@ -3,6 +3,7 @@
 // vector type of L lanes (one lane per tile), and instantiated in three translation units with
 // their own compiler flags: conv2d_winograd.cc (portable, also float64), conv2d_winograd_avx2.cc,
 // conv2d_winograd_avx512.cc (which also brings shuffle-based staging for the common case).
+// The tile size m is 2, 4 or 6 (a = m + 2 transform points per dimension).
 //
 // A block is a run of consecutive tiles (over images, tile rows, tile columns) given lanes
 // 0, 1, ...; Seg describes the part of a block that lies in one tile row of one image.
@@ -108,12 +109,15 @@ struct WeightGradJob {
 template <typename T>
 struct TileKernels {
   int lanes;                                      // vector width the jobs' `lanes` must be a multiple of
-  void (*input[2])(const InputJob<T>&);           // [0]: F(2x2, 3x3), [1]: F(4x4, 3x3)
-  void (*output[2])(const OutputJob<T>&);
-  void (*weight[2])(const WeightJob<T>&);
-  void (*grad[2])(const GradJob<T>&);
-  void (*weight_grad[2])(const WeightGradJob<T>&);
+  void (*input[3])(const InputJob<T>&);           // [tile_index(m)]: F(2x2, 3x3), F(4x4, 3x3), F(6x6, 3x3)
+  void (*output[3])(const OutputJob<T>&);
+  void (*weight[3])(const WeightJob<T>&);
+  void (*grad[3])(const GradJob<T>&);
+  void (*weight_grad[3])(const WeightGradJob<T>&);
 };
+
+// The kernel tables' index of F(m x m, 3 x 3): m = 2, 4, 6 -> 0, 1, 2.
+constexpr int tile_index(int m) { return m / 2 - 1; }
 
 const TileKernels<float>& tile_kernels_portable_f32();
 const TileKernels<double>& tile_kernels_portable_f64();

@@ -1,12 +1,12 @@
 // Standalone conv2d / GEMM kernel check, llm.c style: no Node, links the kernels library only.
-// For every conv2d algorithm mode (auto, gemm, winograd, winograd2; only the one --algo names, if
+// For every conv2d algorithm mode (auto, gemm, winograd, winograd2, winograd6; only the one --algo names, if
 // given) and every SIMD level the CPU has, runs the float paths (forward, backward-data,
 // backward-weight, backward-bias, and gemm with every transpose) on assorted shapes and compares
 // them with the float64 direct loops; then, with --bench, times the float paths at MPF-Net's shapes
 // (--only: those whose description contains the string).
 //
 //   npx cmake-js configure -O build-x --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-x
-//   build-x/check_conv2d [--bench] [--gemm] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2]
+//   build-x/check_conv2d [--bench] [--gemm] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2|winograd6]
 //     [--only 'N1 C52+52->52 48x48'] [--pass forward|data|weight] [--precision strict|fp32|bf16]
 // Also checks the bf16 GEMM kernels (where the CPU has AVX512_BF16) and the forward pass under
 // each inference precision; --precision sets the one the bench's forward column runs under.
@@ -314,6 +314,9 @@ void bench(int reps) {
       shapes.push_back(shape(n, {52, 52, 52, 52, 52}, 52, hw, hw, 1, 1, 0, 1));  // fuse
       shapes.push_back(shape(n, {52, 52}, 52, hw, hw, 3, 1, 1, 1));              // CPB c1
     }
+  // The CPB convolutions of a 256x256 inference (the onnxruntime comparison).
+  shapes.push_back(shape(1, {52}, 52, 256, 256, 3, 1, 1, 1));
+  shapes.push_back(shape(1, {52, 52}, 52, 256, 256, 3, 1, 1, 1));
   for (int64_t n : {1, 4}) {
     shapes.push_back(shape(n, {3}, 52, 48, 48, 3, 1, 1, 1));     // head
     shapes.push_back(shape(n, {52}, 208, 48, 48, 3, 1, 1, 1));   // upsampler, first conv
@@ -485,7 +488,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--algo") && i + 1 < argc) {
       cpu::Conv2dAlgoMode m;
       if (!cpu::parse_conv2d_algo_mode(argv[++i], &m)) {
-        std::fprintf(stderr, "--algo: auto, gemm, winograd, winograd2 or direct\n");
+        std::fprintf(stderr, "--algo: auto, gemm, winograd, winograd2, winograd6 or direct\n");
         return 2;
       }
       cpu::set_conv2d_algo_mode(m);
@@ -510,12 +513,15 @@ int main(int argc, char** argv) {
   if (!g_skip_check) {
     const cpu::Conv2dAlgoMode chosen = cpu::conv2d_algo_mode();
     std::vector<cpu::Conv2dAlgoMode> modes = {chosen};
-    if (g_all_algos) modes = {cpu::Conv2dAlgoMode::Auto, cpu::Conv2dAlgoMode::Gemm, cpu::Conv2dAlgoMode::Winograd4, cpu::Conv2dAlgoMode::Winograd2};
+    if (g_all_algos) modes = {cpu::Conv2dAlgoMode::Auto, cpu::Conv2dAlgoMode::Gemm, cpu::Conv2dAlgoMode::Winograd4, cpu::Conv2dAlgoMode::Winograd2, cpu::Conv2dAlgoMode::Winograd6};
     for (cpu::Conv2dAlgoMode m : modes) {
       cpu::set_conv2d_algo_mode(m);
       // F(4x4, 3x3) rounds a few times more than a direct sum (its transforms scale by up to 8 and
       // 1/24); the bound is still far below anything training notices.
-      const double t = m == cpu::Conv2dAlgoMode::Winograd4 || m == cpu::Conv2dAlgoMode::Auto ? 1e-4 : tol;
+      // F(6x6, 3x3) about 10x more again (21/4, 32 and 1/32): inference only.
+      const double t = m == cpu::Conv2dAlgoMode::Winograd6                                    ? 1e-3
+                       : m == cpu::Conv2dAlgoMode::Winograd4 || m == cpu::Conv2dAlgoMode::Auto ? 1e-4
+                                                                                                : tol;
       for (const Conv2dShape& s : shapes) ok = check_conv(s, t) && ok;
     }
     cpu::set_conv2d_algo_mode(chosen);
