@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "cpu/conv2d_winograd_math.h"
 #include "cpu/conv2d_winograd_tiles.h"
@@ -233,18 +234,36 @@ template <int M, typename T, int L>
 void weight_tiles(const WeightJob<T>& p) {
   using V = typename Vec<T, L>::type;
   constexpr int A = M + 2;
-  T taps[9][L] = {};
-  for (int64_t kk = 0; kk < p.kc; ++kk) {
-    // Lane i: the kernel of row i (its 9 taps are contiguous in w).
-    for (int i = 0; i < p.mr; ++i) {
-      const T* k = p.w + p.rows[i] * p.row_stride + (p.k0 + kk) * p.col_stride;
-      for (int e = 0; e < 9; ++e) taps[e][i] = k[p.flip ? 8 - e : e];
+  // The job in locals (the stores below may alias it as far as the compiler knows).
+  const int mr = p.mr;
+  const int64_t kc = p.kc, u_xi = p.u_xi, rows = p.rows, tap_stride = p.cols * p.rows;
+  const T* const wt = p.wt + p.k0 * rows + p.m0;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    // u = G g Gt for the kernels of rows m0 .. m0 + mr - 1 (lanes past mr: whatever follows in wt,
+    // never stored). Each kernel row goes through G as soon as it is loaded, so g is never kept
+    // whole and the 3 x a row results plus one column's fit the registers.
+    V h[3][A];
+    for (int r = 0; r < 3; ++r) {
+      V g[3];
+      for (int c = 0; c < 3; ++c) g[c] = load<V>(wt + (r * 3 + c) * tap_stride + kk * rows);
+      Wino<M>::weight(g, h[r]);
     }
-    V g[3][3], u[A][A];
-    for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = load<V>(taps[e]);
-    weight_2d<M>(g, u);
-    for (int i = 0; i < A; ++i)
-      for (int j = 0; j < A; ++j) store_first(p.u + (i * A + j) * p.u_xi + kk * p.mr, u[i][j], p.mr);
+    // Then the columns, straight into the packed tile: whole vectors while they fit (lanes past
+    // mr land on the slots of the next kernels, which are written after this, in order); the
+    // tile's last few kernels take exact widths.
+    T* dst = p.u + kk * mr;
+    auto columns = [&](auto put) {
+      for (int j = 0; j < A; ++j) {
+        const V col[3] = {h[0][j], h[1][j], h[2][j]};
+        V u[A];
+        Wino<M>::weight(col, u);
+        for (int i = 0; i < A; ++i) put(dst + (i * A + j) * u_xi, u[i]);
+      }
+    };
+    if (kk * mr + L <= kc * mr)
+      columns([](T* q, const V& v) { store(q, v); });
+    else
+      columns([mr](T* q, const V& v) { store_first(q, v, mr); });
   }
 }
 

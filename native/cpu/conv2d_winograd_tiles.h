@@ -66,14 +66,15 @@ struct OutputJob {
   Conv2dActivation act = Conv2dActivation::None;
 };
 
-// Transformed weights of one GEMM row tile: u(xi, kk, i) = transform of kernel (row i, col k0 + kk)
-// at u + xi * u_xi + kk * mr + i: the packed A layout of the SGEMM micro-kernels, per xi.
+// Transformed weights of one GEMM row tile: u(xi, kk, i) = transform of kernel (row m0 + i, col
+// k0 + kk) at u + xi * u_xi + kk * mr + i: the packed A layout of the SGEMM micro-kernels, per xi.
+// The kernels come tap-major (wt: tap e of (row r, col k) at wt[(e * cols + k) * rows + r]), so
+// the taps of mr consecutive rows are one vector load; wt has a vector's width of slack at its end.
 template <typename T>
 struct WeightJob {
-  const T* w;              // tap e (kh * 3 + kw) of (row r, col k) at w[r * row_stride + k * col_stride + e]
-  int64_t row_stride, col_stride;
-  bool flip;               // read tap 8 - e (the kernel turned by 180 degrees: backward data)
-  const int64_t* rows;     // the tile's mr row indices into w
+  const T* wt;
+  int64_t rows, cols;
+  int64_t m0;
   int mr;
   int64_t k0, kc;
   T* u;
