@@ -103,16 +103,17 @@ void stage_input_f4(const InputJob<float>& p) {
         const __m512 tail = v[4];
         transpose_groups(v);
         // Columns 4 and 5 of tile t are columns 0 and 1 of tile t + 1 (of the tail for t = 15).
-        const __m512 k4 = _mm512_permutex2var_ps(v[0], next, tail);
-        const __m512 k5 = _mm512_permutex2var_ps(v[1], next2, tail);
+        typedef float V __attribute__((vector_size(64)));
+        const V row[A] = {V(v[0]), V(v[1]), V(v[2]), V(v[3]), V(_mm512_permutex2var_ps(v[0], next, tail)),
+                          V(_mm512_permutex2var_ps(v[1], next2, tail))};
+        // The row half of the input transform while the row is in registers (input_tiles does
+        // the columns).
+        V t[A];
+        Wino<M>::in(row, t);
         if (nl == 16) {
-          for (int k = 0; k < 4; ++k) _mm512_storeu_ps(dr + k * stride, v[k]);
-          _mm512_storeu_ps(dr + 4 * stride, k4);
-          _mm512_storeu_ps(dr + 5 * stride, k5);
+          for (int k = 0; k < A; ++k) _mm512_storeu_ps(dr + k * stride, __m512(t[k]));
         } else {
-          for (int k = 0; k < 4; ++k) _mm512_mask_storeu_ps(dr + k * stride, lanes, v[k]);
-          _mm512_mask_storeu_ps(dr + 4 * stride, lanes, k4);
-          _mm512_mask_storeu_ps(dr + 5 * stride, lanes, k5);
+          for (int k = 0; k < A; ++k) _mm512_mask_storeu_ps(dr + k * stride, lanes, __m512(t[k]));
         }
       }
     }
@@ -325,7 +326,7 @@ void unstage_output_f6(const OutputJob<float>& p) {
 const TileKernels<float>& tile_kernels_avx512() {
   static const TileKernels<float> k =
       make_tile_kernels<float, 16, InlineSelu<simd::VecAvx512>, &stage_input_f2, &unstage_output_f2, &stage_input_f4, &unstage_output_f4,
-                        &stage_input_f6, &unstage_output_f6, true>();
+                        &stage_input_f6, &unstage_output_f6, true, true>();
   return k;
 }
 

@@ -102,7 +102,7 @@ void stage_input_portable(const InputJob<T>& p) {
 }
 
 // RowsDone: Stage has already applied the row half of Bt d B (t = d B, in registers as it
-// staged; F(6x6) on AVX-512), so only the columns remain. F(6x6)'s 64-value tiles are done in two
+// staged; F(4x4) and F(6x6) on AVX-512), so only the columns remain. F(6x6)'s 64-value tiles are done in two
 // halves either way: all of them at once would not fit the registers and spill.
 template <int M, typename T, int L, void (*Stage)(const InputJob<T>&), bool RowsDone = false>
 void input_tiles(const InputJob<T>& p) {
@@ -330,18 +330,19 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
 }
 
 // The kernel table of one instruction set, with its activation policy and the given staging
-// functions for F(2x2), F(4x4), F(6x6) (Stage6RowsDone: see input_tiles).
+// functions for F(2x2), F(4x4), F(6x6) (Stage4RowsDone, Stage6RowsDone: see input_tiles).
 template <typename T, int L, class Act = StagedActivation, void (*Stage2)(const InputJob<T>&) = &stage_input_portable<2, T>,
           void (*Unstage2)(const OutputJob<T>&) = &unstage_output_portable<2, T>,
           void (*Stage4)(const InputJob<T>&) = &stage_input_portable<4, T>,
           void (*Unstage4)(const OutputJob<T>&) = &unstage_output_portable<4, T>,
           void (*Stage6)(const InputJob<T>&) = &stage_input_portable<6, T>,
-          void (*Unstage6)(const OutputJob<T>&) = &unstage_output_portable<6, T>, bool Stage6RowsDone = false>
+          void (*Unstage6)(const OutputJob<T>&) = &unstage_output_portable<6, T>, bool Stage6RowsDone = false,
+          bool Stage4RowsDone = false>
 TileKernels<T> make_tile_kernels() {
   TileKernels<T> k{};
   k.lanes = L;
   k.input[0] = &input_tiles<2, T, L, Stage2>;
-  k.input[1] = &input_tiles<4, T, L, Stage4>;
+  k.input[1] = &input_tiles<4, T, L, Stage4, Stage4RowsDone>;
   k.input[2] = &input_tiles<6, T, L, Stage6, Stage6RowsDone>;
   k.output[0] = &output_tiles<2, T, L, Unstage2, Act>;
   k.output[1] = &output_tiles<4, T, L, Unstage4, Act>;
