@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 
 #include "cpu/conv2d_winograd_math.h"
 #include "cpu/conv2d_winograd_tiles.h"
@@ -101,9 +100,9 @@ void stage_input_portable(const InputJob<T>& p) {
     for (int e = 0; e < A * A; ++e) std::fill(p.d + e * p.stride + p.valid, p.d + e * p.stride + p.lanes, T(0));
 }
 
-// RowsDone: Stage has already applied the row half of Bt d B (t = d B, in registers as it
-// staged; F(4x4) and F(6x6) on AVX-512), so only the columns remain. F(6x6)'s 64-value tiles are done in two
-// halves either way: all of them at once would not fit the registers and spill.
+// RowsDone: Stage has already applied the row half of Bt d B (t = d B, in registers as it staged;
+// F(4x4) and F(6x6) on AVX-512), so only the columns remain. F(6x6)'s 64-value tiles are done in
+// two halves either way: all of them at once would not fit the registers and spill.
 template <int M, typename T, int L, void (*Stage)(const InputJob<T>&), bool RowsDone = false>
 void input_tiles(const InputJob<T>& p) {
   using V = typename Vec<T, L>::type;
@@ -336,8 +335,8 @@ template <typename T, int L, class Act = StagedActivation, void (*Stage2)(const 
           void (*Stage4)(const InputJob<T>&) = &stage_input_portable<4, T>,
           void (*Unstage4)(const OutputJob<T>&) = &unstage_output_portable<4, T>,
           void (*Stage6)(const InputJob<T>&) = &stage_input_portable<6, T>,
-          void (*Unstage6)(const OutputJob<T>&) = &unstage_output_portable<6, T>, bool Stage6RowsDone = false,
-          bool Stage4RowsDone = false>
+          void (*Unstage6)(const OutputJob<T>&) = &unstage_output_portable<6, T>, bool Stage4RowsDone = false,
+          bool Stage6RowsDone = false>
 TileKernels<T> make_tile_kernels() {
   TileKernels<T> k{};
   k.lanes = L;

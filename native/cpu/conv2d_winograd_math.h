@@ -241,20 +241,6 @@ inline void output_2d(const V (&t)[M + 2][M + 2], V (&y)[M][M]) {
   }
 }
 
-// u = G g Gt for a 3 x 3 kernel.
-template <int M, typename V>
-inline void weight_2d(const V (&g)[3][3], V (&u)[M + 2][M + 2]) {
-  using W = Wino<M>;
-  constexpr int A = M + 2;
-  V h[3][A];
-  for (int r = 0; r < 3; ++r) W::weight(g[r], h[r]);
-  for (int j = 0; j < A; ++j) {
-    V col[3] = {h[0][j], h[1][j], h[2][j]}, res[A];
-    W::weight(col, res);
-    for (int i = 0; i < A; ++i) u[i][j] = res[i];
-  }
-}
-
 // z = A y At for an m x m gradient tile.
 template <int M, typename V>
 inline void out_adj_2d(const V (&y)[M][M], V (&z)[M + 2][M + 2]) {
