@@ -4,6 +4,19 @@
 import { describe, expect, it } from 'vitest';
 import * as mp from '../lib/index.js';
 
+/** Step 1 warms up (first-use allocations); steps 2..n must leave memory() exactly where it was. */
+function expectFlatMemory(step: (k: number) => number, n: number): void {
+  step(1);
+  const before = mp.memory();
+  let last = 0;
+  for (let k = 2; k <= n; k++) last = step(k);
+  const after = mp.memory();
+  expect(Number.isFinite(last)).toBe(true);
+  expect(after.tensors).toBe(before.tensors);
+  expect(after.storages).toBe(before.storages);
+  expect(after.bytes).toBe(before.bytes);
+}
+
 describe('op families: memory over a long loop', () => {
   it('1000 forward/backward/Adam steps inside tidy() leave memory() flat', () => {
     const g = new mp.Generator(11);
@@ -32,15 +45,7 @@ describe('op families: memory over a long loop', () => {
         }
         return loss.item();
       });
-    step(1);
-    const before = mp.memory();
-    let last = 0;
-    for (let k = 2; k <= 1000; k++) last = step(k);
-    const after = mp.memory();
-    expect(Number.isFinite(last)).toBe(true);
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.storages).toBe(before.storages);
-    expect(after.bytes).toBe(before.bytes);
+    expectFlatMemory(step, 1000);
   });
 
   it('training steps through conv2d with fused SELU (its backward frees the SELU gradient it makes) leave memory() flat', () => {
@@ -62,14 +67,6 @@ describe('op families: memory over a long loop', () => {
         }
         return loss.item();
       });
-    step(1);
-    const before = mp.memory();
-    let last = 0;
-    for (let k = 2; k <= 200; k++) last = step(k);
-    const after = mp.memory();
-    expect(Number.isFinite(last)).toBe(true);
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.storages).toBe(before.storages);
-    expect(after.bytes).toBe(before.bytes);
+    expectFlatMemory(step, 200);
   });
 });

@@ -251,8 +251,7 @@ MPF_BINDING(conv2dAlgo) {
   Args a(info, "conv2dAlgo");
   const cpu::Conv2dAlgoMode before = cpu::conv2d_algo_mode();
   if (!a.is_nullish(0)) {
-    if (!info[0].IsString()) throw_type("conv2dAlgo: 'mode' must be a string");
-    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    const std::string name = a.string(0, "mode");
     cpu::Conv2dAlgoMode m;
     if (!cpu::parse_conv2d_algo_mode(name.c_str(), &m))
       throw_range("conv2dAlgo: 'mode' must be auto, gemm, winograd, winograd2, winograd6 or direct, got '", name, "'");

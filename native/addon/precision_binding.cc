@@ -14,8 +14,7 @@ MPF_BINDING(inferencePrecision) {
   Args a(info, "inferencePrecision");
   const cpu::InferencePrecision before = cpu::inference_precision();
   if (!a.is_nullish(0)) {
-    if (!info[0].IsString()) throw_type("inferencePrecision: 'precision' must be a string");
-    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    const std::string name = a.string(0, "precision");
     cpu::InferencePrecision p;
     if (!cpu::parse_inference_precision(name.c_str(), &p))
       throw_range("inferencePrecision: 'precision' must be strict, fp32 or bf16, got '", name, "'");
