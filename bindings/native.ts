@@ -157,6 +157,14 @@ export interface Conv2dBindings {
     activation?: ConvActivationName | null,
   ): Handle;
   /**
+   * conv2dForward that also returns m (N, out), the mean of each output plane (for the
+   * squeeze-excitation that follows; on the CPU summed while the output is still in cache).
+   */
+  conv2dForwardMeans(
+    device: DeviceName, xs: readonly Handle[], w: Handle, b: Handle | null, stride: readonly number[], padding: readonly number[], dilation: readonly number[],
+    activation?: ConvActivationName | null,
+  ): { y: Handle; m: Handle };
+  /**
    * The gradients asked for: one per input part (null for parts not asked for; needInput may be
    * one boolean for all parts or one per part), of the weight, of the bias.
    */
@@ -211,8 +219,11 @@ export interface CrSimilarityBindings {
 
 /** Fused squeeze-and-excitation (squeeze_excite_binding.cc, cpu/squeeze_excite.cc, cuda/squeeze_excite.cu). */
 export interface SqueezeExciteBindings {
-  /** y = x · sigmoid(fc2(relu(fc1(m)))) per channel with m (N, C) the mean of x (N, C, H, W) over H, W. */
-  squeezeExciteForward(device: DeviceName, x: Handle, w1: Handle, b1: Handle | null, w2: Handle, b2: Handle | null): { y: Handle; m: Handle };
+  /**
+   * y = x · sigmoid(fc2(relu(fc1(m)))) per channel with m (N, C) the mean of x (N, C, H, W) over H, W.
+   * Given m (from conv2dForwardMeans), the pooling pass is skipped and the returned m is null.
+   */
+  squeezeExciteForward(device: DeviceName, x: Handle, w1: Handle, b1: Handle | null, w2: Handle, b2: Handle | null, m?: Handle | null): { y: Handle; m: Handle | null };
   /** need: [x, w1, b1, w2, b2] as 0 / 1; a gradient not needed (or of a null bias) is null. */
   squeezeExciteBackward(device: DeviceName, x: Handle, m: Handle, w1: Handle, b1: Handle | null, w2: Handle, b2: Handle | null, gy: Handle, need: readonly number[]): { gx: Handle | null; gw1: Handle | null; gb1: Handle | null; gw2: Handle | null; gb2: Handle | null };
 }

@@ -1,7 +1,7 @@
 // nn.Conv2d: weight (out, in, kh, kw) and bias (out), PyTorch's default initialisation.
 // forward also takes an array of tensors, read as their channel concatenation without building it
 // (MPF-Net's blocks convolve concat(a, b)).
-import { conv2d, type ConvActivation } from '../ops/index.js';
+import { conv2d, conv2dWithMeans, type ConvActivation } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { defaultBias, defaultWeight, type InitOptions } from './init.js';
 import { Module } from './module.js';
@@ -71,6 +71,11 @@ export class Conv2d extends Module {
    */
   forward(x: Tensor | Tensor[], activation: ConvActivation = 'none'): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, activation });
+  }
+
+  /** {@link Conv2d.forward} and the mean of each output plane (N, out), for a squeeze-excitation next (conv2dWithMeans). */
+  forwardWithMeans(x: Tensor | Tensor[], activation: ConvActivation = 'none'): { y: Tensor; means: Tensor } {
+    return conv2dWithMeans(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, activation });
   }
 
   /** Output (h, w) for an input (h, w). */

@@ -38,10 +38,11 @@ export class SqueezeExcite extends Module {
   /**
    * Scale the channels of `x`, with the fused op (2 kernels forward, 3 backward); the composite
    * path where the CUDA kernel's width limit (1024 channels or hidden units) is exceeded.
+   * `means`: x's spatial means when the layer before made them (Conv2d.forwardWithMeans).
    */
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, means: Tensor | null = null): Tensor {
     if (x.device === 'cuda' && Math.max(this.channels, this.hidden) > 1024) return this.forwardComposite(x);
-    return squeezeExcite(x, this.fc1.weight, this.fc1.bias, this.fc2.weight, this.fc2.bias);
+    return squeezeExcite(x, this.fc1.weight, this.fc1.bias, this.fc2.weight, this.fc2.bias, means);
   }
 
   /** The same as {@link SqueezeExcite.forward} from separate ops (mean, linear, relu, linear, sigmoid, mul). */

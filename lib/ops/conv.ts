@@ -47,6 +47,22 @@ const maybe = (h: Handle | null): Tensor | null => (h === null ? null : fromHand
  * `activation: 'selu'` returns selu of the convolution, fused (see {@link ConvOptions}).
  */
 export function conv2d(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tensor | null = null, o: ConvOptions = {}): Tensor {
+  return convForward(x, weight, bias, o, false).y;
+}
+
+/**
+ * {@link conv2d}, and also the mean of each output plane over its pixels, `means` (N, out): what a
+ * squeeze-excitation after the convolution pools (pass it to squeezeExcite's `means`). On
+ * the CPU the sums are taken while each block of output is still in cache, so the pooling pass
+ * over the output disappears. `means` is a plain tensor with no gradient of its own
+ * (squeezeExcite's backward differentiates through the mean itself); `y` is conv2d's output.
+ */
+export function conv2dWithMeans(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tensor | null = null, o: ConvOptions = {}): { y: Tensor; means: Tensor } {
+  const r = convForward(x, weight, bias, o, true);
+  return { y: r.y, means: r.means! };
+}
+
+function convForward(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tensor | null, o: ConvOptions, withMeans: boolean): { y: Tensor; means: Tensor | null } {
   const xs: Tensor[] = Array.isArray(x) ? [...(x as readonly Tensor[])] : [x as Tensor];
   if (xs.length === 0) throw new RangeError("conv2d: 'x' must be a tensor or a non-empty array of tensors");
   xs.forEach((t, i) => checkTensor('conv2d', xs.length > 1 ? `x[${i}]` : 'x', t));
@@ -60,9 +76,18 @@ export function conv2d(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tens
   if (!ACTIVATIONS.includes(activation)) throw new RangeError(`conv2d: 'activation' must be 'none' or 'selu', got ${JSON.stringify(activation)}`);
   const handles = xs.map((t) => t.handle);
   const device = xs[0]!.device;
-  const y = fromHandle(native.conv2dForward(device, handles, weight.handle, b?.handle ?? null, stride, padding, dilation, activation));
+  const args = [device, handles, weight.handle, b?.handle ?? null, stride, padding, dilation, activation] as const;
+  let y: Tensor;
+  let means: Tensor | null = null;
+  if (withMeans) {
+    const r = native.conv2dForwardMeans(...args);
+    y = fromHandle(r.y);
+    means = fromHandle(r.m);
+  } else {
+    y = fromHandle(native.conv2dForward(...args));
+  }
   const fused = activation !== 'none';
-  return record(y, fused ? `conv2d+${activation}` : 'conv2d', [...xs, weight, b], (gy) => {
+  record(y, fused ? `conv2d+${activation}` : 'conv2d', [...xs, weight, b], (gy) => {
     // The activation's gradient from the output y (common/unary_math.h), then conv2d's backward.
     const g = fused ? native.unaryBackward(gy.device, activation, null, y.handle, gy.handle, 0, 0) : gy.handle;
     try {
@@ -74,6 +99,7 @@ export function conv2d(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tens
       if (fused) native.dispose(g);
     }
   });
+  return { y, means };
 }
 
 /**

@@ -14,16 +14,19 @@ const maybe = (h: Handle | null): Tensor | null => (h === null ? null : fromHand
  * y = x · sigmoid(linear(relu(linear(m, w1, b1)), w2, b2)) per channel.
  * w1 is (hidden, C), w2 (C, hidden), biases (hidden) and (C) or null. Equal to the composite
  * (mean, linear, relu, linear, sigmoid, mul) up to rounding. On CUDA, C and hidden are at most 1024.
+ * `means` (N, C), optional: m when the caller already has it (conv2dWithMeans made it with x), so
+ * the pooling pass over x is skipped; it must be x's spatial mean (the backward relies on it).
  */
-export function squeezeExcite(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tensor, b2: Tensor | null): Tensor {
+export function squeezeExcite(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tensor, b2: Tensor | null, means: Tensor | null = null): Tensor {
   checkTensor('squeezeExcite', 'x', x);
   checkTensor('squeezeExcite', 'w1', w1);
   checkTensor('squeezeExcite', 'w2', w2);
   if (b1 !== null) checkTensor('squeezeExcite', 'b1', b1);
   if (b2 !== null) checkTensor('squeezeExcite', 'b2', b2);
-  const r = native.squeezeExciteForward(x.device, x.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null);
+  if (means !== null) checkTensor('squeezeExcite', 'means', means);
+  const r = native.squeezeExciteForward(x.device, x.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null, means?.handle ?? null);
   const y = fromHandle(r.y);
-  const m = fromHandle(r.m);  // the spatial mean, kept for the backward
+  const m = r.m === null ? means! : fromHandle(r.m);  // the spatial mean, kept for the backward
   return record(y, 'squeezeExcite', [x, w1, b1, w2, b2], (gy) => {
     const need = [x, w1, b1, w2, b2].map((t) => (t?.requiresGrad ? 1 : 0));
     const g = native.squeezeExciteBackward(gy.device, x.handle, m.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null, gy.handle, need);

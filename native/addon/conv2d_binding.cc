@@ -129,37 +129,59 @@ std::vector<const T*> ptrs(const std::vector<TensorRef>& xs) {
   return out;
 }
 
-}  // namespace
-
-// conv2dForward(device, xs, weight, bias | null, stride[2], padding[2], dilation[2], activation?) -> y
-// activation: 'none' (also null / undefined) or 'selu', fused into the output (cpu/conv2d.h).
-MPF_BINDING(conv2dForward) {
-  Args a(info, "conv2d");
+// The forward pass behind conv2dForward and conv2dForwardMeans; m (batch, out): the mean of each
+// output plane, made only when `means` is set.
+struct ForwardOut {
+  TensorRef y, m;
+};
+ForwardOut conv_forward(const Napi::CallbackInfo& info, const char* op, bool means) {
+  Args a(info, op);
   Device dev = a.device(0);
   ConvArgs c = read_conv_args(a, info, dev, 3, 4);
   cpu::Conv2dActivation act = cpu::Conv2dActivation::None;
   if (!a.is_nullish(7)) {
     const std::string name = a.string(7, "activation");
     if (!cpu::parse_conv2d_activation(name.c_str(), &act))
-      throw_range("conv2d: 'activation' must be 'none' or 'selu', got '", name, "'");
+      throw_range(op, ": 'activation' must be 'none' or 'selu', got '", name, "'");
   }
-  require_device("conv2d", dev);
+  require_device(op, dev);
   const cpu::Conv2dShape& s = c.shape;
   TensorRef y = new_tensor(dev, c.dtype, {s.batch, s.out_channels, s.out_h(), s.out_w()});
+  TensorRef m = means ? new_tensor(dev, c.dtype, {s.batch, s.out_channels}) : TensorRef();
   if (dev == Device::CUDA) {
     const MpfConv2d cs = cuda_shape(s);
-    const MpfCudaApi& api = cuda_api("conv2d");
+    const MpfCudaApi& api = cuda_api(op);
     // The plugin's conv has no epilogue (cuDNN or its own kernels): the activation runs after it as
     // the unary kernel, from a temporary (its kernel declares x and y __restrict__), freed here.
     TensorRef pre = act == cpu::Conv2dActivation::None ? y : new_tensor(dev, c.dtype, y->shape);
-    cuda_call("conv2d", api.conv2d_forward(cuda_dtype(c.dtype), &cs, cuda_ptrs(c.xs).data(), dptr(c.w), dptr(c.b), dptr(pre)));
+    cuda_call(op, api.conv2d_forward(cuda_dtype(c.dtype), &cs, cuda_ptrs(c.xs).data(), dptr(c.w), dptr(c.b), dptr(pre)));
     if (act == cpu::Conv2dActivation::Selu)
-      cuda_call("conv2d", api.unary_forward(int32_t(UnaryOp::Selu), cuda_dtype(c.dtype), dptr(pre), dptr(y), y->numel(), 0, 0));
+      cuda_call(op, api.unary_forward(int32_t(UnaryOp::Selu), cuda_dtype(c.dtype), dptr(pre), dptr(y), y->numel(), 0, 0));
+    // The means by squeeze-excitation's pooling kernel (a pass over y).
+    if (means) cuda_call(op, api.se_pool(cuda_dtype(c.dtype), dptr(y), dptr(m), s.batch, s.out_channels, s.out_h() * s.out_w()));
   } else if (c.dtype == DType::F32)
-    cpu::conv2d_forward<float>(s, ptrs<float>(c.xs), c.w->f32(), c.b ? c.b->f32() : nullptr, y->f32(), act);
+    cpu::conv2d_forward<float>(s, ptrs<float>(c.xs), c.w->f32(), c.b ? c.b->f32() : nullptr, y->f32(), act, means ? m->f32() : nullptr);
   else
-    cpu::conv2d_forward<double>(s, ptrs<double>(c.xs), c.w->f64(), c.b ? c.b->f64() : nullptr, y->f64(), act);
-  return handle_value(info.Env(), y);
+    cpu::conv2d_forward<double>(s, ptrs<double>(c.xs), c.w->f64(), c.b ? c.b->f64() : nullptr, y->f64(), act, means ? m->f64() : nullptr);
+  return {y, m};
+}
+
+}  // namespace
+
+// conv2dForward(device, xs, weight, bias | null, stride[2], padding[2], dilation[2], activation?) -> y
+// activation: 'none' (also null / undefined) or 'selu', fused into the output (cpu/conv2d.h).
+MPF_BINDING(conv2dForward) { return handle_value(info.Env(), conv_forward(info, "conv2d", false).y); }
+
+// conv2dForwardMeans(device, xs, weight, bias | null, stride[2], padding[2], dilation[2], activation?)
+//   -> {y, m}: conv2dForward's y and the mean of each output plane, m (batch, out), for the
+// squeeze-excitation that follows (on the CPU summed while the output is in cache).
+MPF_BINDING(conv2dForwardMeans) {
+  ForwardOut r = conv_forward(info, "conv2d", true);
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("y", handle_value(env, r.y));
+  o.Set("m", handle_value(env, r.m));
+  return o;
 }
 
 // conv2dBackward(device, xs, weight, gy, stride, padding, dilation, needInput, needWeight, needBias)

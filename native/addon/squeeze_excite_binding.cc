@@ -42,33 +42,38 @@ MpfSqueezeExcite cuda_se(const cpu::SqueezeExcite& s, const TensorRef& w1, const
 
 }  // namespace
 
-// squeezeExciteForward(device, x, w1, b1 | null, w2, b2 | null) -> {y, m}; m (N, C) is the spatial
-// mean the backward reads.
+// squeezeExciteForward(device, x, w1, b1 | null, w2, b2 | null, m?) -> {y, m}; m (N, C) is the spatial
+// mean the backward reads. Given m (conv2dForwardMeans made it with x), the pooling pass is skipped
+// and the result's m is null (the caller keeps its own).
 MPF_BINDING(squeezeExciteForward) {
   Args a(info, "squeezeExcite");
   Device dev = a.device(0);
   TensorRef x = a.tensor(1, "x"), w1 = a.tensor(2, "w1"), b1 = a.opt_tensor(3, "b1"), w2 = a.tensor(4, "w2"),
-            b2 = a.opt_tensor(5, "b2");
+            b2 = a.opt_tensor(5, "b2"), given = a.opt_tensor(6, "means");
   const cpu::SqueezeExcite s = check_se("squeezeExcite", dev, x, w1, b1, w2, b2);
+  if (given) {
+    check_uniform("squeezeExcite", dev, {{"x", &x}, {"means", &given}});
+    if (given->shape != Shape{s.n, s.c}) throw_range("squeezeExcite: 'means' must have shape [", s.n, ", ", s.c, "], got ", shape_str(given->shape));
+  }
   require_device("squeezeExcite", dev);
-  TensorRef m = new_tensor(dev, x->dtype, {s.n, s.c});
+  TensorRef m = given ? given : new_tensor(dev, x->dtype, {s.n, s.c});
   TensorRef y = new_tensor(dev, x->dtype, x->shape);
   if (dev == Device::CUDA) {
     const MpfSqueezeExcite cs = cuda_se(s, w1, b1, w2, b2);
     const MpfCudaApi& api = cuda_api("squeezeExcite");
-    cuda_call("squeezeExcite", api.se_pool(cuda_dtype(x->dtype), dptr(x), dptr(m), s.n, s.c, s.hw));
+    if (!given) cuda_call("squeezeExcite", api.se_pool(cuda_dtype(x->dtype), dptr(x), dptr(m), s.n, s.c, s.hw));
     cuda_call("squeezeExcite", api.se_excite(cuda_dtype(x->dtype), &cs, dptr(x), dptr(m), dptr(y)));
   } else if (x->dtype == DType::F32) {
-    cpu::se_pool(x->f32(), m->f32(), s.n, s.c, s.hw);
+    if (!given) cpu::se_pool(x->f32(), m->f32(), s.n, s.c, s.hw);
     cpu::se_excite(s, w1->f32(), ptr<float>(b1), w2->f32(), ptr<float>(b2), x->f32(), m->f32(), y->f32());
   } else {
-    cpu::se_pool(x->f64(), m->f64(), s.n, s.c, s.hw);
+    if (!given) cpu::se_pool(x->f64(), m->f64(), s.n, s.c, s.hw);
     cpu::se_excite(s, w1->f64(), ptr<double>(b1), w2->f64(), ptr<double>(b2), x->f64(), m->f64(), y->f64());
   }
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("y", handle_value(env, y));
-  o.Set("m", handle_value(env, m));
+  o.Set("m", given ? env.Null() : handle_value(env, m));
   return o;
 }
 

@@ -72,6 +72,18 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
 // So F(2x2): the same speed with 4x the margin to the 50 dB bound.
 constexpr Conv2dAlgo kBf16Algo = Conv2dAlgo::Winograd2Bf16;
 
+// means[p] = the mean of plane p of x (planes of hw values), in double like the Winograd path.
+template <typename T>
+void plane_means(const T* x, T* means, int64_t planes, int64_t hw) {
+  parallel_for(planes, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, hw)), [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; ++p) {
+      double acc = 0;
+      for (int64_t i = 0; i < hw; ++i) acc += double(x[p * hw + i]);
+      means[p] = T(acc / double(hw));
+    }
+  });
+}
+
 }  // namespace
 
 Conv2dAlgoMode conv2d_algo_mode() { return Conv2dAlgoMode(mode_slot().load()); }
@@ -177,19 +189,24 @@ template void conv2d_activation_apply<float>(Conv2dActivation, float*, int64_t);
 template void conv2d_activation_apply<double>(Conv2dActivation, double*, int64_t);
 
 template <typename T>
-void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, Conv2dActivation act) {
+void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, Conv2dActivation act,
+                    T* channel_means) {
   using namespace conv2d_detail;
   switch (conv2d_algo(s, Conv2dPass::Forward, std::is_same_v<T, double>)) {
-    case Conv2dAlgo::Winograd4: return forward_winograd(s, xs, w, b, y, 4, act);
-    case Conv2dAlgo::Winograd2: return forward_winograd(s, xs, w, b, y, 2, act);
-    case Conv2dAlgo::Winograd6: return forward_winograd(s, xs, w, b, y, 6, act);
-    case Conv2dAlgo::Winograd4Bf16: return forward_winograd(s, xs, w, b, y, 4, act, true);
-    case Conv2dAlgo::Winograd2Bf16: return forward_winograd(s, xs, w, b, y, 2, act, true);
+    case Conv2dAlgo::Winograd4: return forward_winograd(s, xs, w, b, y, 4, act, false, channel_means);
+    case Conv2dAlgo::Winograd2: return forward_winograd(s, xs, w, b, y, 2, act, false, channel_means);
+    case Conv2dAlgo::Winograd6: return forward_winograd(s, xs, w, b, y, 6, act, false, channel_means);
+    case Conv2dAlgo::Winograd4Bf16: return forward_winograd(s, xs, w, b, y, 4, act, true, channel_means);
+    case Conv2dAlgo::Winograd2Bf16: return forward_winograd(s, xs, w, b, y, 2, act, true, channel_means);
     case Conv2dAlgo::ImplicitGemm:
-      if constexpr (std::is_same_v<T, float>) return forward_implicit_gemm(s, xs, w, b, y, act);
+      if constexpr (std::is_same_v<T, float>) {
+        forward_implicit_gemm(s, xs, w, b, y, act);
+        break;
+      }
       [[fallthrough]];
-    default: return conv2d_forward_direct(s, xs, w, b, y, act);
+    default: conv2d_forward_direct(s, xs, w, b, y, act);
   }
+  if (channel_means) plane_means(y, channel_means, s.batch * s.out_channels, s.out_h() * s.out_w());
 }
 
 template <typename T>
@@ -224,7 +241,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const std::vector<const T*>& x
 }
 
 #define MPF_CONV2D(T)                                                                                           \
-  template void conv2d_forward<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, Conv2dActivation); \
+  template void conv2d_forward<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, Conv2dActivation, T*); \
   template void conv2d_backward_data<T>(const Conv2dShape&, const T*, const T*, const std::vector<T*>&);      \
   template void conv2d_backward_weight<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*);
 MPF_CONV2D(float)

@@ -65,11 +65,11 @@ void backward_weight_implicit_gemm(const Conv2dShape& s, const std::vector<const
 
 // Winograd F(m x m, 3 x 3), m = 4 or 2, for shapes where winograd_applies (conv2d_winograd.cc).
 // bf16 (float only): the per-point GEMMs on bf16 operands (inference_precision.h), when the CPU
-// has the kernels (float32 GEMMs otherwise).
+// has the kernels (float32 GEMMs otherwise). means (may be null): conv2d_forward's channel means.
 bool winograd_applies(const Conv2dShape& s);
 template <typename T>
 void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, int m,
-                      Conv2dActivation act, bool bf16 = false);
+                      Conv2dActivation act, bool bf16 = false, T* means = nullptr);
 template <typename T>
 void backward_data_winograd(const Conv2dShape& s, const T* w, const T* gy, const std::vector<T*>& gxs, int m);
 template <typename T>

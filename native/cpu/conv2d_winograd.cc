@@ -31,6 +31,7 @@
 #include "cpu/gemm.h"
 #include "cpu/gemm_kernels.h"
 #include "cpu/inference_precision.h"
+#include "cpu/reduce.h"
 
 namespace mpf::cpu {
 
@@ -151,6 +152,9 @@ struct ConvProblem {
   const T* bias = nullptr;  // indexed by row_id
   bool bf16 = false;        // float forward only: bf16 GEMMs where the CPU has them
   Conv2dActivation act = Conv2dActivation::None;  // applied to every output value (forward only)
+  // Forward only, may be null: the mean of each output plane, means[n * rows + r], summed from
+  // each block's output rows while they are still in cache (squeeze-excitation's pooling).
+  T* means = nullptr;
 };
 
 struct RowTile {
@@ -213,6 +217,15 @@ Plan plan_blocks(int64_t tiles, int64_t K, int64_t R, int64_t ntiles_rows, int X
     }
   }
   return best;
+}
+
+// The sum of the output pixels one segment of tiles wrote into a plane (image's plane given).
+template <typename T>
+double written_sum(const Seg& sg, const T* plane, int64_t oh, int64_t ow, int m) {
+  const int64_t y0 = sg.ty * m, y1 = std::min(oh, y0 + m), x0 = sg.tx0 * m, x1 = std::min(ow, (sg.tx0 + sg.len) * m);
+  double total = 0;
+  for (int64_t y = y0; y < y1; ++y) total += contiguous_sum(plane + y * ow + x0, x1 - x0);
+  return total;
 }
 
 template <typename T>
@@ -282,6 +295,11 @@ void run_conv(const ConvProblem<T>& p) {
     group_tile[size_t(g)] = size_t(t);
   }
 
+  // Plane sums, per block and per image the block touches (a block spans at most `span` images),
+  // added up in block order after the blocks: the same sums whatever thread ran which block.
+  const int64_t span = (plan.lanes + per_image - 1) / per_image + 1;
+  std::vector<double> block_sums(p.means ? size_t(nblocks * span * R) : 0, 0.0);
+
   parallel_tasks(nblocks * plan.groups, [&](int64_t task) {
     const int64_t b = task / plan.groups, g = task % plan.groups;
     const size_t gt0 = group_tile[size_t(g)], gt1 = group_tile[size_t(g) + 1];
@@ -333,13 +351,39 @@ void run_conv(const ConvProblem<T>& p) {
     }
 
     // 3. Back to pixels, row by row.
+    thread_local std::vector<T> lane_sum_buf;
+    if (p.means && int64_t(lane_sum_buf.size()) < lanes) lane_sum_buf.resize(size_t(lanes));
+    T* lane_sums = lane_sum_buf.data();
     for (int64_t r = row0; r < row1; ++r) {
       const OutputJob<T> job{segs.data(), int(segs.size()), lanes, Mb + (r - row0) * lanes, rows * lanes,
                              p.bias ? p.bias[p.row_id[size_t(r)]] : T(0), stage, lanes, p.dst[size_t(r)],
-                             p.dst_batch_stride[size_t(r)], p.oh, p.ow, p.act};
+                             p.dst_batch_stride[size_t(r)], p.oh, p.ow, p.act, p.means ? lane_sums : nullptr};
       eng.tiles.output[vi](job);
+      if (p.means) {
+        // Whole tiles from the lane sums; tiles cut by the plane's edge from the pixels written.
+        double* sums = block_sums.data() + b * span * R + r;
+        const int64_t n0 = t0 / per_image;
+        for (const Seg& sg : segs) {
+          double sum = 0;
+          if ((sg.ty + 1) * p.m <= p.oh && (sg.tx0 + sg.len) * p.m <= p.ow)
+            for (int64_t l = sg.lane0; l < sg.lane0 + sg.len; ++l) sum += double(lane_sums[l]);
+          else
+            sum = written_sum(sg, p.dst[size_t(r)] + sg.n * p.dst_batch_stride[size_t(r)], p.oh, p.ow, p.m);
+          sums[(sg.n - n0) * R] += sum;
+        }
+      }
     }
   });
+  if (p.means) {
+    const int64_t images = p.batch;
+    std::vector<double> total(size_t(images * R), 0.0);
+    for (int64_t b = 0; b < nblocks; ++b) {
+      const int64_t n0 = b * plan.lanes / per_image;
+      for (int64_t j = 0; j < span && n0 + j < images; ++j)
+        for (int64_t r = 0; r < R; ++r) total[size_t((n0 + j) * R + r)] += block_sums[size_t((b * span + j) * R + r)];
+    }
+    for (int64_t i = 0; i < images * R; ++i) p.means[i] = T(total[size_t(i)] / double(p.oh * p.ow));
+  }
 }
 
 // The source planes of a list of input parts (image 0, and the stride to the next image).
@@ -445,8 +489,9 @@ bool winograd_applies(const Conv2dShape& s) {
 
 template <typename T>
 void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, int m,
-                      Conv2dActivation act, bool bf16) {
+                      Conv2dActivation act, bool bf16, T* means) {
   ConvProblem<T> p;
+  p.means = means;
   p.bf16 = bf16;
   p.m = m;
   p.batch = s.batch;
@@ -512,7 +557,7 @@ void backward_weight_winograd(const Conv2dShape& s, const std::vector<const T*>&
 }
 
 #define MPF_WINOGRAD(T)                                                                                                  \
-  template void forward_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, int, Conv2dActivation, bool); \
+  template void forward_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, int, Conv2dActivation, bool, T*); \
   template void backward_data_winograd<T>(const Conv2dShape&, const T*, const T*, const std::vector<T*>&, int); \
   template void backward_weight_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*, int);
 MPF_WINOGRAD(float)

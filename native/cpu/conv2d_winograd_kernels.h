@@ -215,16 +215,26 @@ void output_tiles(const OutputJob<T>& p) {
         for (int j = 0; j < M; ++j) store(p.o + (i * M + j) * p.stride + l, activate(V(y[i][j] + p.bias)));
     }
   };
+  // The staged values are final here: sum them per lane while they are in L1, then write them.
+  auto finish = [&] {
+    if (p.lane_sums)
+      for (int64_t l = 0; l < p.lanes; l += L) {
+        V acc = load<V>(p.o + l);
+        for (int e = 1; e < M * M; ++e) acc = acc + load<V>(p.o + e * p.stride + l);
+        store(p.lane_sums + l, acc);
+      }
+    Unstage(p);
+  };
   if constexpr (Act::kInline) {
     if (p.act == Conv2dActivation::Selu) {
       transform([](V v) { return Act::selu(v); });
-      return Unstage(p);
+      return finish();
     }
   }
   transform([](V v) { return v; });
   if (p.act != Conv2dActivation::None)
     for (int e = 0; e < M * M; ++e) conv2d_activation_apply(p.act, p.o + e * p.stride, p.lanes);
-  Unstage(p);
+  finish();
 }
 
 // ---- weights: G g Gt, in the micro-kernels' packed A layout ---------------------------------------

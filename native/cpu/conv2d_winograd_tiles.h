@@ -64,6 +64,9 @@ struct OutputJob {
   int64_t oh, ow;          // output plane size (tiles past it are cut)
   // Applied to the staged values (biased, before they are written): the fused activation.
   Conv2dActivation act = Conv2dActivation::None;
+  // When set (lanes values): per lane, the sum of its m * m staged values, activation applied
+  // (cut tiles included: the caller sums the written pixels of those itself).
+  T* lane_sums = nullptr;
 };
 
 // Transformed weights of one GEMM row tile: u(xi, kk, i) = transform of kernel (row m0 + i, col

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "common/cpu_features.h"
 #include "cpu/reduce_simd.h"
@@ -15,17 +16,7 @@ namespace {
 template <typename T>
 struct PlainSum {
   const T* x;
-  double sum(const int64_t* off, int64_t len) const {
-    const T* __restrict__ p = x + off[0];
-#if defined(MPF_X86)
-    if constexpr (std::is_same_v<T, float>)
-      if (simd_level() != Simd::Scalar) return sum_f32_avx2(p, len);
-#elif defined(MPF_NEON)
-    if constexpr (std::is_same_v<T, float>)
-      if (simd_level() == Simd::Neon) return sum_f32_neon(p, len);
-#endif
-    return run_sum<T>(len, [&](int64_t i) { return p[i]; });
-  }
+  double sum(const int64_t* off, int64_t len) const { return contiguous_sum(x + off[0], len); }
   void accumulate(const int64_t* off, int64_t len, T* __restrict__ acc) const {
     const T* __restrict__ p = x + off[0];
     for (int64_t i = 0; i < len; ++i) acc[i] += p[i];
@@ -33,6 +24,18 @@ struct PlainSum {
 };
 
 }  // namespace
+
+template <typename T>
+double contiguous_sum(const T* p, int64_t n) {
+#if defined(MPF_X86)
+  if constexpr (std::is_same_v<T, float>)
+    if (simd_level() != Simd::Scalar) return sum_f32_avx2(p, n);
+#elif defined(MPF_NEON)
+  if constexpr (std::is_same_v<T, float>)
+    if (simd_level() == Simd::Neon) return sum_f32_neon(p, n);
+#endif
+  return run_sum<T>(n, [&](int64_t i) { return p[i]; });
+}
 
 template <typename T>
 void sum_to_shape(const T* x, const Shape& from, T* out, const Shape& to, double scale) {
@@ -144,6 +147,7 @@ void logsumexp_backward(const T* x, const T* y, const T* gy, T* gx, int64_t oute
 }
 
 #define MPF_INSTANTIATE(T)                                                                      \
+  template double contiguous_sum<T>(const T*, int64_t);                                         \
   template void sum_to_shape<T>(const T*, const Shape&, T*, const Shape&, double);              \
   template void broadcast_to<T>(const T*, const Shape&, T*, const Shape&, double);              \
   template void logsumexp_forward<T>(const T*, T*, int64_t, int64_t, int64_t);                  \

@@ -5,6 +5,10 @@
 
 namespace mpf::cpu {
 
+// The sum of p[0..n) in double, on the calling thread (float32 through the SIMD row sum).
+template <typename T>
+double contiguous_sum(const T* p, int64_t n);
+
 // out (shape `to`, which broadcasts to `from`) = scale * the sum of x (shape `from`) over the dims
 // where `to` is 1 (or missing). Accumulates in double.
 template <typename T>

@@ -143,6 +143,11 @@ add('filter2d', [[2, 3, 12, 10], [2, 5, 5]], ([x, k]) => ops.filter2d(x, k), { n
 add('filter2d (kernel > image)', [[1, 2, 4, 5], [1, 9, 7]], ([x, k]) => ops.filter2d(x, k), { noGradOf: [1] });
 add('squeezeExcite fused (MPF-Net SE)', [[2, 52, 15, 13], [4, 52], [4], [52, 4], [52]], ([x, w1, b1, w2, b2]) => ops.squeezeExcite(x, w1, b1, w2, b2));
 add('squeezeExcite fused (48², several blocks per image)', [[1, 16, 48, 48], [4, 16], [4], [16, 4], [16]], ([x, w1, b1, w2, b2]) => ops.squeezeExcite(x, w1, b1, w2, b2));
+add('conv2dWithMeans then squeezeExcite on its means (MPF-Net block tail)', [[2, 8, 11, 9], [8, 8, 3, 3], [8], [4, 8], [4], [8, 4], [8]],
+  ([x, w, b, w1, b1, w2, b2]) => {
+    const { y, means } = ops.conv2dWithMeans(x, w, b, { padding: 1 });
+    return ops.squeezeExcite(y, w1, b1, w2, b2, means);
+  });
 add('squeezeExcite fused (no biases)', [[3, 7, 5, 4], [2, 7], [7, 2]], ([x, w1, w2]) => ops.squeezeExcite(x, w1, null, w2, null));
 add('crSimilarity (3 anchors, 5 samples)', [[3, 16, 6, 7], [5, 16, 6, 7]], ([a, b]) => ops.crSimilarity(a, b, [2, 0, 2, 1, 2]));
 add('crSimilarity (an anchor without samples)', [[3, 4, 5, 5], [2, 4, 5, 5]], ([a, b]) => ops.crSimilarity(a, b, [1, 1]));

@@ -1,8 +1,9 @@
 // MPF-Net's Block (docs/model.md §1, paper eqs. 4–5): se(c2(selu(c1(concat(inputs))))). The concatenation
 // is never built: conv2d reads the input list in place. SELU is fused into c1 (conv2d's
 // activation option): no extra pass over c1's output, and training keeps only the activated map.
-// With the tape off, the block's internal maps are freed as soon as it returns (only its output
-// survives).
+// c2 also returns its output's channel means (summed while each block of output is in cache),
+// which the squeeze-excitation would otherwise pool in a pass of its own. With the tape off, the
+// block's internal maps are freed as soon as it returns (only its output survives).
 import { tidyUnlessRecording } from '../../autograd/scope.js';
 import { Conv2d } from '../../nn/conv2d.js';
 import type { InitOptions } from '../../nn/init.js';
@@ -27,6 +28,9 @@ export class Block extends Module {
   /** Apply the block to its inputs, convolved as their channel concatenation. */
   forward(xs: Tensor[]): Tensor {
     if (xs.length * this.c2.inChannels !== this.c1.inChannels) throw new RangeError(`Block: expected ${this.c1.inChannels / this.c2.inChannels} inputs, got ${xs.length}`);
-    return tidyUnlessRecording(() => this.se.forward(this.c2.forward(this.c1.forward(xs.length === 1 ? xs[0]! : xs, 'selu'))));
+    return tidyUnlessRecording(() => {
+      const { y, means } = this.c2.forwardWithMeans(this.c1.forward(xs.length === 1 ? xs[0]! : xs, 'selu'));
+      return this.se.forward(y, means);
+    });
   }
 }
