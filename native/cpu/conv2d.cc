@@ -11,6 +11,7 @@
 #include "common/thread_pool.h"
 #include "cpu/conv2d_impl.h"
 #include "cpu/inference_precision.h"
+#include "cpu/squeeze_excite.h"
 #include "cpu/unary.h"
 
 namespace mpf::cpu {
@@ -73,18 +74,6 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
 // ~1020 ms, 'fp32' ~1240, bf16 F(2x2) ~1370. So F(4x4): the only bf16 tile that is faster than
 // float32 here, inside the 50 dB bound (docs/upscaling.md states both numbers).
 constexpr Conv2dAlgo kBf16Algo = Conv2dAlgo::Winograd4Bf16;
-
-// means[p] = the mean of plane p of x (planes of hw values), in double like the Winograd path.
-template <typename T>
-void plane_means(const T* x, T* means, int64_t planes, int64_t hw) {
-  parallel_for(planes, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, hw)), [&](int64_t lo, int64_t hi) {
-    for (int64_t p = lo; p < hi; ++p) {
-      double acc = 0;
-      for (int64_t i = 0; i < hw; ++i) acc += double(x[p * hw + i]);
-      means[p] = T(acc / double(hw));
-    }
-  });
-}
 
 }  // namespace
 
@@ -208,7 +197,8 @@ void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const
       [[fallthrough]];
     default: conv2d_forward_direct(s, xs, w, b, y, act);
   }
-  if (channel_means) plane_means(y, channel_means, s.batch * s.out_channels, s.out_h() * s.out_w());
+  // The other algorithms: squeeze-excitation's own pooling pass over y.
+  if (channel_means) se_pool(y, channel_means, s.batch, s.out_channels, s.out_h() * s.out_w());
 }
 
 template <typename T>

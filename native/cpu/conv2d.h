@@ -72,8 +72,8 @@ void conv2d_activation_apply(Conv2dActivation a, T* y, int64_t n);
 
 // y (batch, out, oh, ow) = act(conv(concat(xs), w) + b). xs[j]: (batch, in_channels[j], in_h, in_w);
 // b may be null. channel_means (batch, out), may be null: the mean of each output plane, for the
-// squeeze-excitation that follows a convolution in MPF-Net's blocks. Winograd sums each block's
-// output rows while they are in cache (no pass over y); the other algorithms add a pass.
+// squeeze-excitation that follows a convolution in MPF-Net's blocks. Winograd sums each tile's
+// staged output values while they are in L1 (no pass over y); the other algorithms add a pass.
 template <typename T>
 void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y,
                     Conv2dActivation act = Conv2dActivation::None, T* channel_means = nullptr);

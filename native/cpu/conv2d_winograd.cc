@@ -152,8 +152,8 @@ struct ConvProblem {
   const T* bias = nullptr;  // indexed by row_id
   bool bf16 = false;        // float forward only: bf16 GEMMs where the CPU has them
   Conv2dActivation act = Conv2dActivation::None;  // applied to every output value (forward only)
-  // Forward only, may be null: the mean of each output plane, means[n * rows + r], summed from
-  // each block's output rows while they are still in cache (squeeze-excitation's pooling).
+  // Forward only, may be null: the mean of each output plane, means[n * rows + r], summed per
+  // tile from the staged output values while they are in L1 (squeeze-excitation's pooling).
   T* means = nullptr;
 };
 
