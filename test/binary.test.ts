@@ -121,4 +121,35 @@ describe('binary ops', () => {
       expect(() => native.binaryForward('cuda', 'add', a.handle, a.handle)).toThrow(TypeError);
     });
   });
+
+  it('addInPlace: y += x equals add(y, x) exactly, in every dtype and SIMD level, with clear errors', () => {
+    mp.tidy(() => {
+      const before = native.simd();
+      try {
+        for (const dtype of ['float32', 'float64'] as const)
+          for (const level of LEVELS) {
+            native.setSimd(level);
+            const x = mp.randn([3, 5, 7, 9], { dtype, generator: new mp.Generator(1) });
+            const y = mp.randn([3, 5, 7, 9], { dtype, generator: new mp.Generator(2) });
+            const want = mp.add(y, x).toFloat64Array();
+            const tensorsBefore = mp.memory().tensors;
+            mp.addInPlace(y, x);
+            expect(mp.memory().tensors).toBe(tensorsBefore);
+            expect(Array.from(y.toFloat64Array())).toEqual(Array.from(want));
+          }
+      } finally {
+        native.setSimd(before);
+      }
+      const a = mp.randn([2, 3]);
+      expect(() => mp.addInPlace(a, mp.randn([3, 2]))).toThrow(RangeError);
+      expect(() => mp.addInPlace(a, mp.randn([2, 3], { dtype: 'float64' }))).toThrow(TypeError);
+      const leaf = mp.randn([2, 3]);
+      leaf.requiresGrad = true;
+      expect(() => mp.addInPlace(leaf, a)).toThrow(/addInPlace: writes in place and has no gradient/);
+      mp.noGrad(() => mp.addInPlace(leaf, a)); // the tape off: allowed
+      const gone = mp.randn([2, 3]);
+      gone.dispose();
+      expect(() => mp.addInPlace(a, gone)).toThrow(/addInPlace: 'x' was disposed/);
+    });
+  });
 });

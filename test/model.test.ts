@@ -289,3 +289,24 @@ describe('upsampler at inference', () => {
     });
   });
 });
+
+describe('forward with the tape off', () => {
+  // The tape-off path sums the residuals into the block outputs in place (addInPlace) and takes the
+  // squeeze-excitation's means from c2: it must give the recorded forward's output bit for bit.
+  for (const cfg of [{ channels: 16, nCpb: 2 }, { channels: 16, nCpb: 2, crossFusion: false }] as const)
+    it(`equals the recorded forward exactly, and frees everything it made (${JSON.stringify(cfg)})`, () => {
+      const m = createModel(cfg, { seed: 2 });
+      const x = rand([2, 3, 13, 11], { generator: new Generator(5) });
+      try {
+        const recorded = tidy(() => m.forward(x).toFloat32Array());
+        const bytesBefore = memory().bytes;
+        const off = noGrad(() => tidy(() => m.forward(x).toFloat32Array()));
+        expect(memory().bytes).toBe(bytesBefore);
+        expect(off.length).toBe(recorded.length);
+        for (let i = 0; i < recorded.length; i++) if (off[i] !== recorded[i]) throw new Error(`element ${i}: ${off[i]} != ${recorded[i]}`);
+      } finally {
+        x.dispose();
+        m.dispose();
+      }
+    });
+});

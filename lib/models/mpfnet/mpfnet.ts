@@ -7,13 +7,13 @@
 // model). With the tape on they stay, for backward.
 // Parameter names follow docs/model.md §1 exactly, so a PyTorch module built with the same attribute names
 // loads our checkpoints with load_state_dict, and ours load theirs.
-import { releaseUnlessRecording as release, tidyUnlessRecording } from '../../autograd/scope.js';
+import { isGradEnabled, releaseUnlessRecording as release, tidyUnlessRecording } from '../../autograd/scope.js';
 import { readSafetensors, writeSafetensors, writeSafetensorsSync, type TensorData } from '../../io/safetensors.js';
 import { Conv2d } from '../../nn/conv2d.js';
 import { ModuleList } from '../../nn/containers.js';
 import type { InitOptions } from '../../nn/init.js';
 import { Module } from '../../nn/module.js';
-import { add, clamp } from '../../ops/index.js';
+import { add, addInPlace, clamp } from '../../ops/index.js';
 import { Generator } from '../../random.js';
 import type { Device, DType, Tensor } from '../../tensor.js';
 import { CrossPerceptionBlock } from './cpb.js';
@@ -79,8 +79,16 @@ export class MPFNet extends Module {
     }
     const fused = tidyUnlessRecording(() => this.body.forward(this.fuse.forward(levels)));
     release(...levels);
-    const y = add(fused, h0);
-    release(fused, h0);
+    // With the tape off fused is a temporary: the global residual goes into it.
+    let y: Tensor;
+    if (isGradEnabled()) {
+      y = add(fused, h0);
+      release(fused, h0);
+    } else {
+      addInPlace(fused, h0);
+      y = fused;
+      release(h0);
+    }
     const up = this.up.forward(y, { afterStage: o.afterBlock });
     release(y);
     const out = this.tail.forward(up);
