@@ -150,7 +150,6 @@ const char* conv2d_algo_name(Conv2dAlgo a) {
     case Conv2dAlgo::Winograd2: return "winograd-f2x2";
     case Conv2dAlgo::Winograd6: return "winograd-f6x6";
     case Conv2dAlgo::Winograd4Bf16: return "winograd-f4x4-bf16";
-    case Conv2dAlgo::Winograd2Bf16: return "winograd-f2x2-bf16";
   }
   return "?";
 }
@@ -188,7 +187,6 @@ void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const
     case Conv2dAlgo::Winograd2: return forward_winograd(s, xs, w, b, y, 2, act, false, channel_means);
     case Conv2dAlgo::Winograd6: return forward_winograd(s, xs, w, b, y, 6, act, false, channel_means);
     case Conv2dAlgo::Winograd4Bf16: return forward_winograd(s, xs, w, b, y, 4, act, true, channel_means);
-    case Conv2dAlgo::Winograd2Bf16: return forward_winograd(s, xs, w, b, y, 2, act, true, channel_means);
     case Conv2dAlgo::ImplicitGemm:
       if constexpr (std::is_same_v<T, float>) {
         forward_implicit_gemm(s, xs, w, b, y, act);

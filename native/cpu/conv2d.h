@@ -40,7 +40,7 @@ struct Conv2dShape {
 //   Winograd*Bf16 the same with bf16 GEMMs: forward only, under the bf16 inference precision
 //                 (inference_precision.h)
 enum class Conv2dPass { Forward, BackwardData, BackwardWeight };
-enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd6, Winograd4Bf16, Winograd2Bf16 };
+enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd6, Winograd4Bf16 };
 Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64 = false);
 const char* conv2d_algo_name(Conv2dAlgo a);
 

@@ -245,9 +245,10 @@ bool check_bf16_gemm() {
 }
 
 // The forward pass under each inference precision on MPF-Net-like shapes, against the float64
-// direct loops: 'fp32' (F(4x4)) within the float32 tolerance of F(4x4), 'bf16' (F(2x2) with bf16
-// operands) within bf16's 2^-9 relative rounding times the transforms' gain (~10: 1.5-2.6e-2 of
-// the output's rms on random data; test/inference-precision.test.ts bounds the whole model).
+// direct loops: 'fp32' (F(4x4)) within the float32 tolerance of F(4x4), 'bf16' (F(4x4) with bf16
+// operands) within bf16's 2^-9 relative rounding times F(4x4)'s transform gain (~300: 0.20-0.43 of
+// the output's rms at worst on random data, bound 0.6; test/inference-precision.test.ts bounds the
+// whole model on trained weights: PSNR vs 'fp32' >= 50 dB).
 bool check_precisions() {
   bool ok = true;
   for (cpu::InferencePrecision ip : {cpu::InferencePrecision::Fp32, cpu::InferencePrecision::Bf16})
@@ -265,7 +266,7 @@ bool check_precisions() {
       const cpu::Conv2dAlgo algo = cpu::conv2d_algo(s, cpu::Conv2dPass::Forward);
       cpu::conv2d_forward<float>(s, cptrs(xf), wf.data(), bf.data(), yf.data());
       cpu::set_inference_precision(before);
-      const double e = rel_err(yf, y), tol = ip == cpu::InferencePrecision::Bf16 && cpu::bf16_gemm_kernels() ? 5e-2 : 1e-4;
+      const double e = rel_err(yf, y), tol = ip == cpu::InferencePrecision::Bf16 && cpu::bf16_gemm_kernels() ? 6e-1 : 1e-4;
       ok = ok && e <= tol;
       std::printf("%-4s precision %-6s %-44s rel err fwd %.1e  [%s]\n", e <= tol ? "ok" : "FAIL", cpu::inference_precision_name(ip),
                   describe(s).c_str(), e, cpu::conv2d_algo_name(algo));
