@@ -11,7 +11,8 @@
 // Forward / backward data, per block of T tiles (lanes) and group of output rows (one task):
 //   1. each reduction channel's patches are staged and transformed into GEMM B panels V(xi),
 //   2. one small GEMM per transform point xi: M(xi) (rows x T) = U(xi) (rows x K) . V(xi), on the
-//      SGEMM micro-kernels (gemm_kernels.h), U being the transformed weights packed once per call,
+//      SGEMM micro-kernels (gemm_kernels.h), U being the transformed weights, packed once per call
+//      by each thread that runs blocks (so they stay in that core's caches),
 //   3. each output row is transformed back (At M A), biased, activated (the fused activation of
 //      conv2d.h, on the staged rows) and written into its plane.
 // V of one block (36 x K x T floats) is sized to stay in L2; blocks run as tasks on the pool, and
@@ -21,6 +22,7 @@
 // float64 runs the same driver on portable kernels (so gradient checks can cover this path).
 // Which variant each pass uses is decided in conv2d.cc (conv2d_algo), with the measurements.
 #include <algorithm>
+#include <atomic>
 #include <type_traits>
 #include <vector>
 
@@ -237,52 +239,66 @@ void run_conv(const ConvProblem<T>& p) {
   const int nr = eng.nr();
   if (R == 0) return;
 
-  // The kernels tap-major first (Wt: tap e of (row r, column k) at Wt[(e * K + k) * R + r], with a
-  // vector of slack), so the weight transform reads the taps of consecutive rows as one vector:
-  // gathered from the kernel-major weights, the transform cost a fifth of a small data pass.
-  const int64_t slack = 16;
-  T* Wt = Engine<T>::scratch(kScratchPartial, 9 * K * R + slack);
-  std::fill(Wt + 9 * K * R, Wt + 9 * K * R + slack, T(0));
-  parallel_for(K, 8, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k)
-      for (int e = 0; e < 9; ++e) {
-        const T* src = p.weight + k * p.col_stride + (p.flip ? 8 - e : e);
-        T* dst = Wt + (e * K + k) * R;
-        for (int64_t r = 0; r < R; ++r) dst[r] = src[p.row_id[size_t(r)] * p.row_stride];
-      }
-  });
-  // Weights, transformed and packed once: tile (m0, mr) of U(xi) at U + xi * R * K + m0 * K.
   const std::vector<RowTile> rtiles = row_tiles(R, eng.mr_max());
-  T* U = Engine<T>::scratch(kScratchCaller, X * R * K);
-  const int64_t kchunk = 32;
-  const int64_t kchunks = (K + kchunk - 1) / kchunk;
-  parallel_for(int64_t(rtiles.size()) * kchunks, 1, [&](int64_t j0, int64_t j1) {
-    for (int64_t j = j0; j < j1; ++j) {
-      const RowTile& rt = rtiles[size_t(j / kchunks)];
-      const int64_t k0 = (j % kchunks) * kchunk, kc = std::min(kchunk, K - k0);
-      const WeightJob<T> job{Wt, R, K, rt.m0, rt.mr, k0, kc, U + rt.m0 * K + k0 * rt.mr, R * K};
-      eng.tiles.weight[vi](job);
-    }
-  });
-
   // bf16: U again as bf16 pairs (tile (m0, mr) of U(xi) at Ub + xi * R * KP + m0 * KP), and each
   // block's V(xi) converted just before its GEMMs (formats: inference_precision.h).
   const bf16::Kernels* bk = nullptr;
   if constexpr (std::is_same_v<T, float>)
     if (p.bf16 && (bk = bf16_gemm_kernels()) && (bk->nr != nr || bk->mr_max < eng.mr_max())) bk = nullptr;
   const int64_t KP = (K + 1) / 2, kKP = kKC / 2;
-  uint32_t* Ub = nullptr;
-  if (bk) {
-    Ub = reinterpret_cast<uint32_t*>(thread_scratch(kScratchPrepackA, X * R * KP));
-    const int64_t nt = int64_t(rtiles.size());
-    parallel_for(X * nt, 1, [&](int64_t j0, int64_t j1) {
-      for (int64_t j = j0; j < j1; ++j) {
-        const RowTile& rt = rtiles[size_t(j % nt)];
-        const int64_t xi = j / nt;
-        bk->pack_a(reinterpret_cast<const float*>(U + xi * R * K + rt.m0 * K), rt.mr, K, Ub + xi * R * KP + rt.m0 * KP);
+
+  // The transformed weights, packed: tile (m0, mr) of U(xi) at U + xi * R * K + m0 * K. Every
+  // thread that runs a block makes its own copy in its own scratch, on its own core: the GEMMs
+  // of every block read all of U, and a U written half by each thread had to cross between the
+  // cores' caches each call (0.4-1.5 MB, thousands of lines); at 48x48 with batch 1 that made
+  // the weight transform 12% of a 2-thread data pass against 4% of a 1-thread one, and the pass
+  // on 2 threads hardly faster than on 1 (numbers: docs/performance.md, "Weights per thread").
+  const auto prepare_weights = [&]() {
+    // The kernels tap-major first (Wt: tap e of (row r, column k) at Wt[(e * K + k) * R + r], with
+    // a vector of slack), so the weight transform reads the taps of consecutive rows as one
+    // vector: gathered from the kernel-major weights, the transform cost a fifth of a small data pass.
+    const int64_t slack = 16;
+    T* Wt = Engine<T>::scratch(kScratchPartial, 9 * K * R + slack);
+    std::fill(Wt + 9 * K * R, Wt + 9 * K * R + slack, T(0));
+    // 16 rows at a time: each kernel's 9 taps are read as one run, and each tap's 16 rows are
+    // written as one vector (a gather per element cost 9% of a small data pass).
+    for (int64_t r0 = 0; r0 < R; r0 += 16) {
+      const int64_t rn = std::min<int64_t>(16, R - r0);
+      const T* rows[16];
+      for (int64_t i = 0; i < rn; ++i) rows[i] = p.weight + p.row_id[size_t(r0 + i)] * p.row_stride;
+      for (int64_t k = 0; k < K; ++k) {
+        T taps[9][16];
+        for (int64_t i = 0; i < rn; ++i)
+          for (int e = 0; e < 9; ++e) taps[e][i] = rows[i][k * p.col_stride + e];
+        for (int e = 0; e < 9; ++e) {
+          const T* t = taps[p.flip ? 8 - e : e];
+          T* dst = Wt + (e * K + k) * R + r0;
+          if (rn == 16)  // a fixed length, so this is one vector copy, not a library call
+            for (int i = 0; i < 16; ++i) dst[i] = t[i];
+          else
+            for (int64_t i = 0; i < rn; ++i) dst[i] = t[i];
+        }
       }
-    });
-  }
+    }
+    T* U = Engine<T>::scratch(kScratchCaller, X * R * K);
+    const int64_t kchunk = 32;
+    for (const RowTile& rt : rtiles)
+      for (int64_t k0 = 0; k0 < K; k0 += kchunk) {
+        const WeightJob<T> job{Wt, R, K, rt.m0, rt.mr, k0, std::min(kchunk, K - k0), U + rt.m0 * K + k0 * rt.mr, R * K};
+        eng.tiles.weight[vi](job);
+      }
+    if (bk) {
+      uint32_t* Ub = reinterpret_cast<uint32_t*>(thread_scratch(kScratchPrepackA, X * R * KP));
+      for (int64_t xi = 0; xi < X; ++xi)
+        for (const RowTile& rt : rtiles)
+          bk->pack_a(reinterpret_cast<const float*>(U + xi * R * K + rt.m0 * K), rt.mr, K, Ub + xi * R * KP + rt.m0 * KP);
+    }
+  };
+  // Which call this thread's scratch holds the weights of (the pool runs one region at a time, and
+  // only this driver writes those slots on the pool's threads; on the calling thread a new call id
+  // makes it recompute).
+  static std::atomic<uint64_t> calls{0};
+  const uint64_t call = ++calls;
 
   const int64_t tiles_h = (p.oh + p.m - 1) / p.m, tiles_w = (p.ow + p.m - 1) / p.m;
   const int64_t per_image = tiles_h * tiles_w, tiles = p.batch * per_image;
@@ -309,6 +325,13 @@ void run_conv(const ConvProblem<T>& p) {
     const int64_t lanes = (valid + nr - 1) / nr * nr, panels = lanes / nr;
     thread_local std::vector<Seg> segs;
     block_segments(t0, valid, tiles_w, per_image, segs);
+    thread_local uint64_t weights_of_call = 0;
+    if (weights_of_call != call) {
+      prepare_weights();
+      weights_of_call = call;
+    }
+    const T* U = Engine<T>::scratch(kScratchCaller, X * R * K);
+    const uint32_t* Ub = bk ? reinterpret_cast<const uint32_t*>(thread_scratch(kScratchPrepackA, X * R * KP)) : nullptr;
 
     // 1. V(xi): panel j of reduction channel k at V + xi * K * lanes + j * K * nr + k * nr.
     T* V = Engine<T>::scratch(kScratchPackB, X * K * lanes);
