@@ -6,7 +6,8 @@
 // in use (random weights are the easier case here: measured bf16 vs fp32 55 dB on them).
 // Bounds, output on a [0, 1] image (docs/upscaling.md#precision):
 //   'fp32' vs float64 direct loops: PSNR >= 60 dB and max |error| <= 1e-3 (a quarter of an 8-bit step),
-//                                   and the same for F(6x6) forced (setConvAlgorithm('winograd6'))
+//                                   and the same for F(6x6) forced (setConvAlgorithm('winograd6')),
+//                                   which 'fp32' takes for inputs of 16 MB and more (checked below)
 //   'bf16' vs 'fp32':               PSNR >= 50 dB and max |error| <= 8/255 (bf16 Winograd F(4x4))
 //   'strict': bitwise the forward of training (F(2x2) Winograd: setConvAlgorithm('winograd2'))
 // and the setting is per thread, scoped, forward-only, and validated.
@@ -70,7 +71,8 @@ describe('inference precision on trained weights', () => {
     const fp32 = forward('fp32');
     const cs = compare(strict, ref);
     const cf = compare(fp32, ref);
-    // F(6x6, 3x3), forced ('winograd6'; not what 'fp32' picks, docs/performance.md): the same bound.
+    // F(6x6, 3x3), forced ('winograd6'; what 'fp32' picks for inputs of 16 MB and more, larger than
+    // this test's): the same bound.
     const algo = mp.setConvAlgorithm('winograd6');
     let f6: Float32Array;
     try {
@@ -147,6 +149,32 @@ describe('the setting', () => {
     expect(() => native.inferencePrecision(3 as unknown as mp.InferencePrecision)).toThrow(TypeError);
     expect(() => mp.withInferencePrecision('fp32', async () => {})).toThrow(TypeError);
     expect(mp.getInferencePrecision()).toBe('strict');
+  });
+
+  // 'fp32' takes F(6x6) once the input is 16 MB or more (native/cpu/conv2d.cc, input_leaves_cache),
+  // F(4x4) below: each output is bit for bit the forced algorithm's.
+  it("'fp32' runs F(4x4) below 16 MB of input and F(6x6) from there", () => {
+    const g = new mp.Generator(8);
+    const w = mp.randn([8, 104, 3, 3], { generator: g });
+    for (const [side, algo] of [[64, 'winograd'], [202, 'winograd6']] as const) {
+      const x = mp.randn([1, 104, side, side], { generator: g }); // 1.7 MB and 17.0 MB
+      const run = () => mp.noGrad(() => mp.tidy(() => mp.conv2d(x, w, null, { padding: 1 }).toFloat32Array()));
+      const fp32 = mp.withInferencePrecision('fp32', run);
+      const before = mp.setConvAlgorithm(algo);
+      let forced: Float32Array;
+      let other: Float32Array;
+      try {
+        forced = run();
+        mp.setConvAlgorithm(algo === 'winograd' ? 'winograd6' : 'winograd');
+        other = run();
+      } finally {
+        mp.setConvAlgorithm(before);
+      }
+      expect(Buffer.compare(Buffer.from(fp32.buffer), Buffer.from(forced.buffer)), `${side}²: 'fp32' is ${algo}`).toBe(0);
+      expect(Buffer.compare(Buffer.from(fp32.buffer), Buffer.from(other.buffer))).not.toBe(0);
+      x.dispose();
+    }
+    w.dispose();
   });
 
   it('never changes gradients', () => {

@@ -75,6 +75,17 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
 // float32 here, inside the 50 dB bound (docs/upscaling.md states both numbers).
 constexpr Conv2dAlgo kBf16Algo = Conv2dAlgo::Winograd4Bf16;
 
+// The tile of the 'fp32' forward. F(6x6) reads 64 input values per 36 outputs where F(4x4) reads 36
+// per 16 (21% less input per output), but its GEMMs run slower (a block's V and U overflow L2,
+// docs/performance.md). While the input stays in the last-level cache between calls the GEMMs decide
+// and F(4x4) is as fast or faster; once the input comes from memory the transforms decide. Measured
+// in a x4 inference (profile-step.js, 2 threads, 2026-12-03): c1 (104 channels in) at 256^2 (27 MB)
+// 618-692 -> 559-619 ms for its 80 calls (-10%), at 224^2 (21 MB) -7%; at 128^2 (6.8 MB) equal; c2
+// (52 in) at 256^2 (13.6 MB) equal or 2% slower. Accuracy is not the question: on trained weights
+// both are 133.6 dB from float64 (test/inference-precision.test.ts).
+constexpr int64_t kF6InputBytes = int64_t(16) << 20;
+bool input_leaves_cache(const Conv2dShape& s) { return s.batch * s.total_in_channels() * s.in_h * s.in_w * int64_t(sizeof(float)) >= kF6InputBytes; }
+
 }  // namespace
 
 Conv2dAlgoMode conv2d_algo_mode() { return Conv2dAlgoMode(mode_slot().load()); }
@@ -115,11 +126,12 @@ Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
   if (mode == Conv2dAlgoMode::Auto && winograd_ok && winograd_pays(s, pass)) {
     // Inference precisions (inference_precision.h; set per calling thread, forward pass only)
     // trade this rounding for speed, within bounds measured on trained weights
-    // (test/inference-precision.test.ts): 'fp32' takes F(4x4) (output PSNR vs float64 >= 60 dB),
+    // (test/inference-precision.test.ts): 'fp32' takes F(4x4), or F(6x6) for inputs that leave the
+    // cache (output PSNR vs float64 >= 60 dB for both),
     // 'bf16' Winograd with bf16 GEMMs (PSNR vs 'fp32' >= 50 dB), or F(4x4) without AVX512_BF16.
     const InferencePrecision ip = pass == Conv2dPass::Forward ? inference_precision() : InferencePrecision::Strict;
     if (ip == InferencePrecision::Bf16 && bf16_gemm_kernels()) return kBf16Algo;
-    if (ip != InferencePrecision::Strict) return Conv2dAlgo::Winograd4;
+    if (ip != InferencePrecision::Strict) return input_leaves_cache(s) ? Conv2dAlgo::Winograd6 : Conv2dAlgo::Winograd4;
     // F(4x4, 3x3) does 1.8x fewer multiplications than F(2x2, 3x3) but rounds ~10x more than a
     // direct sum (its transforms scale by up to 8 and 1/24); F(2x2) rounds about like one.
     // Measured on the default x4 model: in the forward pass F(4x4) puts the output 1.8e-5 from

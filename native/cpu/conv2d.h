@@ -36,7 +36,7 @@ struct Conv2dShape {
 //   ImplicitGemm  im2col panels packed straight into the SGEMM driver (any shape)
 //   GemmCol2im    backward data of strided convolutions: W^T . gy, then col2im
 //   Winograd4/2   F(4x4, 3x3) / F(2x2, 3x3) for 3x3, stride 1, dilation 1 (conv2d_winograd.cc)
-//   Winograd6     F(6x6, 3x3): only where forced ('winograd6'; docs/performance.md: not faster here)
+//   Winograd6     F(6x6, 3x3): the 'fp32' forward of inputs of 16 MB and more, or where forced ('winograd6')
 //   Winograd*Bf16 the same with bf16 GEMMs: forward only, under the bf16 inference precision
 //                 (inference_precision.h)
 enum class Conv2dPass { Forward, BackwardData, BackwardWeight };
