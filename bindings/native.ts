@@ -223,7 +223,7 @@ export interface SqueezeExciteBindings {
    * y = x · sigmoid(fc2(relu(fc1(m)))) per channel with m (N, C) the mean of x (N, C, H, W) over H, W.
    * Given m (from conv2dForwardMeans), the pooling pass is skipped and the returned m is null.
    */
-  squeezeExciteForward(device: DeviceName, x: Handle, w1: Handle, b1: Handle | null, w2: Handle, b2: Handle | null, m?: Handle | null): { y: Handle; m: Handle | null };
+  squeezeExciteForward(device: DeviceName, x: Handle, w1: Handle, b1: Handle | null, w2: Handle, b2: Handle | null, m?: Handle | null, inPlace?: boolean | null): { y: Handle | null; m: Handle | null };
   /** need: [x, w1, b1, w2, b2] as 0 / 1; a gradient not needed (or of a null bias) is null. */
   squeezeExciteBackward(device: DeviceName, x: Handle, m: Handle, w1: Handle, b1: Handle | null, w2: Handle, b2: Handle | null, gy: Handle, need: readonly number[]): { gx: Handle | null; gw1: Handle | null; gb1: Handle | null; gw2: Handle | null; gb2: Handle | null };
 }

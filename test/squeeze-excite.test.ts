@@ -86,4 +86,35 @@ describe('squeezeExcite (fused op)', () => {
       expect(() => mp.squeezeExcite(x, 'w1' as never, b1, w2, b2)).toThrow(TypeError);
     });
   });
+
+  it('squeezeExciteInPlace writes exactly what squeezeExcite returns, into x, with and without means', () => {
+    for (const dtype of ['float32', 'float64'] as const)
+      for (const withMeans of [false, true])
+        mp.tidy(() => {
+          const g = new mp.Generator(9);
+          const x = mp.randn([2, 6, 7, 5], { dtype, generator: g });
+          const ws = [mp.randn([3, 6], { dtype, generator: g }), mp.randn([3], { dtype, generator: g }), mp.randn([6, 3], { dtype, generator: g }), null];
+          const means = withMeans ? mp.mean(x, [2, 3]) : null;
+          const want = mp.squeezeExcite(x, ws[0]!, ws[1]!, ws[2]!, null, means).toFloat64Array();
+          const before = mp.memory();
+          mp.squeezeExciteInPlace(x, ws[0]!, ws[1]!, ws[2]!, null, means);
+          expect(mp.memory()).toEqual(before); // no new tensor, the pooled means freed
+          expect(Array.from(x.toFloat64Array())).toEqual(Array.from(want));
+        });
+  });
+
+  it('squeezeExciteInPlace refuses what it cannot do, naming it', () => {
+    mp.tidy(() => {
+      const x = mp.randn([1, 4, 3, 3]);
+      const w1 = mp.randn([2, 4]), w2 = mp.randn([4, 2]);
+      const leaf = mp.randn([1, 4, 3, 3]).requiresGrad_();
+      expect(() => mp.squeezeExciteInPlace(leaf, w1, null, w2, null)).toThrow(/squeezeExciteInPlace: writes in place and has no gradient/);
+      mp.noGrad(() => mp.squeezeExciteInPlace(leaf, w1, null, w2, null)); // allowed with the tape off
+      expect(() => mp.squeezeExciteInPlace(x, 'w1' as never, null, w2, null)).toThrow(/squeezeExciteInPlace: 'w1' must be a Tensor/);
+      expect(() => mp.squeezeExciteInPlace(x, w1, null, mp.randn([4, 3]), null)).toThrow(/squeezeExcite: 'w2' must have shape \[4, 2\]/);
+      const gone = mp.randn([1, 4, 3, 3]);
+      gone.dispose();
+      expect(() => mp.squeezeExciteInPlace(gone, w1, null, w2, null)).toThrow(/squeezeExciteInPlace: 'x' was disposed/);
+    });
+  });
 });

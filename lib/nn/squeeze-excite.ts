@@ -1,7 +1,7 @@
 // Squeeze-and-excitation (Hu et al., 2018), as docs/model.md §1 fixes it for MPF-Net:
 //   s = sigmoid(fc2(relu(fc1(mean over H, W of x))))  ;  y = x · s per channel
 // with fc1: C -> max(⌊C / reduction⌋, minHidden) (4 by default, so narrow models keep some capacity).
-import { mean, mul, relu, reshape, sigmoid, squeezeExcite } from '../ops/index.js';
+import { mean, mul, relu, reshape, sigmoid, squeezeExcite, squeezeExciteInPlace } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import type { InitOptions } from './init.js';
 import { Linear } from './linear.js';
@@ -43,6 +43,15 @@ export class SqueezeExcite extends Module {
   forward(x: Tensor, means: Tensor | null = null): Tensor {
     if (x.device === 'cuda' && Math.max(this.channels, this.hidden) > 1024) return this.forwardComposite(x);
     return squeezeExcite(x, this.fc1.weight, this.fc1.bias, this.fc2.weight, this.fc2.bias, means);
+  }
+
+  /**
+   * {@link SqueezeExcite.forward} written into x (CPU, tape off: inference), bit for bit the same
+   * values; x is returned.
+   */
+  forwardInPlace(x: Tensor, means: Tensor | null = null): Tensor {
+    squeezeExciteInPlace(x, this.fc1.weight, this.fc1.bias, this.fc2.weight, this.fc2.bias, means);
+    return x;
   }
 
   /** The same as {@link SqueezeExcite.forward} from separate ops (mean, linear, relu, linear, sigmoid, mul). */

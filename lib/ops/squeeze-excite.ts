@@ -3,6 +3,7 @@
 // mean / linear / relu / linear / sigmoid / mul ops and their backwards).
 import { native } from '../../bindings/index.js';
 import type { Handle } from '../../bindings/native.js';
+import { isGradEnabled } from '../autograd/scope.js';
 import { record } from '../autograd/tape.js';
 import { fromHandle, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
@@ -25,11 +26,29 @@ export function squeezeExcite(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tens
   if (b2 !== null) checkTensor('squeezeExcite', 'b2', b2);
   if (means !== null) checkTensor('squeezeExcite', 'means', means);
   const r = native.squeezeExciteForward(x.device, x.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null, means?.handle ?? null);
-  const y = fromHandle(r.y);
+  const y = fromHandle(r.y!);
   const m = r.m === null ? means! : fromHandle(r.m);  // the spatial mean, kept for the backward
   return record(y, 'squeezeExcite', [x, w1, b1, w2, b2], (gy) => {
     const need = [x, w1, b1, w2, b2].map((t) => (t?.requiresGrad ? 1 : 0));
     const g = native.squeezeExciteBackward(gy.device, x.handle, m.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null, gy.handle, need);
     return [maybe(g.gx), maybe(g.gw1), maybe(g.gb1), maybe(g.gw2), maybe(g.gb2)];
   });
+}
+
+/**
+ * {@link squeezeExcite} written into x itself (CPU tensors): x = x · s per channel, no new map and
+ * one memory stream fewer (for a 52 × 256² map on 2 threads: see docs/performance.md, "Residual sums
+ * and squeeze-excitation in place at inference"). Not differentiable: call it with the tape off
+ * (noGrad) or on tensors that do not require a gradient. `means` as in squeezeExcite.
+ */
+export function squeezeExciteInPlace(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tensor, b2: Tensor | null, means: Tensor | null = null): void {
+  checkTensor('squeezeExciteInPlace', 'x', x);
+  for (const [name, t] of [['w1', w1], ['b1', b1], ['w2', w2], ['b2', b2], ['means', means]] as const) if (t !== null) checkTensor('squeezeExciteInPlace', name, t);
+  for (const [name, t] of [['x', x], ['w1', w1], ['b1', b1], ['w2', w2], ['b2', b2], ['means', means]] as const)
+    if (t?.isDisposed) throw new TypeError(`squeezeExciteInPlace: '${name}' was disposed`);
+  if (x.device !== 'cpu') throw new TypeError(`squeezeExciteInPlace: 'x' must be a CPU tensor (the CUDA kernel does not scale in place), got one on ${x.device}`);
+  if (isGradEnabled() && [x, w1, b1, w2, b2].some((t) => t?.requiresGrad))
+    throw new TypeError('squeezeExciteInPlace: writes in place and has no gradient; call it with the tape off (noGrad) or on tensors that do not require a gradient');
+  const r = native.squeezeExciteForward(x.device, x.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null, means?.handle ?? null, true);
+  if (r.m !== null) fromHandle(r.m).dispose();
 }

@@ -42,12 +42,16 @@ MpfSqueezeExcite cuda_se(const cpu::SqueezeExcite& s, const TensorRef& w1, const
 
 }  // namespace
 
-// squeezeExciteForward(device, x, w1, b1 | null, w2, b2 | null, m?) -> {y, m}; m (N, C) is the spatial
-// mean the backward reads. Given m (conv2dForwardMeans made it with x), the pooling pass is skipped
-// and the result's m is null (the caller keeps its own).
+// squeezeExciteForward(device, x, w1, b1 | null, w2, b2 | null, m?, inPlace?) -> {y, m}; m (N, C) is the
+// spatial mean the backward reads. Given m (conv2dForwardMeans made it with x), the pooling pass is
+// skipped and the result's m is null (the caller keeps its own). inPlace: x is scaled in place (one
+// memory stream fewer, no new map; inference) and y is null.
 MPF_BINDING(squeezeExciteForward) {
   Args a(info, "squeezeExcite");
   Device dev = a.device(0);
+  const bool in_place = !a.is_nullish(7) && a.boolean(7, "inPlace");
+  // The CUDA kernel declares x and y __restrict__.
+  if (in_place && dev == Device::CUDA) throw_type("squeezeExcite: 'inPlace' is for CPU tensors only");
   TensorRef x = a.tensor(1, "x"), w1 = a.tensor(2, "w1"), b1 = a.opt_tensor(3, "b1"), w2 = a.tensor(4, "w2"),
             b2 = a.opt_tensor(5, "b2"), given = a.opt_tensor(6, "means");
   const cpu::SqueezeExcite s = check_se("squeezeExcite", dev, x, w1, b1, w2, b2);
@@ -57,7 +61,8 @@ MPF_BINDING(squeezeExciteForward) {
   }
   require_device("squeezeExcite", dev);
   TensorRef m = given ? given : new_tensor(dev, x->dtype, {s.n, s.c});
-  TensorRef y = new_tensor(dev, x->dtype, x->shape);
+  // Scaling in place is safe: each output element is its own input times its channel's scale.
+  TensorRef y = in_place ? x : new_tensor(dev, x->dtype, x->shape);
   if (dev == Device::CUDA) {
     const MpfSqueezeExcite cs = cuda_se(s, w1, b1, w2, b2);
     const MpfCudaApi& api = cuda_api("squeezeExcite");
@@ -72,7 +77,7 @@ MPF_BINDING(squeezeExciteForward) {
   }
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-  o.Set("y", handle_value(env, y));
+  o.Set("y", in_place ? env.Null() : handle_value(env, y));
   o.Set("m", given ? env.Null() : handle_value(env, m));
   return o;
 }

@@ -3,8 +3,9 @@
 // activation option): no extra pass over c1's output, and training keeps only the activated map.
 // c2 also returns its output's channel means (summed while each block of output is in cache),
 // which the squeeze-excitation would otherwise pool in a pass of its own. With the tape off, the
-// block's internal maps are freed as soon as it returns (only its output survives).
-import { tidyUnlessRecording } from '../../autograd/scope.js';
+// squeeze-excitation scales c2's output in place and the block's internal maps are freed as soon as
+// it returns (only its output survives).
+import { isGradEnabled, tidyUnlessRecording } from '../../autograd/scope.js';
 import { Conv2d } from '../../nn/conv2d.js';
 import type { InitOptions } from '../../nn/init.js';
 import { Module } from '../../nn/module.js';
@@ -30,6 +31,8 @@ export class Block extends Module {
     if (xs.length * this.c2.inChannels !== this.c1.inChannels) throw new RangeError(`Block: expected ${this.c1.inChannels / this.c2.inChannels} inputs, got ${xs.length}`);
     return tidyUnlessRecording(() => {
       const { y, means } = this.c2.forwardWithMeans(this.c1.forward(xs.length === 1 ? xs[0]! : xs, 'selu'));
+      // With the tape off, y is this block's own and nothing else reads it: scale it in place.
+      if (!isGradEnabled() && y.device === 'cpu') return this.se.forwardInPlace(y, means);
       return this.se.forward(y, means);
     });
   }
