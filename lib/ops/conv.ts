@@ -1,6 +1,6 @@
 // conv2d as an autograd function (PyTorch's F.conv2d semantics, groups = 1). Kernels:
-// native/cpu/conv2d*.cc: float32 through Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions and an
-// implicit GEMM on the SIMD SGEMM driver otherwise, float64 through direct loops (the reference
+// native/cpu/conv2d*.cc: float32 through Winograd (F(2x2), F(4x4) or F(6x6), 3x3) for 3x3 stride-1
+// convolutions and an implicit GEMM on the SIMD SGEMM driver otherwise, float64 through direct loops (the reference
 // the gradient checks use). setConvAlgorithm forces one algorithm (tests, accuracy comparisons).
 import { native } from '../../bindings/index.js';
 import type { ConvActivationName, ConvAlgorithmName, Handle } from '../../bindings/native.js';
@@ -104,8 +104,10 @@ function convForward(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tensor
 
 /**
  * How conv2d picks its algorithm on the CPU (native/cpu/conv2d.cc, conv2d_algo):
- * - 'auto' (default): Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions with enough channels,
- *   the implicit GEMM otherwise (float32); direct loops (float64, the reference);
+ * - 'auto' (default): Winograd for 3x3 stride-1 convolutions with enough channels (F(2x2, 3x3) for
+ *   the forward and weight passes, F(4x4, 3x3) for the input gradient; the inference precision may
+ *   take larger tiles, see lib/infer/precision.ts), the implicit GEMM otherwise (float32); direct
+ *   loops (float64, the reference);
  * - 'gemm': the implicit GEMM everywhere (float32);
  * - 'winograd' / 'winograd2': F(4x4, 3x3) / F(2x2, 3x3) wherever they apply, float64 included;
  * - 'winograd6': F(6x6, 3x3) likewise (5.1x fewer multiplications than direct, rounding ~10x F(4x4)'s:

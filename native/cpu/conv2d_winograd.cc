@@ -260,26 +260,12 @@ void run_conv(const ConvProblem<T>& p) {
     const int64_t slack = 16;
     T* Wt = Engine<T>::scratch(kScratchPartial, 9 * K * R + slack);
     std::fill(Wt + 9 * K * R, Wt + 9 * K * R + slack, T(0));
-    // 16 rows at a time: each kernel's 9 taps are read as one run, and each tap's 16 rows are
-    // written as one vector (a gather per element cost 9% of a small data pass).
-    for (int64_t r0 = 0; r0 < R; r0 += 16) {
-      const int64_t rn = std::min<int64_t>(16, R - r0);
-      const T* rows[16];
-      for (int64_t i = 0; i < rn; ++i) rows[i] = p.weight + p.row_id[size_t(r0 + i)] * p.row_stride;
-      for (int64_t k = 0; k < K; ++k) {
-        T taps[9][16];
-        for (int64_t i = 0; i < rn; ++i)
-          for (int e = 0; e < 9; ++e) taps[e][i] = rows[i][k * p.col_stride + e];
-        for (int e = 0; e < 9; ++e) {
-          const T* t = taps[p.flip ? 8 - e : e];
-          T* dst = Wt + (e * K + k) * R + r0;
-          if (rn == 16)  // a fixed length, so this is one vector copy, not a library call
-            for (int i = 0; i < 16; ++i) dst[i] = t[i];
-          else
-            for (int64_t i = 0; i < rn; ++i) dst[i] = t[i];
-        }
+    for (int64_t k = 0; k < K; ++k)
+      for (int e = 0; e < 9; ++e) {
+        const T* src = p.weight + k * p.col_stride + (p.flip ? 8 - e : e);
+        T* dst = Wt + (e * K + k) * R;
+        for (int64_t r = 0; r < R; ++r) dst[r] = src[p.row_id[size_t(r)] * p.row_stride];
       }
-    }
     T* U = Engine<T>::scratch(kScratchCaller, X * R * K);
     const int64_t kchunk = 32;
     for (const RowTile& rt : rtiles)

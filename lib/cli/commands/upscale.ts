@@ -104,7 +104,7 @@ export const upscaleCommand: CommandModule = {
       .option('--bit-depth <b>', '8 or 16 (default: the input’s where the format can store it)')
       .option('--skip-existing', 'leave images whose output already exists')
       .option('--limit-pixels <n>', 'refuse inputs with more pixels (0: no limit)', '268402689')
-      .option('--precision <p>', "convolution rounding: 'fp32' (Winograd F(4×4), ≥ 60 dB vs float64), 'bf16' (AVX512_BF16, ≥ 50 dB vs fp32) or 'strict' (as in training)", 'fp32')
+      .option('--precision <p>', "convolution rounding: 'fp32' (Winograd F(4×4)/F(6×6), ≥ 60 dB vs float64), 'bf16' (AVX512_BF16, ≥ 50 dB vs fp32) or 'strict' (as in training)", 'fp32')
       .option('--json', 'print {images, done, skipped, failed, seconds} as JSON (no progress output)')
       .option('-q, --quiet', 'print only failures');
     withExamples(
