@@ -128,7 +128,7 @@ Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
     // trade this rounding for speed, within bounds measured on trained weights
     // (test/inference-precision.test.ts): 'fp32' takes F(4x4), or F(6x6) for inputs that leave the
     // cache (output PSNR vs float64 >= 60 dB for both),
-    // 'bf16' Winograd with bf16 GEMMs (PSNR vs 'fp32' >= 50 dB), or F(4x4) without AVX512_BF16.
+    // 'bf16' Winograd with bf16 GEMMs (PSNR vs 'fp32' >= 50 dB), or 'fp32''s tile without AVX512_BF16.
     const InferencePrecision ip = pass == Conv2dPass::Forward ? inference_precision() : InferencePrecision::Strict;
     if (ip == InferencePrecision::Bf16 && bf16_gemm_kernels()) return kBf16Algo;
     if (ip != InferencePrecision::Strict) return input_leaves_cache(s) ? Conv2dAlgo::Winograd6 : Conv2dAlgo::Winograd4;
