@@ -67,8 +67,10 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
 // The tile of the bf16 forward. Rounding V and U to bf16 (2^-9 relative) is amplified by the
 // transforms like float32's rounding is: F(4x4) ~300x (check_conv2d: 0.3 of the output's rms on
 // random data), F(2x2) ~10x (2e-2). On the briefly trained x4 model (test/inference-precision.test.ts,
-// 96^2 input) bf16 F(4x4) is 53.3 dB from 'fp32', max error 2.6e-2 (6.5 8-bit steps), bf16 F(2x2)
-// 62.3 dB, max 3.1e-3. Speed (check_conv2d --bench, 2 threads, effective GFLOP/s, 2026-12-03):
+// 24^2 input, a 96^2 patch downscaled) bf16 F(4x4) is 53.3 dB from 'fp32', max error 2.6e-2 (6.5
+// 8-bit steps; 54.4 dB, 6.6 steps on a 208^2 photo crop), bf16 F(2x2) 62.3 dB, max 3.1e-3. bf16
+// F(6x6) for c1's large inputs (as 'fp32' takes it) made c1 5% faster at 256^2 but measured 51.2 dB
+// and 9.6 steps on that crop, past the 8-step bound: not taken. Speed (check_conv2d --bench, 2 threads, effective GFLOP/s, 2026-12-03):
 // bf16 F(4x4) 1580-1680 for C52+52->52 at 128^2 and ~1280 at 256^2 against 'fp32' (F(4x4) float32)
 // 1170-1200 and ~930; bf16 F(2x2) runs no faster than 'fp32'. A 256^2 x4 inference: bf16 F(4x4)
 // ~1020 ms, 'fp32' ~1240, bf16 F(2x2) ~1370. So F(4x4): the only bf16 tile that is faster than
