@@ -70,8 +70,8 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
 // 24^2 input, a 96^2 patch downscaled) bf16 F(4x4) is 53.3 dB from 'fp32', max error 2.6e-2 (6.5
 // 8-bit steps; 54.4 dB, 6.6 steps on a 208^2 photo crop), bf16 F(2x2) 62.3 dB, max 3.1e-3. bf16
 // F(6x6) for c1's large inputs (as 'fp32' takes it) made c1 5% faster at 256^2 but measured 51.2 dB
-// and 9.6 steps on that crop, past the 8-step bound: not taken. Speed (check_conv2d --bench, 2 threads, effective GFLOP/s, 2026-12-03):
-// bf16 F(4x4) 1580-1680 for C52+52->52 at 128^2 and ~1280 at 256^2 against 'fp32' (F(4x4) float32)
+// and 9.6 steps on that crop, past the 8-step bound: not taken. Speed (check_conv2d --bench, 2
+// threads, effective GFLOP/s, 2026-12-03): bf16 F(4x4) 1580-1680 for C52+52->52 at 128^2 and ~1280 at 256^2 against 'fp32' (F(4x4) float32)
 // 1170-1200 and ~930; bf16 F(2x2) runs no faster than 'fp32'. A 256^2 x4 inference: bf16 F(4x4)
 // ~1020 ms, 'fp32' ~1240, bf16 F(2x2) ~1370. So F(4x4): the only bf16 tile that is faster than
 // float32 here, inside the 50 dB bound (docs/upscaling.md states both numbers).
@@ -86,7 +86,9 @@ constexpr Conv2dAlgo kBf16Algo = Conv2dAlgo::Winograd4Bf16;
 // (52 in) at 256^2 (13.6 MB) equal or 2% slower. Accuracy is not the question: on trained weights
 // both are 133.6 dB from float64 (test/inference-precision.test.ts).
 constexpr int64_t kF6InputBytes = int64_t(16) << 20;
-bool input_leaves_cache(const Conv2dShape& s) { return s.batch * s.total_in_channels() * s.in_h * s.in_w * int64_t(sizeof(float)) >= kF6InputBytes; }
+bool input_leaves_cache(const Conv2dShape& s) {
+  return s.batch * s.total_in_channels() * s.in_h * s.in_w * int64_t(sizeof(float)) >= kF6InputBytes;
+}
 
 }  // namespace
 
@@ -129,8 +131,8 @@ Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
     // Inference precisions (inference_precision.h; set per calling thread, forward pass only)
     // trade this rounding for speed, within bounds measured on trained weights
     // (test/inference-precision.test.ts): 'fp32' takes F(4x4), or F(6x6) for inputs that leave the
-    // cache (output PSNR vs float64 >= 60 dB for both),
-    // 'bf16' Winograd with bf16 GEMMs (PSNR vs 'fp32' >= 50 dB), or 'fp32''s tile without AVX512_BF16.
+    // cache (output PSNR vs float64 >= 60 dB for both); 'bf16' Winograd with bf16 GEMMs (PSNR vs
+    // 'fp32' >= 50 dB), or 'fp32''s tile without AVX512_BF16.
     const InferencePrecision ip = pass == Conv2dPass::Forward ? inference_precision() : InferencePrecision::Strict;
     if (ip == InferencePrecision::Bf16 && bf16_gemm_kernels()) return kBf16Algo;
     if (ip != InferencePrecision::Strict) return input_leaves_cache(s) ? Conv2dAlgo::Winograd6 : Conv2dAlgo::Winograd4;

@@ -245,10 +245,11 @@ bool check_bf16_gemm() {
 }
 
 // The forward pass under each inference precision on MPF-Net-like shapes, against the float64
-// direct loops: 'fp32' (F(4x4)) within the float32 tolerance of F(4x4), 'bf16' (F(4x4) with bf16
-// operands) within bf16's 2^-9 relative rounding times F(4x4)'s transform gain (~300: 0.20-0.43 of
-// the output's rms at worst on random data, bound 0.6; test/inference-precision.test.ts bounds the
-// whole model on trained weights: PSNR vs 'fp32' >= 50 dB).
+// direct loops: 'fp32' (F(4x4) at these sizes, all under 16 MB of input) within the float32
+// tolerance of F(4x4), 'bf16' (F(4x4) with bf16 operands) within bf16's 2^-9 relative rounding
+// times F(4x4)'s transform gain (~300: 0.20-0.43 of the output's rms at worst on random data, bound
+// 0.6; test/inference-precision.test.ts bounds the whole model on trained weights: PSNR vs 'fp32'
+// >= 50 dB).
 bool check_precisions() {
   bool ok = true;
   for (cpu::InferencePrecision ip : {cpu::InferencePrecision::Fp32, cpu::InferencePrecision::Bf16})
