@@ -278,11 +278,10 @@ void weight_tiles(const WeightJob<T>& p) {
 
 // ---- weight gradient: A gy At per tile, and Gt u G at the end ------------------------------------
 
-template <int M, typename T, int L>
-void grad_tiles(const GradJob<T>& p) {
-  using V = typename Vec<T, L>::type;
-  constexpr int A = M + 2;
-  // Stage the m x m gradient tiles lane-major, zero past the plane's edge.
+// Stage the m x m gradient tiles lane-major (d[(i * m + j) * stride + lane]), zero past the
+// plane's edge and in lanes [valid, lanes).
+template <int M, typename T>
+void stage_grad_portable(const GradJob<T>& p) {
   for (int s = 0; s < p.nsegs; ++s) {
     const Seg& g = p.segs[s];
     const T* plane = p.plane + g.n * p.batch_stride;
@@ -303,6 +302,13 @@ void grad_tiles(const GradJob<T>& p) {
   }
   if (p.valid < p.lanes)
     for (int e = 0; e < M * M; ++e) std::fill(p.d + e * p.stride + p.valid, p.d + e * p.stride + p.lanes, T(0));
+}
+
+template <int M, typename T, int L, void (*Stage)(const GradJob<T>&)>
+void grad_tiles(const GradJob<T>& p) {
+  using V = typename Vec<T, L>::type;
+  constexpr int A = M + 2;
+  Stage(p);
   for (int64_t l = 0; l < p.lanes; l += L) {
     V y[M][M], z[A][A];
     for (int i = 0; i < M; ++i)
@@ -339,14 +345,16 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
 }
 
 // The kernel table of one instruction set, with its activation policy and the given staging
-// functions for F(2x2), F(4x4), F(6x6) (Stage4RowsDone, Stage6RowsDone: see input_tiles).
+// functions for F(2x2), F(4x4), F(6x6) (Stage4RowsDone, Stage6RowsDone: see input_tiles), and
+// the gradient staging of F(2x2) (the weight pass of training; F(4x4) and F(6x6) have no
+// weight pass outside forced modes, so they keep the portable one).
 template <typename T, int L, class Act = StagedActivation, void (*Stage2)(const InputJob<T>&) = &stage_input_portable<2, T>,
           void (*Unstage2)(const OutputJob<T>&) = &unstage_output_portable<2, T>,
           void (*Stage4)(const InputJob<T>&) = &stage_input_portable<4, T>,
           void (*Unstage4)(const OutputJob<T>&) = &unstage_output_portable<4, T>,
           void (*Stage6)(const InputJob<T>&) = &stage_input_portable<6, T>,
           void (*Unstage6)(const OutputJob<T>&) = &unstage_output_portable<6, T>, bool Stage4RowsDone = false,
-          bool Stage6RowsDone = false>
+          bool Stage6RowsDone = false, void (*StageGrad2)(const GradJob<T>&) = &stage_grad_portable<2, T>>
 TileKernels<T> make_tile_kernels() {
   TileKernels<T> k{};
   k.lanes = L;
@@ -359,9 +367,9 @@ TileKernels<T> make_tile_kernels() {
   k.weight[0] = &weight_tiles<2, T, L>;
   k.weight[1] = &weight_tiles<4, T, L>;
   k.weight[2] = &weight_tiles<6, T, L>;
-  k.grad[0] = &grad_tiles<2, T, L>;
-  k.grad[1] = &grad_tiles<4, T, L>;
-  k.grad[2] = &grad_tiles<6, T, L>;
+  k.grad[0] = &grad_tiles<2, T, L, StageGrad2>;
+  k.grad[1] = &grad_tiles<4, T, L, &stage_grad_portable<4, T>>;
+  k.grad[2] = &grad_tiles<6, T, L, &stage_grad_portable<6, T>>;
   k.weight_grad[0] = &weight_grad_tiles<2, T, L>;
   k.weight_grad[1] = &weight_grad_tiles<4, T, L>;
   k.weight_grad[2] = &weight_grad_tiles<6, T, L>;

@@ -110,6 +110,14 @@ const SgemmKernels& kernels_for(Simd level) {
   return kernels_scalar();
 }
 
+const SgemmKernels* narrow_kernels_for(Simd level) {
+#if defined(MPF_X86)
+  if (level == Simd::AVX512) return &kernels_avx512_narrow();
+#endif
+  (void)level;
+  return nullptr;
+}
+
 }  // namespace gemm_detail
 
 using gemm_detail::SgemmKernels;

@@ -54,4 +54,12 @@ const SgemmKernels& kernels_neon();
 // The kernels of the given level (capped at what was compiled in).
 const SgemmKernels& kernels_for(Simd level);
 
+// One vector wide (AVX-512: 16 columns, the same row heights), for a last B panel of at most that
+// many columns, which a full-width panel would mostly pad with zeros (the Winograd weight gradient's
+// 104 input channels: 3 x 32 + 8). Null where the level has none.
+const SgemmKernels* narrow_kernels_for(Simd level);
+#if defined(MPF_X86)
+const SgemmKernels& kernels_avx512_narrow();
+#endif
+
 }  // namespace mpf::cpu::gemm_detail
