@@ -45,11 +45,17 @@ function channel(img: Image, k: number): number[] {
 }
 
 describe('tile plan', () => {
-  it('windows are all the same size, cover the axis, start at 0, end at the edge, overlap by >= 2·pad', () => {
-    for (const length of [1, 5, 95, 96, 97, 200, 256, 257, 1000, 2048]) {
+  it('windows are all the same size, as few and as small as cover the axis, start at 0, end at the edge, overlap by >= 2·pad', () => {
+    for (const length of [1, 5, 95, 96, 97, 200, 230, 256, 257, 1000, 1080, 2048]) {
       for (const [tile, pad] of [[64, 16], [32, 8], [100, 0], [192, 16]] as const) {
         const p = planAxis(length, tile, pad);
-        expect(p.window).toBe(Math.min(length, tile + 2 * pad));
+        const largest = Math.min(length, tile + 2 * pad);
+        const n = p.starts.length;
+        // As few windows as a stride of at most `tile` needs with windows of `largest` pixels...
+        expect(n).toBe(largest === length ? 1 : Math.ceil((length - largest) / tile) + 1);
+        // ...each the fewest pixels with which n of them overlap by 2·pad.
+        expect(p.window).toBeLessThanOrEqual(largest);
+        expect(p.window).toBe(n === 1 ? length : Math.ceil((length + 2 * pad * (n - 1)) / n));
         expect(p.starts[0]).toBe(0);
         expect(p.starts[p.starts.length - 1]! + p.window).toBe(length);
         for (let i = 1; i < p.starts.length; i++) {
@@ -61,6 +67,9 @@ describe('tile plan', () => {
       }
     }
     expect(planAxis(500, 0, 16)).toEqual({ length: 500, window: 500, starts: [0] });
+    // 2048 at tile 192: 11 windows of 216 (overlaps 32-33) rather than of 224 (overlaps 41-42).
+    expect(planAxis(2048, 192, 16)).toMatchObject({ window: 216 });
+    expect(planAxis(2048, 192, 16).starts).toHaveLength(11);
     expect(planTiles(256, 256, 64, 16).count).toBe(16);
     expect(() => planAxis(10, -1, 0)).toThrow(/tile/);
     expect(() => planAxis(10, 4, 1.5)).toThrow(/tilePad/);

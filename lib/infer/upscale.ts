@@ -3,7 +3,7 @@
 //
 //   input (path | encoded buffer | raw pixels | tensor)
 //     -> source (stored samples, EXIF orientation applied)
-//     -> windows of tile + 2·pad pixels, all the same size        (tiles.ts)
+//     -> windows of at most tile + 2·pad pixels, all the same size (tiles.ts)
 //     -> model worker: MPF-Net per window, alpha by bicubic or the model   (upscale-worker.ts)
 //     -> band accumulator: cosine cross-fades in the overlaps     (blend.ts)
 //     -> [outscale: streaming MATLAB bicubic]                     (stream-resize.ts)
@@ -75,7 +75,10 @@ export interface UpscalerOptions {
 
 /** Options of one upscale: output, format, alpha handling, cancellation, progress. */
 export interface UpscaleRunOptions {
-  /** Input pixels per tile side, before padding (default 192); 0: the whole image at once. */
+  /**
+   * Input pixels per tile side at most, before padding (default 192); 0: the whole image at once.
+   * Tiles are shrunk to the fewest pixels their number needs (docs/upscaling.md).
+   */
   tile?: number;
   /** Context pixels on each side of a tile, blended away in the overlaps (default 16). */
   tilePad?: number;

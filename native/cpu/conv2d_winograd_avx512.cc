@@ -275,8 +275,11 @@ void stage_grad_f2(const GradJob<float>& p) {
           for (int j = 0; j < M; ++j) _mm512_mask_storeu_ps(d + j * stride, lanes, _mm512_setzero_ps());
           continue;
         }
-        const float* src = plane + y * w + x0;
-        const __m512 a = _mm512_maskz_loadu_ps(bit_range(0, hi), src), b = _mm512_maskz_loadu_ps(bit_range(0, hi - 16), src + 16);
+        // The second half's address in integers: past the plane's last row it lies outside the
+        // allocation, which a masked-off load never touches but pointer arithmetic may not name.
+        const uintptr_t src = reinterpret_cast<uintptr_t>(plane + y * w + x0);
+        const __m512 a = _mm512_maskz_loadu_ps(bit_range(0, hi), reinterpret_cast<const float*>(src)),
+                     b = _mm512_maskz_loadu_ps(bit_range(0, hi - 16), reinterpret_cast<const float*>(src + 64));
         _mm512_mask_storeu_ps(d, lanes, _mm512_permutex2var_ps(a, even, b));
         _mm512_mask_storeu_ps(d + stride, lanes, _mm512_permutex2var_ps(a, odd, b));
       }

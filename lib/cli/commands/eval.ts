@@ -255,7 +255,7 @@ export const evalCommand: CommandModule = {
       .option('--model <checkpoint>', 'super-resolve --lr with this MPF-Net checkpoint and evaluate the outputs')
       .option('--lr <path>', 'low-resolution image or folder (with --model)')
       .option('--weights <which>', "with --model and a training checkpoint: 'model' or 'ema'", 'model')
-      .option('--tile <n>', 'with --model: LR pixels per tile side, as in mpfnet upscale (0: the whole image at once)', '192')
+      .option('--tile <n>', 'with --model: at most this many LR pixels per tile side, as in mpfnet upscale (0: the whole image at once)', '192')
       .option('--tile-pad <n>', 'with --model: overlap pixels on each side of a tile', '16')
       .option('--metrics <list>', 'comma-separated: psnr, ssim, niqe, lpips', 'psnr,ssim')
       .option('--crop <n>', 'pixels removed from every side first (default: 0; with --model: the scale)')

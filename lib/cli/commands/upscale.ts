@@ -95,7 +95,7 @@ export const upscaleCommand: CommandModule = {
       .requiredOption('-o, --out <path>', 'output file, or folder (for a folder input, or to keep the input name)')
       .option('-m, --model <checkpoint>', 'MPF-Net checkpoint (.safetensors from mpfnet init / train / demo)')
       .option('--weights <which>', "from a training checkpoint: 'model' or 'ema'", 'model')
-      .option('--tile <n>', 'input pixels per tile side before padding; 0: the whole image at once (more memory)', String(DEFAULT_TILE))
+      .option('--tile <n>', 'at most this many input pixels per tile side before padding; 0: the whole image at once (more memory)', String(DEFAULT_TILE))
       .option('--tile-pad <n>', 'context pixels around each tile, cross-faded in the overlaps', String(DEFAULT_TILE_PAD))
       .option('--outscale <s>', "final scale when it differs from the model's (MATLAB bicubic of the output), e.g. 3.5")
       .option('--format <f>', 'png, jpeg, webp or tiff (default: from the output name, or the input’s format)')
