@@ -1,10 +1,11 @@
 // Where the tiles go and how they blend. Every tile the model sees (a "window": the tile plus its
 // padding) has the same size, so edge tiles are shifted inward rather than cut short; the windows
 // are as few as the tile size allows and as small as their number allows, spread evenly along
-// each axis, so neighbouring windows overlap by about the same amount (at least 2·pad). In an overlap the two outputs are cross-faded with complementary cosine
-// ramps (sin² + cos² = 1), so there is no step anywhere; the first `margin` output pixels at a
-// window's inner edge, where the convolutions saw zero padding instead of the image, get no
-// weight at all. Weights are separable (w(x, y) = wx(x)·wy(y)), so blending needs only 1-D sums.
+// each axis, so neighbouring windows overlap by about the same amount (at least 2·pad). In an
+// overlap the two outputs are cross-faded with complementary cosine ramps (sin² + cos² = 1), so
+// there is no step anywhere; the first `margin` output pixels at a window's inner edge, where the
+// convolutions saw zero padding instead of the image, get no weight at all. Weights are separable
+// (w(x, y) = wx(x)·wy(y)), so blending needs only 1-D sums.
 
 /** The windows along one axis of the input (low-resolution) image. */
 export interface AxisPlan {
@@ -32,7 +33,7 @@ export function planAxis(length: number, tile: number, pad: number): AxisPlan {
   const overlapsHold = (window: number, starts: number[]) => starts.every((s, i) => i === 0 || window - (s - starts[i - 1]!) >= 2 * pad);
   // Shrink the windows to the fewest pixels that n of them need: n windows of `largest` pixels
   // overlap by far more than 2·pad wherever length is not just past a multiple of the stride (a
-  // 2048-pixel side at tile 192: 11 windows of 224 overlap by 41 pixels where 216 gives 33), and
+  // 2048-pixel side at tile 192: 11 windows of 224 overlap by 41-42 pixels, of 216 by 32-33), and
   // every pixel of overlap is computed twice. The bound is exact up to the rounding of the starts.
   let window = Math.ceil((length + 2 * pad * (n - 1)) / n);
   while (window < largest && !overlapsHold(window, spread(window))) window++;
