@@ -29,15 +29,16 @@ export function planAxis(length: number, tile: number, pad: number): AxisPlan {
   const largest = tile === 0 ? length : Math.min(length, tile + 2 * pad);
   if (largest === length) return { length, window: largest, starts: [0] };
   const n = Math.ceil((length - largest) / tile) + 1;
-  const spread = (window: number) => Array.from({ length: n }, (_, i) => Math.round((i * (length - window)) / (n - 1)));
-  const overlapsHold = (window: number, starts: number[]) => starts.every((s, i) => i === 0 || window - (s - starts[i - 1]!) >= 2 * pad);
   // Shrink the windows to the fewest pixels that n of them need: n windows of `largest` pixels
   // overlap by far more than 2·pad wherever length is not just past a multiple of the stride (a
   // 2048-pixel side at tile 192: 11 windows of 224 overlap by 41-42 pixels, of 216 by 32-33), and
-  // every pixel of overlap is computed twice. The bound is exact up to the rounding of the starts.
-  let window = Math.ceil((length + 2 * pad * (n - 1)) / n);
-  while (window < largest && !overlapsHold(window, spread(window))) window++;
-  return { length, window, starts: spread(window) };
+  // every pixel of overlap is computed twice. n·window >= length + 2·pad·(n - 1) makes the integer
+  // window - 2·pad at least the mean stride (length - window) / (n - 1), so at least its ceiling,
+  // the largest stride the rounded starts can have: every overlap is >= 2·pad. The largest window
+  // meets the same bound, so this one is never larger.
+  const window = Math.ceil((length + 2 * pad * (n - 1)) / n);
+  const starts = Array.from({ length: n }, (_, i) => Math.round((i * (length - window)) / (n - 1)));
+  return { length, window, starts };
 }
 
 /** Tiles of a whole image, in raster order (a row of tiles at a time). */

@@ -66,9 +66,9 @@ export interface UpscalerOptions {
   threads?: number;
   /**
    * How much the model's convolutions may round for speed (docs/upscaling.md#precision): 'fp32'
-   * (default: Winograd F(4×4) or F(6×6), output PSNR vs float64 ≥ 60 dB), 'bf16' (AVX512_BF16 products,
-   * PSNR vs 'fp32' ≥ 50 dB; runs as 'fp32' with a one-time warning where the CPU lacks it) or
-   * 'strict' (the rounding of training). Set on the model worker's thread only.
+   * (default: Winograd F(4×4) or F(6×6), output PSNR vs float64 ≥ 60 dB), 'bf16' (AVX512_BF16
+   * products, PSNR vs 'fp32' ≥ 50 dB; runs as 'fp32' with a one-time warning where the CPU lacks
+   * it) or 'strict' (the rounding of training). Set on the model worker's thread only.
    */
   precision?: InferencePrecision;
 }

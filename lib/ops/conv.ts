@@ -1,7 +1,8 @@
 // conv2d as an autograd function (PyTorch's F.conv2d semantics, groups = 1). Kernels:
 // native/cpu/conv2d*.cc: float32 through Winograd (F(2x2), F(4x4) or F(6x6), 3x3) for 3x3 stride-1
 // convolutions and an implicit GEMM on the SIMD SGEMM driver otherwise, float64 through direct
-// loops (the reference the gradient checks use). setConvAlgorithm forces one algorithm (tests, accuracy comparisons).
+// loops (the reference the gradient checks use). setConvAlgorithm forces one algorithm (tests,
+// accuracy comparisons).
 import { native } from '../../bindings/index.js';
 import type { ConvActivationName, ConvAlgorithmName, Handle } from '../../bindings/native.js';
 import { record } from '../autograd/tape.js';

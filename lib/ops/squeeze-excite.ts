@@ -42,10 +42,10 @@ export function squeezeExcite(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tens
  * (noGrad) or on tensors that do not require a gradient. `means` as in squeezeExcite.
  */
 export function squeezeExciteInPlace(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tensor, b2: Tensor | null, means: Tensor | null = null): void {
-  checkTensor('squeezeExciteInPlace', 'x', x);
-  for (const [name, t] of [['w1', w1], ['b1', b1], ['w2', w2], ['b2', b2], ['means', means]] as const) if (t !== null) checkTensor('squeezeExciteInPlace', name, t);
-  for (const [name, t] of [['x', x], ['w1', w1], ['b1', b1], ['w2', w2], ['b2', b2], ['means', means]] as const)
-    if (t?.isDisposed) throw new TypeError(`squeezeExciteInPlace: '${name}' was disposed`);
+  // [name, tensor, required]: w1 and w2 must be tensors (a null one must not reach `.handle`).
+  const args = [['x', x, true], ['w1', w1, true], ['b1', b1, false], ['w2', w2, true], ['b2', b2, false], ['means', means, false]] as const;
+  for (const [name, t, required] of args) if (required || t !== null) checkTensor('squeezeExciteInPlace', name, t);
+  for (const [name, t] of args) if (t?.isDisposed) throw new TypeError(`squeezeExciteInPlace: '${name}' was disposed`);
   if (x.device !== 'cpu') throw new TypeError(`squeezeExciteInPlace: 'x' must be a CPU tensor (the CUDA kernel does not scale in place), got one on ${x.device}`);
   if (isGradEnabled() && [x, w1, b1, w2, b2].some((t) => t?.requiresGrad))
     throw new TypeError('squeezeExciteInPlace: writes in place and has no gradient; call it with the tape off (noGrad) or on tensors that do not require a gradient');

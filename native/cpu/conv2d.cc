@@ -71,10 +71,11 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
 // 8-bit steps; 54.4 dB, 6.6 steps on a 208^2 photo crop), bf16 F(2x2) 62.3 dB, max 3.1e-3. bf16
 // F(6x6) for c1's large inputs (as 'fp32' takes it) made c1 5% faster at 256^2 but measured 51.2 dB
 // and 9.6 steps on that crop, past the 8-step bound: not taken. Speed (check_conv2d --bench, 2
-// threads, effective GFLOP/s, 2026-12-03): bf16 F(4x4) 1580-1680 for C52+52->52 at 128^2 and ~1280 at 256^2 against 'fp32' (F(4x4) float32)
-// 1170-1200 and ~930; bf16 F(2x2) runs no faster than 'fp32'. A 256^2 x4 inference: bf16 F(4x4)
-// ~1020 ms, 'fp32' ~1240, bf16 F(2x2) ~1370. So F(4x4): the only bf16 tile that is faster than
-// float32 here, inside the 50 dB bound (docs/upscaling.md states both numbers).
+// threads, effective GFLOP/s, 2026-12-03): bf16 F(4x4) 1580-1680 for C52+52->52 at 128^2 and ~1280
+// at 256^2 against 'fp32' (F(4x4) float32) 1170-1200 and ~930; bf16 F(2x2) runs no faster than
+// 'fp32'. A 256^2 x4 inference: bf16 F(4x4) ~1020 ms, 'fp32' ~1240, bf16 F(2x2) ~1370. So F(4x4):
+// the only bf16 tile that is faster than float32 here, inside the 50 dB bound
+// (docs/upscaling.md states both numbers).
 constexpr Conv2dAlgo kBf16Algo = Conv2dAlgo::Winograd4Bf16;
 
 // The tile of the 'fp32' forward. F(6x6) reads 64 input values per 36 outputs where F(4x4) reads 36

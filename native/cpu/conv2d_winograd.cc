@@ -268,10 +268,10 @@ void run_conv(const ConvProblem<T>& p) {
   const auto prepare_weights = [&]() {
     // The kernels tap-major first (Wt: tap e of (row r, column k) at Wt[(e * K + k) * R + r], with
     // a vector of slack), so the weight transform reads the taps of consecutive rows as one
-    // vector: gathered from the kernel-major weights, the transform cost a fifth of a small data pass.
-    // Per column k, each row's 9 taps are contiguous in the weights: read them in order and write
-    // the 9 tap rows, each sequentially. (Tap by tap, every row's taps were read 9 times, 9 floats
-    // or a whole kernel row apart: the data pass at 48x48 ran 3-4% slower, docs/performance.md.)
+    // vector (gathering them from the kernel-major weights had cost a fifth of a small data pass).
+    // Per column k each row's 9 taps are contiguous: read in order, written to the 9 tap rows.
+    // (Tap by tap, every row's taps were read 9 times, 9 floats or a whole kernel row apart: the
+    // data pass at 48x48 ran 3-4% slower, docs/performance.md.)
     const int64_t slack = 16;
     T* Wt = Engine<T>::scratch(kScratchPartial, 9 * K * R + slack);
     std::fill(Wt + 9 * K * R, Wt + 9 * K * R + slack, T(0));
