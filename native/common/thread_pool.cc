@@ -44,12 +44,12 @@ thread_local bool t_serial = false;  // set_thread_serial
 //    idle pool sleeps almost at once and a busy machine loses little to it.
 // Which thread runs which task: thread i (the caller is 0) owns the i-th of n equal, contiguous
 // ranges of the region's tasks and runs them from the front; when its range is empty it takes
-// tasks from the back of the others'. Kernels number their tasks in memory order (image, row,
-// channel), so each thread works on the same part of the data from one operation to the next
-// and finds what it wrote itself in its own cache. On this 2-core VM a core reads 256 KB that the
-// other core has just written at 32 GB/s, against 200 GB/s from its own L2; a batch-4 training
-// step ran 5-8% faster than with every task claimed from one shared counter (docs/performance.md,
-// "Which thread runs which task").
+// tasks from the back of the others'. Kernels number their tasks in memory order (images, then
+// rows or runs of the flat array), so each thread works on much the same part of the data from one
+// operation to the next and finds what it wrote in its own cache. On a 2-core VM a core reads
+// 256 KB that the other core has just written at 32 GB/s, against 200 GB/s from its own L2; with
+// every task claimed from one shared counter instead, a 128x128 x4 inference took 12% longer and a
+// training step 4-7% (docs/performance.md, "Which thread runs which task").
 constexpr auto kSpin = std::chrono::microseconds(30);
 
 // A thread's range of tasks in one 64-bit word, front << 32 | back, so a claim is one
@@ -109,7 +109,8 @@ class Pool {
       // claims a task of this region, whose function and count were stored before it (release).
       const int64_t n = nthreads_;
       ntasks_.store(ntasks, std::memory_order_relaxed);
-      for (int64_t i = 0; i < n; ++i) ranges_[size_t(i)].store(range_word(ntasks * i / n, ntasks * (i + 1) / n), std::memory_order_release);
+      for (int64_t i = 0; i < n; ++i)
+        ranges_[size_t(i)].store(range_word(ntasks * i / n, ntasks * (i + 1) / n), std::memory_order_release);
       generation_.store(region, std::memory_order_release);
       if (sleepers_ > 0) cv_.notify_all();
     }
@@ -153,7 +154,8 @@ class Pool {
       const int64_t front = int64_t(w >> 32), back = int64_t(w & UINT32_MAX);
       if (front >= back) return -1;
       const uint64_t next = own ? w + (uint64_t(1) << 32) : w - 1;
-      if (r.compare_exchange_weak(w, next, std::memory_order_acq_rel, std::memory_order_acquire)) return own ? front : back - 1;
+      if (r.compare_exchange_weak(w, next, std::memory_order_acq_rel, std::memory_order_acquire))
+        return own ? front : back - 1;
     }
   }
   // Runs the tasks of thread `self`'s range, then the others' until none are left.
@@ -204,7 +206,7 @@ class Pool {
   std::vector<std::atomic<uint64_t>> ranges_;  // per thread: its range_word
   std::atomic<int64_t> done_{0};               // tasks of the region finished
   std::atomic<uint64_t> generation_{0};        // the latest region's number
-  int sleepers_ = 0;                     // workers waiting on cv_ (guarded by mu_)
+  int sleepers_ = 0;                           // workers waiting on cv_ (guarded by mu_)
   std::atomic<bool> quit_{false};
   std::exception_ptr error_;
 };
