@@ -96,3 +96,42 @@ describe('results do not depend on the thread count', () => {
     }
   });
 });
+
+describe('tasks taken from other threads give the same results', () => {
+  const before = mp.getNumThreads();
+  afterAll(() => mp.setNumThreads(before));
+
+  /** A Winograd convolution's forward (blocks), input gradient (blocks) and the sums of an SE pooling. */
+  function conv(threads: number): Float32Array[] {
+    mp.setNumThreads(threads);
+    return mp.tidy(() => {
+      const g = new mp.Generator(11);
+      const x = mp.randn([2, 24, 37, 41], { generator: g });
+      x.requiresGrad = true;
+      const w = mp.randn([20, 24, 3, 3], { generator: g, std: 0.1 });
+      const b = mp.randn([20], { generator: g });
+      const { y, means } = mp.conv2dWithMeans(x, w, b, { padding: 1 });
+      y.backward(mp.randn([...y.shape], { generator: g }));
+      return [y.toFloat32Array(), means.toFloat32Array(), x.grad!.toFloat32Array()];
+    });
+  }
+
+  // Each thread runs its own contiguous range of a region's tasks and then takes tasks from the back
+  // of the others' (native/common/thread_pool.cc). With more threads than this machine has cores,
+  // threads are descheduled mid-region and the others take over their ranges, so who runs which task
+  // changes from call to call; outputs and input gradients must still be the one-thread bits. The
+  // channel means are summed in block order and the blocks' size depends on the thread count, so they
+  // must repeat bit for bit at one thread count.
+  it('is bit-identical with 1, 2 and 5 threads for conv2d forward and input gradient; means repeat', () => {
+    const [y1, , gx1] = conv(1);
+    for (const n of [2, 5]) {
+      const first = conv(n);
+      for (let rep = 0; rep < 3; rep++) {
+        const [y, means, gx] = rep === 0 ? first : conv(n);
+        expect(Buffer.from(y!.buffer).equals(Buffer.from(y1!.buffer)), `y with ${n} threads`).toBe(true);
+        expect(Buffer.from(gx!.buffer).equals(Buffer.from(gx1!.buffer)), `x.grad with ${n} threads`).toBe(true);
+        expect(Buffer.from(means!.buffer).equals(Buffer.from(first[1]!.buffer)), `means with ${n} threads, run ${rep}`).toBe(true);
+      }
+    }
+  });
+});
