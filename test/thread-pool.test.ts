@@ -95,11 +95,6 @@ describe('results do not depend on the thread count', () => {
       }
     }
   });
-});
-
-describe('tasks taken from other threads give the same results', () => {
-  const before = mp.getNumThreads();
-  afterAll(() => mp.setNumThreads(before));
 
   /** A Winograd convolution's forward (blocks), input gradient (blocks) and the sums of an SE pooling. */
   function conv(threads: number): Float32Array[] {
