@@ -1,12 +1,12 @@
 // Inference of the exported default ×4 MPF-Net (seeded weights): our engine vs onnxruntime-node
 // (the same thread count; spinning on, its default, and off) vs onnxruntime-web's WASM backend in
-// this Node process, on 128² and 256² inputs: median of ≥ 5 runs after a warm-up run. The model
-// output is the clamped image in all three. Ours runs under each inference precision ('strict',
-// the training forward; 'fp32'; 'bf16' where the CPU has AVX512_BF16: docs/performance.md), and
-// the precisions' accuracy is recorded on trained weights (bench/briefly-trained.ts): PSNR of
-// 'fp32' vs the float64 direct loops and of 'bf16' vs 'fp32'. Each row has the wall time and the
-// process CPU time (all threads' sum: with MPFNET_BENCH_THREADS=1 a measure of the work on a
-// shared machine). Measurements, not tests.
+// this Node process, on 128² and 256² inputs: median of ≥ 5 runs after a warm-up run, the runtimes
+// taking turns run by run (timeInTurns). The model output is the clamped image in all three. Ours
+// runs under each inference precision ('strict', the training forward; 'fp32'; 'bf16' where the
+// CPU has AVX512_BF16: docs/performance.md), and the precisions' accuracy is recorded on trained
+// weights (bench/briefly-trained.ts): PSNR of 'fp32' vs the float64 direct loops and of 'bf16' vs
+// 'fp32'. Each row has the wall time and the process CPU time (all threads' sum: with
+// MPFNET_BENCH_THREADS=1 a measure of the work on a shared machine). Measurements, not tests.
 //
 // npm run bench -- onnx [--quick]   (quick: 128² only, WASM included)
 // MPFNET_BENCH_THREADS (default 2) sets every runtime's threads.
@@ -46,19 +46,25 @@ interface Times {
   samples: number;
 }
 
-async function time(fn: () => unknown, runs: number): Promise<Times> {
-  await fn(); // warm-up: allocator, thread pools, kernel selection
-  const t: [wall: number, cpu: number][] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    await fn();
-    const c = process.cpuUsage(c0);
-    t.push([performance.now() - t0, (c.user + c.system) / 1000]);
-  }
-  t.sort((a, b) => a[0] - b[0]);
-  const [median, cpu] = t[Math.floor(t.length / 2)]!;
-  return { median, min: t[0]![0], cpu, samples: t.length };
+// The runtimes take turns, one run each per round (after one warm-up run each): this shared
+// machine's speed drifts by 10-30% over minutes, and runs taken back to back per runtime put that
+// drift into the ratios between runtimes; in turns every runtime sees the same stretch of it.
+async function timeInTurns(fns: (() => unknown)[], runs: number): Promise<Times[]> {
+  for (const fn of fns) await fn(); // warm-up: allocator, thread pools, kernel selection
+  const t: [wall: number, cpu: number][][] = fns.map(() => []);
+  for (let i = 0; i < runs; i++)
+    for (const [k, fn] of fns.entries()) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      await fn();
+      const c = process.cpuUsage(c0);
+      t[k]!.push([performance.now() - t0, (c.user + c.system) / 1000]);
+    }
+  return t.map((ts) => {
+    ts.sort((a, b) => a[0] - b[0]);
+    const [median, cpu] = ts[Math.floor(ts.length / 2)]!;
+    return { median, min: ts[0]![0], cpu, samples: ts.length };
+  });
 }
 
 function psnr(a: Float32Array | Float64Array, b: Float32Array | Float64Array): number {
@@ -122,11 +128,14 @@ export async function run(o: { quick: boolean }): Promise<void> {
         console.log(`${runtime} ${size}²: ${t.median.toFixed(0)} ms median of ${t.samples} (CPU ${t.cpu.toFixed(0)} ms)`);
       };
       const precisions: InferencePrecision[] = bf16Supported() ? ['strict', 'fp32', 'bf16'] : ['strict', 'fp32'];
-      for (const p of precisions)
-        add(`mpfnet (this engine), ${p}`, await time(() => withInferencePrecision(p, () => noGrad(() => tidy(() => model.forwardImage(tensor(x, shape)).toFloat32Array()))), runs));
-      add('onnxruntime-node', await time(() => nodeSpin.run({ input: new ortNode.Tensor('float32', x, shape) }), runs));
-      add('onnxruntime-node, no spinning', await time(() => nodeNoSpin.run({ input: new ortNode.Tensor('float32', x, shape) }), runs));
-      add('onnxruntime-web (WASM, in Node)', await time(() => web.run({ input: new ortWeb.Tensor('float32', x, shape) }), runs));
+      const runtimes: [string, () => unknown][] = [
+        ...precisions.map((p): [string, () => unknown] => [`mpfnet (this engine), ${p}`, () => withInferencePrecision(p, () => noGrad(() => tidy(() => model.forwardImage(tensor(x, shape)).toFloat32Array())))]),
+        ['onnxruntime-node', () => nodeSpin.run({ input: new ortNode.Tensor('float32', x, shape) })],
+        ['onnxruntime-node, no spinning', () => nodeNoSpin.run({ input: new ortNode.Tensor('float32', x, shape) })],
+        ['onnxruntime-web (WASM, in Node)', () => web.run({ input: new ortWeb.Tensor('float32', x, shape) })],
+      ];
+      const times = await timeInTurns(runtimes.map(([, fn]) => fn), runs);
+      runtimes.forEach(([name], k) => add(name, times[k]!));
     }
     await Promise.all([nodeSpin.release(), nodeNoSpin.release(), web.release()]);
   } finally {
