@@ -511,6 +511,8 @@ int main(int argc, char** argv) {
       shape(2, {52, 52}, 52, 30, 26, 3, 1, 1, 1),  shape(1, {52, 52, 52, 52, 52}, 52, 24, 24, 1, 1, 0, 1),
       shape(1, {52}, 52, 48, 48, 3, 1, 9, 9),      shape(1, {52}, 208, 24, 24, 3, 1, 1, 1),
       shape(1, {52}, 3, 40, 40, 3, 1, 1, 1),       shape(2, {3}, 52, 33, 31, 3, 1, 1, 1),
+      // Wide rows: whole 16-tile chunks of the AVX-512 staging (F(6x6): 34 tiles per row, F(4x4) 51).
+      shape(1, {5, 3}, 4, 14, 203, 3, 1, 1, 1),
   };
   if (!g_skip_check) {
     const cpu::Conv2dAlgoMode chosen = cpu::conv2d_algo_mode();
