@@ -5,9 +5,10 @@
 // forward = 2 × MACs, a training step ≈ 3 × forward.
 //
 // `npm run bench -- train-step [--quick]` runs each case here (2 warm-up runs, then
-// MPFNET_BENCH_REPS timed runs, default 7, at least 5; --quick: 3), then the same case in PyTorch
+// MPFNET_BENCH_REPS timed runs, default 7, at least 5; --quick: 3) and in PyTorch
 // (bench/peers/pytorch_train-step.py: the same model, torch.set_num_threads and the OpenMP / MKL /
-// OpenBLAS caps equal to our thread count) right after it, so both see the same machine load. It
+// OpenBLAS caps equal to our thread count), taking turns in three rounds (timeInTurns), so both see
+// the same machine load. It
 // writes bench/results/cpu-train-step.json (min / median / max of both, the ratio of medians, the
 // load average) and prints the table of docs/performance.md. MPFNET_BENCH_CASES=substring picks cases.
 import { loadavg } from 'node:os';
@@ -100,20 +101,46 @@ function timing(samples: number[]): Timing {
   };
 }
 
-function timeOurs(c: BenchCase, reps: number): number[] {
+/** How the timed runs are cut into turns: 7 runs in 3 rounds are 3, 2, 2. */
+function turnSizes(reps: number, rounds: number): number[] {
+  const r = Math.max(1, Math.min(rounds, reps));
+  return Array.from({ length: r }, (_, i) => Math.floor(reps / r) + (i < reps % r ? 1 : 0));
+}
+
+/**
+ * Ours and the peer take turns: ours times a few runs, then the peer (a fresh process, with its own
+ * two warm-up runs) as many, round after round (ours with one warm-up run again after each of the
+ * peer's turns). This shared machine's speed drifts by 10-30% over
+ * minutes; in turns both sides see the same stretch of it, where one block each put the drift into
+ * the ratio.
+ */
+function timeInTurns(c: BenchCase, reps: number, rounds: number, peer: boolean) {
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  let version: string | null = null;
   c.setup?.();
   try {
     for (let i = 0; i < 2; i++) c.fn();
-    const samples: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      c.fn();
-      samples.push(performance.now() - t0);
+    for (const [round, n] of turnSizes(reps, rounds).entries()) {
+      // One untimed run after the peer's turn: starting the peer forks this process, which leaves
+      // every page of ours copy-on-write until written again, and the first run after it paid
+      // 0.4-1.1 s of page faults (a 48x48 step 1019 ms against 191-271).
+      if (round > 0) c.fn();
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        c.fn();
+        ours.push(performance.now() - t0);
+      }
+      const p = peer ? runPeer(group, [c], { timeMs: 0, iterations: n }) : null;
+      if (p) {
+        version = p.version;
+        theirs.push(...(p.samples.get(c.name) ?? []));
+      }
     }
-    return samples;
   } finally {
     c.teardown?.();
   }
+  return { ours, theirs, version };
 }
 
 /** The target of each mode: our median at least this many times PyTorch's speed. */
@@ -149,11 +176,10 @@ export async function run(o: { quick: boolean }): Promise<void> {
   let peerVersion: string | null = null;
   for (const c of picked) {
     const load = loadavg()[0]!;
-    const ours = timeOurs(c, reps);
-    const peer = process.env.MPFNET_BENCH_NO_PEER ? null : runPeer(group, [c], { timeMs: 0, iterations: reps });
-    if (peer) peerVersion = `pytorch ${peer.version}`;
+    const { ours, theirs, version } = timeInTurns(c, reps, o.quick ? 1 : 3, !process.env.MPFNET_BENCH_NO_PEER);
+    if (version) peerVersion = `pytorch ${version}`;
     const t = timing(ours);
-    const p = peer?.timings.get(c.name);
+    const p = theirs.length ? timing(theirs) : null;
     const target = TARGET[String(c.params.mode)]!;
     const speedup = p ? p.median / t.median : null;
     const r: CaseResult = {
@@ -162,7 +188,7 @@ export async function run(o: { quick: boolean }): Promise<void> {
       gflop: c.flops / 1e9,
       ours: { ...t, samplesMs: ours },
       oursGflops: c.flops / (t.median * 1e6),
-      peer: p ? { ...p, samplesMs: peer!.samples.get(c.name) ?? [] } : null,
+      peer: p ? { ...p, samplesMs: theirs } : null,
       peerGflops: p ? c.flops / (p.median * 1e6) : null,
       speedup,
       target,
