@@ -7,10 +7,10 @@
 // `npm run bench -- train-step [--quick]` runs each case here (2 warm-up runs, then
 // MPFNET_BENCH_REPS timed runs, default 7, at least 5; --quick: 3) and in PyTorch
 // (bench/peers/pytorch_train-step.py: the same model, torch.set_num_threads and the OpenMP / MKL /
-// OpenBLAS caps equal to our thread count), taking turns in three rounds (timeInTurns), so both see
-// the same machine load. It
-// writes bench/results/cpu-train-step.json (min / median / max of both, the ratio of medians, the
-// load average) and prints the table of docs/performance.md. MPFNET_BENCH_CASES=substring picks cases.
+// OpenBLAS caps equal to our thread count), the two taking turns in three rounds (timeInTurns), so
+// both see the same machine load. It writes bench/results/cpu-train-step.json (min / median / max
+// of both, the ratio of medians, the load average) and prints the table of docs/performance.md.
+// MPFNET_BENCH_CASES=substring picks cases.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../bindings/index.js';
@@ -109,10 +109,8 @@ function turnSizes(reps: number, rounds: number): number[] {
 
 /**
  * Ours and the peer take turns: ours times a few runs, then the peer (a fresh process, with its own
- * two warm-up runs) as many, round after round (ours with one warm-up run again after each of the
- * peer's turns). This shared machine's speed drifts by 10-30% over
- * minutes; in turns both sides see the same stretch of it, where one block each put the drift into
- * the ratio.
+ * two warm-up runs) as many, round after round. The machine's drift over minutes then lands on both
+ * sides alike instead of on the ratio (as in bench/onnx.bench.ts).
  */
 function timeInTurns(c: BenchCase, reps: number, rounds: number, peer: boolean) {
   const ours: number[] = [];
