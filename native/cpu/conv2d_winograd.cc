@@ -23,6 +23,7 @@
 // Which variant each pass uses is decided in conv2d.cc (conv2d_algo), with the measurements.
 #include <algorithm>
 #include <atomic>
+#include <numeric>
 #include <type_traits>
 #include <vector>
 
@@ -142,6 +143,23 @@ struct Engine<double> {
 };
 
 constexpr int64_t kKC = 256;               // reduction block of the micro-kernels
+// The stride from one transform point to the next in V and M (elements): their natural one (K or
+// rows, times lanes) is a multiple of 1 KB for MPF-Net's shapes, and then each point's lanes fall
+// into the same few of the L1's 64 sets (64-byte lines, 64 sets: every x86 core since Sandy Bridge
+// and every Zen; 8 ways on the older ones, 12 on 48 KB L1s). c1 at 256^2 in F(6x6): 104 x 32 floats = 13 KB, every point in the same 8 sets, 128 lines
+// for 96 places; the input transform's writes then miss. One line more per point spreads them over
+// all sets. Padding only where the points would hold more than half the ways of the sets they
+// touch: padding everywhere made the 48^2 training passes 2-4% slower (F(2x2), 16 points).
+// Measured on 2026-12-04: the F(6x6) input stage of c1 at 256^2 (one block, one thread, isolated)
+// 62.5 -> 41.4 us; a 256^2 x4 inference 3% faster (c1 -3.5%, c2 -2.5%, eight alternations;
+// docs/performance.md, "Cache-set conflicts").
+int64_t point_stride(int64_t natural, int64_t lanes, int points, int64_t elem_bytes) {
+  constexpr int64_t kLine = 64, kSets = 64, kWays = 12;
+  const int64_t stride_lines = natural * elem_bytes / kLine, lines = (lanes * elem_bytes + kLine - 1) / kLine;
+  const int64_t starts = kSets / std::gcd(stride_lines % kSets, kSets);  // gcd(0, 64) = 64: one start
+  const int64_t sets = std::min(kSets, starts * lines);
+  return points * lines > kWays / 2 * sets ? natural + kLine / elem_bytes : natural;
+}
 constexpr int64_t kBlockBytes = 512 << 10;  // budget for one block's V (stays in L2)
 
 // ---- the convolution driver (forward and backward data) -------------------------------------------
@@ -339,25 +357,27 @@ void run_conv(const ConvProblem<T>& p) {
     const T* U = Engine<T>::scratch(kScratchCaller, X * R * K);
     const uint32_t* Ub = bk ? reinterpret_cast<const uint32_t*>(thread_scratch(kScratchPrepackA, X * R * KP)) : nullptr;
 
-    // 1. V(xi): panel j of reduction channel k at V + xi * K * lanes + j * K * nr + k * nr.
-    T* V = Engine<T>::scratch(kScratchPackB, X * K * lanes);
+    // 1. V(xi): panel j of reduction channel k at V + xi * v_xi + j * K * nr + k * nr.
+    const int64_t v_xi = point_stride(K * lanes, lanes, X, int64_t(sizeof(T)));
+    T* V = Engine<T>::scratch(kScratchPackB, X * v_xi);
     T* stage = Engine<T>::scratch(kScratchPacker, X * lanes);
     for (int64_t k = 0; k < K; ++k) {
       const T* next = k + 1 < K && p.src_batch_stride[size_t(k + 1)] == p.src_batch_stride[size_t(k)] ? p.src[size_t(k + 1)] : nullptr;
       const InputJob<T> job{segs.data(), int(segs.size()), valid, lanes, p.src[size_t(k)], next, p.src_batch_stride[size_t(k)],
-                            p.h, p.w, p.off_h, p.off_w, stage, lanes, V + k * nr, K * lanes, K * nr, nr};
+                            p.h, p.w, p.off_h, p.off_w, stage, lanes, V + k * nr, v_xi, K * nr, nr};
       eng.tiles.input[vi](job);
     }
 
-    // 2. M(xi) (rows x lanes) = U(xi) . V(xi), at Mb + (xi * rows + row - row0) * lanes.
-    T* Mb = Engine<T>::scratch(kScratchPackA, X * rows * lanes);
+    // 2. M(xi) (rows x lanes) = U(xi) . V(xi), at Mb + xi * m_xi + (row - row0) * lanes.
+    const int64_t m_xi = point_stride(rows * lanes, lanes, X, int64_t(sizeof(T)));
+    T* Mb = Engine<T>::scratch(kScratchPackA, X * m_xi);
     uint32_t* Vb = bk ? reinterpret_cast<uint32_t*>(thread_scratch(kScratchPartial, KP * lanes)) : nullptr;
     for (int xi = 0; xi < X && bk; ++xi) {
-      const T* Vx = V + xi * K * lanes;
+      const T* Vx = V + xi * v_xi;
       for (int64_t j = 0; j < panels; ++j) bk->pack_b(reinterpret_cast<const float*>(Vx + j * K * nr), K, Vb + j * KP * nr);
       for (size_t ti = gt0; ti < gt1; ++ti) {
         const RowTile& rt = rtiles[ti];
-        float* c = reinterpret_cast<float*>(Mb + (xi * rows + rt.m0 - row0) * lanes);
+        float* c = reinterpret_cast<float*>(Mb + xi * m_xi + (rt.m0 - row0) * lanes);
         for (int64_t q0 = 0; q0 < KP; q0 += kKP) {
           const int64_t qc = std::min(kKP, KP - q0);
           for (int64_t j = 0; j < panels; ++j)
@@ -367,10 +387,10 @@ void run_conv(const ConvProblem<T>& p) {
     }
     for (int xi = 0; xi < X && !bk; ++xi) {
       const T* Ux = U + xi * R * K;
-      const T* Vx = V + xi * K * lanes;
+      const T* Vx = V + xi * v_xi;
       for (size_t ti = gt0; ti < gt1; ++ti) {
         const RowTile& rt = rtiles[ti];
-        T* c = Mb + (xi * rows + rt.m0 - row0) * lanes;
+        T* c = Mb + xi * m_xi + (rt.m0 - row0) * lanes;
         for (int64_t k0 = 0; k0 < K; k0 += kKC) {
           const int64_t kc = std::min(kKC, K - k0);
           for (int64_t j = 0; j < panels; ++j)
@@ -384,7 +404,7 @@ void run_conv(const ConvProblem<T>& p) {
     if (p.means && int64_t(lane_sum_buf.size()) < lanes) lane_sum_buf.resize(size_t(lanes));
     T* lane_sums = lane_sum_buf.data();
     for (int64_t r = row0; r < row1; ++r) {
-      const OutputJob<T> job{segs.data(), int(segs.size()), lanes, Mb + (r - row0) * lanes, rows * lanes,
+      const OutputJob<T> job{segs.data(), int(segs.size()), lanes, Mb + (r - row0) * lanes, m_xi,
                              p.bias ? p.bias[p.row_id[size_t(r)]] : T(0), stage, lanes, p.dst[size_t(r)],
                              p.dst_batch_stride[size_t(r)], p.oh, p.ow, p.act, p.means ? lane_sums : nullptr};
       eng.tiles.output[vi](job);
