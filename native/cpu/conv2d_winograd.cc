@@ -23,7 +23,6 @@
 // Which variant each pass uses is decided in conv2d.cc (conv2d_algo), with the measurements.
 #include <algorithm>
 #include <atomic>
-#include <numeric>
 #include <type_traits>
 #include <vector>
 
@@ -143,23 +142,6 @@ struct Engine<double> {
 };
 
 constexpr int64_t kKC = 256;               // reduction block of the micro-kernels
-// The stride from one transform point to the next in V and M (elements): their natural one (K or
-// rows, times lanes) is a multiple of 1 KB for MPF-Net's shapes, and then each point's lanes fall
-// into the same few of the L1's 64 sets (64-byte lines, 64 sets: every x86 core since Sandy Bridge
-// and every Zen; 8 ways on the older ones, 12 on 48 KB L1s). c1 at 256^2 in F(6x6): 104 x 32 floats = 13 KB, every point in the same 8 sets, 128 lines
-// for 96 places; the input transform's writes then miss. One line more per point spreads them over
-// all sets. Padding only where the points would hold more than half the ways of the sets they
-// touch: padding everywhere made the 48^2 training passes 2-4% slower (F(2x2), 16 points).
-// Measured on 2026-12-04: the F(6x6) input stage of c1 at 256^2 (one block, one thread, isolated)
-// 62.5 -> 41.4 us; a 256^2 x4 inference 3% faster (c1 -3.5%, c2 -2.5%, eight alternations;
-// docs/performance.md, "Cache-set conflicts").
-int64_t point_stride(int64_t natural, int64_t lanes, int points, int64_t elem_bytes) {
-  constexpr int64_t kLine = 64, kSets = 64, kWays = 12;
-  const int64_t stride_lines = natural * elem_bytes / kLine, lines = (lanes * elem_bytes + kLine - 1) / kLine;
-  const int64_t starts = kSets / std::gcd(stride_lines % kSets, kSets);  // gcd(0, 64) = 64: one start
-  const int64_t sets = std::min(kSets, starts * lines);
-  return points * lines > kWays / 2 * sets ? natural + kLine / elem_bytes : natural;
-}
 constexpr int64_t kBlockBytes = 512 << 10;  // budget for one block's V (stays in L2)
 
 // ---- the convolution driver (forward and backward data) -------------------------------------------

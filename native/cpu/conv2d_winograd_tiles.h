@@ -13,7 +13,9 @@
 // each output row's products are transformed back, staged (o[(i * m + j) * stride + lane]) and
 // written into the output plane.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <numeric>
 
 #include "cpu/conv2d.h"
 
@@ -119,6 +121,25 @@ struct TileKernels {
   void (*grad[3])(const GradJob<T>&);
   void (*weight_grad[3])(const WeightGradJob<T>&);
 };
+
+// The stride from one transform point to the next in a block's V and M (elements), as the driver
+// lays them out (check_conv2d --transforms times both strides). The natural stride (K or rows,
+// times lanes) is a multiple of 1 KB for MPF-Net's shapes, and then every point's lanes fall into
+// the same few of the L1's 64 sets (64-byte lines and 64 sets on every x86 core since Sandy Bridge
+// and on every Zen; 8 ways on the older ones, 12 on 48 KB L1s). c1 at 256^2 in F(6x6): 104 x 32
+// floats = 13 KB, so the 64 points' 128 lines meet in 8 sets with 96 places, and the input
+// transform's writes miss. One line more per point spreads them over all sets. Padded only where
+// the points would fill more than half the ways of the sets they touch: padding everywhere made
+// the 48^2 training passes 2-4% slower (F(2x2), 16 points). Measured on 2026-12-04: c1's F(6x6)
+// input transform at 256^2 (one block, one thread) 62.5 -> 41.4 us; a 256^2 x4 inference 3%
+// faster (c1 -3.5%, c2 -2.5%; docs/performance.md, "Cache-set conflicts").
+inline int64_t point_stride(int64_t natural, int64_t lanes, int points, int64_t elem_bytes) {
+  constexpr int64_t kLine = 64, kSets = 64, kWays = 12;
+  const int64_t stride_lines = natural * elem_bytes / kLine, lines = (lanes * elem_bytes + kLine - 1) / kLine;
+  const int64_t starts = kSets / std::gcd(stride_lines % kSets, kSets);  // gcd(0, 64) = 64: one start
+  const int64_t sets = std::min(kSets, starts * lines);
+  return points * lines > kWays / 2 * sets ? natural + kLine / elem_bytes : natural;
+}
 
 // The kernel tables' index of F(m x m, 3 x 3): m = 2, 4, 6 -> 0, 1, 2.
 constexpr int tile_index(int m) { return m / 2 - 1; }

@@ -6,12 +6,14 @@
 // (--only: those whose description contains the string).
 //
 //   npx cmake-js configure -O build-x --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-x
-//   build-x/check_conv2d [--bench] [--gemm] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2|winograd6]
+//   build-x/check_conv2d [--bench] [--gemm] [--transforms] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2|winograd6]
 //     [--only 'N1 C52+52->52 48x48'] [--pass forward|data|weight] [--precision strict|fp32|bf16]
 // Also checks the bf16 GEMM kernels (where the CPU has AVX512_BF16) and the forward pass under
 // each inference precision; --precision sets the one the bench's forward column runs under.
 //   (or any CMake build of the repository with -DMPF_BUILD_CHECKS=ON)
 // --cpu-time measures process CPU time (meaningful with MPFNET_NUM_THREADS=1 on a busy machine).
+// --transforms times one block's input transform alone (one thread, F(2x2), F(4x4), F(6x6) at the
+// CPB's channel counts), in the driver's layout and with the unpadded per-point stride.
 // Exit status 0 when every comparison is within tolerance.
 #include <algorithm>
 #include <array>
@@ -28,6 +30,7 @@
 #include "common/cpu_features.h"
 #include "common/thread_pool.h"
 #include "cpu/conv2d.h"
+#include "cpu/conv2d_winograd_tiles.h"
 #include "cpu/gemm.h"
 #include "cpu/inference_precision.h"
 #include "cpu/gemm_kernels.h"
@@ -346,6 +349,72 @@ void bench(int reps) {
 }
 
 
+// --transforms: one block's input transform (every channel staged, transformed and written as the
+// GEMM's V), alone on one thread, the block's input rows and V staying in L2/L3 across runs: the
+// cost of the transform itself, which the --bench shapes hide among GEMMs and memory traffic.
+// Per 16-tile chunk and channel, in the driver's layout (winograd::point_stride) and unpadded.
+void bench_transforms(int reps) {
+  namespace wg = cpu::winograd;
+  const wg::TileKernels<float>* k = &wg::tile_kernels_portable_f32();
+#if defined(MPF_X86)
+  if (simd_level() == Simd::AVX512) k = &wg::tile_kernels_avx512();
+  else if (simd_level() == Simd::AVX2) k = &wg::tile_kernels_avx2();
+#endif
+  const int nr = cpu::gemm_detail::kernels_for(simd_level()).nr;
+  std::printf("\ninput transform of one block, one thread, simd %s, min of %d runs: ns per 16-tile chunk and channel\n",
+              simd_name(simd_level()), reps);
+  std::printf("%-34s %14s %14s\n", "tile, channels, tiles per block", "driver layout", "unpadded");
+  struct Case { int m; int64_t channels, lanes; };
+  for (const Case c : {Case{2, 104, 32}, Case{4, 104, 32}, Case{4, 52, 64}, Case{6, 104, 32}, Case{6, 52, 32}}) {
+    const int a = c.m + 2, points = a * a;
+    const int64_t h = 64, w = 256, lanes = (c.lanes + nr - 1) / nr * nr;
+    std::vector<float> in = to_f(randn(size_t(c.channels * h * w))), stage(size_t(points * lanes));
+    const wg::Seg seg{0, 2, 0, c.lanes, 0};  // tile row 2: a block inside the plane
+    double ns[2];
+    for (int padded = 1; padded >= 0; --padded) {
+      const int64_t natural = c.channels * lanes, stride = padded ? wg::point_stride(natural, lanes, points, 4) : natural;
+      std::vector<float> v(size_t(points * stride));
+      const double t = seconds_min(reps, [&] {
+        for (int64_t ch = 0; ch < c.channels; ++ch) {
+          const float* plane = in.data() + ch * h * w;
+          const wg::InputJob<float> job{&seg, 1, c.lanes, lanes, plane, ch + 1 < c.channels ? plane + h * w : nullptr, c.channels * h * w,
+                                        h, w, -1, -1, stage.data(), lanes, v.data() + ch * nr, stride, c.channels * nr, nr};
+          k->input[wg::tile_index(c.m)](job);
+        }
+      });
+      ns[padded ? 0 : 1] = t * 1e9 / double(c.channels) / double((c.lanes + 15) / 16);
+    }
+    char name[64];
+    std::snprintf(name, sizeof name, "F(%dx%d), %ld channels, %ld tiles", c.m, c.m, long(c.channels), long(c.lanes));
+    std::printf("%-34s %14.1f %14.1f\n", name, ns[0], ns[1]);
+  }
+  // The output transform of one block's 52 output channels (rows), with and without SELU.
+  std::printf("output transform of one block's 52 rows, same units\n%-34s %14s %14s\n", "tile, tiles per block, activation", "driver layout", "unpadded");
+  for (const Case c : {Case{2, 52, 32}, Case{4, 52, 32}, Case{4, 52, 64}, Case{6, 52, 32}})
+    for (const cpu::Conv2dActivation act : {cpu::Conv2dActivation::None, cpu::Conv2dActivation::Selu}) {
+      const int a = c.m + 2, points = a * a;
+      const int64_t oh = 64, ow = 256, lanes = (c.lanes + nr - 1) / nr * nr, rows = c.channels;
+      std::vector<float> out(size_t(rows * oh * ow)), stage(size_t(c.m * c.m * lanes));
+      const wg::Seg seg{0, 2, 0, c.lanes, 0};
+      double ns[2];
+      for (int padded = 1; padded >= 0; --padded) {
+        const int64_t natural = rows * lanes, stride = padded ? wg::point_stride(natural, lanes, points, 4) : natural;
+        const std::vector<float> mv = to_f(randn(size_t(points * stride)));
+        const double t = seconds_min(reps, [&] {
+          for (int64_t r = 0; r < rows; ++r) {
+            const wg::OutputJob<float> job{&seg, 1, lanes, mv.data() + r * lanes, stride, 0.1f, stage.data(), lanes,
+                                           out.data() + r * oh * ow, rows * oh * ow, oh, ow, act, nullptr};
+            k->output[wg::tile_index(c.m)](job);
+          }
+        });
+        ns[padded ? 0 : 1] = t * 1e9 / double(rows) / double((c.lanes + 15) / 16);
+      }
+      char name[64];
+      std::snprintf(name, sizeof name, "F(%dx%d), %ld tiles, %s", c.m, c.m, long(c.lanes), cpu::conv2d_activation_name(act));
+      std::printf("%-34s %14.1f %14.1f\n", name, ns[0], ns[1]);
+    }
+}
+
 // --gemm: SGEMM timings at the shapes issue 15 tracks, single numbers per line (GFLOP/s = 2 MNK /
 // time, median of --reps runs; compare with peakGflops per thread):
 //  - the bare micro-kernel (tallest tile, kc = 256) on packed data, one B panel reused (L1) and
@@ -470,12 +539,13 @@ void bench_gemm(int reps) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool do_bench = false, do_gemm = false;
+  bool do_bench = false, do_gemm = false, do_transforms = false;
   int reps = 10;
   cpu::InferencePrecision bench_precision = cpu::InferencePrecision::Strict;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--bench")) do_bench = true;
     else if (!std::strcmp(argv[i], "--gemm")) do_gemm = true;
+    else if (!std::strcmp(argv[i], "--transforms")) do_transforms = true;
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--cpu-time")) g_cpu_time = true;
     else if (!std::strcmp(argv[i], "--no-check")) g_skip_check = true;
@@ -536,5 +606,9 @@ int main(int argc, char** argv) {
   cpu::set_inference_precision(bench_precision);  // the forward column of --bench
   if (do_bench) bench(reps);
   if (do_gemm) bench_gemm(reps);
+  if (do_transforms) {
+    set_num_threads(1);
+    bench_transforms(reps);
+  }
   return ok ? 0 : 1;
 }
