@@ -131,8 +131,8 @@ struct TileKernels {
 // transform's writes miss. One line more per point spreads them over all sets. Padded only where
 // the points would fill more than half the ways of the sets they touch: padding everywhere made
 // the 48^2 training passes 2-4% slower (F(2x2), 16 points). Measured on 2026-12-04: c1's F(6x6)
-// input transform at 256^2 (one block, one thread) 62.5 -> 41.4 us; a 256^2 x4 inference 3%
-// faster (c1 -3.5%, c2 -2.5%; docs/performance.md, "Cache-set conflicts").
+// input transform at 256^2 (one block, one thread) 62.5 -> 41.4 us; a 256^2 x4 inference 2.8%
+// faster (median of twelve alternations; c1 4%, c2 2.5%; docs/performance.md, "Cache-set conflicts").
 inline int64_t point_stride(int64_t natural, int64_t lanes, int points, int64_t elem_bytes) {
   constexpr int64_t kLine = 64, kSets = 64, kWays = 12;
   const int64_t stride_lines = natural * elem_bytes / kLine, lines = (lanes * elem_bytes + kLine - 1) / kLine;

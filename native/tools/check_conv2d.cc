@@ -12,8 +12,8 @@
 // each inference precision; --precision sets the one the bench's forward column runs under.
 //   (or any CMake build of the repository with -DMPF_BUILD_CHECKS=ON)
 // --cpu-time measures process CPU time (meaningful with MPFNET_NUM_THREADS=1 on a busy machine).
-// --transforms times one block's input transform alone (one thread, F(2x2), F(4x4), F(6x6) at the
-// CPB's channel counts), in the driver's layout and with the unpadded per-point stride.
+// --transforms times one block's input and output transforms alone (one thread, F(2x2), F(4x4),
+// F(6x6) at the CPB's channel counts), in the driver's layout and with the unpadded per-point stride.
 // Exit status 0 when every comparison is within tolerance.
 #include <algorithm>
 #include <array>
@@ -350,9 +350,10 @@ void bench(int reps) {
 
 
 // --transforms: one block's input transform (every channel staged, transformed and written as the
-// GEMM's V), alone on one thread, the block's input rows and V staying in L2/L3 across runs: the
-// cost of the transform itself, which the --bench shapes hide among GEMMs and memory traffic.
-// Per 16-tile chunk and channel, in the driver's layout (winograd::point_stride) and unpadded.
+// GEMM's V) and output transform (every output channel's products back to pixels, with and without
+// SELU), alone on one thread, the block's data staying in L2/L3 across runs: the cost of the
+// transforms themselves, which the --bench shapes hide among GEMMs and memory traffic. Per 16-tile
+// chunk and channel, in the driver's layout (winograd::point_stride) and unpadded.
 void bench_transforms(int reps) {
   namespace wg = cpu::winograd;
   const wg::TileKernels<float>* k = &wg::tile_kernels_portable_f32();
