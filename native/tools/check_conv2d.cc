@@ -362,57 +362,57 @@ void bench_transforms(int reps) {
   else if (simd_level() == Simd::AVX2) k = &wg::tile_kernels_avx2();
 #endif
   const int nr = cpu::gemm_detail::kernels_for(simd_level()).nr;
-  std::printf("\ninput transform of one block, one thread, simd %s, min of %d runs: ns per 16-tile chunk and channel\n",
-              simd_name(simd_level()), reps);
-  std::printf("%-34s %14s %14s\n", "tile, channels, tiles per block", "driver layout", "unpadded");
-  struct Case { int m; int64_t channels, lanes; };
-  for (const Case c : {Case{2, 104, 32}, Case{4, 104, 32}, Case{4, 52, 64}, Case{6, 104, 32}, Case{6, 52, 32}}) {
+  const int64_t h = 64, w = 256;  // planes of 256 columns, as at 256^2
+  struct Case { int m; int64_t channels, tiles; };
+  // One line of the table: `run(seg, lanes, stride)` transforms the whole block once with the
+  // per-point stride given (sizing its buffers on seconds_min's untimed first call); timed with the
+  // driver's stride and the natural one, ns per chunk and channel.
+  const auto line = [&](const Case& c, const char* what, auto&& run) {
     const int a = c.m + 2, points = a * a;
-    const int64_t h = 64, w = 256, lanes = (c.lanes + nr - 1) / nr * nr;
-    std::vector<float> in = to_f(randn(size_t(c.channels * h * w))), stage(size_t(points * lanes));
-    const wg::Seg seg{0, 2, 0, c.lanes, 0};  // tile row 2: a block inside the plane
+    const int64_t lanes = (c.tiles + nr - 1) / nr * nr, natural = c.channels * lanes;
+    const wg::Seg sg{0, 2, 0, c.tiles, 0};  // tile row 2 from column 0: a block inside the plane
     double ns[2];
-    for (int padded = 1; padded >= 0; --padded) {
-      const int64_t natural = c.channels * lanes, stride = padded ? wg::point_stride(natural, lanes, points, 4) : natural;
-      std::vector<float> v(size_t(points * stride));
-      const double t = seconds_min(reps, [&] {
-        for (int64_t ch = 0; ch < c.channels; ++ch) {
-          const float* plane = in.data() + ch * h * w;
-          const wg::InputJob<float> job{&seg, 1, c.lanes, lanes, plane, ch + 1 < c.channels ? plane + h * w : nullptr, c.channels * h * w,
-                                        h, w, -1, -1, stage.data(), lanes, v.data() + ch * nr, stride, c.channels * nr, nr};
-          k->input[wg::tile_index(c.m)](job);
-        }
-      });
-      ns[padded ? 0 : 1] = t * 1e9 / double(c.channels) / double((c.lanes + 15) / 16);
+    for (int padded = 0; padded < 2; ++padded) {
+      const int64_t stride = padded ? wg::point_stride(natural, lanes, points, 4) : natural;
+      const double t = seconds_min(reps, [&] { run(sg, lanes, stride); });
+      ns[padded] = t * 1e9 / double(c.channels) / double((c.tiles + 15) / 16);
     }
     char name[64];
-    std::snprintf(name, sizeof name, "F(%dx%d), %ld channels, %ld tiles", c.m, c.m, long(c.channels), long(c.lanes));
-    std::printf("%-34s %14.1f %14.1f\n", name, ns[0], ns[1]);
+    std::snprintf(name, sizeof name, "F(%dx%d), %ld %s, %ld tiles", c.m, c.m, long(c.channels), what, long(c.tiles));
+    std::printf("%-40s %14.1f %14.1f\n", name, ns[1], ns[0]);
+  };
+
+  std::printf("\nWinograd transforms of one block, one thread, simd %s, min of %d runs: ns per 16-tile chunk and channel\n",
+              simd_name(simd_level()), reps);
+  std::printf("%-40s %14s %14s\n", "input transform", "driver layout", "unpadded");
+  for (const Case c : {Case{2, 104, 32}, Case{4, 104, 32}, Case{4, 52, 64}, Case{6, 104, 32}, Case{6, 52, 32}}) {
+    const std::vector<float> in = to_f(randn(size_t(c.channels * h * w)));
+    std::vector<float> stage(size_t((c.m + 2) * (c.m + 2) * (c.tiles + nr)));
+    std::vector<float> v;
+    line(c, "channels", [&](const wg::Seg& sg, int64_t lanes, int64_t stride) {
+      v.resize(size_t((c.m + 2) * (c.m + 2) * stride));
+      for (int64_t ch = 0; ch < c.channels; ++ch) {
+        const float* plane = in.data() + ch * h * w;
+        const wg::InputJob<float> job{&sg, 1, c.tiles, lanes, plane, ch + 1 < c.channels ? plane + h * w : nullptr, c.channels * h * w,
+                                      h, w, -1, -1, stage.data(), lanes, v.data() + ch * nr, stride, c.channels * nr, nr};
+        k->input[wg::tile_index(c.m)](job);
+      }
+    });
   }
-  // The output transform of one block's 52 output channels (rows), with and without SELU.
-  std::printf("output transform of one block's 52 rows, same units\n%-34s %14s %14s\n", "tile, tiles per block, activation", "driver layout", "unpadded");
+  std::printf("%-40s %14s %14s\n", "output transform", "driver layout", "unpadded");
   for (const Case c : {Case{2, 52, 32}, Case{4, 52, 32}, Case{4, 52, 64}, Case{6, 52, 32}})
     for (const cpu::Conv2dActivation act : {cpu::Conv2dActivation::None, cpu::Conv2dActivation::Selu}) {
-      const int a = c.m + 2, points = a * a;
-      const int64_t oh = 64, ow = 256, lanes = (c.lanes + nr - 1) / nr * nr, rows = c.channels;
-      std::vector<float> out(size_t(rows * oh * ow)), stage(size_t(c.m * c.m * lanes));
-      const wg::Seg seg{0, 2, 0, c.lanes, 0};
-      double ns[2];
-      for (int padded = 1; padded >= 0; --padded) {
-        const int64_t natural = rows * lanes, stride = padded ? wg::point_stride(natural, lanes, points, 4) : natural;
-        const std::vector<float> mv = to_f(randn(size_t(points * stride)));
-        const double t = seconds_min(reps, [&] {
-          for (int64_t r = 0; r < rows; ++r) {
-            const wg::OutputJob<float> job{&seg, 1, lanes, mv.data() + r * lanes, stride, 0.1f, stage.data(), lanes,
-                                           out.data() + r * oh * ow, rows * oh * ow, oh, ow, act, nullptr};
-            k->output[wg::tile_index(c.m)](job);
-          }
-        });
-        ns[padded ? 0 : 1] = t * 1e9 / double(rows) / double((c.lanes + 15) / 16);
-      }
-      char name[64];
-      std::snprintf(name, sizeof name, "F(%dx%d), %ld tiles, %s", c.m, c.m, long(c.lanes), cpu::conv2d_activation_name(act));
-      std::printf("%-34s %14.1f %14.1f\n", name, ns[0], ns[1]);
+      std::vector<float> out(size_t(c.channels * h * w)), stage(size_t(c.m * c.m * (c.tiles + nr)));
+      std::vector<float> products;
+      const std::string what = std::string("rows (") + cpu::conv2d_activation_name(act) + ")";
+      line(c, what.c_str(), [&](const wg::Seg& sg, int64_t lanes, int64_t stride) {
+        if (products.size() != size_t((c.m + 2) * (c.m + 2) * stride)) products = to_f(randn(size_t((c.m + 2) * (c.m + 2) * stride)));
+        for (int64_t r = 0; r < c.channels; ++r) {
+          const wg::OutputJob<float> job{&sg, 1, lanes, products.data() + r * lanes, stride, 0.1f, stage.data(), lanes,
+                                         out.data() + r * h * w, c.channels * h * w, h, w, act, nullptr};
+          k->output[wg::tile_index(c.m)](job);
+        }
+      });
     }
 }
 
