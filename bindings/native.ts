@@ -13,7 +13,8 @@ export type FloatArray = Float32Array | Float64Array;
 /** Tensor lifetime, data movement, counters and settings (tensor_binding.cc). */
 export interface CoreBindings {
   abiVersion: number;
-  create(device: DeviceName, dtype: DTypeName, shape: readonly number[], data?: FloatArray | null): Handle;
+  /** Without data: zeros, or (uninitialized) whatever the memory holds. */
+  create(device: DeviceName, dtype: DTypeName, shape: readonly number[], data?: FloatArray | null, uninitialized?: boolean | null): Handle;
   full(device: DeviceName, dtype: DTypeName, shape: readonly number[], value: number): Handle;
   randUniform(device: DeviceName, dtype: DTypeName, shape: readonly number[], seed: number, offset: number, low: number, high: number): Handle;
   randNormal(device: DeviceName, dtype: DTypeName, shape: readonly number[], seed: number, offset: number, mean: number, std: number): Handle;
@@ -52,6 +53,8 @@ export interface UnaryBindings {
 export interface AccumulateBindings {
   /** y += alpha * x (same shape, dtype, device). */
   axpyInPlace(device: DeviceName, y: Handle, x: Handle, alpha: number): void;
+  /** y = y · s + x, y and x (N, C, H, W), s (N, C) one scale per plane (CPU). */
+  scaleAddInPlace(device: DeviceName, y: Handle, s: Handle, x: Handle): void;
 }
 
 /** The interpolation kernels of imresize. */
@@ -224,6 +227,8 @@ export interface SqueezeExciteBindings {
    * Given m (from conv2dForwardMeans), the pooling pass is skipped and the returned m is null.
    */
   squeezeExciteForward(device: DeviceName, x: Handle, w1: Handle, b1: Handle | null, w2: Handle, b2: Handle | null, m?: Handle | null, inPlace?: boolean | null): { y: Handle | null; m: Handle | null };
+  /** s (N, C) = sigmoid(fc2(relu(fc1(m)))) from the spatial means m (N, C) alone (CPU). */
+  squeezeExciteScales(device: DeviceName, m: Handle, w1: Handle, b1: Handle | null, w2: Handle, b2: Handle | null): Handle;
   /** need: [x, w1, b1, w2, b2] as 0 / 1; a gradient not needed (or of a null bias) is null. */
   squeezeExciteBackward(device: DeviceName, x: Handle, m: Handle, w1: Handle, b1: Handle | null, w2: Handle, b2: Handle | null, gy: Handle, need: readonly number[]): { gx: Handle | null; gw1: Handle | null; gb1: Handle | null; gw2: Handle | null; gb2: Handle | null };
 }

@@ -152,4 +152,34 @@ describe('binary ops', () => {
       expect(() => mp.addInPlace(a, gone)).toThrow(/addInPlace: 'x' was disposed/);
     });
   });
+
+  it('scaleAddInPlace: y = y · s + x per plane equals add(mul(y, s), x), in both dtypes, with clear errors', () => {
+    mp.tidy(() => {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const y = mp.randn([2, 5, 7, 9], { dtype, generator: new mp.Generator(3) });
+        const x = mp.randn([2, 5, 7, 9], { dtype, generator: new mp.Generator(4) });
+        const s = mp.rand([2, 5], { dtype, generator: new mp.Generator(5) });
+        const want = mp.add(mp.mul(y, mp.reshape(s, [2, 5, 1, 1])), x).toFloat64Array();
+        const tensorsBefore = mp.memory().tensors;
+        mp.scaleAddInPlace(y, s, x);
+        expect(mp.memory().tensors).toBe(tensorsBefore);
+        // The kernel may fuse the multiply-add (one rounding where the composite has two).
+        expectClose(y.toFloat64Array(), want, dtype === 'float32' ? 1e-6 : 1e-14, `scaleAddInPlace ${dtype}`);
+      }
+      const y = mp.randn([1, 3, 4, 4]);
+      const s = mp.rand([1, 3]);
+      expect(() => mp.scaleAddInPlace(y, mp.rand([3]), y)).toThrow(/scaleAddInPlace: 's' must have shape \[1, 3\], got \[3\]/);
+      expect(() => mp.scaleAddInPlace(y, s, mp.randn([1, 3, 4, 5]))).toThrow(RangeError);
+      expect(() => mp.scaleAddInPlace(mp.randn([3, 4]), s, mp.randn([3, 4]))).toThrow(/scaleAddInPlace: 'y' must be 4-D/);
+      expect(() => mp.scaleAddInPlace(y, s.astype('float64'), y)).toThrow(TypeError);
+      expect(() => mp.scaleAddInPlace(y, 's' as never, y)).toThrow(/scaleAddInPlace: 's' must be a Tensor/);
+      const leaf = mp.randn([1, 3, 4, 4]);
+      leaf.requiresGrad = true;
+      expect(() => mp.scaleAddInPlace(leaf, s, y)).toThrow(/scaleAddInPlace: writes in place and has no gradient/);
+      mp.noGrad(() => mp.scaleAddInPlace(leaf, s, y)); // the tape off: allowed
+      const gone = mp.rand([1, 3]);
+      gone.dispose();
+      expect(() => mp.scaleAddInPlace(y, gone, y)).toThrow(/scaleAddInPlace: 's' was disposed/);
+    });
+  });
 });

@@ -177,10 +177,20 @@ describe('ragged arrays', () => {
   });
 });
 
+describe('empty', () => {
+  it('gives the shape, dtype and device asked (its values unset); data and uninitialized exclude each other', () => {
+    const t = mp.empty([2, 3, 4], { dtype: 'float64' });
+    expect([t.shape, t.dtype, t.device]).toEqual([[2, 3, 4], 'float64', 'cpu']);
+    t.dispose();
+    expectError(() => native.create('cpu', 'float32', [2], new Float32Array(2), true), TypeError, 'tensor', 'exclude');
+  });
+});
+
 describe('shapes', () => {
   const creators: [string, (shape: number[]) => unknown][] = [
     ['zeros', (s) => mp.zeros(s)],
     ['full', (s) => mp.full(s, 1)],
+    ['empty', (s) => mp.empty(s)],
     ['rand', (s) => mp.rand(s, { generator: g() })],
     ['randn', (s) => mp.randn(s, { generator: g() })],
     ['tensor', (s) => mp.tensor(new Float32Array(6), s)],

@@ -11,7 +11,8 @@ import { summary } from '../lib/models/mpfnet/summary.js';
 import { kaimingUniformBound } from '../lib/nn/init.js';
 import { memory } from '../lib/memory.js';
 import { STAGE_CHUNK_BYTES, Upsampler } from '../lib/models/mpfnet/upsampler.js';
-import { Generator, noGrad, rand, tidy } from '../lib/index.js';
+import { Conv2d, Generator, mul, noGrad, rand, reshape, tidy, type Tensor } from '../lib/index.js';
+import { expectClose } from './helpers/gradcheck.js';
 import { cleanupCli, runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mpfnet-model-'));
@@ -309,4 +310,42 @@ describe('forward with the tape off', () => {
         m.dispose();
       }
     });
+
+  // One image on the CPU never scales a map: each squeeze-excitation's scales go into the next c1's
+  // weights and the residual sums (cpb.ts, Block.forwardDeferred). The same function, other roundings.
+  for (const dtype of ['float64', 'float32'] as const)
+    for (const crossFusion of [true, false])
+      it(`for one image folds the squeeze-excitations into their consumers: the recorded forward up to rounding (${dtype}, crossFusion ${crossFusion})`, () => {
+        const m = createModel({ channels: 16, nCpb: 2, crossFusion }, { seed: 3, dtype });
+        const x = rand([1, 3, 13, 11], { generator: new Generator(6), dtype });
+        try {
+          const recorded = tidy(() => m.forward(x).toFloat64Array());
+          const bytesBefore = memory().bytes;
+          const off = noGrad(() => tidy(() => m.forward(x).toFloat64Array()));
+          expect(memory().bytes).toBe(bytesBefore);
+          expectClose(off, recorded, dtype === 'float64' ? 1e-12 : 1e-4, `deferred ${dtype}`);
+        } finally {
+          x.dispose();
+          m.dispose();
+        }
+      });
+
+  it('Conv2d.forwardScaledInputs equals the convolution of the scaled inputs, and refuses batches', () => {
+    tidy(() => {
+      const g = new Generator(8);
+      const conv = new Conv2d(10, 4, 3, { padding: 1, generator: g, dtype: 'float64' });
+      const a = rand([1, 6, 7, 5], { generator: g, dtype: 'float64' }), b = rand([1, 4, 7, 5], { generator: g, dtype: 'float64' });
+      const sa = rand([1, 6], { generator: g, dtype: 'float64' });
+      const sb = rand([1, 4], { generator: g, dtype: 'float64' });
+      const scaled = (t: Tensor, s: Tensor) => mul(t, reshape(s, [1, s.shape[1]!, 1, 1]));
+      for (const [scales, inputs] of [[[sa, sb], [scaled(a, sa), scaled(b, sb)]], [[null, sb], [a, scaled(b, sb)]], [[null, null], [a, b]]] as const) {
+        const want = conv.forward([...inputs], 'selu').toFloat64Array();
+        const got = noGrad(() => conv.forwardScaledInputs([a, b], scales, 'selu')).toFloat64Array();
+        expectClose(got, want, 1e-12, `scales ${scales.map((s) => (s === null ? 'none' : s.shape[1])).join(', ')}`);
+      }
+      expect(() => conv.forwardScaledInputs([a, b], [sa])).toThrow(/Conv2d.forwardScaledInputs: 2 inputs but 1 scales/);
+      const two = rand([2, 6, 7, 5], { generator: g, dtype: 'float64' });
+      expect(() => conv.forwardScaledInputs([two, rand([2, 4, 7, 5], { dtype: 'float64' })], [rand([2, 6], { dtype: 'float64' }), null])).toThrow(/for one image \(batch 1\)/);
+    });
+  });
 });

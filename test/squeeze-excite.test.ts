@@ -103,6 +103,40 @@ describe('squeezeExcite (fused op)', () => {
         });
   });
 
+  it('squeezeExciteScales gives the scales squeezeExcite applies: x · s equals its output exactly', () => {
+    for (const dtype of ['float32', 'float64'] as const)
+      mp.tidy(() => {
+        const g = new mp.Generator(11);
+        const x = mp.randn([2, 6, 7, 5], { dtype, generator: g });
+        const [w1, b1, w2, b2] = [mp.randn([3, 6], { dtype, generator: g }), mp.randn([3], { dtype, generator: g }), mp.randn([6, 3], { dtype, generator: g }), mp.randn([6], { dtype, generator: g })];
+        const means = mp.mean(x, [2, 3]);
+        const s = mp.noGrad(() => mp.squeezeExciteScales(means, w1, b1, w2, b2));
+        expect(s.shape).toEqual([2, 6]);
+        // against the composite of independent ops (each checked against PyTorch)
+        const composite = mp.sigmoid(mp.linear(mp.relu(mp.linear(means, w1, b1)), w2, b2));
+        expectClose(s.toFloat64Array(), composite.toFloat64Array(), dtype === 'float32' ? 1e-6 : 1e-14, `scales ${dtype}`);
+        const want = mp.squeezeExcite(x, w1, b1, w2, b2, means).toFloat64Array();
+        expect(Array.from(mp.mul(x, mp.reshape(s, [2, 6, 1, 1])).toFloat64Array())).toEqual(Array.from(want));
+      });
+  });
+
+  it('squeezeExciteScales refuses what it cannot do, naming it', () => {
+    mp.tidy(() => {
+      const m = mp.rand([1, 4]);
+      const w1 = mp.randn([2, 4]), w2 = mp.randn([4, 2]);
+      expect(() => mp.squeezeExciteScales(mp.rand([1, 4, 1]), w1, null, w2, null)).toThrow(/squeezeExciteScales: 'means' must be 2-D/);
+      expect(() => mp.squeezeExciteScales(m, mp.randn([2, 5]), null, w2, null)).toThrow(/squeezeExciteScales: 'w1' \[2, 5\] must be \(hidden, 4\) for 'means' \[1, 4\]/);
+      expect(() => mp.squeezeExciteScales(m, w1, mp.rand([3]), w2, null)).toThrow(/squeezeExciteScales: 'b1' must have shape \[2\]/);
+      expect(() => mp.squeezeExciteScales(m, w1, null, w2.astype('float64'), null)).toThrow(TypeError);
+      expect(() => mp.squeezeExciteScales(m, 'w1' as never, null, w2, null)).toThrow(/squeezeExciteScales: 'w1' must be a Tensor/);
+      const leaf = mp.randn([2, 4]).requiresGrad_();
+      expect(() => mp.squeezeExciteScales(m, leaf, null, w2, null)).toThrow(/squeezeExciteScales: has no gradient/);
+      const gone = mp.rand([1, 4]);
+      gone.dispose();
+      expect(() => mp.squeezeExciteScales(gone, w1, null, w2, null)).toThrow(/squeezeExciteScales: 'means' was disposed/);
+    });
+  });
+
   it('squeezeExciteInPlace refuses what it cannot do, naming it', () => {
     mp.tidy(() => {
       const x = mp.randn([1, 4, 3, 3]);

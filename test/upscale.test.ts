@@ -127,14 +127,15 @@ describe('inference forward (tape off) frees as it goes', () => {
     ['C 8, 2 CPBs, ×3', { scale: 3, channels: 8, nCpb: 2 }],
     ['without cross fusion', { scale: 2, channels: 8, nCpb: 2, crossFusion: false }],
   ] as const) {
-    it(`${name}: equals the taped forward and leaves only its output behind`, () => {
+    it(`${name}: equals the taped forward (up to rounding) and leaves only its output behind`, () => {
       const m = createModel(config, { seed: 2 });
       const x = rand([1, 3, 12, 10], { generator: new Generator(1) });
       const before = memory().tensors;
       const a = noGrad(() => m.forwardImage(x));
       expect(memory().tensors).toBe(before + 1);
       const b = tidy(() => m.forwardImage(x).toFloat32Array());
-      expect(maxAbsDiff(a.toFloat32Array(), b)).toBe(0);
+      // One image: the squeeze-excitations are folded into their consumers (cpb.ts), other roundings.
+      expect(maxAbsDiff(a.toFloat32Array(), b)).toBeLessThan(1e-5);
       a.dispose();
       // A cancellation thrown from afterBlock inside tidy frees everything made so far.
       let calls = 0;

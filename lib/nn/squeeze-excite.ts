@@ -1,7 +1,7 @@
 // Squeeze-and-excitation (Hu et al., 2018), as docs/model.md §1 fixes it for MPF-Net:
 //   s = sigmoid(fc2(relu(fc1(mean over H, W of x))))  ;  y = x · s per channel
 // with fc1: C -> max(⌊C / reduction⌋, minHidden) (4 by default, so narrow models keep some capacity).
-import { mean, mul, relu, reshape, sigmoid, squeezeExcite, squeezeExciteInPlace } from '../ops/index.js';
+import { mean, mul, relu, reshape, sigmoid, squeezeExcite, squeezeExciteInPlace, squeezeExciteScales } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import type { InitOptions } from './init.js';
 import { Linear } from './linear.js';
@@ -52,6 +52,14 @@ export class SqueezeExcite extends Module {
   forwardInPlace(x: Tensor, means: Tensor | null = null): Tensor {
     squeezeExciteInPlace(x, this.fc1.weight, this.fc1.bias, this.fc2.weight, this.fc2.bias, means);
     return x;
+  }
+
+  /**
+   * The channel scales (N, C) for the map whose spatial means (N, C) are given, without scaling it
+   * (CPU, tape off): for inference to fold them into what reads the map (squeezeExciteScales).
+   */
+  scales(means: Tensor): Tensor {
+    return squeezeExciteScales(means, this.fc1.weight, this.fc1.bias, this.fc2.weight, this.fc2.bias);
   }
 
   /** The same as {@link SqueezeExcite.forward} from separate ops (mean, linear, relu, linear, sigmoid, mul). */

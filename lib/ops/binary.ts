@@ -62,6 +62,21 @@ export function addInPlace(y: Tensor, x: Tensor): void {
   native.axpyInPlace(y.device, y.handle, x.handle, 1);
 }
 
+/**
+ * y = y · s + x in place, with y and x (N, C, H, W) and s (N, C) one scale per plane (CPU tensors):
+ * a residual sum whose left operand still waits for its squeeze-excitation's scale (MPF-Net's
+ * inference folds the scale in here instead of making a pass of its own over y). Not
+ * differentiable: call it with the tape off (noGrad) or on tensors that do not require a gradient.
+ */
+export function scaleAddInPlace(y: Tensor, s: Tensor, x: Tensor): void {
+  const args = [['y', y], ['s', s], ['x', x]] as const;
+  for (const [name, t] of args) checkTensor('scaleAddInPlace', name, t);
+  for (const [name, t] of args) if (t.isDisposed) throw new TypeError(`scaleAddInPlace: '${name}' was disposed`);
+  if (isGradEnabled() && args.some(([, t]) => t.requiresGrad))
+    throw new TypeError('scaleAddInPlace: writes in place and has no gradient; call it with the tape off (noGrad) or on tensors that do not require a gradient');
+  native.scaleAddInPlace(y.device, y.handle, s.handle, x.handle);
+}
+
 /** a - b with broadcasting; either may be a number. */
 export function sub(a: Operand, b: Operand): Tensor {
   const k = operands('sub', a, b);

@@ -38,7 +38,7 @@ export function squeezeExcite(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tens
 /**
  * {@link squeezeExcite} written into x itself (CPU tensors): x = x · s per channel, no new map and
  * one memory stream fewer (for a 52 × 256² map on 2 threads: see docs/performance.md, "Residual sums
- * and squeeze-excitation in place at inference"). Not differentiable: call it with the tape off
+ * and squeeze-excitation at inference"). Not differentiable: call it with the tape off
  * (noGrad) or on tensors that do not require a gradient. `means` as in squeezeExcite.
  */
 export function squeezeExciteInPlace(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tensor, b2: Tensor | null, means: Tensor | null = null): void {
@@ -51,4 +51,19 @@ export function squeezeExciteInPlace(x: Tensor, w1: Tensor, b1: Tensor | null, w
     throw new TypeError('squeezeExciteInPlace: writes in place and has no gradient; call it with the tape off (noGrad) or on tensors that do not require a gradient');
   const r = native.squeezeExciteForward(x.device, x.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null, means?.handle ?? null, true);
   if (r.m !== null) fromHandle(r.m).dispose();
+}
+
+/**
+ * The squeeze-excitation's channel scales alone, s = sigmoid(linear(relu(linear(means, w1, b1)), w2, b2)),
+ * (N, C) from the spatial means (N, C) of the map they would scale (CPU tensors). MPF-Net's inference
+ * folds s into what reads the map (the next convolutions' weights, the residual sum: scaleAddInPlace)
+ * instead of scaling it. Not differentiable: call it with the tape off (noGrad).
+ */
+export function squeezeExciteScales(means: Tensor, w1: Tensor, b1: Tensor | null, w2: Tensor, b2: Tensor | null): Tensor {
+  const args = [['means', means, true], ['w1', w1, true], ['b1', b1, false], ['w2', w2, true], ['b2', b2, false]] as const;
+  for (const [name, t, required] of args) if (required || t !== null) checkTensor('squeezeExciteScales', name, t);
+  for (const [name, t] of args) if (t?.isDisposed) throw new TypeError(`squeezeExciteScales: '${name}' was disposed`);
+  if (isGradEnabled() && [means, w1, b1, w2, b2].some((t) => t?.requiresGrad))
+    throw new TypeError('squeezeExciteScales: has no gradient; call it with the tape off (noGrad) or on tensors that do not require a gradient');
+  return fromHandle(native.squeezeExciteScales(means.device, means.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null));
 }

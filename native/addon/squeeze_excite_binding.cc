@@ -16,19 +16,27 @@ T* ptr(const TensorRef& t) {
 // The CUDA kernel keeps one image's MLP activations in shared memory (cuda/squeeze_excite.cu).
 constexpr int64_t kCudaMaxWidth = 1024;
 
+// w1 (hidden, C), b1 (hidden) | null, w2 (C, hidden), b2 (C) | null for C channels of 'input'
+// (x or the means); dtypes and devices checked by the caller. Returns hidden.
+int64_t check_se_weights(const char* op, const char* input, const TensorRef& in, int64_t c, const TensorRef& w1,
+                         const TensorRef& b1, const TensorRef& w2, const TensorRef& b2) {
+  check_rank(op, "w1", w1, 2, "(hidden, C)");
+  check_rank(op, "w2", w2, 2, "(C, hidden)");
+  const int64_t hidden = w1->shape[0];
+  if (w1->shape[1] != c) throw_range(op, ": 'w1' ", shape_str(w1->shape), " must be (hidden, ", c, ") for '", input, "' ", shape_str(in->shape));
+  if (w2->shape != Shape{c, hidden})
+    throw_range(op, ": 'w2' must have shape [", c, ", ", hidden, "], got ", shape_str(w2->shape));
+  if (b1 && b1->shape != Shape{hidden}) throw_range(op, ": 'b1' must have shape [", hidden, "], got ", shape_str(b1->shape));
+  if (b2 && b2->shape != Shape{c}) throw_range(op, ": 'b2' must have shape [", c, "], got ", shape_str(b2->shape));
+  return hidden;
+}
+
 // x (N, C, H, W), w1 (hidden, C), b1 (hidden) | null, w2 (C, hidden), b2 (C) | null.
 cpu::SqueezeExcite check_se(const char* op, Device dev, const TensorRef& x, const TensorRef& w1, const TensorRef& b1,
                             const TensorRef& w2, const TensorRef& b2) {
   check_uniform(op, dev, {{"x", &x}, {"w1", &w1}, {"b1", &b1}, {"w2", &w2}, {"b2", &b2}});
   check_rank(op, "x", x, 4, "(N, C, H, W)");
-  check_rank(op, "w1", w1, 2, "(hidden, C)");
-  check_rank(op, "w2", w2, 2, "(C, hidden)");
-  const int64_t c = x->shape[1], hidden = w1->shape[0];
-  if (w1->shape[1] != c) throw_range(op, ": 'w1' ", shape_str(w1->shape), " must be (hidden, ", c, ") for 'x' ", shape_str(x->shape));
-  if (w2->shape != Shape{c, hidden})
-    throw_range(op, ": 'w2' must have shape [", c, ", ", hidden, "], got ", shape_str(w2->shape));
-  if (b1 && b1->shape != Shape{hidden}) throw_range(op, ": 'b1' must have shape [", hidden, "], got ", shape_str(b1->shape));
-  if (b2 && b2->shape != Shape{c}) throw_range(op, ": 'b2' must have shape [", c, "], got ", shape_str(b2->shape));
+  const int64_t c = x->shape[1], hidden = check_se_weights(op, "x", x, c, w1, b1, w2, b2);
   if (x->shape[2] * x->shape[3] == 0) throw_range(op, ": 'x' ", shape_str(x->shape), " has no pixels to average");
   if (dev == Device::CUDA && (c > kCudaMaxWidth || hidden > kCudaMaxWidth))
     throw_range(op, ": on CUDA at most ", kCudaMaxWidth, " channels and hidden units, got ", c, " and ", hidden);
@@ -80,6 +88,25 @@ MPF_BINDING(squeezeExciteForward) {
   o.Set("y", in_place ? env.Null() : handle_value(env, y));
   o.Set("m", given ? env.Null() : handle_value(env, m));
   return o;
+}
+
+// squeezeExciteScales(device, m, w1, b1 | null, w2, b2 | null) -> s (N, C) = sigmoid(fc2(relu(fc1(m)))) for
+// the spatial means m (N, C): the scales alone (CPU), for inference to fold into what reads the map.
+MPF_BINDING(squeezeExciteScales) {
+  Args a(info, "squeezeExciteScales");
+  Device dev = a.device(0);
+  if (dev != Device::CPU) throw_type("squeezeExciteScales: for CPU tensors only");
+  TensorRef m = a.tensor(1, "means"), w1 = a.tensor(2, "w1"), b1 = a.opt_tensor(3, "b1"), w2 = a.tensor(4, "w2"),
+            b2 = a.opt_tensor(5, "b2");
+  check_uniform("squeezeExciteScales", dev, {{"means", &m}, {"w1", &w1}, {"b1", &b1}, {"w2", &w2}, {"b2", &b2}});
+  check_rank("squeezeExciteScales", "means", m, 2, "(N, C)");
+  const int64_t c = m->shape[1];
+  const int64_t hidden = check_se_weights("squeezeExciteScales", "means", m, c, w1, b1, w2, b2);
+  const cpu::SqueezeExcite s{m->shape[0], c, hidden, 1};
+  TensorRef sc = new_tensor(dev, m->dtype, m->shape);
+  if (m->dtype == DType::F32) cpu::se_scales(s, w1->f32(), ptr<float>(b1), w2->f32(), ptr<float>(b2), m->f32(), sc->f32());
+  else cpu::se_scales(s, w1->f64(), ptr<double>(b1), w2->f64(), ptr<double>(b2), m->f64(), sc->f64());
+  return handle_value(info.Env(), sc);
 }
 
 // squeezeExciteBackward(device, x, m, w1, b1 | null, w2, b2 | null, gy, need) -> {gx, gw1, gb1, gw2, gb2}

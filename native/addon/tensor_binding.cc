@@ -23,8 +23,9 @@ void fill_parallel(T* p, int64_t n, F f) {
 
 }  // namespace
 
-// create(device, dtype, shape, data?) -> handle. data must be a Float32Array / Float64Array
-// matching dtype with exactly numel elements; without data the tensor is zero-filled.
+// create(device, dtype, shape, data?, uninitialized?) -> handle. data must be a Float32Array /
+// Float64Array matching dtype with exactly numel elements; without data the tensor is zero-filled,
+// or left as the allocator hands it over with uninitialized (no pass over memory).
 MPF_BINDING(create) {
   Args a(info, "tensor");
   Device dev = a.device(0);
@@ -32,6 +33,11 @@ MPF_BINDING(create) {
   Shape shape = a.shape(2, "shape");
   require_device("tensor", dev);
   TensorRef t = new_tensor(dev, dt, shape);
+  // uninitialized: the caller writes every element before anything reads one (empty()).
+  if (!a.is_nullish(4) && a.boolean(4, "uninitialized")) {
+    if (!a.is_nullish(3)) throw_type("tensor: 'data' and 'uninitialized' exclude each other");
+    return handle_value(info.Env(), t);
+  }
   if (a.is_nullish(3)) {
     if (dev == Device::CUDA) cuda_call("tensor", cuda_api("tensor").memset(dptr(t), 0, t->nbytes()));
     else std::memset(t->storage->data, 0, t->nbytes());

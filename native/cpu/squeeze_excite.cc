@@ -61,9 +61,15 @@ void se_pool(const T* x, T* m, int64_t n, int64_t c, int64_t hw) {
 }
 
 template <typename T>
+void se_scales(const SqueezeExcite& s, const T* w1, const T* b1, const T* w2, const T* b2, const T* m, T* sc) {
+  std::vector<T> hpre(s.n * s.hidden);
+  excitation(s, w1, b1, w2, b2, m, hpre.data(), sc);
+}
+
+template <typename T>
 void se_excite(const SqueezeExcite& s, const T* w1, const T* b1, const T* w2, const T* b2, const T* x, const T* m, T* y) {
-  std::vector<T> hpre(s.n * s.hidden), sc(s.n * s.c);
-  excitation(s, w1, b1, w2, b2, m, hpre.data(), sc.data());
+  std::vector<T> sc(s.n * s.c);
+  se_scales(s, w1, b1, w2, b2, m, sc.data());
   parallel_for(s.n * s.c, plane_grain(s.hw), [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p)
       for (int64_t i = 0; i < s.hw; ++i) y[p * s.hw + i] = x[p * s.hw + i] * sc[p];
@@ -128,6 +134,7 @@ void se_backward(const SqueezeExcite& s, const T* w1, const T* b1, const T* w2, 
 
 #define MPF_SE_INSTANTIATE(T)                                                                                      \
   template void se_pool<T>(const T*, T*, int64_t, int64_t, int64_t);                                              \
+  template void se_scales<T>(const SqueezeExcite&, const T*, const T*, const T*, const T*, const T*, T*);           \
   template void se_excite<T>(const SqueezeExcite&, const T*, const T*, const T*, const T*, const T*, const T*, T*); \
   template void se_backward<T>(const SqueezeExcite&, const T*, const T*, const T*, const T*, const T*, const T*,     \
                                const T*, T*, T*, T*, T*, T*, T*);

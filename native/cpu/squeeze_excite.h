@@ -17,6 +17,10 @@ inline int64_t se_scratch_elements(const SqueezeExcite& s) { return s.n * (3 * s
 
 template <typename T>
 void se_pool(const T* x, T* m, int64_t n, int64_t c, int64_t hw);
+// The channel scales s (n, c) from the means m (n, c) alone: inference folds them into what reads the
+// block's output (lib/models/mpfnet/cpb.ts) instead of scaling the map.
+template <typename T>
+void se_scales(const SqueezeExcite& s, const T* w1, const T* b1, const T* w2, const T* b2, const T* m, T* sc);
 template <typename T>
 void se_excite(const SqueezeExcite& s, const T* w1, const T* b1, const T* w2, const T* b2, const T* x, const T* m, T* y);
 // Null gradients are skipped; scratch holds se_scratch_elements(s) elements.

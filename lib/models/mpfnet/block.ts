@@ -4,13 +4,23 @@
 // c2 also returns its output's channel means (summed while each block of output is in cache),
 // which the squeeze-excitation would otherwise pool in a pass of its own. With the tape off, the
 // squeeze-excitation scales c2's output in place and the block's internal maps are freed as soon as
-// it returns (only its output survives).
-import { isGradEnabled, tidyUnlessRecording } from '../../autograd/scope.js';
+// it returns (only its output survives). For one image, forwardDeferred does not scale at all: it
+// returns c2's output with its scales, and takes its inputs that way too (folded into c1's weights).
+import { isGradEnabled, tidy, tidyUnlessRecording } from '../../autograd/scope.js';
 import { Conv2d } from '../../nn/conv2d.js';
 import type { InitOptions } from '../../nn/init.js';
 import { Module } from '../../nn/module.js';
 import { SqueezeExcite } from '../../nn/squeeze-excite.js';
 import type { Tensor } from '../../tensor.js';
+
+/**
+ * A map and the per-channel scales (1, C) still to be applied to it, or null when it has none: what
+ * {@link Block.forwardDeferred} passes on instead of the scaled map t · s.
+ */
+export interface Deferred {
+  t: Tensor;
+  s: Tensor | null;
+}
 
 /** MPF-Net's Block: se(c2(selu(c1(concat(inputs))))) (docs/model.md §1). */
 export class Block extends Module {
@@ -34,6 +44,21 @@ export class Block extends Module {
       // With the tape off, y is this block's own and nothing else reads it: scale it in place.
       if (!isGradEnabled() && y.device === 'cpu') return this.se.forwardInPlace(y, means);
       return this.se.forward(y, means);
+    });
+  }
+
+  /**
+   * {@link Block.forward} for one image with the tape off (CPU): the inputs arrive with their pending
+   * scales, which c1 folds into its weights (Conv2d.forwardScaledInputs), and the output leaves the
+   * same way, c2's map with the squeeze-excitation's scales: no pass over memory scales a map (the
+   * consumer folds them in: the next c1, or the residual sum, scaleAddInPlace). The caller owns both.
+   */
+  forwardDeferred(xs: readonly Deferred[]): Deferred {
+    if (xs.length * this.c2.inChannels !== this.c1.inChannels) throw new RangeError(`Block: expected ${this.c1.inChannels / this.c2.inChannels} inputs, got ${xs.length}`);
+    return tidy(() => {
+      const h = this.c1.forwardScaledInputs(xs.map((x) => x.t), xs.map((x) => x.s), 'selu');
+      const { y, means } = this.c2.forwardWithMeans(h);
+      return { t: y, s: this.se.scales(means) };
     });
   }
 }

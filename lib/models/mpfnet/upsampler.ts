@@ -7,7 +7,7 @@ import type { InitOptions } from '../../nn/init.js';
 import { Module } from '../../nn/module.js';
 import { PixelShuffle } from '../../nn/pixel-shuffle.js';
 import { conv2d } from '../../ops/conv.js';
-import { zeros } from '../../ops/creation.js';
+import { empty } from '../../ops/creation.js';
 import { pixelShuffleInto, split } from '../../ops/shape.js';
 import type { Tensor } from '../../tensor.js';
 
@@ -65,7 +65,8 @@ function stageChunks(conv: Conv2d, r: number, x: Tensor): number {
 function chunkedStage(conv: Conv2d, r: number, x: Tensor, chunks: number): Tensor {
   const [n = 1, , h = 0, w = 0] = x.shape;
   const per = conv.outChannels / chunks;
-  const out = zeros([n, conv.outChannels / (r * r), h * r, w * r], { dtype: x.dtype, device: x.device });
+  // Every element is written: the chunks' channels tile the output's (empty: no zero-fill pass).
+  const out = empty([n, conv.outChannels / (r * r), h * r, w * r], { dtype: x.dtype, device: x.device });
   const weights = split(conv.weight, per, 0);
   const biases = conv.bias ? split(conv.bias, per, 0) : null;
   try {
