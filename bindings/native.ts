@@ -176,6 +176,11 @@ export interface Conv2dBindings {
     needInput: boolean | readonly boolean[], needWeight: boolean, needBias: boolean,
   ): { gxs: (Handle | null)[] | null; gw: Handle | null; gb: Handle | null };
   /** The algorithm mode before the call; with `mode`, sets it for every later conv2d (cpu/conv2d.h). */
+  /**
+   * w (out, in, kh, kw) with its input channels scaled: one entry per input part, a (1, C_j) scale
+   * tensor or { channels: C_j } for a part without one (CPU).
+   */
+  conv2dFoldInputScales(device: DeviceName, w: Handle, scales: readonly (Handle | { channels: number })[]): Handle;
   conv2dAlgo(mode?: ConvAlgorithmName | null): ConvAlgorithmName;
   /**
    * The calling thread's inference precision before the call; with `precision`, sets it for this

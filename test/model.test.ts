@@ -11,7 +11,7 @@ import { summary } from '../lib/models/mpfnet/summary.js';
 import { kaimingUniformBound } from '../lib/nn/init.js';
 import { memory } from '../lib/memory.js';
 import { STAGE_CHUNK_BYTES, Upsampler } from '../lib/models/mpfnet/upsampler.js';
-import { Conv2d, Generator, mul, noGrad, rand, reshape, tidy, type Tensor } from '../lib/index.js';
+import { Conv2d, Generator, cat, conv2dFoldInputScales, mul, noGrad, ones, rand, reshape, tidy, type Tensor } from '../lib/index.js';
 import { expectClose } from './helpers/gradcheck.js';
 import { cleanupCli, runCli } from './helpers/cli.js';
 
@@ -329,6 +329,35 @@ describe('forward with the tape off', () => {
           m.dispose();
         }
       });
+
+  it('conv2dFoldInputScales equals the weight times the concatenated scales, exactly, and names what is wrong', () => {
+    tidy(() => {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const g = new Generator(12);
+        const w = rand([5, 10, 3, 3], { generator: g, dtype });
+        const sa = rand([1, 6], { generator: g, dtype }), sb = rand([1, 4], { generator: g, dtype });
+        const cases: [(Tensor | number)[], Tensor][] = [
+          [[sa, sb], cat([sa, sb], 1)],
+          [[6, sb], cat([ones([1, 6], { dtype }), sb], 1)],
+          [[sa, 4], cat([sa, ones([1, 4], { dtype })], 1)],
+        ];
+        for (const [scales, s] of cases) {
+          const want = mul(w, reshape(s, [1, 10, 1, 1])).toFloat64Array();
+          expect(Array.from(noGrad(() => conv2dFoldInputScales(w, scales)).toFloat64Array())).toEqual(Array.from(want));
+        }
+      }
+      const w = rand([5, 10, 3, 3]);
+      const sa = rand([1, 6]);
+      expect(() => conv2dFoldInputScales(w, [sa, 3])).toThrow(/conv2dFoldInputScales: the scales cover 9 input channels but 'weight' \[5, 10, 3, 3\] has 10/);
+      expect(() => conv2dFoldInputScales(w, [rand([6]), 4])).toThrow(/conv2dFoldInputScales: 'scales\[0\]' must have shape \[1, C\], got \[6\]/);
+      expect(() => conv2dFoldInputScales(w, [sa, 0])).toThrow(/'scales\[1\].channels' must be an integer in \[1, 10\]/);
+      expect(() => conv2dFoldInputScales(w, [sa.astype('float64'), 4])).toThrow(TypeError);
+      expect(() => conv2dFoldInputScales(rand([5, 10]), [sa, 4])).toThrow(/conv2dFoldInputScales: 'weight' must be 4-D/);
+      expect(() => conv2dFoldInputScales(w, ['s' as never, 4])).toThrow(/conv2dFoldInputScales: 'scales\[0\]' must be a Tensor/);
+      const leaf = rand([5, 10, 3, 3]).requiresGrad_();
+      expect(() => conv2dFoldInputScales(leaf, [sa, 4])).toThrow(/conv2dFoldInputScales: has no gradient/);
+    });
+  });
 
   it('Conv2d.forwardScaledInputs equals the convolution of the scaled inputs, and refuses batches', () => {
     tidy(() => {

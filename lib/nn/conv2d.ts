@@ -1,8 +1,7 @@
 // nn.Conv2d: weight (out, in, kh, kw) and bias (out), PyTorch's default initialisation.
 // forward also takes an array of tensors, read as their channel concatenation without building it
 // (MPF-Net's blocks convolve concat(a, b)).
-import { releaseUnlessRecording, tidyUnlessRecording } from '../autograd/scope.js';
-import { cat, conv2d, conv2dWithMeans, mul, ones, reshape, type ConvActivation } from '../ops/index.js';
+import { conv2d, conv2dFoldInputScales, conv2dWithMeans, type ConvActivation } from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import { defaultBias, defaultWeight, type InitOptions } from './init.js';
 import { Module } from './module.js';
@@ -80,23 +79,20 @@ export class Conv2d extends Module {
   }
 
   /**
-   * {@link Conv2d.forward} of the inputs each scaled per channel first, x_i · s_i with s_i (1, C_i) or
-   * null (no scale), for one image: the scales go into a copy of the weight's input channels instead
-   * (conv(x · s, w) = conv(x, w · s), zero padding included), so no scaled map is ever written.
-   * MPF-Net's inference passes its squeeze-excitations on this way (lib/models/mpfnet/cpb.ts).
+   * {@link Conv2d.forward} of the inputs each scaled per channel first, x_j · s_j with s_j (1, C_j) or
+   * null (no scale), for one image with the tape off (CPU): the scales go into a copy of the weight's
+   * input channels instead (conv2dFoldInputScales), so no scaled map is ever written. MPF-Net's
+   * inference passes its squeeze-excitations on this way (lib/models/mpfnet/cpb.ts).
    */
   forwardScaledInputs(xs: readonly Tensor[], scales: readonly (Tensor | null)[], activation: ConvActivation = 'none'): Tensor {
     if (scales.length !== xs.length) throw new RangeError(`Conv2d.forwardScaledInputs: ${xs.length} inputs but ${scales.length} scales`);
     if (scales.every((s) => s === null)) return this.forward([...xs], activation);
     if (xs.some((x) => x.shape[0] !== 1)) throw new RangeError('Conv2d.forwardScaledInputs: for one image (batch 1): the scales differ per image');
-    const w = tidyUnlessRecording(() => {
-      const s = cat(xs.map((x, i) => scales[i] ?? ones([1, x.shape[1]!], { dtype: x.dtype, device: x.device })), 1);
-      return mul(this.weight, reshape(s, [1, this.inChannels, 1, 1]));
-    });
+    const w = conv2dFoldInputScales(this.weight, xs.map((x, j) => scales[j] ?? x.shape[1]!));
     try {
       return conv2d([...xs], w, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, activation });
     } finally {
-      releaseUnlessRecording(w); // with the tape on, the backward needs it
+      w.dispose();
     }
   }
 

@@ -5,6 +5,7 @@
 // accuracy comparisons).
 import { native } from '../../bindings/index.js';
 import type { ConvActivationName, ConvAlgorithmName, Handle } from '../../bindings/native.js';
+import { isGradEnabled } from '../autograd/scope.js';
 import { record } from '../autograd/tape.js';
 import { fromHandle, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
@@ -101,6 +102,25 @@ function convForward(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tensor
     }
   });
   return { y, means };
+}
+
+/**
+ * The weight (out, in, kh, kw) of a convolution over the concatenation of input parts, with the
+ * parts' per-channel scales folded in: conv2d(concat(x_j · s_j), w) = conv2d(concat(x_j), result),
+ * zero padding included. `scales` has one entry per part, in order: a (1, C_j) tensor, or the part's
+ * channel count C_j where it has no scale; the C_j add up to `in`. CPU tensors, tape off (no
+ * gradient): MPF-Net's inference passes its squeeze-excitations on this way (Conv2d.forwardScaledInputs).
+ */
+export function conv2dFoldInputScales(weight: Tensor, scales: readonly (Tensor | number)[]): Tensor {
+  checkTensor('conv2dFoldInputScales', 'weight', weight);
+  const parts = scales.map((s, j) => {
+    if (typeof s === 'number') return { channels: s };
+    checkTensor('conv2dFoldInputScales', `scales[${j}]`, s);
+    return s.handle;
+  });
+  if (isGradEnabled() && [weight, ...scales].some((t) => typeof t !== 'number' && t.requiresGrad))
+    throw new TypeError('conv2dFoldInputScales: has no gradient; call it with the tape off (noGrad) or on tensors that do not require a gradient');
+  return fromHandle(native.conv2dFoldInputScales(weight.device, weight.handle, parts));
 }
 
 /**

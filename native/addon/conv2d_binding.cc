@@ -1,6 +1,8 @@
 // Bindings of conv2d (kernels: cpu/conv2d*.cc). The input is a list of tensors whose channels are
 // concatenated; the kernels read the parts in place and return one input gradient per part.
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "addon/args.h"
 #include "addon/device.h"
@@ -8,6 +10,7 @@
 #include "addon/registry.h"
 #include "common/unary_math.h"
 #include "cpu/conv2d.h"
+#include "cpu/conv2d_fold.h"
 
 namespace mpf {
 namespace {
@@ -280,6 +283,67 @@ MPF_BINDING(conv2dAlgo) {
     cpu::set_conv2d_algo_mode(m);
   }
   return Napi::String::New(info.Env(), cpu::conv2d_algo_mode_name(before));
+}
+
+namespace {
+
+// The scales of every input channel, ones for parts without, folded into a copy of w.
+template <typename T>
+void fold_scales(const TensorRef& w, const std::vector<TensorRef>& parts, const std::vector<int64_t>& widths,
+                 const TensorRef& out, int64_t taps) {
+  std::vector<T> s(size_t(w->shape[1]), T(1));
+  size_t at = 0;
+  for (size_t j = 0; j < parts.size(); at += size_t(widths[j]), ++j)
+    if (parts[j]) std::copy(parts[j]->data<T>(), parts[j]->data<T>() + widths[j], s.begin() + std::ptrdiff_t(at));
+  cpu::conv2d_fold_input_scales<T>(w->data<T>(), s.data(), out->data<T>(), w->shape[0], w->shape[1], taps);
+}
+
+}  // namespace
+
+// conv2dFoldInputScales(device, w, scales) -> handle: w (out, in, kh, kw) with its input channels
+// scaled, w · s, where scales lists one entry per input part in order, each a (1, C_j) tensor or
+// {channels: C_j} for a part without a scale (ones), the C_j adding up to in (CPU).
+MPF_BINDING(conv2dFoldInputScales) {
+  Args a(info, "conv2dFoldInputScales");
+  const char* op = a.op();
+  Device dev = a.device(0);
+  if (dev != Device::CPU) throw_type(op, ": for CPU tensors only");
+  TensorRef w = a.tensor(1, "weight");
+  check_rank(op, "weight", w, 4, "(out, in, kh, kw)");
+  if (a.is_nullish(2) || !info[2].IsArray()) throw_type(op, ": 'scales' must be an array");
+  Napi::Array arr = info[2].As<Napi::Array>();
+  const int64_t in = w->shape[1];
+  std::vector<TensorRef> parts;  // nullptr: a part of ones
+  std::vector<int64_t> widths;
+  int64_t total = 0;
+  for (uint32_t j = 0; j < arr.Length(); ++j) {
+    Napi::Value v = arr.Get(j);
+    const std::string name = str("scales[", j, "]");
+    if (v.IsNumber()) {
+      const double d = v.As<Napi::Number>().DoubleValue();
+      if (!(d >= 1 && d < 4294967296.0) || d != double(uint32_t(d))) throw_type(op, ": '", name, "' is not a tensor handle");
+      const TensorRef t = handle_get(HandleId(d), op, name.c_str());
+      check_device(op, name.c_str(), t, dev);
+      check_dtype(op, name.c_str(), t, w->dtype);
+      if (t->shape.size() != 2 || t->shape[0] != 1) throw_range(op, ": '", name, "' must have shape [1, C], got ", shape_str(t->shape));
+      parts.push_back(t);
+      widths.push_back(t->shape[1]);
+    } else if (v.IsObject() && v.As<Napi::Object>().Get("channels").IsNumber()) {
+      const double c = v.As<Napi::Object>().Get("channels").As<Napi::Number>().DoubleValue();
+      if (!(c >= 1 && c <= double(in)) || c != double(int64_t(c))) throw_range(op, ": '", name, ".channels' must be an integer in [1, ", in, "], got ", c);
+      parts.push_back(nullptr);
+      widths.push_back(int64_t(c));
+    } else {
+      throw_type(op, ": '", name, "' must be a tensor handle or {channels}");
+    }
+    total += widths.back();
+  }
+  if (total != in) throw_range(op, ": the scales cover ", total, " input channels but 'weight' ", shape_str(w->shape), " has ", in);
+  TensorRef out = new_tensor(dev, w->dtype, w->shape);
+  const int64_t taps = w->shape[2] * w->shape[3];
+  if (w->dtype == DType::F32) fold_scales<float>(w, parts, widths, out, taps);
+  else fold_scales<double>(w, parts, widths, out, taps);
+  return handle_value(info.Env(), out);
 }
 
 }  // namespace mpf
