@@ -59,6 +59,7 @@ function parseArgs(argv) {
     else if (a === '--quick') o.quick = true;
     else if (a === '--tiny-bench') o.tinyBench = true; // tiny shapes: for testing the check itself
     else if (a === '--bench-only') o.benchOnly = true;
+    else if (a === '--profile') o.profile = true; // time per native call kind (exact per op with MPFNET_CUDA_SYNC=1), and PyTorch's kernels
     else if (a === '--only') o.only = new RegExp(next()); // parity cases whose name matches; no model, no bench
     else if (a === '--iters') o.iters = Number(next());
     else if (a === '--out') o.out.push(next());
@@ -66,7 +67,7 @@ function parseArgs(argv) {
     else if (a === '--python') o.python = next();
     else if (a === '--dist') o.dist = next();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: check.mjs [--allow-no-cuda] [--no-bench] [--quick] [--iters N] [--tiny-bench] [--bench-only] [--only REGEX] [--out DIR] [--report FILE] [--python PY] [--dist DIR]');
+      console.log('usage: check.mjs [--allow-no-cuda] [--no-bench] [--quick] [--iters N] [--tiny-bench] [--bench-only] [--profile] [--only REGEX] [--out DIR] [--report FILE] [--python PY] [--dist DIR]');
       process.exit(0);
     } else throw new Error(`check.mjs: unknown argument ${a}`);
   }
@@ -489,7 +490,42 @@ function bench() {
     b.fusedSe = { error: String(e.message ?? e) };
     log(`  squeeze-excitation bench failed: ${b.fusedSe.error}`);
   }
+  // Our own convolution kernels in place of cuDNN, at the same shapes (fewer runs): what a machine
+  // without cuDNN gets, and how far the own implicit-GEMM kernels are from cuDNN.
+  if (cuda.cudaAvailable().cudnn) {
+    try {
+      cuda.cudaOptions({ convEngine: 'own' });
+      const own = benchOurs(Math.min(iters, 5));
+      b.oursOwnKernels = { train: own.train, infer: own.infer };
+      log(`  mpfnet, own convolution kernels: train step ${own.train.median.toFixed(1)} ms, inference ${own.infer.median.toFixed(1)} ms`);
+    } catch (e) {
+      b.oursOwnKernels = { error: String(e.message ?? e) };
+    } finally {
+      cuda.cudaOptions({ convEngine: 'auto' });
+    }
+  }
+  b.peaks = publishedPeaks(report.cuda.device);
+  if (b.peaks) {
+    b.shareOfPeak = {
+      trainFp32: ours.train.tflops / b.peaks.fp32,
+      inferFp32: ours.infer.tflops / b.peaks.fp32,
+      trainTf32: ours.train.tflops / b.peaks.tf32,
+      inferTf32: ours.infer.tflops / b.peaks.tf32,
+    };
+  }
+  // The paper's schedule (docs/model.md §4): 200k iterations of stage 1 and 300k of stage 2 at batch
+  // 32, at this step time (stage 2's contrastive term not counted: a lower bound).
+  b.projectedSchedule = { iterations: 500000, hours: (500000 * ours.train.median) / 3.6e6, note: 'train step median × 500k; stage 2 contrastive term not included' };
+  log(`  paper schedule (500k steps of batch 32) at this step time: ${b.projectedSchedule.hours.toFixed(1)} h`);
   report.bench = b;
+}
+
+// Dense (no sparsity) TFLOP/s from NVIDIA's H100/H200 datasheets; null for other cards.
+function publishedPeaks(name) {
+  const n = String(name ?? '');
+  if (/H100.*PCIe/i.test(n)) return { fp32: 51, tf32: 378, source: 'NVIDIA H100 PCIe datasheet, dense' };
+  if (/H100|H200/i.test(n)) return { fp32: 67, tf32: 495, source: 'NVIDIA H100/H200 SXM datasheet, dense' };
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,6 +565,94 @@ function writeReport(name) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// --profile: where the benchmark's time goes. Every native call is wrapped and timed by kind
+// (convolutions by weight shape and pass). With MPFNET_CUDA_SYNC=1 each call waits for its kernels,
+// so a kind's time is its GPU time plus one launch and sync; with 0 it is what the host spends
+// launching, which shows whether a step is bound by the host rather than the GPU.
+async function profile() {
+  const { native } = await load('bindings/index.js');
+  const stats = new Map();
+  let recording = false;
+  let nativeMs = 0;
+  const shapeOf = (h) => (typeof h === 'number' ? native.info(h).shape.join('x') : '?');
+  const key = (name, a) => {
+    if (name === 'conv2dForward' || name === 'conv2dForwardMeans' || name === 'conv2dBackward') {
+      const xs = a[1];
+      return `${name} w[${shapeOf(a[2])}] d${a[6][0]} x[${shapeOf(xs[0])}]${xs.length > 1 ? ` ×${xs.length} parts` : ''}${typeof a[7] === 'string' && a[7] !== 'none' ? ` +${a[7]}` : ''}`;
+    }
+    return /^(unary|binary|reduce)/.test(name) && typeof a[1] === 'string' ? `${name} ${a[1]}` : name;
+  };
+  for (const name of Object.keys(native)) {
+    const f = native[name];
+    if (typeof f !== 'function' || name === 'info') continue;
+    native[name] = function (...a) {
+      if (!recording) return f.apply(this, a);
+      const t0 = performance.now();
+      const r = f.apply(this, a);
+      const dt = performance.now() - t0;
+      nativeMs += dt;
+      const k = key(name, a);
+      const e = stats.get(k) ?? { calls: 0, ms: 0 };
+      e.calls++;
+      e.ms += dt;
+      stats.set(k, e);
+      return r;
+    };
+  }
+  const measure = (label, step, steps) => {
+    for (let i = 0; i < 2; i++) step();
+    cuda.cudaSynchronize();
+    stats.clear();
+    nativeMs = 0;
+    recording = true;
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    cuda.cudaSynchronize();
+    const total = (performance.now() - t0) / steps;
+    recording = false;
+    const calls = [...stats.values()].reduce((n, e) => n + e.calls, 0) / steps;
+    const top = [...stats].sort((p, q) => q[1].ms - p[1].ms).slice(0, 30).map(([k, e]) => ({ kind: k, ms: e.ms / steps, calls: e.calls / steps }));
+    log(`profile ${label} (MPFNET_CUDA_SYNC=${process.env.MPFNET_CUDA_SYNC ?? '0'}): ${total.toFixed(1)} ms per step, native calls ${(nativeMs / steps).toFixed(1)} ms in ${calls} calls`);
+    for (const t of top.slice(0, 20)) log(`  ${t.ms.toFixed(2).padStart(8)} ms ${String(t.calls).padStart(5)}×  ${t.kind}`);
+    return { msPerStep: total, nativeMsPerStep: nativeMs / steps, callsPerStep: calls, top };
+  };
+  const out = { sync: process.env.MPFNET_CUDA_SYNC ?? '0' };
+  const model = createModel({ scale: 4 }, { seed: 1, device: 'cuda' });
+  {
+    const opt = new Adam(model.parameters(), { lr: 1e-4 });
+    const x = ops.rand([B.batch, 3, B.size, B.size], { generator: g(2), device: 'cuda' });
+    const y = ops.rand([B.batch, 3, 4 * B.size, 4 * B.size], { generator: g(3), device: 'cuda' });
+    out.train = measure(`train step b${B.batch} ${B.size}²`, () => {
+      tidy(() => {
+        opt.zeroGrad();
+        ops.l1Loss(model.forward(x), y).backward();
+      });
+      opt.step();
+    }, 3);
+    opt.zeroGrad();
+    for (const t of [x, y]) t.dispose();
+  }
+  model.eval();
+  {
+    const x = ops.rand([1, 3, B.infer, B.infer], { generator: g(4), device: 'cuda' });
+    out.infer = measure(`inference ${B.infer}²`, () => noGrad(() => tidy(() => void model.forward(x))), 5);
+    x.dispose();
+  }
+  model.dispose();
+  const py = args.python ?? process.env.PYTHON ?? 'python3';
+  const req = JSON.stringify({ profile: true, iters: 3, warmup: 3, batch: B.batch, size: B.size, inferSize: B.infer, scale: 4 });
+  const r = spawnSync(py, [join(here, 'pytorch_peer.py')], { input: req, encoding: 'utf8', maxBuffer: 16 << 20, cwd: root });
+  if (r.status === 0) {
+    out.torch = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+    for (const mode of ['train', 'infer']) {
+      log(`PyTorch ${mode}: ${out.torch[mode + 'KernelMsPerStep'].toFixed(1)} ms of GPU activity per step; top CUDA kernels (ms per step)`);
+      for (const k of out.torch[mode].slice(0, 15)) log(`  ${k.ms.toFixed(2).padStart(8)} ms ${String(k.calls).padStart(5)}×  ${k.name.slice(0, 110)}`);
+    }
+  } else out.torch = { error: (r.stderr || '').trim().split('\n').slice(-3).join(' | ') };
+  report.profile = out;
+}
+
 const status = cuda.cudaAvailable();
 report.cuda = status;
 if (!status.available) {
@@ -547,6 +671,11 @@ if (process.env.MPFNET_REQUIRE_CUDNN === 'ON' && !status.cudnn) {
   report.failures.push(`cudnn: expected but not in use (${status.cudnnNote ?? 'unknown reason'})`);
 }
 cuda.cudaOptions({ allowTf32: false, convEngine: 'auto' });
+if (args.profile) {
+  await profile();
+  writeReport(`gpu-profile-sync${process.env.MPFNET_CUDA_SYNC ?? '0'}.json`);
+  process.exit(0);
+}
 const baseline = { cudaBytes: memory().cudaBytes, tensors: memory().tensors, allocated: cuda.cudaMemory().allocated };
 if (!args.benchOnly) {
   parity(status.cudnn ? ['auto', 'own'] : ['auto']);

@@ -62,8 +62,65 @@ def run(req, benchmark):
     return out
 
 
+def device_us(e):
+    """An event's own device time in µs (the attribute's name changed in PyTorch 2.4)."""
+    for a in ("self_device_time_total", "self_cuda_time_total"):
+        v = getattr(e, a, None)
+        if v is not None:
+            return v
+    return 0
+
+
+def profile(req):
+    """The CUDA kernels of a few training steps and inference passes (cudnn.benchmark off), by
+    total time per step: where PyTorch's time goes, to set beside check.mjs --profile."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    dev = torch.device("cuda")
+    torch.manual_seed(1)
+    model = MPFNet(scale=req["scale"]).to(dev)
+    b, s, r = req["batch"], req["size"], req["scale"]
+    x = torch.rand(b, 3, s, s, device=dev)
+    y = torch.rand(b, 3, r * s, r * s, device=dev)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    xi = torch.rand(1, 3, req["inferSize"], req["inferSize"], device=dev)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.l1_loss(model(x), y).backward()
+        opt.step()
+
+    def infer():
+        with torch.no_grad():
+            model(xi)
+
+    out = {}
+    for name, fn, train in (("train", step, True), ("infer", infer, False)):
+        model.train(train)
+        for _ in range(req["warmup"]):
+            fn()
+        torch.cuda.synchronize()
+        with torch_profile(activities=[ProfilerActivity.CUDA]) as prof:
+            for _ in range(req["iters"]):
+                fn()
+            torch.cuda.synchronize()
+        # Only CUDA activity is recorded, so the events are kernels, copies and memsets.
+        rows = [(e.key, e.count, device_us(e)) for e in prof.key_averages()]
+        rows = sorted((r for r in rows if r[2] > 0), key=lambda r: -r[2])
+        total = sum(r[2] for r in rows)
+        out[name] = [{"name": k, "calls": c / req["iters"], "ms": us / 1000 / req["iters"]} for k, c, us in rows[:30]]
+        out[name + "KernelMsPerStep"] = total / 1000 / req["iters"]
+    return out
+
+
 def main():
     req = json.load(sys.stdin)
+    if req.get("profile"):
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        print(json.dumps(profile(req)))
+        return
     if not torch.cuda.is_available():
         print(json.dumps({"error": "torch.cuda.is_available() is False", "version": torch.__version__}))
         return
