@@ -116,7 +116,7 @@ ConvArgs read_conv_args(const Args& a, const Napi::CallbackInfo& info, Device de
 MpfConv2d cuda_shape(const cpu::Conv2dShape& s) {
   return MpfConv2d{s.batch,    s.in_h,  s.in_w,  s.out_channels, s.kernel_h,     s.kernel_w,     s.stride_h, s.stride_w,
                    s.pad_h,    s.pad_w, s.dilation_h, s.dilation_w, s.out_h(), s.out_w(), int32_t(s.in_channels.size()),
-                   s.in_channels.data()};
+                   s.in_channels.data(), MPF_ACT_NONE};
 }
 
 std::vector<const void*> cuda_ptrs(const std::vector<TensorRef>& xs) {
@@ -152,14 +152,12 @@ ForwardOut conv_forward(const Napi::CallbackInfo& info, const char* op, bool mea
   TensorRef y = new_tensor(dev, c.dtype, {s.batch, s.out_channels, s.out_h(), s.out_w()});
   TensorRef m = means ? new_tensor(dev, c.dtype, {s.batch, s.out_channels}) : TensorRef();
   if (dev == Device::CUDA) {
-    const MpfConv2d cs = cuda_shape(s);
+    MpfConv2d cs = cuda_shape(s);
+    // Bias and SELU are the plugin's epilogue: its own kernels apply them to the accumulators, the
+    // cuDNN path in one pass after the convolution (was a bias pass, a temporary and a SELU pass).
+    cs.activation = act == cpu::Conv2dActivation::Selu ? MPF_ACT_SELU : MPF_ACT_NONE;
     const MpfCudaApi& api = cuda_api(op);
-    // The plugin's conv has no epilogue (cuDNN or its own kernels): the activation runs after it as
-    // the unary kernel, from a temporary (its kernel declares x and y __restrict__), freed here.
-    TensorRef pre = act == cpu::Conv2dActivation::None ? y : new_tensor(dev, c.dtype, y->shape);
-    cuda_call(op, api.conv2d_forward(cuda_dtype(c.dtype), &cs, cuda_ptrs(c.xs).data(), dptr(c.w), dptr(c.b), dptr(pre)));
-    if (act == cpu::Conv2dActivation::Selu)
-      cuda_call(op, api.unary_forward(int32_t(UnaryOp::Selu), cuda_dtype(c.dtype), dptr(pre), dptr(y), y->numel(), 0, 0));
+    cuda_call(op, api.conv2d_forward(cuda_dtype(c.dtype), &cs, cuda_ptrs(c.xs).data(), dptr(c.w), dptr(c.b), dptr(y)));
     // The means by squeeze-excitation's pooling kernel (a pass over y).
     if (means) cuda_call(op, api.se_pool(cuda_dtype(c.dtype), dptr(y), dptr(m), s.batch, s.out_channels, s.out_h() * s.out_w()));
   } else if (c.dtype == DType::F32)

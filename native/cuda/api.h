@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPF_CUDA_ABI_VERSION 3
+#define MPF_CUDA_ABI_VERSION 4
 #define MPF_CUDA_MAX_RANK 8
 
 #ifdef __cplusplus
@@ -82,7 +82,10 @@ typedef struct MpfConv2d { /* cpu::Conv2dShape; in_channels is a host array of `
   int64_t out_h, out_w;
   int32_t parts;
   const int64_t* in_channels;
+  int32_t activation; /* forward only: MPF_ACT_NONE, or MPF_ACT_SELU applied after the bias in the epilogue */
 } MpfConv2d;
+
+enum { MPF_ACT_NONE = 0, MPF_ACT_SELU = 1 };
 
 typedef struct MpfAdam { /* cpu::AdamHyper */
   double lr, beta1, beta2, eps, weight_decay;

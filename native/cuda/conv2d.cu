@@ -13,6 +13,7 @@
 // row index per K step, so the index arithmetic stays small next to the multiply-adds.
 #include <string>
 
+#include "common/unary_math.h"
 #include "cuda/common.cuh"
 #include "cuda/conv2d.cuh"
 #include "cuda/ops.h"
@@ -36,11 +37,12 @@ struct Parts {
 
 struct Geom {
   int64_t N, C, H, W, CO, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW;
+  int32_t act;  // forward epilogue: MPF_ACT_NONE / MPF_ACT_SELU
 };
 
 Geom geom(const MpfConv2d& s) {
   return Geom{s.batch,    total_in_channels(s), s.in_h,  s.in_w,  s.out_channels, s.kernel_h, s.kernel_w, s.stride_h,
-              s.stride_w, s.pad_h,              s.pad_w, s.dilation_h, s.dilation_w, s.out_h, s.out_w};
+              s.stride_w, s.pad_h,              s.pad_w, s.dilation_h, s.dilation_w, s.out_h, s.out_w, s.activation};
 }
 
 template <typename T>
@@ -62,6 +64,19 @@ __device__ __forceinline__ int part_of(const int64_t* start, int n, int64_t c) {
   int j = 0;
   while (j + 1 < n && c >= start[j + 1]) ++j;
   return j;
+}
+
+// The forward's activation, on a value that already has its bias (the CPU's SELU formula).
+template <typename T>
+__device__ __forceinline__ T epilogue(T v, int32_t act) {
+  return act == MPF_ACT_SELU ? Unary<UnaryOp::Selu, T>::fwd(v, T(0), T(0)) : v;
+}
+
+// y = act(y + b[c]) in place over (N, C, HW): the epilogue of a convolution that cuDNN computed.
+template <typename T>
+__global__ void bias_activation_kernel(T* __restrict__ y, const T* __restrict__ b, int64_t C, int64_t HW, int64_t n, int32_t act) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    y[i] = epilogue(b ? y[i] + b[(i / HW) % C] : y[i], act);
 }
 
 template <typename T>
@@ -125,7 +140,7 @@ __global__ void __launch_bounds__(THREADS) conv_forward_kernel(Parts<T> P, Geom 
     const T bv = bias ? bias[m] : T(0);
 #pragma unroll
     for (int j = 0; j < TN; ++j)
-      if (valid[j]) y[(img[j] * g.CO + m) * OHW + q[j]] = acc[i][j] + bv;
+      if (valid[j]) y[(img[j] * g.CO + m) * OHW + q[j]] = epilogue(acc[i][j] + bv, g.act);
   }
 }
 
@@ -330,6 +345,14 @@ void split_parts(const MpfConv2d& s, const T* in, T* const* outs) {
 }
 
 template <typename T>
+void bias_activation(const MpfConv2d& s, const T* b, T* y) {
+  if (!b && s.activation == MPF_ACT_NONE) return;
+  const int64_t n = s.batch * s.out_channels * s.out_h * s.out_w;
+  if (n == 0) return;
+  MPF_LAUNCH(blocks_for(n), kThreads, bias_activation_kernel<T>)(y, b, s.out_channels, s.out_h * s.out_w, n, s.activation);
+}
+
+template <typename T>
 void own_conv2d_forward(const MpfConv2d& s, const T* const* xs, const T* w, const T* b, T* y) {
   const Geom g = geom(s);
   if (s.parts > kMaxParts) {
@@ -405,6 +428,7 @@ void own_conv2d_backward_weight(const MpfConv2d& s, const T* const* xs, const T*
 #define MPF_INSTANTIATE(T)                                                                                     \
   template void concat_parts<T>(const MpfConv2d&, const T* const*, T*);                                        \
   template void split_parts<T>(const MpfConv2d&, const T*, T* const*);                                         \
+  template void bias_activation<T>(const MpfConv2d&, const T*, T*);                                            \
   template void own_conv2d_forward<T>(const MpfConv2d&, const T* const*, const T*, const T*, T*);              \
   template void own_conv2d_backward_data<T>(const MpfConv2d&, const T*, const T*, T* const*);                  \
   template void own_conv2d_backward_weight<T>(const MpfConv2d&, const T* const*, const T*, T*);

@@ -19,6 +19,9 @@ std::string cudnn_init(cudaStream_t s);
 // cudnn_init succeeded.
 bool cudnn_ready();
 
+// y = activation(y + b[c]) in place, one pass (s.activation; b may be null; nothing to do without either).
+template <typename T>
+void bias_activation(const MpfConv2d& s, const T* b, T* y);
 template <typename T>
 void own_conv2d_forward(const MpfConv2d& s, const T* const* xs, const T* w, const T* b, T* y);
 template <typename T>

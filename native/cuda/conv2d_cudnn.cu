@@ -40,7 +40,7 @@ struct Key {
 
 // Descriptors and the algorithm chosen for one key. Never destroyed (a handful per model).
 struct Plan {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
   cudnnConvolutionDescriptor_t conv = nullptr;
   int algo = 0;
@@ -83,9 +83,6 @@ Plan make_descriptors(const MpfConv2d& s, bool tf32) {
   check_dnn(MPF_DNN(cudnnSetTensor4dDescriptor)(p.y, CUDNN_TENSOR_NCHW, dt, int(s.batch), int(s.out_channels), int(s.out_h),
                                        int(s.out_w)),
             "cudnnSetTensor4dDescriptor (y)");
-  check_dnn(MPF_DNN(cudnnCreateTensorDescriptor)(&p.bias), "cudnnCreateTensorDescriptor");
-  check_dnn(MPF_DNN(cudnnSetTensor4dDescriptor)(p.bias, CUDNN_TENSOR_NCHW, dt, 1, int(s.out_channels), 1, 1),
-            "cudnnSetTensor4dDescriptor (bias)");
   check_dnn(MPF_DNN(cudnnCreateFilterDescriptor)(&p.w), "cudnnCreateFilterDescriptor");
   check_dnn(MPF_DNN(cudnnSetFilter4dDescriptor)(p.w, dt, CUDNN_TENSOR_NCHW, int(s.out_channels), channels(s), int(s.kernel_h),
                                        int(s.kernel_w)),
@@ -228,7 +225,7 @@ void cudnn_conv2d_forward(const MpfConv2d& s, const T* const* xs, const T* w, co
   check_dnn(MPF_DNN(cudnnConvolutionForward)(g_handle, &one, p.x, x, p.w, w, p.conv, cudnnConvolutionFwdAlgo_t(p.algo), ws.get(),
                                     p.workspace, &zero, p.y, y),
             "cudnnConvolutionForward");
-  if (b) check_dnn(MPF_DNN(cudnnAddTensor)(g_handle, &one, p.bias, b, &one, p.y, y), "cudnnAddTensor (bias)");
+  bias_activation(s, b, y);
   note(Pass::Forward, p);
 }
 

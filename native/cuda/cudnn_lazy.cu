@@ -44,7 +44,6 @@ constexpr const char* kFunctions[] = {
     "cudnnConvolutionForward",
     "cudnnConvolutionBackwardData",
     "cudnnConvolutionBackwardFilter",
-    "cudnnAddTensor",
 };
 
 std::map<std::string, void*> g_symbols;

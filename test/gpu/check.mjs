@@ -164,6 +164,10 @@ const convs = [
   ['conv five parts (fuse)', [4, 4, 4, 4, 4], 4, 1, {}],
   ['conv nine parts', [2, 1, 2, 1, 2, 1, 2, 1, 2], 3, 3, { padding: 1 }],
   ['conv no bias', [3], 4, 3, { padding: 1, noBias: true }],
+  // Bias + SELU in the plugin's epilogue: with cuDNN one pass after it, in the own kernels' store.
+  ['conv + SELU (CPB c1)', [6, 6], 6, 3, { padding: 1, activation: 'selu' }],
+  ['conv + SELU, no bias', [5], 4, 3, { padding: 1, noBias: true, activation: 'selu' }],
+  ['conv + SELU, nine parts (concatenated first)', [2, 1, 2, 1, 2, 1, 2, 1, 2], 3, 3, { padding: 1, activation: 'selu' }],
   ['conv 52→208 (upsampler)', [52], 208, 3, { padding: 1 }],
 ];
 for (const [name, parts, out, k, o] of convs) {
@@ -451,6 +455,19 @@ function benchFusedSe(iters) {
   return out;
 }
 
+// A CPB block's first convolution (two 52-channel parts -> 52, 3×3) with bias + SELU in the
+// convolution's epilogue, against the same convolution followed by a separate SELU op.
+function benchConvSelu(iters) {
+  const shape = [B.batch, 52, B.size, B.size];
+  const xs = [ops.rand(shape, { generator: g(6), device: 'cuda' }), ops.rand(shape, { generator: g(7), device: 'cuda' })];
+  const w = ops.mul(ops.rand([52, 104, 3, 3], { generator: g(8), device: 'cuda' }), 0.05);
+  const b = ops.rand([52], { generator: g(9), device: 'cuda' });
+  const fused = timeIt(() => noGrad(() => tidy(() => void ops.conv2d(xs, w, b, { padding: 1, activation: 'selu' }))), iters, 3);
+  const separate = timeIt(() => noGrad(() => tidy(() => void ops.selu(ops.conv2d(xs, w, b, { padding: 1 })))), iters, 3);
+  for (const t of [...xs, w, b]) t.dispose();
+  return { shape, fusedMs: fused.median, separateMs: separate.median };
+}
+
 function benchTorch(iters) {
   const py = args.python ?? process.env.PYTHON ?? 'python3';
   const req = JSON.stringify({ iters, warmup: 3, batch: B.batch, size: B.size, inferSize: B.infer, scale: 4 });
@@ -489,6 +506,13 @@ function bench() {
   } catch (e) {
     b.fusedSe = { error: String(e.message ?? e) };
     log(`  squeeze-excitation bench failed: ${b.fusedSe.error}`);
+  }
+  try {
+    b.convSelu = benchConvSelu(iters);
+    const f = b.convSelu;
+    log(`  conv + SELU [${f.shape}] epilogue vs conv then selu: ${f.fusedMs.toFixed(3)} vs ${f.separateMs.toFixed(3)} ms`);
+  } catch (e) {
+    b.convSelu = { error: String(e.message ?? e) };
   }
   // Our own convolution kernels in place of cuDNN, at the same shapes (fewer runs): what a machine
   // without cuDNN gets, and how far the own implicit-GEMM kernels are from cuDNN.
