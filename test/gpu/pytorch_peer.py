@@ -30,14 +30,15 @@ def timed(fn, iters, warmup):
     return {"median": statistics.median(ms), "min": min(ms), "mean": statistics.fmean(ms), "samples": len(ms)}
 
 
-def run(req, benchmark):
-    torch.backends.cudnn.benchmark = benchmark
-    dev = torch.device("cuda")
+def workload(req, dev):
+    """The model (seeded), one training step (zero_grad, forward, L1, backward, Adam) at batch x size²,
+    and one inference pass on a 1 x inferSize² input, as check.mjs runs ours."""
     torch.manual_seed(1)
     model = MPFNet(scale=req["scale"]).to(dev)
     b, s, r = req["batch"], req["size"], req["scale"]
     x = torch.rand(b, 3, s, s, device=dev)
     y = torch.rand(b, 3, r * s, r * s, device=dev)
+    xi = torch.rand(1, 3, req["inferSize"], req["inferSize"], device=dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 
     def step():
@@ -45,18 +46,21 @@ def run(req, benchmark):
         F.l1_loss(model(x), y).backward()
         opt.step()
 
-    out = {"train": timed(step, req["iters"], req["warmup"])}
-    del opt, x, y
-    model.eval()
-    xi = torch.rand(1, 3, req["inferSize"], req["inferSize"], device=dev)
-
     def infer():
         with torch.no_grad():
             model(xi)
 
+    return model, step, infer
+
+
+def run(req, benchmark):
+    torch.backends.cudnn.benchmark = benchmark
+    model, step, infer = workload(req, torch.device("cuda"))
+    out = {"train": timed(step, req["iters"], req["warmup"])}
+    model.eval()
     out["infer"] = timed(infer, req["iters"], req["warmup"])
     out["peakBytes"] = torch.cuda.max_memory_allocated()
-    del model, xi
+    del model, step, infer
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
     return out
@@ -77,24 +81,7 @@ def profile(req):
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
-    dev = torch.device("cuda")
-    torch.manual_seed(1)
-    model = MPFNet(scale=req["scale"]).to(dev)
-    b, s, r = req["batch"], req["size"], req["scale"]
-    x = torch.rand(b, 3, s, s, device=dev)
-    y = torch.rand(b, 3, r * s, r * s, device=dev)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    xi = torch.rand(1, 3, req["inferSize"], req["inferSize"], device=dev)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        F.l1_loss(model(x), y).backward()
-        opt.step()
-
-    def infer():
-        with torch.no_grad():
-            model(xi)
-
+    model, step, infer = workload(req, torch.device("cuda"))
     out = {}
     for name, fn, train in (("train", step, True), ("infer", infer, False)):
         model.train(train)
