@@ -460,7 +460,7 @@ function benchFusedSe(iters) {
 function benchConvSelu(iters) {
   const shape = [B.batch, 52, B.size, B.size];
   const xs = [ops.rand(shape, { generator: g(6), device: 'cuda' }), ops.rand(shape, { generator: g(7), device: 'cuda' })];
-  const w = ops.mul(ops.rand([52, 104, 3, 3], { generator: g(8), device: 'cuda' }), 0.05);
+  const w = tidy(() => ops.mul(ops.rand([52, 104, 3, 3], { generator: g(8), device: 'cuda' }), 0.05));
   const b = ops.rand([52], { generator: g(9), device: 'cuda' });
   const fused = timeIt(() => noGrad(() => tidy(() => void ops.conv2d(xs, w, b, { padding: 1, activation: 'selu' }))), iters, 3);
   const separate = timeIt(() => noGrad(() => tidy(() => void ops.selu(ops.conv2d(xs, w, b, { padding: 1 })))), iters, 3);
