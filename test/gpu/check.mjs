@@ -391,37 +391,48 @@ function timeIt(fn, iters, warmup) {
 // The paper's shapes, or tiny ones (--tiny-bench) to exercise this code on the CPU emulation.
 const B = args.tinyBench ? { batch: 1, size: 8, infer: 16 } : { batch: 32, size: 48, infer: 256 };
 
+// The benchmark's two workloads for `model` (default ×4): a training step (batch B.batch, B.size²,
+// L1, Adam) and one inference pass on 1 × B.infer²; each with the dispose that frees its tensors.
+function trainingStep(model) {
+  const opt = new Adam(model.parameters(), { lr: 1e-4 });
+  const x = ops.rand([B.batch, 3, B.size, B.size], { generator: g(2), device: 'cuda' });
+  const y = ops.rand([B.batch, 3, 4 * B.size, 4 * B.size], { generator: g(3), device: 'cuda' });
+  const step = () => {
+    tidy(() => {
+      opt.zeroGrad();
+      ops.l1Loss(model.forward(x), y).backward();
+    });
+    opt.step();
+  };
+  const dispose = () => {
+    opt.zeroGrad();
+    opt.dispose?.();
+    x.dispose();
+    y.dispose();
+  };
+  return { step, dispose };
+}
+
+function inferencePass(model) {
+  const x = ops.rand([1, 3, B.infer, B.infer], { generator: g(4), device: 'cuda' });
+  return { step: () => noGrad(() => tidy(() => void model.forward(x))), dispose: () => x.dispose() };
+}
+
 function benchOurs(iters) {
   const out = {};
   const scale = 4;
   const model = createModel({ scale }, { seed: 1, device: 'cuda' });
   const macsTrain = summary(model, [B.size, B.size], B.batch).macs;
-  {
-    const opt = new Adam(model.parameters(), { lr: 1e-4 });
-    const x = ops.rand([B.batch, 3, B.size, B.size], { generator: g(2), device: 'cuda' });
-    const y = ops.rand([B.batch, 3, scale * B.size, scale * B.size], { generator: g(3), device: 'cuda' });
-    const step = () => {
-      tidy(() => {
-        opt.zeroGrad();
-        ops.l1Loss(model.forward(x), y).backward();
-      });
-      opt.step();
-    };
-    const t = timeIt(step, iters, 3);
-    out.train = { ...t, batch: B.batch, size: B.size, scale, tflops: (3 * 2 * macsTrain) / (t.median * 1e9) };
-    opt.zeroGrad();
-    opt.dispose?.();
-    x.dispose();
-    y.dispose();
-  }
+  const train = trainingStep(model);
+  const t = timeIt(train.step, iters, 3);
+  out.train = { ...t, batch: B.batch, size: B.size, scale, tflops: (3 * 2 * macsTrain) / (t.median * 1e9) };
+  train.dispose();
   model.eval();
-  {
-    const macs = summary(model, [B.infer, B.infer], 1).macs;
-    const x = ops.rand([1, 3, B.infer, B.infer], { generator: g(4), device: 'cuda' });
-    const t = timeIt(() => noGrad(() => tidy(() => void model.forward(x))), iters, 3);
-    out.infer = { ...t, batch: 1, size: B.infer, scale, tflops: (2 * macs) / (t.median * 1e9) };
-    x.dispose();
-  }
+  const macs = summary(model, [B.infer, B.infer], 1).macs;
+  const infer = inferencePass(model);
+  const ti = timeIt(infer.step, iters, 3);
+  out.infer = { ...ti, batch: 1, size: B.infer, scale, tflops: (2 * macs) / (ti.median * 1e9) };
+  infer.dispose();
   out.engine = cuda.cudaOptions().engine;
   out.peakDeviceBytes = cuda.cudaMemory().allocated + cuda.cudaMemory().cached;
   model.dispose();
@@ -468,9 +479,10 @@ function benchConvSelu(iters) {
   return { shape, fusedMs: fused.median, separateMs: separate.median };
 }
 
-function benchTorch(iters) {
+// The PyTorch peer (pytorch_peer.py) on the benchmark's shapes: its JSON answer, or {error}.
+function runPeer(extra) {
   const py = args.python ?? process.env.PYTHON ?? 'python3';
-  const req = JSON.stringify({ iters, warmup: 3, batch: B.batch, size: B.size, inferSize: B.infer, scale: 4 });
+  const req = JSON.stringify({ warmup: 3, batch: B.batch, size: B.size, inferSize: B.infer, scale: 4, ...extra });
   const r = spawnSync(py, [join(here, 'pytorch_peer.py')], { input: req, encoding: 'utf8', maxBuffer: 16 << 20, cwd: root });
   if (r.status !== 0) return { error: `${py} test/gpu/pytorch_peer.py failed (${r.status ?? r.error?.message}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
   try {
@@ -506,7 +518,7 @@ function bench() {
   log(`benchmarks (${iters} timed runs each, TF32 off):`);
   const ours = benchOurs(iters);
   log(`  mpfnet   train step b${B.batch} ${B.size}×${B.size} ×4: ${ours.train.median.toFixed(1)} ms   inference ${B.infer}×${B.infer} ×4: ${ours.infer.median.toFixed(1)} ms   (${ours.engine})`);
-  const torch = benchTorch(iters);
+  const torch = runPeer({ iters });
   const b = { ours, torch, ratios: {} };
   if (torch.error) {
     log(`  PyTorch peer unavailable: ${torch.error}`);
@@ -537,7 +549,7 @@ function bench() {
   }
   // Our own convolution kernels in place of cuDNN, at the same shapes (fewer runs): what a machine
   // without cuDNN gets, and how far the own implicit-GEMM kernels are from cuDNN.
-  if (cuda.cudaAvailable().cudnn) {
+  if (report.cuda.cudnn) {
     try {
       cuda.cudaOptions({ convEngine: 'own' });
       const own = benchOurs(Math.min(iters, 5));
@@ -664,37 +676,21 @@ async function profile() {
   };
   const out = { sync: process.env.MPFNET_CUDA_SYNC ?? '0' };
   const model = createModel({ scale: 4 }, { seed: 1, device: 'cuda' });
-  {
-    const opt = new Adam(model.parameters(), { lr: 1e-4 });
-    const x = ops.rand([B.batch, 3, B.size, B.size], { generator: g(2), device: 'cuda' });
-    const y = ops.rand([B.batch, 3, 4 * B.size, 4 * B.size], { generator: g(3), device: 'cuda' });
-    out.train = measure(`train step b${B.batch} ${B.size}²`, () => {
-      tidy(() => {
-        opt.zeroGrad();
-        ops.l1Loss(model.forward(x), y).backward();
-      });
-      opt.step();
-    }, 3);
-    opt.zeroGrad();
-    for (const t of [x, y]) t.dispose();
-  }
+  const train = trainingStep(model);
+  out.train = measure(`train step b${B.batch} ${B.size}²`, train.step, 3);
+  train.dispose();
   model.eval();
-  {
-    const x = ops.rand([1, 3, B.infer, B.infer], { generator: g(4), device: 'cuda' });
-    out.infer = measure(`inference ${B.infer}²`, () => noGrad(() => tidy(() => void model.forward(x))), 5);
-    x.dispose();
-  }
+  const infer = inferencePass(model);
+  out.infer = measure(`inference ${B.infer}²`, infer.step, 5);
+  infer.dispose();
   model.dispose();
-  const py = args.python ?? process.env.PYTHON ?? 'python3';
-  const req = JSON.stringify({ profile: true, iters: 3, warmup: 3, batch: B.batch, size: B.size, inferSize: B.infer, scale: 4 });
-  const r = spawnSync(py, [join(here, 'pytorch_peer.py')], { input: req, encoding: 'utf8', maxBuffer: 16 << 20, cwd: root });
-  if (r.status === 0) {
-    out.torch = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+  out.torch = runPeer({ profile: true, iters: 3 });
+  if (!out.torch.error) {
     for (const mode of ['train', 'infer']) {
       log(`PyTorch ${mode}: ${out.torch[mode + 'KernelMsPerStep'].toFixed(1)} ms of GPU activity per step; top CUDA kernels (ms per step)`);
       for (const k of out.torch[mode].slice(0, 15)) log(`  ${k.ms.toFixed(2).padStart(8)} ms ${String(k.calls).padStart(5)}×  ${k.name.slice(0, 110)}`);
     }
-  } else out.torch = { error: (r.stderr || '').trim().split('\n').slice(-3).join(' | ') };
+  }
   report.profile = out;
 }
 
