@@ -72,11 +72,18 @@ __device__ __forceinline__ T epilogue(T v, int32_t act) {
   return act == MPF_ACT_SELU ? Unary<UnaryOp::Selu, T>::fwd(v, T(0), T(0)) : v;
 }
 
-// y = act(y + b[c]) in place over (N, C, HW): the epilogue of a convolution that cuDNN computed.
+// y = act(y + b[c]) in place over (planes = N·C, HW): the epilogue of a convolution that cuDNN
+// computed. Blocks stride over the planes (y) and each plane's pixels (x), so a plane's channel is
+// one division per plane, not a 64-bit division per element.
 template <typename T>
-__global__ void bias_activation_kernel(T* __restrict__ y, const T* __restrict__ b, int64_t C, int64_t HW, int64_t n, int32_t act) {
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    y[i] = epilogue(b ? y[i] + b[(i / HW) % C] : y[i], act);
+__global__ void bias_activation_kernel(T* __restrict__ y, const T* __restrict__ b, int64_t C, int64_t HW, int64_t planes,
+                                       int32_t act) {
+  for (int64_t p = blockIdx.y; p < planes; p += gridDim.y) {
+    T* plane = y + p * HW;
+    const T bv = b ? b[p % C] : T(0);
+    for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < HW; i += int64_t(gridDim.x) * blockDim.x)
+      plane[i] = epilogue(b ? plane[i] + bv : plane[i], act);
+  }
 }
 
 template <typename T>
@@ -347,9 +354,10 @@ void split_parts(const MpfConv2d& s, const T* in, T* const* outs) {
 template <typename T>
 void bias_activation(const MpfConv2d& s, const T* b, T* y) {
   if (!b && s.activation == MPF_ACT_NONE) return;
-  const int64_t n = s.batch * s.out_channels * s.out_h * s.out_w;
-  if (n == 0) return;
-  MPF_LAUNCH(blocks_for(n), kThreads, bias_activation_kernel<T>)(y, b, s.out_channels, s.out_h * s.out_w, n, s.activation);
+  const int64_t planes = s.batch * s.out_channels, hw = s.out_h * s.out_w;
+  if (planes == 0 || hw == 0) return;
+  const dim3 grid(blocks_for(hw), blocks_capped(planes));
+  MPF_LAUNCH(grid, kThreads, bias_activation_kernel<T>)(y, b, s.out_channels, hw, planes, s.activation);
 }
 
 template <typename T>
