@@ -183,6 +183,11 @@ export interface Conv2dBindings {
   conv2dFoldInputScales(device: DeviceName, w: Handle, scales: readonly (Handle | { channels: number })[]): Handle;
   conv2dAlgo(mode?: ConvAlgorithmName | null): ConvAlgorithmName;
   /**
+   * conv(pixelShuffle(conv(x, stageWeight, stageBias), r), tailWeight, tailBias), both 3x3 with
+   * padding 1, as one composed 5x5 convolution (CPU; native/cpu/upsample_tail.h).
+   */
+  upsampleTail(device: DeviceName, x: Handle, stageWeight: Handle, stageBias: Handle | null, r: number, tailWeight: Handle, tailBias: Handle | null): Handle;
+  /**
    * The calling thread's inference precision before the call; with `precision`, sets it for this
    * thread's later forward convolutions (precision_binding.cc, cpu/inference_precision.h).
    */

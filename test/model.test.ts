@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { encodeSafetensors, readSafetensors } from '../lib/io/safetensors.js';
 import { MPFNet, createModel, loadModel } from '../lib/models/mpfnet/mpfnet.js';
 import { resolveModelConfig, type MPFNetConfig } from '../lib/models/mpfnet/config.js';
@@ -293,11 +293,20 @@ describe('upsampler at inference', () => {
 
 describe('forward with the tape off', () => {
   // The tape-off path sums the residuals into the block outputs in place (addInPlace) and takes the
-  // squeeze-excitation's means from c2: it must give the recorded forward's output bit for bit.
+  // squeeze-excitation's means from c2: it must give the recorded forward's output bit for bit. It
+  // also runs the last upsampler stage and the tail as one composed convolution (upsampleTail),
+  // which rounds differently (test/upsample-tail.test.ts checks it, and the model with it); so that
+  // the rest is checked bit for bit, the stage and the tail run here as the plain chain.
   for (const cfg of [{ channels: 16, nCpb: 2 }, { channels: 16, nCpb: 2, crossFusion: false }] as const)
     it(`equals the recorded forward exactly, and frees everything it made (${JSON.stringify(cfg)})`, () => {
       const m = createModel(cfg, { seed: 2 });
       const x = rand([2, 3, 13, 11], { generator: new Generator(5) });
+      const chain = vi.spyOn(Upsampler.prototype, 'forwardWithTail').mockImplementation(function (this: Upsampler, y: Tensor, tail: Conv2d) {
+        const up = this.forward(y);
+        const out = tail.forward(up);
+        up.dispose();
+        return out;
+      });
       try {
         const recorded = tidy(() => m.forward(x).toFloat32Array());
         const bytesBefore = memory().bytes;
@@ -306,10 +315,28 @@ describe('forward with the tape off', () => {
         expect(off.length).toBe(recorded.length);
         for (let i = 0; i < recorded.length; i++) if (off[i] !== recorded[i]) throw new Error(`element ${i}: ${off[i]} != ${recorded[i]}`);
       } finally {
+        chain.mockRestore();
         x.dispose();
         m.dispose();
       }
     });
+
+  it('with the composed tail (upsampleTail) equals the recorded forward up to rounding, and frees everything it made', () => {
+    for (const dtype of ['float64', 'float32'] as const) {
+      const m = createModel({ channels: 16, nCpb: 2 }, { seed: 2, dtype });
+      const x = rand([2, 3, 13, 11], { generator: new Generator(5), dtype });
+      try {
+        const recorded = tidy(() => m.forward(x).toFloat64Array());
+        const bytesBefore = memory().bytes;
+        const off = noGrad(() => tidy(() => m.forward(x).toFloat64Array()));
+        expect(memory().bytes).toBe(bytesBefore);
+        expectClose(off, recorded, dtype === 'float64' ? 1e-12 : 1e-4, `composed tail ${dtype}`);
+      } finally {
+        x.dispose();
+        m.dispose();
+      }
+    }
+  });
 
   // One image on the CPU never scales a map: each squeeze-excitation's scales go into the next c1's
   // weights and the residual sums (cpb.ts, Block.forwardDeferred). The same function, other roundings.

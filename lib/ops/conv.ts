@@ -124,6 +124,21 @@ export function conv2dFoldInputScales(weight: Tensor, scales: readonly (Tensor |
 }
 
 /**
+ * conv2d(pixelShuffle(conv2d(x, stageWeight, stageBias, {padding: 1}), r), tailWeight, tailBias,
+ * {padding: 1}) for 3x3 kernels, computed as one 5x5 convolution of x whose weights compose the two
+ * (then a pixel shuffle of its out·r² channels): the shuffled map in between is never made. Equal to
+ * the chain up to rounding, border included. CPU tensors, tape off (no gradient), r >= 2. MPF-Net's
+ * inference runs its last upsampler stage and tail this way (docs/performance.md).
+ */
+export function upsampleTail(x: Tensor, stageWeight: Tensor, stageBias: Tensor | null, r: number, tailWeight: Tensor, tailBias: Tensor | null): Tensor {
+  const named: [string, Tensor | null][] = [['x', x], ['stageWeight', stageWeight], ['stageBias', stageBias], ['tailWeight', tailWeight], ['tailBias', tailBias]];
+  for (const [name, t] of named) if (t !== null) checkTensor('upsampleTail', name, t);
+  if (isGradEnabled() && named.some(([, t]) => t?.requiresGrad))
+    throw new TypeError('upsampleTail: has no gradient; call it with the tape off (noGrad) or on tensors that do not require a gradient');
+  return fromHandle(native.upsampleTail(x.device, x.handle, stageWeight.handle, stageBias?.handle ?? null, r, tailWeight.handle, tailBias?.handle ?? null));
+}
+
+/**
  * How conv2d picks its algorithm on the CPU (native/cpu/conv2d.cc, conv2d_algo):
  * - 'auto' (default): Winograd for 3x3 stride-1 convolutions with enough channels (F(2x2, 3x3) for
  *   the forward and weight passes, F(4x4, 3x3) for the input gradient; the inference precision may

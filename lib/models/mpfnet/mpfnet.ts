@@ -1,6 +1,6 @@
 // MPF-Net (docs/model.md §1):
 //   h0 = head(x) ; L = mpfe(h0) ; L = cpbs[n](L) for each CPB ; y = body(fuse(concat L)) + h0
-//   out = tail(up(y))
+//   out = tail(up(y))   (at inference on the CPU, up's last stage and tail as one convolution)
 // With the tape off (noGrad: inference, validation, the CR teacher) forward frees every intermediate
 // as soon as nothing needs it: the peak is a few feature maps (the levels, the CPB's two paths, one
 // block's internals) instead of every activation of the network (~880 MB at 96×96 for the default
@@ -88,6 +88,14 @@ export class MPFNet extends Module {
       addInPlace(fused, h0);
       y = fused;
       release(h0);
+    }
+    // Inference on the CPU: the last upsampling stage and the tail as one composed convolution.
+    if (!isGradEnabled() && y.device === 'cpu') {
+      try {
+        return this.up.forwardWithTail(y, this.tail, { afterStage: o.afterBlock });
+      } finally {
+        release(y);
+      }
     }
     const up = this.up.forward(y, { afterStage: o.afterBlock });
     release(y);

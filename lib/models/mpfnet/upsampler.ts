@@ -6,7 +6,7 @@ import { Conv2d } from '../../nn/conv2d.js';
 import type { InitOptions } from '../../nn/init.js';
 import { Module } from '../../nn/module.js';
 import { PixelShuffle } from '../../nn/pixel-shuffle.js';
-import { conv2d } from '../../ops/conv.js';
+import { conv2d, upsampleTail } from '../../ops/conv.js';
 import { empty } from '../../ops/creation.js';
 import { pixelShuffleInto, split } from '../../ops/shape.js';
 import type { Tensor } from '../../tensor.js';
@@ -40,16 +40,40 @@ export class Upsampler extends Module {
 
   /** With the tape off, each stage's input (except x) and the pre-shuffle map are freed at once. */
   forward(x: Tensor, o: { afterStage?: () => void } = {}): Tensor {
-    let y = x;
-    for (const [conv, shuffle] of this.stages) {
-      const prev = y;
-      const chunks = isGradEnabled() ? 1 : stageChunks(conv, shuffle.upscaleFactor, prev);
-      y = chunks > 1 ? chunkedStage(conv, shuffle.upscaleFactor, prev, chunks) : tidyUnlessRecording(() => shuffle.forward(conv.forward(prev)));
-      if (prev !== x) release(prev);
-      o.afterStage?.();
-    }
-    return y;
+    return runStages(this.stages, x, o);
   }
+
+  /**
+   * tail(forward(x)) with the tape off on the CPU (MPFNet.forward's inference path): the stages
+   * before the last as in forward, then the last stage, its pixel shuffle and `tail` (a 3x3
+   * convolution, padding 1) as one composed 5x5 convolution, upsampleTail: neither the last stage's
+   * map (208 channels at 512² for a 256² input at x4) nor the shuffled map is ever made.
+   */
+  forwardWithTail(x: Tensor, tail: Conv2d, o: { afterStage?: () => void } = {}): Tensor {
+    const [conv, shuffle] = this.stages[this.stages.length - 1]!;
+    const y = runStages(this.stages.slice(0, -1), x, o);
+    let out: Tensor;
+    try {
+      out = upsampleTail(y, conv.weight, conv.bias, shuffle.upscaleFactor, tail.weight, tail.bias);
+    } finally {
+      if (y !== x) release(y);
+    }
+    o.afterStage?.();
+    return out;
+  }
+}
+
+/** The stages one after another (Upsampler.forward). */
+function runStages(stages: readonly [Conv2d, PixelShuffle][], x: Tensor, o: { afterStage?: () => void }): Tensor {
+  let y = x;
+  for (const [conv, shuffle] of stages) {
+    const prev = y;
+    const chunks = isGradEnabled() ? 1 : stageChunks(conv, shuffle.upscaleFactor, prev);
+    y = chunks > 1 ? chunkedStage(conv, shuffle.upscaleFactor, prev, chunks) : tidyUnlessRecording(() => shuffle.forward(conv.forward(prev)));
+    if (prev !== x) release(prev);
+    o.afterStage?.();
+  }
+  return y;
 }
 
 /** How many output-channel chunks keep a stage's pre-shuffle map under STAGE_CHUNK_BYTES (a divisor of the output channels). */
