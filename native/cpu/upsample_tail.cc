@@ -102,31 +102,23 @@ class Composer {
   std::vector<T> prod_, prod_bias_;
 };
 
-// acc[t - lo] = bias + sum of k · x over the 5x5 window at the pixels t in [lo, hi) of one line of
-// image xi (in_channels x h x w): row f when along_row, else column f. Taps outside x count zero.
+// acc[t - lo] = bias + sum of k · x over the 5x5 window at the pixels (f, t), t in [lo, hi), of row
+// f of image xi (channels x h x w). Taps outside x count zero.
 template <typename T>
-void line_sum(const T* xi, int64_t channels, int64_t h, int64_t w, const T* k, T bias, bool along_row, int64_t f,
-              int64_t lo, int64_t hi, T* acc) {
+void row_sum(const T* xi, int64_t channels, int64_t h, int64_t w, const T* k, T bias, int64_t f, int64_t lo, int64_t hi,
+             T* acc) {
   std::fill(acc, acc + (hi - lo), bias);
-  for (int64_t ci = 0; ci < channels; ++ci) {
-    const T* xc = xi + ci * h * w;
-    for (int i = 0; i < 5; ++i)
+  for (int64_t ci = 0; ci < channels; ++ci)
+    for (int i = 0; i < 5; ++i) {
+      const int64_t y = f + i - 2;
+      if (y < 0 || y >= h) continue;
       for (int j = 0; j < 5; ++j) {
         const T d = k[ci * kComposed + i * 5 + j];
         if (d == T(0)) continue;
-        if (along_row) {
-          const int64_t y = f + i - 2;
-          if (y < 0 || y >= h) continue;
-          const T* src = xc + y * w + (j - 2);
-          for (int64_t t = std::max(lo, int64_t(2 - j)); t < std::min(hi, w + 2 - j); ++t) acc[t - lo] += d * src[t];
-        } else {
-          const int64_t x = f + j - 2;
-          if (x < 0 || x >= w) continue;
-          const T* src = xc + (i - 2) * w + x;
-          for (int64_t t = std::max(lo, int64_t(2 - i)); t < std::min(hi, h + 2 - i); ++t) acc[t - lo] += d * src[t * w];
-        }
+        const T* src = xi + (ci * h + y) * w + (j - 2);
+        for (int64_t t = std::max(lo, int64_t(2 - j)); t < std::min(hi, w + 2 - j); ++t) acc[t - lo] += d * src[t];
       }
-  }
+    }
 }
 
 using RowKernel = void (*)(const simd::ComposedConvRow&, int64_t);
@@ -212,13 +204,31 @@ void upsample_tail_forward(const UpsampleTailShape& s, const T* x, const T* wz, 
     const int64_t img = task / 4;
     const int side = int(task % 4);
     const T* xi = x + img * ci * h * w;
-    std::vector<T> k(size_t(ci * kComposed));
+    std::vector<T> k(size_t(ci * kComposed)), kt(k.size());
     std::vector<T> acc(size_t(std::max(h, w)));
+    // A column side reads x's first (or last) three columns only: transposed into cols (channel,
+    // column, row), they are read along rows like the top and bottom sides, instead of one cache
+    // line per pixel for every kernel.
+    const int64_t c0 = side == 3 ? std::max<int64_t>(0, w - 3) : 0, kc = std::min<int64_t>(3, w);
+    std::vector<T> cols;
+    if (side >= 2) {
+      cols.resize(size_t(ci * kc * h));
+      for (int64_t c = 0; c < ci; ++c)
+        for (int64_t y = 0; y < h; ++y)
+          for (int64_t q = 0; q < kc; ++q) cols[size_t((c * kc + q) * h + y)] = xi[(c * h + y) * w + c0 + q];
+    }
     T bias = 0;
     auto subtract = [&](int ey, int ex, int64_t o, int64_t a, int64_t b, bool along_row, int64_t f, int64_t lo, int64_t hi) {
       if (lo >= hi) return;
       comp.build(o, a, b, [&](int ky, int kx) { return excluded(ey, ky) || excluded(ex, kx); }, k.data(), bias);
-      line_sum(xi, ci, h, w, k.data(), bias, along_row, f, lo, hi, acc.data());
+      if (along_row) {
+        row_sum(xi, ci, h, w, k.data(), bias, f, lo, hi, acc.data());
+      } else {
+        for (int64_t c = 0; c < ci; ++c)
+          for (int i = 0; i < 5; ++i)
+            for (int j = 0; j < 5; ++j) kt[size_t(c * kComposed + j * 5 + i)] = k[size_t(c * kComposed + i * 5 + j)];
+        row_sum(cols.data(), ci, kc, h, kt.data(), bias, f - c0, lo, hi, acc.data());
+      }
       T* oo = out + (img * co + o) * rh * rw;
       for (int64_t t = lo; t < hi; ++t) {
         const int64_t R = along_row ? r * f + a : r * t + a, C = along_row ? r * t + b : r * f + b;

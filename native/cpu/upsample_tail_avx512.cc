@@ -5,6 +5,6 @@
 
 namespace mpf::cpu {
 
-void composed_conv_row_avx512(const simd::ComposedConvRow& a, int64_t row) { simd::composed_conv_row<simd::VecAvx512, 2, kComposedGroup>(a, row); }
+void composed_conv_row_avx512(const simd::ComposedConvRow& a, int64_t row) { simd::composed_conv_row<simd::VecAvx512, 4, kComposedGroup>(a, row); }
 
 }  // namespace mpf::cpu

@@ -9,7 +9,7 @@ namespace mpf::cpu {
 
 // Outputs per group: 12 accumulators a vector of pixels wide (AVX2: 12 of its 16 registers) or
 // two (AVX-512, NEON: 24 of 32). MPF-Net's x2 and x4 tails have exactly 12 (3 colours × 2²).
-constexpr int kComposedGroup = 12;
+constexpr int kComposedGroup = 6;
 
 void composed_conv_row_avx2(const simd::ComposedConvRow& a, int64_t row);
 void composed_conv_row_avx512(const simd::ComposedConvRow& a, int64_t row);

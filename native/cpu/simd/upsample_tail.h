@@ -11,6 +11,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace mpf::simd {
 
@@ -24,50 +25,62 @@ struct ComposedConvRow {
   int outputs;           // <= G: the group's real outputs (the rest have zero weights and are not stored)
 };
 
+// acc[o][v] += the taps of rows [i0, i1) of the 5x5 window of every channel, for NV vectors of
+// pixels: row i of channel c starts at src + c · chan_stride + i · row_stride, two pixels left of
+// the block. One loop nest without branches, so the accumulators stay in registers throughout.
+template <class V, int NV, int G>
+inline void composed_block(const float* src, int64_t row_stride, int64_t chan_stride, int64_t channels, int i0, int i1,
+                           const float* weights, typename V::F (&acc)[G][NV]) {
+  using F = typename V::F;
+  constexpr int W = V::kWidth;
+  for (int64_t c = 0; c < channels; ++c, src += chan_stride, weights += 25 * G)
+    for (int i = i0; i < i1; ++i) {
+      const float* s = src + i * row_stride;
+      const float* wt = weights + i * 5 * G;
+      for (int j = 0; j < 5; ++j, wt += G) {
+        F xv[NV];
+        for (int v = 0; v < NV; ++v) xv[v] = V::load(s + j + v * W);
+        for (int o = 0; o < G; ++o) {
+          const F wv = V::broadcast(wt + o);
+          for (int v = 0; v < NV; ++v) acc[o][v] = V::fmadd(wv, xv[v], acc[o][v]);
+        }
+      }
+    }
+}
+
 // Output row `row` of the group: y[o][row][:] = bias[o] + sum over channels and taps of w · x, x
-// zero outside the image.
+// zero outside the image. Blocks of NV vectors of pixels; a block whose window reaches past the
+// image's left or right side reads a zero-padded copy of its rows instead.
 template <class V, int NV, int G>
 void composed_conv_row(const ComposedConvRow& a, int64_t row) {
   using F = typename V::F;
   constexpr int W = V::kWidth, B = NV * W;
-  // A block's row segment where it reaches past the image's sides: B + 4 values at an offset of up
-  // to 2, written in whole vectors.
-  constexpr int kEdge = B + 2 * W + 8 - (B + 2 * W + 8) % W;
-  float edge[kEdge];
+  // A padded row: the block's B + 4 pixels (two each side) at an offset of up to 2, in whole vectors.
+  constexpr int kEdgeRow = B + 2 * W + 8 - (B + 2 * W + 8) % W;
+  thread_local std::vector<float> edge;
+  const int i0 = int(std::max<int64_t>(0, 2 - row)), i1 = int(std::min<int64_t>(5, a.h + 2 - row));  // rows inside x
   for (int64_t x0 = 0; x0 < a.w; x0 += B) {
-    const bool interior = x0 >= 2 && x0 + B + 2 <= a.w;
     F acc[G][NV];
     for (int o = 0; o < G; ++o)
       for (int v = 0; v < NV; ++v) acc[o][v] = V::broadcast(a.bias + o);
-    const float* wp = a.weights;
-    for (int64_t c = 0; c < a.in_channels; ++c)
-      for (int i = 0; i < 5; ++i, wp += 5 * G) {
-        const int64_t yy = row + i - 2;
-        if (yy < 0 || yy >= a.h) continue;
-        const float* line = a.x + (c * a.h + yy) * a.w;
-        const float* src = line + x0 - 2;
-        if (!interior) {
-          // Zeros, then the part of the segment [x0 - 2, x0 + B + 2) that lies in the image, in
-          // vectors (a library memset or memcpy here would cost the accumulators: AVX code must
-          // clear the registers' upper halves before calling one).
-          const int64_t lo = std::max<int64_t>(0, x0 - 2), n = std::min<int64_t>(a.w, x0 + B + 2) - lo;
-          for (int t = 0; t < kEdge; t += W) V::store(edge + t, V::zero());
-          float* dst = edge + (lo - (x0 - 2));
-          for (int64_t t = 0; t < n; t += W) V::store(dst + t, V::load_first(line + lo + t, int(std::min<int64_t>(W, n - t))));
-          src = edge;
+    if (x0 >= 2 && x0 + B + 2 <= a.w) {
+      composed_block<V, NV, G>(a.x + (row - 2) * a.w + x0 - 2, a.w, a.h * a.w, a.in_channels, i0, i1, a.weights, acc);
+    } else {
+      // Zeros, then the part of each row's segment [x0 - 2, x0 + B + 2) that lies in the image, in
+      // vectors (a library memset or memcpy would cost more here: AVX code clears the registers'
+      // upper halves before calling one).
+      edge.resize(size_t(a.in_channels * 5 * kEdgeRow));
+      const int64_t lo = std::max<int64_t>(0, x0 - 2), n = std::min<int64_t>(a.w, x0 + B + 2) - lo;
+      for (int64_t c = 0; c < a.in_channels; ++c)
+        for (int i = i0; i < i1; ++i) {
+          float* dst = &edge[size_t((c * 5 + i) * kEdgeRow)];
+          for (int t = 0; t < kEdgeRow; t += W) V::store(dst + t, V::zero());
+          const float* line = a.x + (c * a.h + row + i - 2) * a.w + lo;
+          dst += lo - (x0 - 2);
+          for (int64_t t = 0; t < n; t += W) V::store(dst + t, V::load_first(line + t, int(std::min<int64_t>(W, n - t))));
         }
-        const float* wt = wp;
-        // One tap at a time: unrolled across taps, the compiler runs out of registers (24 are accumulators).
-#pragma GCC unroll 1
-        for (int j = 0; j < 5; ++j, wt += G) {
-          F xv[NV];
-          for (int v = 0; v < NV; ++v) xv[v] = V::load(src + j + v * W);
-          for (int o = 0; o < G; ++o) {
-            const F wv = V::broadcast(wt + o);
-            for (int v = 0; v < NV; ++v) acc[o][v] = V::fmadd(wv, xv[v], acc[o][v]);
-          }
-        }
-      }
+      composed_block<V, NV, G>(edge.data(), kEdgeRow, 5 * kEdgeRow, a.in_channels, i0, i1, a.weights, acc);
+    }
     const int64_t left = a.w - x0;
     for (int o = 0; o < a.outputs; ++o) {
       float* out = a.y + o * a.plane_stride + row * a.w + x0;
