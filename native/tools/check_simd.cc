@@ -2,7 +2,8 @@
 // type (native/cpu/simd/) against the same template instantiated over the portable vector type
 // (plain arrays), on random inputs, every output element compared. Covers the GEMM micro-kernels
 // (every tile height, ragged widths, bias / accumulate variants) and packers, the conv2d im2col
-// packers, the exp-based unary ops (exp, selu, sigmoid, tanh, with tails) and the float32 row sum.
+// packers, the exp-based unary ops (exp, selu, sigmoid, tanh, with tails), the float32 row sum and
+// upsample_tail's composed 5x5 convolution rows.
 //
 // x86-64:  npx cmake-js configure -O build-check --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-check
 //          build-check/check_simd            (checks AVX2 and AVX-512 where the CPU has them)
@@ -10,6 +11,7 @@
 //                                             under qemu-aarch64; checks NEON)
 // Exit status 0 when every comparison is within tolerance; packers must match bit for bit.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +30,7 @@
 #include "cpu/simd/unary.h"
 #include "cpu/simd/vec_portable.h"
 #include "cpu/unary_simd.h"
+#include "cpu/upsample_tail_simd.h"
 
 using namespace mpf;
 using cpu::gemm_detail::SgemmKernels;
@@ -245,6 +248,35 @@ void check_sum(const char* isa, SumFn fn) {
   report(isa, "sum_f32 (relative to sum |x|)", worst, 1e-6);
 }
 
+using ComposedRowFn = void (*)(const simd::ComposedConvRow&, int64_t);
+
+// Every output row of small images (widths with interior and edge blocks, ragged last vectors, a
+// last group with fewer outputs) against the portable instantiation; relative to sum |w·x| + |b|.
+void check_composed(const char* isa, ComposedRowFn fn) {
+  constexpr int G = cpu::kComposedGroup;
+  double worst = 0;
+  for (auto [c, h, w, outputs] : {std::array<int64_t, 4>{3, 5, 70, G}, {2, 1, 1, 4}, {4, 3, 133, G - 1}, {1, 6, 37, 1}}) {
+    const auto x = uniform(size_t(c * h * w)), wt = uniform(size_t(c * 25 * G)), b = uniform(size_t(G));
+    std::vector<float> got(size_t(G * h * w), NAN), want(got.size(), NAN), mag(got.size(), 0.0f);
+    auto wabs = wt, xabs = x, babs = b;
+    for (auto* v : {&wabs, &xabs, &babs})
+      for (float& f : *v) f = std::fabs(f);
+    for (int pass = 0; pass < 3; ++pass) {
+      simd::ComposedConvRow a{pass == 2 ? xabs.data() : x.data(), c, h, w, pass == 2 ? wabs.data() : wt.data(), pass == 2 ? babs.data() : b.data(),
+                              (pass == 0 ? got : pass == 1 ? want : mag).data(), h * w, int(outputs)};
+      for (int64_t row = 0; row < h; ++row) pass == 0 ? fn(a, row) : simd::composed_conv_row<simd::VecPortable, 1, G>(a, row);
+    }
+    for (size_t i = 0; i < got.size(); ++i) {
+      if (int64_t(i) / (h * w) >= outputs) {  // outputs past the group's real ones are never written
+        if (!std::isnan(got[i])) worst = INFINITY;
+        continue;
+      }
+      worst = std::max(worst, double(std::fabs(got[i] - want[i])) / std::max(1e-6f, mag[i]));
+    }
+  }
+  report(isa, "upsample_tail composed rows (rel. sum |w x|)", worst, 1e-6);
+}
+
 }  // namespace
 
 int main() {
@@ -257,6 +289,7 @@ int main() {
     check_unary("avx2", cpu::unary_forward_avx2);
     check_sum("avx2", cpu::sum_f32_avx2);
     check_pack_col("avx2", cpu::conv2d_detail::pack_col_panels_avx2, 16);
+    check_composed("avx2", cpu::composed_conv_row_avx2);
     ++checked;
   }
   if (level == Simd::AVX512) {
@@ -264,6 +297,7 @@ int main() {
     check_unary("avx512", cpu::unary_forward_avx512);
     check_pack_col("avx512", cpu::conv2d_detail::pack_col_panels_avx512, 32);
     check_col_run_avx512();
+    check_composed("avx512", cpu::composed_conv_row_avx512);
     ++checked;
   }
 #endif
@@ -273,6 +307,7 @@ int main() {
     check_unary("neon", cpu::unary_forward_neon);
     check_sum("neon", cpu::sum_f32_neon);
     check_pack_col("neon", cpu::conv2d_detail::pack_col_panels_neon, 16);
+    check_composed("neon", cpu::composed_conv_row_neon);
     ++checked;
   }
 #endif
