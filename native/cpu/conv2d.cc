@@ -68,7 +68,9 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
 // transforms like float32's rounding is: F(4x4) ~300x (check_conv2d: 0.3 of the output's rms on
 // random data), F(2x2) ~10x (2e-2). On the briefly trained x4 model (test/inference-precision.test.ts,
 // 24^2 input, a 96^2 patch downscaled) bf16 F(4x4) is 53.3 dB from 'fp32', max error 2.6e-2 (6.5
-// 8-bit steps; 54.4 dB, 6.6 steps on a 208^2 photo crop), bf16 F(2x2) 62.3 dB, max 3.1e-3. bf16
+// 8-bit steps; 54.4 dB, 6.6 steps on a 208^2 photo crop), bf16 F(2x2) 62.3 dB, max 3.1e-3 (measured
+// while the last upsampling stage still ran here; upsample_tail now computes it in float32, and
+// bf16 F(4x4) measures 60.3 dB, 1.3 steps; 61.5 dB, 2.3 steps on the crop). bf16
 // F(6x6) for c1's large inputs (as 'fp32' takes it) made c1 5% faster at 256^2 but measured 51.2 dB
 // and 9.6 steps on that crop, past the 8-step bound: not taken. Speed (check_conv2d --bench, 2
 // threads, effective GFLOP/s, 2026-12-03): bf16 F(4x4) 1580-1680 for C52+52->52 at 128^2 and ~1280

@@ -14,11 +14,11 @@ import type { Tensor } from '../../tensor.js';
 /**
  * With the tape off, a stage whose pre-shuffle map would exceed this many bytes is computed in
  * chunks of output channels, each shuffled into place and freed, so the pre-shuffle map never
- * exists whole. For a 224-pixel tile of the default ×4 model the last stage's map is 167 MB; the
- * chunks cut a tile's peak of live tensors from 393 MB to ~270 MB for one more input transform
- * per extra chunk (docs/upscaling.md, Memory). 64 MB rather than 48: a whole 256² image's last
- * stage (208 MB) then runs in 4 chunks of 52 channels instead of 13 of 16, whose repeated input
- * transforms made that convolution ~1.4× slower (~100 → ~70 ms, 2 threads); a 224 tile still takes 4.
+ * exists whole, for one more input transform per extra chunk. On the CPU the last stage never gets
+ * here (forwardWithTail composes it with the tail); the earlier stage of a large whole image and
+ * every stage on CUDA do. 64 MB rather than 48: a whole 256² image's last stage (208 MB) ran in 4
+ * chunks of 52 channels instead of 13 of 16, whose repeated input transforms had made that
+ * convolution ~1.4× slower (~100 → ~70 ms, 2 threads).
  */
 export const STAGE_CHUNK_BYTES = 64 * 2 ** 20;
 
