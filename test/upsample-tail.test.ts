@@ -5,6 +5,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { native } from '../bindings/index.js';
 import * as mp from '../lib/index.js';
+import { Upsampler } from '../lib/models/mpfnet/upsampler.js';
 import { fromStored, loadFixture, type FixtureCase } from './helpers/fixtures.js';
 import { expectClose } from './helpers/gradcheck.js';
 import { simdLevels } from './helpers/simd-levels.js';
@@ -97,6 +98,25 @@ describe('upsampleTail', () => {
       expect(() => mp.upsampleTail(x, wz, null, 2, leaf, null)).toThrow(/no gradient/);
       // Only the tensors made above as arguments remain (8 of them, the leaf included).
       expect(mp.memory().tensors).toBe(live + 8);
+    });
+  });
+
+  it('Upsampler.forwardWithTail runs a tail that is not a 3x3 convolution with padding 1 as the chain', () => {
+    mp.tidy(() => {
+      const up = new Upsampler(4, 2, { dtype: 'float64', generator: new mp.Generator(1) });
+      const x = mp.rand([1, 4, 5, 6], { dtype: 'float64', generator: new mp.Generator(3) });
+      for (const tail of [new mp.Conv2d(4, 3, 1, { dtype: 'float64', generator: new mp.Generator(2) }), new mp.Conv2d(4, 3, 3, { dtype: 'float64', generator: new mp.Generator(2), padding: 2 })]) {
+        const composed = vi.spyOn(native, 'upsampleTail');
+        try {
+          const got = mp.noGrad(() => up.forwardWithTail(x, tail));
+          expect(composed).not.toHaveBeenCalled();
+          const want = mp.noGrad(() => tail.forward(up.forward(x)));
+          expect([...got.shape]).toEqual([...want.shape]);
+          expectClose(got.toFloat64Array(), want.toFloat64Array(), 1e-14, `tail ${tail.kernelSize[0]}x${tail.kernelSize[1]}`);
+        } finally {
+          composed.mockRestore();
+        }
+      }
     });
   });
 

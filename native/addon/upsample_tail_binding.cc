@@ -33,6 +33,9 @@ MPF_BINDING(upsampleTail) {
   if (wt->shape[1] != m || wt->shape[2] != 3 || wt->shape[3] != 3)
     throw_range(op, ": 'tailWeight' has shape ", shape_str(wt->shape), " but the shuffled map has ", m, " channels: it must be (O, ", m, ", 3, 3)");
   const int64_t o = wt->shape[0];
+  if (n < 1 || c < 1 || h < 1 || w < 1 || m < 1 || o < 1)
+    throw_range(op, ": empty tensors are not supported (x ", shape_str(x->shape), ", stageWeight ", shape_str(wz->shape), ", tailWeight ",
+                shape_str(wt->shape), ")");
   for (auto [name, b, len] : {std::tuple{"stageBias", &bz, wz->shape[0]}, std::tuple{"tailBias", &bt, o}}) {
     if (!*b) continue;
     check_device(op, name, *b, dev);

@@ -51,6 +51,16 @@ export class Upsampler extends Module {
    */
   forwardWithTail(x: Tensor, tail: Conv2d, o: { afterStage?: () => void } = {}): Tensor {
     const [conv, shuffle] = this.stages[this.stages.length - 1]!;
+    // The composition assumes two 3x3 convolutions with stride 1 and padding 1 (MPF-Net's); any
+    // other tail runs as the chain.
+    if (![conv, tail].every(isSame3x3)) {
+      const up = this.forward(x, o);
+      try {
+        return tail.forward(up);
+      } finally {
+        release(up);
+      }
+    }
     const y = runStages(this.stages.slice(0, -1), x, o);
     let out: Tensor;
     try {
@@ -61,6 +71,11 @@ export class Upsampler extends Module {
     o.afterStage?.();
     return out;
   }
+}
+
+/** A 3x3 convolution with stride 1, padding 1 and dilation 1: the size-preserving kind upsampleTail composes. */
+function isSame3x3(c: Conv2d): boolean {
+  return [c.kernelSize, c.padding, c.stride, c.dilation].every(([a, b], i) => a === b && a === [3, 1, 1, 1][i]);
 }
 
 /** The stages one after another (Upsampler.forward). */

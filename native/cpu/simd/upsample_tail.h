@@ -6,8 +6,8 @@
 // Why direct: with 12 outputs a Winograd tile's transforms of 52 input channels would cost more than
 // its products save, and the implicit GEMM ran at ~190 GFLOP/s (43% of this machine's peak) on
 // these shapes. Here G outputs × NV vectors of pixels stay in registers as accumulators; each of the
-// 25 taps of each input channel loads NV vectors of x once and multiplies them by G broadcast
-// weights, so the FMAs outnumber the loads G to 1.
+// 25 taps of each input channel loads NV vectors of x once and broadcasts G weights for G · NV FMAs
+// (AVX-512: 4 loads and 6 broadcasts for 24 FMAs), ~74% of the core's peak at 512².
 #pragma once
 #include <algorithm>
 #include <cstdint>
