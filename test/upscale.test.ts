@@ -337,7 +337,9 @@ describe('upscale', () => {
 
   it('cancels within a tile, not after it (default model, one large tile)', async () => {
     const model = createModel({}, { seed: 1 });
-    const input = await photo(DEFAULT_TILE, DEFAULT_TILE);
+    // Twice the default tile each way, so the one pass takes several seconds and the abort at 1.5 s
+    // lands inside it even on a fast, idle machine (a 192² pass took ~1.5 s with start-up).
+    const input = await photo(2 * DEFAULT_TILE, 2 * DEFAULT_TILE);
     const controller = new AbortController();
     let done = 0;
     const t0 = performance.now();

@@ -156,6 +156,10 @@ void composed_conv(const UpsampleTailShape& s, const T* x, const std::vector<T>&
     const RowKernel kernel = row_kernel();
     // Tasks in memory order (image, group, row), so a thread's rows share their input rows in cache.
     parallel_tasks(s.batch * groups * s.h, [&](int64_t task) {
+      // Each pool thread's scratch for blocks at the image's sides, kept between calls (83 KB for
+      // 52 channels); baseline code, so the vector's functions are compiled for the baseline ISA.
+      thread_local std::vector<float> edge;
+      edge.resize(size_t(ci * 5 * simd::kComposedEdgeRow));
       const int64_t row = task % s.h, g = task / s.h % groups, img = task / s.h / groups;
       simd::ComposedConvRow a;
       a.x = x + img * ci * hw;
@@ -167,6 +171,7 @@ void composed_conv(const UpsampleTailShape& s, const T* x, const std::vector<T>&
       a.y = pre + (img * outputs + g * G) * hw;
       a.plane_stride = hw;
       a.outputs = int(std::min<int64_t>(G, outputs - g * G));
+      a.edge = edge.data();
       kernel(a, row);
     });
   } else {

@@ -261,9 +261,10 @@ void check_composed(const char* isa, ComposedRowFn fn) {
     auto wabs = wt, xabs = x, babs = b;
     for (auto* v : {&wabs, &xabs, &babs})
       for (float& f : *v) f = std::fabs(f);
+    std::vector<float> edge(size_t(c * 5 * simd::kComposedEdgeRow));
     for (int pass = 0; pass < 3; ++pass) {
       simd::ComposedConvRow a{pass == 2 ? xabs.data() : x.data(), c, h, w, pass == 2 ? wabs.data() : wt.data(), pass == 2 ? babs.data() : b.data(),
-                              (pass == 0 ? got : pass == 1 ? want : mag).data(), h * w, int(outputs)};
+                              (pass == 0 ? got : pass == 1 ? want : mag).data(), h * w, int(outputs), edge.data()};
       for (int64_t row = 0; row < h; ++row) pass == 0 ? fn(a, row) : simd::composed_conv_row<simd::VecPortable, 1, G>(a, row);
     }
     for (size_t i = 0; i < got.size(); ++i) {

@@ -11,7 +11,6 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
-#include <vector>
 
 namespace mpf::simd {
 
@@ -23,7 +22,13 @@ struct ComposedConvRow {
   float* y;              // the group's first output plane (h x w); planes plane_stride apart
   int64_t plane_stride;
   int outputs;           // <= G: the group's real outputs (the rest have zero weights and are not stored)
+  float* edge;           // the calling thread's scratch: in_channels x 5 x kComposedEdgeRow floats
 };
+
+// Floats per padded row in ComposedConvRow::edge, for every instantiation (checked below). The
+// caller owns the scratch: a std::vector here would be compiled with this ISA's flags, and the
+// linker could hand that copy to baseline code (test/package.test.ts checks no such symbol exists).
+constexpr int kComposedEdgeRow = 128;
 
 // acc[o][v] += the taps of rows [i0, i1) of the 5x5 window of every channel, for NV vectors of
 // pixels: row i of channel c starts at src + c · chan_stride + i · row_stride, two pixels left of
@@ -56,8 +61,8 @@ void composed_conv_row(const ComposedConvRow& a, int64_t row) {
   using F = typename V::F;
   constexpr int W = V::kWidth, B = NV * W;
   // A padded row: the block's B + 4 pixels (two each side) at an offset of up to 2, in whole vectors.
-  constexpr int kEdgeRow = B + 2 * W + 8 - (B + 2 * W + 8) % W;
-  thread_local std::vector<float> edge;
+  constexpr int kEdgeRow = kComposedEdgeRow;
+  static_assert(B + 2 * W + 8 <= kEdgeRow, "a padded row must fit kComposedEdgeRow");
   const int i0 = int(std::max<int64_t>(0, 2 - row)), i1 = int(std::min<int64_t>(5, a.h + 2 - row));  // rows inside x
   for (int64_t x0 = 0; x0 < a.w; x0 += B) {
     F acc[G][NV];
@@ -69,17 +74,16 @@ void composed_conv_row(const ComposedConvRow& a, int64_t row) {
       // Zeros, then the part of each row's segment [x0 - 2, x0 + B + 2) that lies in the image, in
       // vectors (a library memset or memcpy would cost more here: AVX code clears the registers'
       // upper halves before calling one).
-      edge.resize(size_t(a.in_channels * 5 * kEdgeRow));
       const int64_t lo = std::max<int64_t>(0, x0 - 2), n = std::min<int64_t>(a.w, x0 + B + 2) - lo;
       for (int64_t c = 0; c < a.in_channels; ++c)
         for (int i = i0; i < i1; ++i) {
-          float* dst = &edge[size_t((c * 5 + i) * kEdgeRow)];
+          float* dst = a.edge + (c * 5 + i) * kEdgeRow;
           for (int t = 0; t < kEdgeRow; t += W) V::store(dst + t, V::zero());
           const float* line = a.x + (c * a.h + row + i - 2) * a.w + lo;
           dst += lo - (x0 - 2);
           for (int64_t t = 0; t < n; t += W) V::store(dst + t, V::load_first(line + t, int(std::min<int64_t>(W, n - t))));
         }
-      composed_block<V, NV, G>(edge.data(), kEdgeRow, 5 * kEdgeRow, a.in_channels, i0, i1, a.weights, acc);
+      composed_block<V, NV, G>(a.edge, kEdgeRow, 5 * kEdgeRow, a.in_channels, i0, i1, a.weights, acc);
     }
     const int64_t left = a.w - x0;
     for (int o = 0; o < a.outputs; ++o) {
