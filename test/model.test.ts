@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { releaseUnlessRecording } from '../lib/autograd/scope.js';
 import { encodeSafetensors, readSafetensors } from '../lib/io/safetensors.js';
 import { MPFNet, createModel, loadModel } from '../lib/models/mpfnet/mpfnet.js';
 import { resolveModelConfig, type MPFNetConfig } from '../lib/models/mpfnet/config.js';
@@ -303,9 +304,11 @@ describe('forward with the tape off', () => {
       const x = rand([2, 3, 13, 11], { generator: new Generator(5) });
       const chain = vi.spyOn(Upsampler.prototype, 'forwardWithTail').mockImplementation(function (this: Upsampler, y: Tensor, tail: Conv2d) {
         const up = this.forward(y);
-        const out = tail.forward(up);
-        up.dispose();
-        return out;
+        try {
+          return tail.forward(up);
+        } finally {
+          releaseUnlessRecording(up);
+        }
       });
       try {
         const recorded = tidy(() => m.forward(x).toFloat32Array());

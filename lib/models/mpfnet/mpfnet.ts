@@ -89,19 +89,13 @@ export class MPFNet extends Module {
       y = fused;
       release(h0);
     }
-    // Inference on the CPU: the last upsampling stage and the tail as one composed convolution.
-    if (!isGradEnabled() && y.device === 'cpu') {
-      try {
-        return this.up.forwardWithTail(y, this.tail, { afterStage: o.afterBlock });
-      } finally {
-        release(y);
-      }
+    // tail(up(y)); at inference on the CPU the last upsampling stage and the tail run as one
+    // composed convolution (Upsampler.forwardWithTail decides).
+    try {
+      return this.up.forwardWithTail(y, this.tail, { afterStage: o.afterBlock });
+    } finally {
+      release(y);
     }
-    const up = this.up.forward(y, { afterStage: o.afterBlock });
-    release(y);
-    const out = this.tail.forward(up);
-    release(up);
-    return out;
   }
 
   /** forward, clamped to [0, 1], as for images. */

@@ -44,16 +44,15 @@ export class Upsampler extends Module {
   }
 
   /**
-   * tail(forward(x)) with the tape off on the CPU (MPFNet.forward's inference path): the stages
-   * before the last as in forward, then the last stage, its pixel shuffle and `tail` (a 3x3
-   * convolution, padding 1) as one composed 5x5 convolution, upsampleTail: neither the last stage's
-   * map (208 channels at 512² for a 256² input at x4) nor the shuffled map is ever made.
+   * tail(forward(x)) (MPFNet.forward). With the tape off on the CPU the stages before the last run
+   * as in forward, then the last stage, its pixel shuffle and `tail` as one composed 5x5
+   * convolution, upsampleTail: neither the last stage's map (208 channels at 512² for a 256² input
+   * at x4) nor the shuffled map is ever made. With the tape on, on CUDA, or where the last stage or
+   * the tail is not a 3x3 convolution with stride 1 and padding 1, the chain runs.
    */
   forwardWithTail(x: Tensor, tail: Conv2d, o: { afterStage?: () => void } = {}): Tensor {
     const [conv, shuffle] = this.stages[this.stages.length - 1]!;
-    // The composition assumes two 3x3 convolutions with stride 1 and padding 1 (MPF-Net's); any
-    // other tail runs as the chain.
-    if (![conv, tail].every(isSame3x3)) {
+    if (isGradEnabled() || x.device !== 'cpu' || ![conv, tail].every(isSame3x3)) {
       const up = this.forward(x, o);
       try {
         return tail.forward(up);
