@@ -280,6 +280,14 @@ export interface CudaBindings {
   cudaMemory(): { allocated: number; cached: number; deviceFree: number; deviceTotal: number; mallocs: number };
   /** Applies the given options; returns those in force and a description of the convolution engine's last use. */
   cudaOptions(changes?: Partial<CudaOptions>): CudaOptions & { engine: string };
+  /** Start recording the CUDA work of the following ops into a graph instead of running it. */
+  cudaGraphBegin(): void;
+  /** Stop recording; the graph's id (throws with the reason when the capture failed). */
+  cudaGraphEnd(): number;
+  /** Copy src into dst (the graph's input) when given, then replay graph `id`. */
+  cudaGraphLaunch(id: number, dst: Handle | null, src: Handle | null): void;
+  /** Free graph `id` and its reserved memory. */
+  cudaGraphDestroy(id: number): void;
 }
 
 export interface NativeAddon extends CoreBindings, UnaryBindings, AccumulateBindings, BinaryBindings, ReduceBindings, ShapeBindings, LossBindings, PoolBindings, AdamBindings, ResizeBindings, SsimBindings, DegradeBindings, MaxPoolBindings, Conv2dBindings, MatmulBindings, CrSamplesBindings, CrSimilarityBindings, SqueezeExciteBindings, CudaBindings {}

@@ -71,6 +71,15 @@ describe.skipIf(hasGpu)('without a usable GPU', () => {
     expect(() => mp.cudaSynchronize()).toThrow(msg('cudaSynchronize'));
     expect(() => mp.cudaMemory()).toThrow(msg('cudaMemory'));
     expect(() => mp.cudaOptions()).toThrow(msg('cudaOptions'));
+    expect(() => native.cudaGraphBegin()).toThrow(msg('cudaGraphBegin'));
+  });
+
+  it('CudaGraph.capture refuses a CPU example, naming it', () => {
+    mp.tidy(() => {
+      const x = mp.rand([1, 3, 4, 4]);
+      expect(() => mp.CudaGraph.capture((t) => mp.relu(t), x)).toThrow(TypeError);
+      expect(() => mp.CudaGraph.capture((t) => mp.relu(t), x)).toThrow(/'example' must be on device 'cuda', got 'cpu'/);
+    });
   });
 
   it('an op asked to run on cuda with CPU tensors names the misplaced argument', () => {
@@ -149,6 +158,42 @@ describe.skipIf(!hasGpu)('CUDA matches the CPU (quick subset)', () => {
       mp.conv2d([a!, b!], w!, bias, { padding: 1, activation: 'selu' }));
     both('linear', [[6, 7], [3, 7], [3]], ([x, w, b]) => mp.linear(x!, w!, b));
   });
+  it('a CUDA graph replays the pass: the eager result for each new input, memory back after dispose', () => {
+    const before = mp.memory();
+    const allocated = mp.cudaMemory().allocated;
+    const w = mp.randn([6, 3, 3, 3], { generator: new mp.Generator(1), device: 'cuda' });
+    const b = mp.randn([6], { generator: new mp.Generator(2), device: 'cuda' });
+    const f = (x: mp.Tensor) => mp.selu(mp.add(mp.conv2d(x, w, b, { padding: 1 }), mp.mean(x)));
+    const xs = [3, 4, 5].map((seed) => mp.randn([2, 3, 9, 11], { generator: new mp.Generator(seed), device: 'cuda' }));
+    const graph = mp.CudaGraph.capture(f, xs[0]!);
+    for (const x of xs) {
+      const want = mp.tidy(() => mp.noGrad(() => f(x)));
+      expect(Array.from(graph.run(x).toFloat64Array())).toEqual(Array.from(want.toFloat64Array()));
+      want.dispose();
+    }
+    const wrong = mp.zeros([2, 3, 9, 10], { device: 'cuda' });
+    expect(() => graph.run(wrong)).toThrow(/cudaGraphLaunch/);
+    wrong.dispose();
+    graph.dispose();
+    graph.dispose();
+    expect(() => graph.run()).toThrow(/disposed/);
+    for (const t of [w, b, ...xs]) t.dispose();
+    expect(mp.memory().tensors).toBe(before.tensors);
+    expect(mp.cudaMemory().allocated).toBe(allocated);
+  });
+
+  it('a pass that copies to the host cannot be captured: a clear error, nothing kept', () => {
+    const before = mp.memory().tensors;
+    const x = mp.randn([4, 4], { generator: new mp.Generator(1), device: 'cuda' });
+    expect(() => mp.CudaGraph.capture((t) => mp.mul(t, mp.sum(t).item()), x)).toThrow(/capture/);
+    x.dispose();
+    expect(mp.memory().tensors).toBe(before);
+    // The stream works normally again.
+    mp.tidy(() => {
+      expect(mp.sum(mp.ones([3], { device: 'cuda' })).item()).toBe(3);
+    });
+  });
+
   it('device memory returns to the allocator', () => {
     const before = mp.memory().cudaBytes;
     mp.tidy(() => void mp.conv2d(mp.rand([1, 3, 16, 16], { device: 'cuda' }), mp.rand([8, 3, 3, 3], { device: 'cuda' })));

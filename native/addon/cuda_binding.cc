@@ -96,4 +96,45 @@ MPF_BINDING(cudaOptions) {
   return r;
 }
 
+// CUDA graphs (native/cuda/graph.cu; lib/cuda.ts's CudaGraph is the safe wrapper).
+// cudaGraphBegin(): from now on the CUDA work of every op is recorded, not run.
+MPF_BINDING(cudaGraphBegin) {
+  cuda_call("cudaGraphBegin", cuda_api("cudaGraphBegin").graph_begin());
+  return info.Env().Undefined();
+}
+
+// cudaGraphEnd() -> id: stops recording and makes the graph; throws with the reason when the
+// capture failed (the recorded work is then discarded).
+MPF_BINDING(cudaGraphEnd) {
+  int64_t id = 0;
+  cuda_call("cudaGraphEnd", cuda_api("cudaGraphEnd").graph_end(&id));
+  return Napi::Number::New(info.Env(), double(id));
+}
+
+// cudaGraphLaunch(id, dst | null, src | null): copies src into dst (the graph's input: same shape
+// and dtype, both on CUDA), then replays the graph after it on the stream.
+MPF_BINDING(cudaGraphLaunch) {
+  Args a(info, "cudaGraphLaunch");
+  const int64_t id = a.integer(0, "id", 1, int64_t(1) << 52);
+  TensorRef dst = a.opt_tensor(1, "dst"), src = a.opt_tensor(2, "src");
+  if (bool(dst) != bool(src)) throw_type("cudaGraphLaunch: 'dst' and 'src' must both be tensors or both be null");
+  const MpfCudaApi& api = cuda_api("cudaGraphLaunch");
+  if (dst) {
+    check_device("cudaGraphLaunch", "dst", dst, Device::CUDA);
+    check_device("cudaGraphLaunch", "src", src, Device::CUDA);
+    check_dtype("cudaGraphLaunch", "src", src, dst->dtype);
+    check_same_shape("cudaGraphLaunch", "dst", dst, "src", src);
+    cuda_call("cudaGraphLaunch", api.copy_d2d(dptr(dst), dptr(src), dst->nbytes()));
+  }
+  cuda_call("cudaGraphLaunch", api.graph_launch(id));
+  return info.Env().Undefined();
+}
+
+// cudaGraphDestroy(id): frees the graph and hands its reserved memory back to the cache.
+MPF_BINDING(cudaGraphDestroy) {
+  Args a(info, "cudaGraphDestroy");
+  cuda_call("cudaGraphDestroy", cuda_api("cudaGraphDestroy").graph_destroy(a.integer(0, "id", 1, int64_t(1) << 52)));
+  return info.Env().Undefined();
+}
+
 }  // namespace mpf

@@ -8,6 +8,11 @@
 // above) so that slightly different sizes share blocks; a request may also take a cached block up
 // to 1/8 larger than its class. On cudaMalloc failure the cache is returned to the device and the
 // call retried once before reporting out-of-memory.
+//
+// CUDA graphs (graph.cu) get a private pool: a replay writes to the addresses its capture used, so
+// a block that a capture allocates, or frees, belongs to that graph until it is destroyed. Freed,
+// it waits in the graph's own free list (reused by the same capture, never handed to other work);
+// still held by a tensor (the graph's output), it returns to that list when the tensor is freed.
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -30,13 +35,10 @@ class CachingAllocator {
   void* alloc(size_t bytes, std::string& err) {
     const size_t cls = size_class(bytes);
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = free_.lower_bound(cls);
-    if (it != free_.end() && it->first <= cls + cls / 8) {
-      void* p = it->second;
-      live_[p] = it->first;
-      allocated_ += int64_t(it->first);
-      cached_ -= int64_t(it->first);
-      free_.erase(it);
+    if (capture_) {
+      if (void* p = take_cached(graph_free_[capture_], cls)) return p;
+      if (void* p = take_cached(free_, cls)) return owned_[p] = capture_, p;
+    } else if (void* p = take_cached(free_, cls)) {
       return p;
     }
     void* p = nullptr;
@@ -59,6 +61,7 @@ class CachingAllocator {
     ++mallocs_;
     live_[p] = cls;
     allocated_ += int64_t(cls);
+    if (capture_) owned_[p] = capture_;
     return p;
   }
 
@@ -67,7 +70,9 @@ class CachingAllocator {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = live_.find(p);
     if (it == live_.end()) return;  // not ours: ignore rather than corrupt the lists
-    free_.emplace(it->second, p);
+    auto own = owned_.find(p);
+    if (own == owned_.end() && capture_) own = owned_.emplace(p, capture_).first;  // the capture read it: keep it
+    (own == owned_.end() ? free_ : graph_free_[own->second]).emplace(it->second, p);
     allocated_ -= int64_t(it->second);
     cached_ += int64_t(it->second);
     live_.erase(it);
@@ -79,6 +84,23 @@ class CachingAllocator {
     return release_cached_locked();
   }
 
+  // Blocks of graph `id` are reserved from now on (id 0: capture over).
+  void capture(int64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    capture_ = id;
+  }
+
+  // The graph is gone: its free blocks go to the common cache, its live ones return there when freed.
+  void release_graph(int64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto g = graph_free_.find(id);
+    if (g != graph_free_.end()) {
+      free_.insert(g->second.begin(), g->second.end());
+      graph_free_.erase(g);
+    }
+    for (auto it = owned_.begin(); it != owned_.end();) it = it->second == id ? owned_.erase(it) : std::next(it);
+  }
+
   void stats(MpfCudaMemory& m) {
     std::lock_guard<std::mutex> lock(mu_);
     m.allocated = allocated_;
@@ -87,6 +109,18 @@ class CachingAllocator {
   }
 
  private:
+  // A cached block of this class (or up to 1/8 larger) from `list`, now live; nullptr if none.
+  void* take_cached(std::multimap<size_t, void*>& list, size_t cls) {
+    auto it = list.lower_bound(cls);
+    if (it == list.end() || it->first > cls + cls / 8) return nullptr;
+    void* p = it->second;
+    live_[p] = it->first;
+    allocated_ += int64_t(it->first);
+    cached_ -= int64_t(it->first);
+    list.erase(it);
+    return p;
+  }
+
   cudaError_t release_cached_locked() {
     cudaError_t first = cudaStreamSynchronize(stream());
     for (auto& [size, p] : free_) {
@@ -94,13 +128,18 @@ class CachingAllocator {
       if (first == cudaSuccess) first = e;
     }
     free_.clear();
-    cached_ = 0;
+    cached_ = 0;  // what graphs keep reserved stays cached
+    for (auto& [id, list] : graph_free_)
+      for (auto& [size, p] : list) cached_ += int64_t(size);
     return first;
   }
 
   std::mutex mu_;
   std::multimap<size_t, void*> free_;      // class size -> cached block
   std::unordered_map<void*, size_t> live_;  // block -> class size
+  int64_t capture_ = 0;                                        // the graph being captured, or 0
+  std::unordered_map<void*, int64_t> owned_;                   // block -> the graph it belongs to
+  std::map<int64_t, std::multimap<size_t, void*>> graph_free_;  // graph -> its free blocks
   int64_t allocated_ = 0, cached_ = 0, mallocs_ = 0;
 };
 
@@ -121,6 +160,9 @@ void* device_alloc(size_t bytes) {
 }
 
 void device_free(void* p, size_t) { allocator().free(p); }
+
+void allocator_capture(int64_t id) { allocator().capture(id); }
+void allocator_release_graph(int64_t id) { allocator().release_graph(id); }
 
 MpfErr api_alloc(size_t bytes, void** out) {
   std::string err;

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPF_CUDA_ABI_VERSION 4
+#define MPF_CUDA_ABI_VERSION 5
 #define MPF_CUDA_MAX_RANK 8
 
 #ifdef __cplusplus
@@ -211,6 +211,15 @@ typedef struct MpfCudaApi {
   MpfErr (*se_excite)(int32_t dt, const MpfSqueezeExcite* s, const void* x, const void* m, void* y);
   MpfErr (*se_backward)(int32_t dt, const MpfSqueezeExcite* s, const void* x, const void* m, const void* gy, void* gx,
                         void* gw1, void* gb1, void* gw2, void* gb2, void* scratch);
+
+  /* CUDA graphs (graph.cu): graph_begin starts capturing the stream (every later call is recorded,
+   * not run); graph_end stops and instantiates it (*id > 0), or fails with the reason and discards
+   * the capture; graph_launch replays it; graph_destroy frees it. Every block the capture allocates or
+   * frees stays reserved for the graph until graph_destroy, since a replay writes to those addresses. */
+  MpfErr (*graph_begin)(void);
+  MpfErr (*graph_end)(int64_t* id);
+  MpfErr (*graph_launch)(int64_t id);
+  MpfErr (*graph_destroy)(int64_t id);
 } MpfCudaApi;
 
 /* The plugin's one exported symbol: NULL when it was built for another ABI version. */

@@ -115,7 +115,8 @@ MpfErr fail(const std::string& msg) {
 
 MpfErr finish() {
   cudaError_t e = cudaGetLastError();
-  if (e == cudaSuccess && g_options.sync_each) e = cudaStreamSynchronize(g_stream);
+  // No wait while a graph is being captured: a synchronisation would end the capture with an error.
+  if (e == cudaSuccess && g_options.sync_each && !capturing()) e = cudaStreamSynchronize(g_stream);
   if (e == cudaSuccess) return nullptr;
   cudaGetLastError();
   return fail(str("CUDA error: ", cudaGetErrorString(e), " (", cudaGetErrorName(e), ")"));
@@ -245,6 +246,10 @@ MpfCudaApi make_api() {
   a.se_pool = se_pool;
   a.se_excite = se_excite;
   a.se_backward = se_backward;
+  a.graph_begin = graph_begin;
+  a.graph_end = graph_end;
+  a.graph_launch = graph_launch;
+  a.graph_destroy = graph_destroy;
   return a;
 }
 

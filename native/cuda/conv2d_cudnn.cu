@@ -7,6 +7,8 @@
 #include <cudnn.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <string>
@@ -16,6 +18,7 @@
 #include "cuda/common.cuh"
 #include "cuda/conv2d.cuh"
 #include "cuda/cudnn_lazy.h"
+#include "cuda/ops.h"
 
 namespace mpf::cuda {
 namespace {
@@ -108,6 +111,24 @@ const Perf* pick(const Perf* r, int count, bool fma_only) {
   return nullptr;
 }
 
+// MPFNET_CUDNN_FIND_LOG=1: every search's candidates on stderr (algorithm, math, time, workspace),
+// so a GPU run shows how close the alternatives came, not just the winner.
+template <typename Perf>
+void log_search(const char* pass, const MpfConv2d& s, const Perf* r, int count) {
+  static const bool on = [] {
+    const char* v = std::getenv("MPFNET_CUDNN_FIND_LOG");
+    return v && *v && *v != '0';
+  }();
+  if (!on) return;
+  std::fprintf(stderr, "cudnn find %s n%lld c%d %lldx%lld -> %lld k%lldx%lld d%lld:", pass, (long long)s.batch, channels(s),
+               (long long)s.in_h, (long long)s.in_w, (long long)s.out_channels, (long long)s.kernel_h, (long long)s.kernel_w,
+               (long long)s.dilation_h);
+  for (int i = 0; i < count; ++i)
+    std::fprintf(stderr, " [algo %d %s %s %.3f ms %zu KiB]", int(r[i].algo), r[i].mathType == CUDNN_FMA_MATH ? "fma" : "tc",
+                 r[i].status == CUDNN_STATUS_SUCCESS ? "ok" : "fail", double(r[i].time), size_t(r[i].memory >> 10));
+  std::fprintf(stderr, "\n");
+}
+
 // Search workspace straight from the device (not the cache, which would keep the large block):
 // as much as search_limit() allows, halving while cudaMalloc refuses.
 struct SearchWorkspace {
@@ -151,6 +172,7 @@ Plan& plan_for(Pass pass, const MpfConv2d& s, const void* a, const void* b, void
     check_dnn(MPF_DNN(cudnnFindConvolutionForwardAlgorithmEx)(g_handle, p.x, a, p.w, b, p.conv, p.y, out, kMax, &found, r, ws.p,
                                                      limit),
               "cudnnFindConvolutionForwardAlgorithmEx");
+    log_search("fwd", s, r, found);
     const auto* best = pick(r, found, fma_only);
     if (!best) throw CudaError("cuDNN found no usable forward convolution algorithm for this shape");
     p.algo = int(best->algo);
@@ -161,6 +183,7 @@ Plan& plan_for(Pass pass, const MpfConv2d& s, const void* a, const void* b, void
     check_dnn(MPF_DNN(cudnnFindConvolutionBackwardDataAlgorithmEx)(g_handle, p.w, a, p.y, b, p.conv, p.x, out, kMax, &found, r,
                                                           ws.p, limit),
               "cudnnFindConvolutionBackwardDataAlgorithmEx");
+    log_search("bwd-data", s, r, found);
     const auto* best = pick(r, found, fma_only);
     if (!best) throw CudaError("cuDNN found no usable backward-data convolution algorithm for this shape");
     p.algo = int(best->algo);
@@ -171,6 +194,7 @@ Plan& plan_for(Pass pass, const MpfConv2d& s, const void* a, const void* b, void
     check_dnn(MPF_DNN(cudnnFindConvolutionBackwardFilterAlgorithmEx)(g_handle, p.x, a, p.y, b, p.conv, p.w, out, kMax, &found, r,
                                                             ws.p, limit),
               "cudnnFindConvolutionBackwardFilterAlgorithmEx");
+    log_search("bwd-filter", s, r, found);
     const auto* best = pick(r, found, fma_only);
     if (!best) throw CudaError("cuDNN found no usable backward-filter convolution algorithm for this shape");
     p.algo = int(best->algo);
@@ -210,8 +234,16 @@ const char* cudnn_conv2d_description() {
   return d.c_str();
 }
 
+// A convolution over several inputs (the cross-perception blocks' c1 reads two 52-channel maps) runs
+// one of two ways: the inputs concatenated into one copy and one convolution ("concat"), or one
+// convolution per input with its slice of the weights, accumulating into y with beta = 1 ("split").
+// Which is faster depends on the shape: cuDNN picks its kernel by the channel count, and on an H200
+// (cuDNN 9.19, fp32) split made a 256x256 inference pass 17% faster while it made the batch-32
+// training step 8% slower. So each shape is timed both ways on its first call, like cudnnFind's
+// choice of algorithm, and the faster kept; MPFNET_CUDNN_SPLIT_PARTS=1 / 0 forces one way.
+
 template <typename T>
-void cudnn_conv2d_forward(const MpfConv2d& s, const T* const* xs, const T* w, const T* b, T* y) {
+void forward_concat(const MpfConv2d& s, const T* const* xs, const T* w, T* y) {
   Scratch cat;
   const T* x = xs[0];
   if (s.parts > 1) {
@@ -225,8 +257,93 @@ void cudnn_conv2d_forward(const MpfConv2d& s, const T* const* xs, const T* w, co
   check_dnn(MPF_DNN(cudnnConvolutionForward)(g_handle, &one, p.x, x, p.w, w, p.conv, cudnnConvolutionFwdAlgo_t(p.algo), ws.get(),
                                     p.workspace, &zero, p.y, y),
             "cudnnConvolutionForward");
-  bias_activation(s, b, y);
   note(Pass::Forward, p);
+}
+
+template <typename T>
+void forward_split(const MpfConv2d& s, const T* const* xs, const T* w, T* y) {
+  const int64_t C = total_in_channels(s), taps = s.kernel_h * s.kernel_w;
+  std::vector<MpfConv2d> part(size_t(s.parts), s);
+  std::vector<Scratch> wpart;
+  std::vector<Plan*> plans_of;
+  int64_t c0 = 0;
+  for (int j = 0; j < s.parts; ++j) {
+    part[j].parts = 1;
+    part[j].in_channels = &s.in_channels[j];
+    const int64_t cj = s.in_channels[j];
+    // w[:, c0:c0+cj] as its own contiguous filter: one row of cj * taps values per output channel.
+    wpart.emplace_back(size_t(s.out_channels * cj * taps) * sizeof(T));
+    check(cudaMemcpy2DAsync(wpart.back().get(), size_t(cj * taps) * sizeof(T), w + c0 * taps, size_t(C * taps) * sizeof(T),
+                            size_t(cj * taps) * sizeof(T), size_t(s.out_channels), cudaMemcpyDeviceToDevice, stream()),
+          "weight slice copy");
+    c0 += cj;
+  }
+  // Every search before the first accumulation: a search writes y.
+  for (int j = 0; j < s.parts; ++j) plans_of.push_back(&plan_for<T>(Pass::Forward, part[j], xs[j], wpart[j].get(), y));
+  for (int j = 0; j < s.parts; ++j) {
+    Plan& p = *plans_of[j];
+    Scratch ws(p.workspace);
+    const T one = 1, beta = j == 0 ? T(0) : T(1);
+    check_dnn(MPF_DNN(cudnnConvolutionForward)(g_handle, &one, p.x, xs[j], p.w, wpart[j].get(), p.conv,
+                                               cudnnConvolutionFwdAlgo_t(p.algo), ws.get(), p.workspace, &beta, p.y, y),
+              "cudnnConvolutionForward");
+    note(Pass::Forward, p);
+  }
+}
+
+// -1 unset (measure), 0 concat, 1 split: MPFNET_CUDNN_SPLIT_PARTS.
+int split_parts_forced() {
+  static const int v = [] {
+    const char* e = std::getenv("MPFNET_CUDNN_SPLIT_PARTS");
+    return !e || !*e ? -1 : *e == '0' ? 0 : 1;
+  }();
+  return v;
+}
+
+// The GPU time of f, after one untimed call (searches, warm caches).
+template <typename F>
+float gpu_ms(F&& f) {
+  f();
+  cudaEvent_t a = nullptr, b = nullptr;
+  check(cudaEventCreate(&a), "cudaEventCreate");
+  check(cudaEventCreate(&b), "cudaEventCreate");
+  check(cudaEventRecord(a, stream()), "cudaEventRecord");
+  for (int i = 0; i < 3; ++i) f();
+  check(cudaEventRecord(b, stream()), "cudaEventRecord");
+  check(cudaEventSynchronize(b), "cudaEventSynchronize");
+  float ms = 0;
+  check(cudaEventElapsedTime(&ms, a, b), "cudaEventElapsedTime");
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  return ms;
+}
+
+// Whether this multi-part shape runs split: forced, known, or measured now (never while a CUDA
+// graph is being captured, which a wait would break: concat then, until an eager call measures).
+template <typename T>
+bool use_split(const MpfConv2d& s, const T* const* xs, const T* w, T* y) {
+  if (split_parts_forced() >= 0) return split_parts_forced() == 1;
+  static std::map<std::string, bool> chosen;
+  std::string key = str(sizeof(T), ":", s.batch, "x", s.in_h, "x", s.in_w, "->", s.out_channels, "k", s.kernel_h, "x", s.kernel_w,
+                        "s", s.stride_h, "x", s.stride_w, "p", s.pad_h, "x", s.pad_w, "d", s.dilation_h, "x", s.dilation_w, ":");
+  for (int j = 0; j < s.parts; ++j) key += str(s.in_channels[j], ",");
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    auto it = chosen.find(key);
+    if (it != chosen.end()) return it->second;
+  }
+  if (capturing()) return false;
+  const float concat_ms = gpu_ms([&] { forward_concat<T>(s, xs, w, y); });
+  const float split_ms = gpu_ms([&] { forward_split<T>(s, xs, w, y); });
+  std::lock_guard<std::mutex> lock(g_mu);
+  return chosen[key] = split_ms < concat_ms;
+}
+
+template <typename T>
+void cudnn_conv2d_forward(const MpfConv2d& s, const T* const* xs, const T* w, const T* b, T* y) {
+  if (s.parts > 1 && use_split<T>(s, xs, w, y)) forward_split<T>(s, xs, w, y);
+  else forward_concat<T>(s, xs, w, y);
+  bias_activation(s, b, y);
 }
 
 template <typename T>

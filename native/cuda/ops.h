@@ -21,6 +21,17 @@ MpfErr api_alloc(size_t bytes, void** out);
 void api_free(void* p, size_t bytes);
 MpfErr api_memory(MpfCudaMemory* m);
 MpfErr api_empty_cache();
+// The graph pools (graph.cu): while graph `id` is captured, every block allocated or freed is
+// reserved for it; release hands its blocks back to the cache.
+void allocator_capture(int64_t id);
+void allocator_release_graph(int64_t id);
+
+// graph.cu
+bool capturing();
+MpfErr graph_begin();
+MpfErr graph_end(int64_t* id);
+MpfErr graph_launch(int64_t id);
+MpfErr graph_destroy(int64_t id);
 
 // tensor.cu
 MpfErr fill(int32_t dt, void* y, int64_t n, double v);

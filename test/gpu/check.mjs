@@ -59,6 +59,7 @@ function parseArgs(argv) {
     else if (a === '--quick') o.quick = true;
     else if (a === '--tiny-bench') o.tinyBench = true; // tiny shapes: for testing the check itself
     else if (a === '--bench-only') o.benchOnly = true;
+    else if (a === '--tf32') o.tf32 = true; // benchmarks with TF32 allowed on both sides (parity stays TF32 off)
     else if (a === '--profile') o.profile = true; // time per native call kind (exact per op with MPFNET_CUDA_SYNC=1), and PyTorch's kernels
     else if (a === '--only') o.only = new RegExp(next()); // parity cases whose name matches; no model, no bench
     else if (a === '--iters') o.iters = Number(next());
@@ -67,7 +68,7 @@ function parseArgs(argv) {
     else if (a === '--python') o.python = next();
     else if (a === '--dist') o.dist = next();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: check.mjs [--allow-no-cuda] [--no-bench] [--quick] [--iters N] [--tiny-bench] [--bench-only] [--profile] [--only REGEX] [--out DIR] [--report FILE] [--python PY] [--dist DIR]');
+      console.log('usage: check.mjs [--allow-no-cuda] [--no-bench] [--quick] [--iters N] [--tiny-bench] [--bench-only] [--tf32] [--profile] [--only REGEX] [--out DIR] [--report FILE] [--python PY] [--dist DIR]');
       process.exit(0);
     } else throw new Error(`check.mjs: unknown argument ${a}`);
   }
@@ -439,6 +440,33 @@ function benchOurs(iters) {
   return out;
 }
 
+// The inference pass as a CUDA graph (lib/cuda.ts CudaGraph): its output against the eager pass's
+// (the same kernels on the same data: expected bit-identical), and its time per replay including
+// the copy of the input. The gap to the eager time is what the host's per-op cost took.
+function benchGraph(iters) {
+  const model = createModel({ scale: 4 }, { seed: 1, device: 'cuda' });
+  model.eval();
+  const x = ops.rand([1, 3, B.infer, B.infer], { generator: g(4), device: 'cuda' });
+  const eager = noGrad(() => tidy(() => model.forward(x)));
+  const graph = cuda.CudaGraph.capture((input) => model.forward(input), x);
+  try {
+    const out = graph.run(x);
+    const a = out.toFloat64Array();
+    const b = eager.toFloat64Array();
+    let maxAbs = 0;
+    for (let i = 0; i < a.length; i++) maxAbs = Math.max(maxAbs, Math.abs(a[i] - b[i]));
+    const err = relErr(a, b);
+    const t = timeIt(() => void graph.run(x), iters, 3);
+    const macs = summary(model, [B.infer, B.infer], 1).macs;
+    return { infer: { ...t, batch: 1, size: B.infer, scale: 4, tflops: (2 * macs) / (t.median * 1e9) }, relErrVsEager: err, maxAbsDiffVsEager: maxAbs };
+  } finally {
+    graph.dispose();
+    eager.dispose();
+    x.dispose();
+    model.dispose();
+  }
+}
+
 // The fused squeeze-excitation (2 launches forward, 3 backward) against the composite path it
 // replaced (mean, linear, relu, linear, sigmoid, mul and their backwards), at the training shape.
 function benchFusedSe(iters) {
@@ -499,7 +527,7 @@ function benchInChild() {
   const file = join(root, 'bench', 'results', 'tmp', `gpu-bench-${process.pid}.json`);
   const pass = ['--bench-only', '--report', file];
   for (const k of ['iters', 'python', 'dist']) if (args[k] !== undefined) pass.push(`--${k}`, String(args[k]));
-  for (const [k, flag] of [['quick', '--quick'], ['tinyBench', '--tiny-bench']]) if (args[k]) pass.push(flag);
+  for (const [k, flag] of [['quick', '--quick'], ['tinyBench', '--tiny-bench'], ['tf32', '--tf32']]) if (args[k]) pass.push(flag);
   log('benchmarks: in a child process with MPFNET_CUDA_SYNC=0');
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...pass], { stdio: 'inherit', env: { ...process.env, MPFNET_CUDA_SYNC: '0' } });
   try {
@@ -515,11 +543,22 @@ function benchInChild() {
 
 function bench() {
   const iters = args.iters ?? (args.quick ? 5 : 20);
-  log(`benchmarks (${iters} timed runs each, TF32 off):`);
+  const tf32 = Boolean(args.tf32);
+  log(`benchmarks (${iters} timed runs each, TF32 ${tf32 ? 'allowed on both sides' : 'off'}):`);
+  cuda.cudaOptions({ allowTf32: tf32 });
   const ours = benchOurs(iters);
   log(`  mpfnet   train step b${B.batch} ${B.size}×${B.size} ×4: ${ours.train.median.toFixed(1)} ms   inference ${B.infer}×${B.infer} ×4: ${ours.infer.median.toFixed(1)} ms   (${ours.engine})`);
-  const torch = runPeer({ iters });
+  const torch = runPeer({ iters, tf32 });
   const b = { ours, torch, ratios: {} };
+  try {
+    b.oursGraph = benchGraph(iters);
+    const r = b.oursGraph;
+    log(`  mpfnet   inference ${B.infer}×${B.infer} ×4 as a CUDA graph: ${r.infer.median.toFixed(1)} ms (eager ${ours.infer.median.toFixed(1)} ms); output vs eager: max |diff| ${r.maxAbsDiffVsEager.toExponential(2)}`);
+    if (!(r.relErrVsEager <= TOL)) report.failures.push(`CUDA graph inference differs from eager: relative error ${r.relErrVsEager}`);
+  } catch (e) {
+    b.oursGraph = { error: String(e.message ?? e) };
+    log(`  CUDA graph inference failed: ${b.oursGraph.error}`);
+  }
   if (torch.error) {
     log(`  PyTorch peer unavailable: ${torch.error}`);
   } else {
@@ -527,10 +566,11 @@ function bench() {
       const t = torch[mode];
       if (!t) continue;
       b.ratios[mode] = { train: t.train.median / ours.train.median, infer: t.infer.median / ours.infer.median };
-      log(`  PyTorch ${torch.version} (cudnn.benchmark=${mode === 'benchmark'}): train ${t.train.median.toFixed(1)} ms, inference ${t.infer.median.toFixed(1)} ms -> speed ratio train ${b.ratios[mode].train.toFixed(2)}×, inference ${b.ratios[mode].infer.toFixed(2)}×`);
+      if (b.oursGraph?.infer) b.ratios[mode].inferGraph = t.infer.median / b.oursGraph.infer.median;
+      log(`  PyTorch ${torch.version} (cudnn.benchmark=${mode === 'benchmark'}): train ${t.train.median.toFixed(1)} ms, inference ${t.infer.median.toFixed(1)} ms -> speed ratio train ${b.ratios[mode].train.toFixed(2)}×, inference ${b.ratios[mode].infer.toFixed(2)}×${b.ratios[mode].inferGraph ? ` (our graph ${b.ratios[mode].inferGraph.toFixed(2)}×)` : ''}${t.inferGraph?.median ? `; PyTorch's own CUDA graph inference ${t.inferGraph.median.toFixed(1)} ms` : ''}`);
     }
     const r = b.ratios.eager;
-    if (r) b.targets = { trainAtLeastEager: r.train >= 1, inferAtLeast1_2x: r.infer >= 1.2 };
+    if (r) b.targets = { trainAtLeastEager: r.train >= 1, inferAtLeast1_2x: r.infer >= 1.2, inferGraphAtLeast1_2x: (r.inferGraph ?? 0) >= 1.2 };
   }
   try {
     b.fusedSe = benchFusedSe(iters);
@@ -671,7 +711,7 @@ async function profile() {
     const calls = [...stats.values()].reduce((n, e) => n + e.calls, 0) / steps;
     const top = [...stats].sort((p, q) => q[1].ms - p[1].ms).slice(0, 30).map(([k, e]) => ({ kind: k, ms: e.ms / steps, calls: e.calls / steps }));
     log(`profile ${label} (MPFNET_CUDA_SYNC=${process.env.MPFNET_CUDA_SYNC ?? '0'}): ${total.toFixed(1)} ms per step, native calls ${(nativeMs / steps).toFixed(1)} ms in ${calls} calls`);
-    for (const t of top.slice(0, 20)) log(`  ${t.ms.toFixed(2).padStart(8)} ms ${String(t.calls).padStart(5)}×  ${t.kind}`);
+    for (const t of top.slice(0, 30)) log(`  ${t.ms.toFixed(2).padStart(8)} ms ${String(t.calls).padStart(5)}×  ${t.kind}`);
     return { msPerStep: total, nativeMsPerStep: nativeMs / steps, callsPerStep: calls, top };
   };
   const out = { sync: process.env.MPFNET_CUDA_SYNC ?? '0' };
@@ -688,7 +728,7 @@ async function profile() {
   if (!out.torch.error) {
     for (const mode of ['train', 'infer']) {
       log(`PyTorch ${mode}: ${out.torch[mode + 'KernelMsPerStep'].toFixed(1)} ms of GPU activity per step; top CUDA kernels (ms per step)`);
-      for (const k of out.torch[mode].slice(0, 15)) log(`  ${k.ms.toFixed(2).padStart(8)} ms ${String(k.calls).padStart(5)}×  ${k.name.slice(0, 110)}`);
+      for (const k of out.torch[mode].slice(0, 25)) log(`  ${k.ms.toFixed(2).padStart(8)} ms ${String(k.calls).padStart(5)}×  ${k.name.slice(0, 110)}`);
     }
   }
   report.profile = out;
@@ -737,5 +777,5 @@ if (!args.noBench && !args.only) {
 }
 report.status = report.failures.length ? 'failed' : 'passed';
 log(report.failures.length ? `FAILED: ${report.failures.length} check(s)\n  ${report.failures.join('\n  ')}` : 'all checks passed');
-writeReport(`gpu-${slug(status.device)}.json`);
+writeReport(`gpu-${slug(status.device)}${args.tf32 ? '-tf32' : ''}.json`);
 process.exit(report.failures.length ? 1 : 0);

@@ -2,7 +2,7 @@
 definition) on the same GPU, timed like check.mjs times ours: the default model's training step
 (zero_grad, forward, L1, backward, Adam) and inference, TF32 off, with cudnn.benchmark off (PyTorch's
 default, "eager") and on. Reads {"iters", "warmup", "batch", "size", "inferSize", "scale"} on stdin,
-prints JSON on stdout.
+prints JSON on stdout ("tf32": true allows TF32 on both sides).
 """
 import json
 import os
@@ -53,12 +53,39 @@ def workload(req, dev):
     return model, step, infer
 
 
+def graph_infer(model, req):
+    """The inference pass replayed as a CUDA graph (torch.cuda.CUDAGraph), input copy included: the
+    peer of check.mjs's CudaGraph timing. {error} when capture fails."""
+    try:
+        dev = torch.device("cuda")
+        xi = torch.rand(1, 3, req["inferSize"], req["inferSize"], device=dev)
+        static_x = xi.clone()
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side), torch.no_grad():
+            for _ in range(3):
+                model(static_x)
+        torch.cuda.current_stream().wait_stream(side)
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g), torch.no_grad():
+            model(static_x)
+
+        def replay():
+            static_x.copy_(xi)
+            g.replay()
+
+        return timed(replay, req["iters"], req["warmup"])
+    except Exception as e:  # noqa: BLE001 - reported, not fatal
+        return {"error": str(e)}
+
+
 def run(req, benchmark):
     torch.backends.cudnn.benchmark = benchmark
     model, step, infer = workload(req, torch.device("cuda"))
     out = {"train": timed(step, req["iters"], req["warmup"])}
     model.eval()
     out["infer"] = timed(infer, req["iters"], req["warmup"])
+    out["inferGraph"] = graph_infer(model, req)
     out["peakBytes"] = torch.cuda.max_memory_allocated()
     del model, step, infer
     torch.cuda.empty_cache()
@@ -111,15 +138,17 @@ def main():
     if not torch.cuda.is_available():
         print(json.dumps({"error": "torch.cuda.is_available() is False", "version": torch.__version__}))
         return
-    # The same precision as ours: full fp32 (no TF32) in convolutions and matrix products.
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    # The same precision as ours: full fp32 (no TF32) in convolutions and matrix products, unless
+    # check.mjs --tf32 asks both sides to allow TF32.
+    tf32 = bool(req.get("tf32"))
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
     res = {
         "version": torch.__version__,
         "device": torch.cuda.get_device_name(0),
         "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version(),
-        "tf32": False,
+        "tf32": tf32,
         "eager": run(req, False),
         "benchmark": run(req, True),
     }

@@ -79,7 +79,25 @@ void syncthreads() {
   swapcontext(&g_fibers[g_current], &g_scheduler);
 }
 
+// The capture under way (cudaStreamBeginCapture .. EndCapture): launches and copies are recorded here
+// instead of run; `broken` once something a real capture rejects happened (a wait, a copy to the host).
+struct Capture {
+  std::vector<std::function<void()>> steps;
+  bool broken = false;
+};
+Capture* g_capture = nullptr;
+
+void run_grid_now(dim3 grid, dim3 block, const void* kernel_id, const std::function<void()>& body);
+
 void run_grid(dim3 grid, dim3 block, const void* kernel_id, const std::function<void()>& body) {
+  if (g_capture) {
+    g_capture->steps.push_back([=] { run_grid_now(grid, block, kernel_id, body); });
+    return;
+  }
+  run_grid_now(grid, block, kernel_id, body);
+}
+
+void run_grid_now(dim3 grid, dim3 block, const void* kernel_id, const std::function<void()>& body) {
   gridDim = grid;
   blockDim = block;
   g_body = &body;
@@ -120,10 +138,22 @@ cudaError_t cudaGetLastError() {
   return e;
 }
 const char* cudaGetErrorString(cudaError_t e) {
-  return e == cudaSuccess ? "no error" : e == cudaErrorMemoryAllocation ? "out of memory (emulated)" : "emulated CUDA error";
+  switch (e) {
+    case cudaSuccess: return "no error";
+    case cudaErrorMemoryAllocation: return "out of memory (emulated)";
+    case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing (emulated)";
+    case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture (emulated)";
+    default: return "emulated CUDA error";
+  }
 }
 const char* cudaGetErrorName(cudaError_t e) {
-  return e == cudaSuccess ? "cudaSuccess" : e == cudaErrorMemoryAllocation ? "cudaErrorMemoryAllocation" : "cudaErrorUnknown";
+  switch (e) {
+    case cudaSuccess: return "cudaSuccess";
+    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
+    case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
+    case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
+    default: return "cudaErrorUnknown";
+  }
 }
 cudaError_t cudaGetDeviceCount(int* n) {
   *n = 1;
@@ -151,7 +181,19 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned) {
   *s = &g_stream;
   return cudaSuccess;
 }
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+// A wait on a capturing stream fails and breaks the capture, as on a GPU.
+cudaError_t cudaStreamSynchronize(cudaStream_t) {
+  if (!mpf_emu::g_capture) return cudaSuccess;
+  mpf_emu::g_capture->broken = true;
+  return g_last = cudaErrorStreamCaptureUnsupported, cudaErrorStreamCaptureUnsupported;
+}
+
+// Runs `step` now, or records it when a capture is under way (also for the cub shim).
+cudaError_t mpf_emu_enqueue(std::function<void()> step) {
+  if (mpf_emu::g_capture) mpf_emu::g_capture->steps.push_back(std::move(step));
+  else step();
+  return cudaSuccess;
+}
 cudaError_t cudaMalloc(void** p, size_t bytes) {
   // Emulated out-of-memory for tests: MPFNET_CUDA_EMU_LIMIT bytes per allocation.
   static const char* lim = std::getenv("MPFNET_CUDA_EMU_LIMIT");
@@ -168,23 +210,65 @@ cudaError_t cudaMemGetInfo(size_t* f, size_t* t) {
   *t = size_t(8) << 30;
   return cudaSuccess;
 }
-cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind, cudaStream_t) {
-  std::memmove(dst, src, bytes);
-  return cudaSuccess;
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+  if (mpf_emu::g_capture && kind == cudaMemcpyDeviceToHost) {  // the host would need to wait: not recordable
+    mpf_emu::g_capture->broken = true;
+    return g_last = cudaErrorStreamCaptureUnsupported, cudaErrorStreamCaptureUnsupported;
+  }
+  return mpf_emu_enqueue([=] { std::memmove(dst, src, bytes); });
 }
 cudaError_t cudaMemcpy2DAsync(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height,
                               cudaMemcpyKind, cudaStream_t) {
   if (width > dpitch || width > spitch) return g_last = cudaErrorInvalidValue, cudaErrorInvalidValue;
-  for (size_t r = 0; r < height; ++r)
-    std::memcpy(static_cast<char*>(dst) + r * dpitch, static_cast<const char*>(src) + r * spitch, width);
-  return cudaSuccess;
+  return mpf_emu_enqueue([=] {
+    for (size_t r = 0; r < height; ++r)
+      std::memcpy(static_cast<char*>(dst) + r * dpitch, static_cast<const char*>(src) + r * spitch, width);
+  });
 }
 cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t) {
-  std::memset(p, value, bytes);
-  return cudaSuccess;
+  return mpf_emu_enqueue([=] { std::memset(p, value, bytes); });
 }
 cudaError_t cudaMemset2DAsync(void* p, size_t pitch, int value, size_t width, size_t height, cudaStream_t) {
   if (width > pitch) return g_last = cudaErrorInvalidValue, cudaErrorInvalidValue;
-  for (size_t r = 0; r < height; ++r) std::memset(static_cast<char*>(p) + r * pitch, value, width);
+  return mpf_emu_enqueue([=] {
+    for (size_t r = 0; r < height; ++r) std::memset(static_cast<char*>(p) + r * pitch, value, width);
+  });
+}
+
+// --- graphs: a capture's recorded steps, replayed in order ---------------------------------------
+struct MpfEmuGraph {
+  std::vector<std::function<void()>> steps;
+};
+cudaError_t cudaStreamBeginCapture(cudaStream_t, cudaStreamCaptureMode) {
+  if (mpf_emu::g_capture) return g_last = cudaErrorStreamCaptureUnsupported, cudaErrorStreamCaptureUnsupported;
+  mpf_emu::g_capture = new mpf_emu::Capture();
+  return cudaSuccess;
+}
+cudaError_t cudaStreamEndCapture(cudaStream_t, cudaGraph_t* g) {
+  *g = nullptr;
+  mpf_emu::Capture* c = mpf_emu::g_capture;
+  if (!c) return g_last = cudaErrorInvalidValue, cudaErrorInvalidValue;
+  mpf_emu::g_capture = nullptr;
+  const bool broken = c->broken;
+  if (!broken) *g = new MpfEmuGraph{std::move(c->steps)};
+  delete c;
+  return broken ? (g_last = cudaErrorStreamCaptureInvalidated, cudaErrorStreamCaptureInvalidated) : cudaSuccess;
+}
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t g, unsigned long long) {
+  if (!g) return g_last = cudaErrorInvalidValue, cudaErrorInvalidValue;
+  *exec = new MpfEmuGraph{g->steps};
+  return cudaSuccess;
+}
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t) {
+  if (!exec || mpf_emu::g_capture) return g_last = cudaErrorInvalidValue, cudaErrorInvalidValue;
+  for (auto& step : exec->steps) step();
+  return cudaSuccess;
+}
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
+  delete exec;
+  return cudaSuccess;
+}
+cudaError_t cudaGraphDestroy(cudaGraph_t g) {
+  delete g;
   return cudaSuccess;
 }
