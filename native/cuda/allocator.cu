@@ -35,10 +35,12 @@ class CachingAllocator {
   void* alloc(size_t bytes, std::string& err) {
     const size_t cls = size_class(bytes);
     std::lock_guard<std::mutex> lock(mu_);
+    // While capturing: the graph's own free blocks first, then the common cache (the block joins the graph).
     if (capture_) {
       if (void* p = take_cached(graph_free_[capture_], cls)) return p;
-      if (void* p = take_cached(free_, cls)) return owned_[p] = capture_, p;
-    } else if (void* p = take_cached(free_, cls)) {
+    }
+    if (void* p = take_cached(free_, cls)) {
+      if (capture_) owned_[p] = capture_;
       return p;
     }
     void* p = nullptr;

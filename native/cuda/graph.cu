@@ -8,6 +8,8 @@
 // wait while capturing, and an op that must wait (a copy to the host) makes the capture fail,
 // which graph_end reports. The allocator keeps every block the capture touched for the graph
 // (allocator.cu), since replays write to those addresses.
+// The stream and the allocator are the process's, so a capture records whatever any thread queues
+// meanwhile: capture while no other thread uses CUDA.
 #include <map>
 #include <mutex>
 
