@@ -194,6 +194,22 @@ describe.skipIf(!hasGpu)('CUDA matches the CPU (quick subset)', () => {
     });
   });
 
+  it('upscale on cuda with CUDA graphs gives the pixels of the op-by-op passes', async () => {
+    const model = mp.createModel({ scale: 2, nCpb: 2, channels: 8 }, { seed: 1 });
+    const input = mp.rand([1, 3, 30, 38], { generator: new mp.Generator(3) });
+    const runs: Float32Array[] = [];
+    for (const cudaGraph of [false, true]) {
+      const up = await mp.Upscaler.create({ model, device: 'cuda', cudaGraph });
+      const y = await up.upscale(input, { tile: 12, tilePad: 4 });
+      runs.push(y.toFloat32Array());
+      y.dispose();
+      await up.close();
+    }
+    expect(Array.from(runs[1]!)).toEqual(Array.from(runs[0]!));
+    input.dispose();
+    model.dispose();
+  }, 120_000);
+
   it('device memory returns to the allocator', () => {
     const before = mp.memory().cudaBytes;
     mp.tidy(() => void mp.conv2d(mp.rand([1, 3, 16, 16], { device: 'cuda' }), mp.rand([8, 3, 3, 3], { device: 'cuda' })));

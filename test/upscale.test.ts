@@ -360,6 +360,7 @@ describe('upscale', () => {
     await expect(upscale({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 }, { model })).rejects.toThrow(/12/);
     await expect(upscale(await photo(8, 8), { model, tile: -1 })).rejects.toThrow(/tile/);
     await expect(upscale(await photo(8, 8), { model, outscale: 0 })).rejects.toThrow(/outscale/);
+    await expect(upscale(await photo(8, 8), { model, cudaGraph: 'yes' as never })).rejects.toThrow(/cudaGraph must be a boolean/);
     model.dispose();
   });
 });

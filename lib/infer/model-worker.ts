@@ -49,13 +49,14 @@ export class ModelWorker {
 
   /**
    * Start a worker and load the model in it; rejects with the loading error (e.g. a bad file).
-   * `precision` is set on the worker's thread for all its forward passes.
+   * `precision` is set on the worker's thread for all its forward passes; `cudaGraph` (cuda only)
+   * replays each tile shape's pass as a CUDA graph.
    */
-  static async start(model: ModelSpec, device: 'cpu' | 'cuda', precision: InferencePrecision = 'strict'): Promise<ModelWorker> {
+  static async start(model: ModelSpec, device: 'cpu' | 'cuda', precision: InferencePrecision = 'strict', cudaGraph = false): Promise<ModelWorker> {
     const sab = new SharedArrayBuffer(8);
     const { port1, port2 } = new MessageChannel();
     const transfer = [port1, ...(model.kind === 'weights' ? model.tensors.map(([, , d]) => d.buffer as ArrayBuffer) : [])];
-    const worker = startWorker<UpscaleWorkerData>(import.meta.url, 'upscale-worker', { signal: sab, port: port1, model, device, precision }, { transferList: transfer, name: 'mpfnet-upscale' });
+    const worker = startWorker<UpscaleWorkerData>(import.meta.url, 'upscale-worker', { signal: sab, port: port1, model, device, precision, cudaGraph }, { transferList: transfer, name: 'mpfnet-upscale' });
     let onExit: () => void = () => {};
     const exited = new Promise<void>((res) => (onExit = res));
     let fail: (e: Error) => void = () => {};

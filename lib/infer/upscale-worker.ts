@@ -10,6 +10,7 @@ import { loadModel, MPFNet } from '../models/mpfnet/mpfnet.js';
 import { tensor } from '../ops/creation.js';
 import { imresize } from '../ops/resize.js';
 import { clamp } from '../ops/unary.js';
+import { CudaGraph } from '../cuda.js';
 import { Generator } from '../random.js';
 import { serializeError } from '../workers/errors.js';
 import { setInferencePrecision } from './precision.js';
@@ -57,7 +58,34 @@ function luma(rgb: Float32Array, out: Float32Array, offset: number): void {
   for (let i = 0; i < n; i++) out[offset + i] = 0.299 * rgb[i]! + 0.587 * rgb[n + i]! + 0.114 * rgb[2 * n + i]!;
 }
 
+// The CUDA graph of the current tile shape (tiles of one image share one), and why graphs are off
+// when a recording failed (the passes then run as usual).
+let graph: { h: number; w: number; g: CudaGraph } | null = null;
+let graphOff: string | null = null;
+
+function graphFor(model: MPFNet, rgb: Float32Array, h: number, w: number): CudaGraph | null {
+  if (!data.cudaGraph || data.device !== 'cuda' || graphOff !== null) return null;
+  if (graph && graph.h === h && graph.w === w) return graph.g;
+  graph?.g.dispose();
+  graph = null;
+  const example = tensor(rgb, [1, 3, h, w], { device: 'cuda' });
+  try {
+    graph = { h, w, g: CudaGraph.capture((x) => model.forwardImage(x), example) };
+  } catch (e) {
+    graphOff = e instanceof Error ? e.message : String(e);
+    process.emitWarning(`mpfnet upscale: CUDA graphs off, tiles run op by op: ${graphOff}`);
+  } finally {
+    example.dispose();
+  }
+  return graph?.g ?? null;
+}
+
 function runModel(model: MPFNet, rgb: Float32Array, h: number, w: number): Float32Array {
+  const g = graphFor(model, rgb, h, w);
+  if (g) {
+    checkCancel();
+    return tidy(() => g.run(tensor(rgb, [1, 3, h, w], { device: 'cuda' })).toFloat32Array());
+  }
   return noGrad(() =>
     tidy(() => {
       const x = tensor(rgb, [1, 3, h, w], { device: data.device });
@@ -105,6 +133,8 @@ try {
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'close') {
+    graph?.g.dispose();
+    graph = null;
     model?.dispose();
     model = null;
     send({ type: 'closed' });

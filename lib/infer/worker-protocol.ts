@@ -17,6 +17,8 @@ export interface UpscaleWorkerData extends BaseWorkerData {
   device: 'cpu' | 'cuda';
   /** The worker thread's inference precision (already 'fp32' where 'bf16' cannot run). */
   precision: InferencePrecision;
+  /** On cuda: replay each tile shape's pass as a CUDA graph (lib/cuda.ts CudaGraph). */
+  cudaGraph: boolean;
 }
 
 export const CANCEL_SLOT = 1;

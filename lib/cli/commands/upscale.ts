@@ -26,6 +26,7 @@ interface UpscaleFlags {
   device?: string;
   threads?: string;
   precision: string;
+  cudaGraph?: boolean;
 }
 
 const NO_MODEL =
@@ -105,6 +106,7 @@ export const upscaleCommand: CommandModule = {
       .option('--skip-existing', 'leave images whose output already exists')
       .option('--limit-pixels <n>', 'refuse inputs with more pixels (0: no limit)', '268402689')
       .option('--precision <p>', "convolution rounding: 'fp32' (Winograd F(4×4)/F(6×6), ≥ 60 dB vs float64), 'bf16' (AVX512_BF16, ≥ 50 dB vs fp32) or 'strict' (as in training)", 'fp32')
+      .option('--cuda-graph', "with --device cuda: record each tile shape's pass once as a CUDA graph and replay it (docs/cuda.md)")
       .option('--json', 'print {images, done, skipped, failed, seconds} as JSON (no progress output)')
       .option('-q, --quiet', 'print only failures');
     withExamples(
@@ -168,6 +170,7 @@ export const upscaleCommand: CommandModule = {
             bitDepth,
             limitPixels: limitPixels || false,
             precision,
+            cudaGraph: !!o.cudaGraph,
             skipExisting: !!o.skipExisting,
             signal: controller.signal,
             onEvent: (e) => printer.handle(e),
