@@ -75,7 +75,8 @@ export interface UpscalerOptions {
    * With device 'cuda': record the pass once per tile shape as a CUDA graph and replay it for every
    * tile (docs/cuda.md#cuda-graphs), which takes the host's per-op cost (~40 ms a pass) off the GPU's
    * path. Default false, like onnxruntime's enable_cuda_graph. A pass that cannot be recorded runs
-   * as usual; cancellation then acts between tiles rather than between blocks.
+   * as usual; cancellation then acts between tiles rather than between blocks. The recording takes in
+   * any CUDA work the process queues meanwhile: keep other threads off the GPU during the first tile.
    */
   cudaGraph?: boolean;
 }
