@@ -182,6 +182,22 @@ describe.skipIf(!hasGpu)('CUDA matches the CPU (quick subset)', () => {
     expect(mp.cudaMemory().allocated).toBe(allocated);
   });
 
+  it("a graph keeps the memory it may read: freed weights are not handed out or returned until it goes", () => {
+    const w = mp.randn([64, 64], { generator: new mp.Generator(1), device: 'cuda' });
+    const x = mp.randn([8, 64], { generator: new mp.Generator(2), device: 'cuda' });
+    const graph = mp.CudaGraph.capture((t) => mp.matmul(t, w), x);
+    mp.emptyCache();
+    const cached = mp.cudaMemory().cached;
+    w.dispose();
+    mp.emptyCache();
+    expect(mp.cudaMemory().cached).toBeGreaterThan(cached); // w's block, kept for the graph
+    graph.run(x); // reads stale weights, but valid memory
+    graph.dispose();
+    x.dispose();
+    mp.emptyCache();
+    expect(mp.cudaMemory().cached).toBe(0);
+  });
+
   it('a pass that copies to the host cannot be captured: a clear error, nothing kept', () => {
     const before = mp.memory().tensors;
     const x = mp.randn([4, 4], { generator: new mp.Generator(1), device: 'cuda' });

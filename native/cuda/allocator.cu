@@ -10,7 +10,8 @@
 // call retried once before reporting out-of-memory.
 //
 // CUDA graphs (graph.cu) get a private pool: a replay writes to the addresses its capture used, so
-// a block that a capture allocates, or frees, belongs to that graph until it is destroyed. Freed,
+// a block that a capture allocates or frees, or that is live when it starts (it may read it),
+// belongs to that graph until it is destroyed. Freed,
 // it waits in the graph's own free list (reused by the same capture, never handed to other work);
 // still held by a tensor (the graph's output), it returns to that list when the tensor is freed.
 #include <map>
@@ -86,10 +87,15 @@ class CachingAllocator {
     return release_cached_locked();
   }
 
-  // Blocks of graph `id` are reserved from now on (id 0: capture over).
+  // Blocks of graph `id` are reserved from now on (id 0: capture over). The blocks live when the
+  // capture starts join the graph too (those no earlier graph holds): the recording may read any of
+  // them (a model's weights), so freeing one must not hand it to other work or back to the device,
+  // where a replay would read another tensor's data or fault on an unmapped address.
   void capture(int64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     capture_ = id;
+    if (id)
+      for (auto& [p, size] : live_) owned_.emplace(p, id);
   }
 
   // The graph is gone: its free blocks go to the common cache, its live ones return there when freed.
