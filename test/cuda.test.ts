@@ -182,7 +182,7 @@ describe.skipIf(!hasGpu)('CUDA matches the CPU (quick subset)', () => {
     expect(mp.cudaMemory().allocated).toBe(allocated);
   });
 
-  it("a graph keeps the memory it may read: freed weights are not handed out or returned until it goes", () => {
+  it('a graph keeps the memory it may read: freed weights are not handed out or returned until it goes', () => {
     const w = mp.randn([64, 64], { generator: new mp.Generator(1), device: 'cuda' });
     const x = mp.randn([8, 64], { generator: new mp.Generator(2), device: 'cuda' });
     const graph = mp.CudaGraph.capture((t) => mp.matmul(t, w), x);
