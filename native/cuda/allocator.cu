@@ -11,9 +11,9 @@
 //
 // CUDA graphs (graph.cu) get a private pool: a replay writes to the addresses its capture used, so
 // a block that a capture allocates or frees, or that is live when it starts (it may read it),
-// belongs to that graph until it is destroyed. Freed,
-// it waits in the graph's own free list (reused by the same capture, never handed to other work);
-// still held by a tensor (the graph's output), it returns to that list when the tensor is freed.
+// belongs to that graph until it is destroyed. Freed, it waits in the graph's own free list (reused
+// by the same capture, never handed to other work or returned to the device); still held by a
+// tensor (the graph's output, a model's weights), it goes to that list when the tensor is freed.
 #include <map>
 #include <mutex>
 #include <unordered_map>
