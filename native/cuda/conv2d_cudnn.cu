@@ -273,9 +273,8 @@ void forward_split(const MpfConv2d& s, const T* const* xs, const T* w, T* y) {
     const int64_t cj = s.in_channels[j];
     // w[:, c0:c0+cj] as its own contiguous filter: one row of cj * taps values per output channel.
     wpart.emplace_back(size_t(s.out_channels * cj * taps) * sizeof(T));
-    check(cudaMemcpy2DAsync(wpart.back().get(), size_t(cj * taps) * sizeof(T), w + c0 * taps, size_t(C * taps) * sizeof(T),
-                            size_t(cj * taps) * sizeof(T), size_t(s.out_channels), cudaMemcpyDeviceToDevice, stream()),
-          "weight slice copy");
+    copy_rows(wpart.back().get(), size_t(cj * taps) * sizeof(T), w + c0 * taps, size_t(C * taps) * sizeof(T),
+              size_t(cj * taps) * sizeof(T), size_t(s.out_channels), "conv2d: slicing the weights per input part");
     c0 += cj;
   }
   // Every search before the first accumulation: a search writes y.

@@ -43,23 +43,26 @@ export class Upsampler extends Module {
     return runStages(this.stages, x, o);
   }
 
+  /** tail(forward(x)) as the plain chain: every stage's map is made; the upsampler's map is freed after the tail. */
+  forwardChain(x: Tensor, tail: Conv2d, o: { afterStage?: () => void } = {}): Tensor {
+    const up = this.forward(x, o);
+    try {
+      return tail.forward(up);
+    } finally {
+      release(up);
+    }
+  }
+
   /**
    * tail(forward(x)) (MPFNet.forward). With the tape off on the CPU the stages before the last run
    * as in forward, then the last stage, its pixel shuffle and `tail` as one composed 5x5
    * convolution, upsampleTail: neither the last stage's map (208 channels at 512² for a 256² input
    * at x4) nor the shuffled map is ever made. With the tape on, on CUDA, or where the last stage or
-   * the tail is not a 3x3 convolution with stride 1 and padding 1, the chain runs.
+   * the tail is not a 3x3 convolution with stride 1 and padding 1, forwardChain runs.
    */
   forwardWithTail(x: Tensor, tail: Conv2d, o: { afterStage?: () => void } = {}): Tensor {
     const [conv, shuffle] = this.stages[this.stages.length - 1]!;
-    if (isGradEnabled() || x.device !== 'cpu' || ![conv, tail].every(isSame3x3)) {
-      const up = this.forward(x, o);
-      try {
-        return tail.forward(up);
-      } finally {
-        release(up);
-      }
-    }
+    if (isGradEnabled() || x.device !== 'cpu' || ![conv, tail].every(isSame3x3)) return this.forwardChain(x, tail, o);
     const y = runStages(this.stages.slice(0, -1), x, o);
     let out: Tensor;
     try {
