@@ -17,7 +17,7 @@ function rnd(shape: number[], seed: number, dtype: mp.DType, requiresGrad = fals
   return t;
 }
 
-const ALGOS: mp.ConvAlgorithm[] = ['auto', 'winograd2', 'winograd', 'winograd6', 'gemm', 'direct'];
+const ALGOS: mp.ConvAlgorithm[] = ['auto', 'winograd2', 'winograd', 'winograd6', 'lattice', 'gemm', 'direct'];
 
 // [name, part channels, out, batch, h, w, options]: 5x7 images are 2x2 tiles of F(4x4), so one
 // 32-tile Winograd block covers eight images and a batch of 11 ends mid-block.
@@ -25,7 +25,7 @@ const CASES: [string, number[], number, number, number, number, mp.ConvOptions][
   ['3x3 pad 1, 2 parts, 20x17', [4, 3], 6, 2, 20, 17, { padding: 1 }],
   ['3x3 pad 1, batch 11 of 5x7 (blocks span images)', [5], 7, 11, 5, 7, { padding: 1 }],
   ['3x3 pad 1 + selu, 37x29', [6], 5, 1, 37, 29, { padding: 1, activation: 'selu' }],
-  ['3x3 dilation 2 (not Winograd)', [3], 4, 2, 15, 13, { padding: 2, dilation: 2 }],
+  ['3x3 dilation 2 (not Winograd; sub-lattices when forced)', [3], 4, 2, 15, 13, { padding: 2, dilation: 2 }],
   ['1x1, stride 2', [5], 3, 3, 9, 11, { stride: 2 }],
 ];
 

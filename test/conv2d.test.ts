@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../bindings/index.js';
 import * as mp from '../lib/index.js';
+import { withInferencePrecision } from '../lib/infer/precision.js';
 import { expectClose, gradcheck, randLeaf } from './helpers/gradcheck.js';
 import { checkAgainstTorch, fromStored, loadFixture, type FixtureCase } from './helpers/fixtures.js';
 import { simdLevels } from './helpers/simd-levels.js';
@@ -101,6 +102,27 @@ describe('conv2d gradients match finite differences (float64)', () => {
     }
   }
 
+  // 'lattice': the dilated forward on its sub-lattices (gather, plain convolution, scatter), in
+  // float64 with the direct loops inside; the lattices of these sizes are uneven (13 = 2 x 6 + 1).
+  const latticeCfgs: Cfg[] = [
+    ...cfgs.filter((c) => c.name.startsWith('dilation ')),
+    { name: 'dilation (2, 3) over parts of 2 and 1 channels', batch: 2, parts: [2, 1], cout: 2, hw: [8, 7], k: 3, padding: [2, 3], dilation: [2, 3] },
+  ];
+  for (const c of latticeCfgs) {
+    it(`lattice: ${c.name}`, () => {
+      const before = mp.setConvAlgorithm('lattice');
+      try {
+        mp.tidy(() => {
+          const { xs, w, b } = leaves(c, 17);
+          const inputs = [...xs, w, ...(b ? [b] : [])];
+          gradcheck((...t) => run(c, t.slice(0, xs.length), t[xs.length]!, b ? t[xs.length + 1]! : null), inputs);
+        });
+      } finally {
+        mp.setConvAlgorithm(before);
+      }
+    });
+  }
+
   it('the same tensor twice in the parts gets the sum of both gradients', () => {
     mp.tidy(() => {
       const a = randLeaf([1, 2, 5, 6], 3);
@@ -113,7 +135,7 @@ describe('conv2d gradients match finite differences (float64)', () => {
 // Tolerances per algorithm and output (relative, floored at the rms: see expectClose). F(4x4, 3x3)
 // rounds ~10x more than a direct sum (measured up to 4e-5 at these sizes), F(2x2, 3x3) like it,
 // F(6x6, 3x3) ~10x more than F(4x4) (native/tools/check_conv2d: up to 8e-5).
-type Algo = 'auto' | 'gemm' | 'winograd' | 'winograd2' | 'winograd6';
+type Algo = 'auto' | 'gemm' | 'winograd' | 'winograd2' | 'winograd6' | 'lattice';
 function tolerance(algo: Algo, output: string): number {
   if (algo === 'winograd6') return 1e-3;
   if (algo === 'winograd') return 1e-4;
@@ -122,7 +144,7 @@ function tolerance(algo: Algo, output: string): number {
   return 1e-5;
 }
 
-describe.each(['auto', 'gemm', 'winograd', 'winograd2', 'winograd6'] as const)('conv2d float32 agrees with float64 at MPF-Net sizes on every SIMD level (%s)', (algo: Algo) => {
+describe.each(['auto', 'gemm', 'winograd', 'winograd2', 'winograd6', 'lattice'] as const)('conv2d float32 agrees with float64 at MPF-Net sizes on every SIMD level (%s)', (algo: Algo) => {
   const cfgs: Cfg[] = [
     { name: 'C52 3x3 d1 24x24', batch: 1, parts: [52], cout: 52, hw: [24, 24], k: 3, padding: 1 },
     { name: 'C52 3x3 d3 30x26 batch 2', batch: 2, parts: [52], cout: 52, hw: [30, 26], k: 3, padding: 3, dilation: 3 },
@@ -236,7 +258,7 @@ describe('conv2d autograd plumbing', () => {
       expect(mp.getConvAlgorithm()).toBe('gemm');
       expect(mp.setConvAlgorithm('winograd2')).toBe('gemm');
       expect(() => mp.setConvAlgorithm('fft' as mp.ConvAlgorithm)).toThrow(RangeError);
-      expect(() => mp.setConvAlgorithm('fft' as mp.ConvAlgorithm)).toThrow(/conv2dAlgo: 'mode' must be auto, gemm, winograd, winograd2, winograd6 or direct, got 'fft'/);
+      expect(() => mp.setConvAlgorithm('fft' as mp.ConvAlgorithm)).toThrow(/conv2dAlgo: 'mode' must be auto, gemm, winograd, winograd2, winograd6, lattice or direct, got 'fft'/);
       expect(() => native.conv2dAlgo(3 as unknown as mp.ConvAlgorithm)).toThrow(/'mode' must be a string/);
       expect(mp.getConvAlgorithm()).toBe('winograd2');
     } finally {
@@ -316,6 +338,34 @@ describe('conv2d rejects bad input with typed errors naming the argument', () =>
   });
 });
 
+// At the inference precisions ('fp32', 'bf16') a dilated 3x3 forward with padding = dilation runs
+// on its sub-lattices, as undilated convolutions that take Winograd (native/cpu/conv2d_lattice.cc),
+// where each lattice is at least 16 pixels on a side. 'fp32' there rounds like F(4x4): checked
+// against float64 in every element; differing from 'strict' shows the path ran (the implicit GEMM
+// does not depend on the precision).
+describe('dilated convolutions at the inference precisions (sub-lattices)', () => {
+  const cfgs: Cfg[] = [
+    { name: 'C52 d3 50x53 batch 2', batch: 2, parts: [52], cout: 52, hw: [50, 53], k: 3, padding: 3, dilation: 3 },
+    { name: 'C52 d6 100x97', batch: 1, parts: [52], cout: 52, hw: [100, 97], k: 3, padding: 6, dilation: 6 },
+    { name: '20 + 12 -> 24, d2 33x35', batch: 1, parts: [20, 12], cout: 24, hw: [33, 35], k: 3, padding: 2, dilation: 2 },
+  ];
+  for (const c of cfgs)
+    for (const activation of ['none', 'selu'] as const)
+      it(`'fp32' within F(4x4)'s rounding of float64 (${activation}): ${c.name}`, () => {
+        mp.tidy(() => {
+          const o = { ...opts(c), activation };
+          const ref = leaves(c, 41);
+          const y64 = mp.noGrad(() => mp.conv2d(ref.xs.length === 1 ? ref.xs[0]! : ref.xs, ref.w, ref.b, o)).toFloat64Array();
+          const xs = ref.xs.map((t) => t.astype('float32'));
+          const [w, b] = [ref.w.astype('float32'), ref.b!.astype('float32')];
+          const x = xs.length === 1 ? xs[0]! : xs;
+          const strict = mp.noGrad(() => mp.conv2d(x, w, b, o)).toFloat32Array();
+          const fast = withInferencePrecision('fp32', () => mp.noGrad(() => mp.conv2d(x, w, b, o))).toFloat32Array();
+          expectClose(fast, y64, 1e-4, `${c.name} fp32`, rms(y64));
+          expect(fast.some((v, i) => v !== strict[i]), `${c.name}: 'fp32' took another path than 'strict'`).toBe(true);
+        });
+      });
+});
 // conv2d's fused activation (native/cpu/conv2d.h, Conv2dActivation): every algorithm applies SELU
 // to the output as it writes it, with the unary op's own SELU kernel, so the fused result must
 // equal conv2d followed by selu exactly; backward works from the output alone.
@@ -333,7 +383,7 @@ describe('conv2d with a fused activation (selu)', () => {
   const levels = simdLevels();
   const fusedOpts = (c: Cfg): mp.ConvOptions => ({ ...opts(c), activation: 'selu' });
 
-  for (const algo of ['auto', 'gemm', 'winograd', 'winograd2', 'winograd6', 'direct'] as const) {
+  for (const algo of ['auto', 'gemm', 'winograd', 'winograd2', 'winograd6', 'lattice', 'direct'] as const) {
     for (const c of cfgs) {
       it(`equals conv2d then selu, forward and backward, every SIMD level (${algo}): ${c.name}`, () => {
         const before = native.simd();

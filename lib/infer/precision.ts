@@ -10,6 +10,7 @@ import { native } from '../../bindings/index.js';
  *   ~1.4× faster, output PSNR vs float64 ≥ 60 dB on trained weights;
  * - 'bf16': Winograd with bf16 products summed in float32 (AVX512_BF16), output PSNR vs 'fp32'
  *   ≥ 50 dB on trained weights; runs as 'fp32' (with a one-time warning) where the CPU lacks it.
+ * 'fp32' and 'bf16' also run dilated 3×3 convolutions on their sub-lattices, with those tiles.
  * Gradients never change.
  */
 export type InferencePrecision = 'strict' | 'fp32' | 'bf16';

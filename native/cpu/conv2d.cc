@@ -93,6 +93,18 @@ bool input_leaves_cache(const Conv2dShape& s) {
   return s.batch * s.total_in_channels() * s.in_h * s.in_w * int64_t(sizeof(float)) >= kF6InputBytes;
 }
 
+// Dilated convolutions on their sub-lattices (conv2d_lattice.cc) pay where each lattice is large
+// enough for Winograd's tiles. Measured in x4 inferences (profile-step.js, 2 threads, MPFE's 52 ->
+// 52 branches, on 2026-12-04 when the machine ran at half speed): at 256^2, d = 3, 6, 9 took 17.2 +
+// 17.5 + 17.5 ms as implicit GEMMs, 11.3 + 12.3 + 13.4 ms on lattices ('fp32'; 'bf16' 16.9 + 17.2 +
+// 17.4 -> 10.1 + 11.5 + 12.6); at 128^2 d = 3 and 6 gained (4.7 -> 3.2, 4.5 -> 4.2 ms) and d = 9,
+// whose lattices are 14 pixels wide, did not (4.5 -> 4.6). A lattice of 16 pixels and more, then.
+bool lattice_pays(const Conv2dShape& s) {
+  constexpr int64_t kMinSide = 16;
+  return conv2d_detail::lattice_applies(s) && s.in_h / s.dilation_h >= kMinSide && s.in_w / s.dilation_w >= kMinSide &&
+         s.total_in_channels() >= 16 && s.out_channels >= 16;
+}
+
 }  // namespace
 
 Conv2dAlgoMode conv2d_algo_mode() { return Conv2dAlgoMode(mode_slot().load()); }
@@ -105,6 +117,7 @@ const char* conv2d_algo_mode_name(Conv2dAlgoMode m) {
     case Conv2dAlgoMode::Winograd4: return "winograd";
     case Conv2dAlgoMode::Winograd2: return "winograd2";
     case Conv2dAlgoMode::Winograd6: return "winograd6";
+    case Conv2dAlgoMode::Lattice: return "lattice";
     case Conv2dAlgoMode::Direct: return "direct";
   }
   return "?";
@@ -112,7 +125,7 @@ const char* conv2d_algo_mode_name(Conv2dAlgoMode m) {
 
 bool parse_conv2d_algo_mode(const char* name, Conv2dAlgoMode* out) {
   for (Conv2dAlgoMode m : {Conv2dAlgoMode::Auto, Conv2dAlgoMode::Gemm, Conv2dAlgoMode::Winograd4, Conv2dAlgoMode::Winograd2,
-                           Conv2dAlgoMode::Winograd6, Conv2dAlgoMode::Direct})
+                           Conv2dAlgoMode::Winograd6, Conv2dAlgoMode::Lattice, Conv2dAlgoMode::Direct})
     if (!std::strcmp(name, conv2d_algo_mode_name(m))) {
       *out = m;
       return true;
@@ -129,7 +142,11 @@ Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
   if (mode == Conv2dAlgoMode::Winograd4 && winograd_ok) return Conv2dAlgo::Winograd4;
   if (mode == Conv2dAlgoMode::Winograd2 && winograd_ok) return Conv2dAlgo::Winograd2;
   if (mode == Conv2dAlgoMode::Winograd6 && winograd_ok) return Conv2dAlgo::Winograd6;
+  if (mode == Conv2dAlgoMode::Lattice && pass == Conv2dPass::Forward && conv2d_detail::lattice_applies(s)) return Conv2dAlgo::Lattice;
   if (float64) return Conv2dAlgo::Direct;
+  if (mode == Conv2dAlgoMode::Auto && pass == Conv2dPass::Forward && inference_precision() != InferencePrecision::Strict &&
+      lattice_pays(s))
+    return Conv2dAlgo::Lattice;
   if (mode == Conv2dAlgoMode::Auto && winograd_ok && winograd_pays(s, pass)) {
     // Inference precisions (inference_precision.h; set per calling thread, forward pass only)
     // trade this rounding for speed, within bounds measured on trained weights
@@ -169,6 +186,7 @@ const char* conv2d_algo_name(Conv2dAlgo a) {
     case Conv2dAlgo::Winograd2: return "winograd-f2x2";
     case Conv2dAlgo::Winograd6: return "winograd-f6x6";
     case Conv2dAlgo::Winograd4Bf16: return "winograd-f4x4-bf16";
+    case Conv2dAlgo::Lattice: return "lattice";
   }
   return "?";
 }
@@ -206,6 +224,7 @@ void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const
     case Conv2dAlgo::Winograd2: return forward_winograd(s, xs, w, b, y, 2, act, false, channel_means);
     case Conv2dAlgo::Winograd6: return forward_winograd(s, xs, w, b, y, 6, act, false, channel_means);
     case Conv2dAlgo::Winograd4Bf16: return forward_winograd(s, xs, w, b, y, 4, act, true, channel_means);
+    case Conv2dAlgo::Lattice: return forward_lattice(s, xs, w, b, y, act, channel_means);
     case Conv2dAlgo::ImplicitGemm:
       if constexpr (std::is_same_v<T, float>) {
         forward_implicit_gemm(s, xs, w, b, y, act);

@@ -39,16 +39,20 @@ struct Conv2dShape {
 //   Winograd6     F(6x6, 3x3): the 'fp32' forward of inputs of 16 MB and more, or where forced ('winograd6')
 //   Winograd*Bf16 the same with bf16 GEMMs: forward only, under the bf16 inference precision
 //                 (inference_precision.h)
+//   Lattice       a dilated 3x3 forward (stride 1, padding = dilation) as undilated convolutions on
+//                 its sub-lattices, which then take Winograd: inference precisions only (conv2d_lattice.cc)
 enum class Conv2dPass { Forward, BackwardData, BackwardWeight };
-enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd6, Winograd4Bf16 };
+enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd6, Winograd4Bf16, Lattice };
 Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64 = false);
 const char* conv2d_algo_name(Conv2dAlgo a);
 
 // How conv2d_algo chooses. Auto: by shape (float) and Direct (float64). The others force one
 // algorithm wherever it can run, for float and float64 alike (tests cover every path this way);
-// Gemm keeps float64 on Direct. Set at start from MPFNET_CONV_ALGO=auto|gemm|winograd|winograd2|
-// winograd6|direct, and at run time with set_conv2d_algo_mode.
-enum class Conv2dAlgoMode { Auto, Gemm, Winograd4, Winograd2, Winograd6, Direct };
+// Gemm keeps float64 on Direct; Lattice runs every dilated forward it applies to on its
+// sub-lattices, whose undilated convolutions then take what the other passes take in this mode
+// (the implicit GEMM; Direct in float64). Set at start from MPFNET_CONV_ALGO=auto|gemm|winograd|
+// winograd2|winograd6|lattice|direct, and at run time with set_conv2d_algo_mode.
+enum class Conv2dAlgoMode { Auto, Gemm, Winograd4, Winograd2, Winograd6, Lattice, Direct };
 Conv2dAlgoMode conv2d_algo_mode();
 void set_conv2d_algo_mode(Conv2dAlgoMode m);
 const char* conv2d_algo_mode_name(Conv2dAlgoMode m);

@@ -75,4 +75,11 @@ void backward_data_winograd(const Conv2dShape& s, const T* w, const T* gy, const
 template <typename T>
 void backward_weight_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, int m);
 
+// Dilated 3x3, stride 1, padding = dilation: d*d plain convolutions on the sub-lattices, one batch
+// (conv2d_lattice.cc), the nested convolution chosen by conv2d_algo (at the calling thread's precision).
+bool lattice_applies(const Conv2dShape& s);
+template <typename T>
+void forward_lattice(const Conv2dShape& s, const std::vector<const T*>& xs, const T* w, const T* b, T* y, Conv2dActivation act,
+                     T* channel_means);
+
 }  // namespace mpf::cpu::conv2d_detail

@@ -1,12 +1,12 @@
 // Standalone conv2d / GEMM kernel check, llm.c style: no Node, links the kernels library only.
-// For every conv2d algorithm mode (auto, gemm, winograd, winograd2, winograd6; only the one --algo names, if
+// For every conv2d algorithm mode (auto, gemm, winograd, winograd2, winograd6, lattice; only the one --algo names, if
 // given) and every SIMD level the CPU has, runs the float paths (forward, backward-data,
 // backward-weight, backward-bias, and gemm with every transpose) on assorted shapes and compares
 // them with the float64 direct loops; then, with --bench, times the float paths at MPF-Net's shapes
 // (--only: those whose description contains the string).
 //
 //   npx cmake-js configure -O build-x --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-x
-//   build-x/check_conv2d [--bench] [--gemm] [--transforms] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2|winograd6]
+//   build-x/check_conv2d [--bench] [--gemm] [--transforms] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2|winograd6|lattice]
 //     [--only 'N1 C52+52->52 48x48'] [--pass forward|data|weight] [--precision strict|fp32|bf16]
 // Also checks the bf16 GEMM kernels (where the CPU has AVX512_BF16) and the forward pass under
 // each inference precision; --precision sets the one the bench's forward column runs under.
@@ -248,8 +248,8 @@ bool check_bf16_gemm() {
 }
 
 // The forward pass under each inference precision on MPF-Net-like shapes, against the float64
-// direct loops: 'fp32' (F(4x4) at these sizes, all under 16 MB of input) within the float32
-// tolerance of F(4x4), 'bf16' (F(4x4) with bf16 operands) within bf16's 2^-9 relative rounding
+// direct loops: 'fp32' (F(4x4) at these sizes, all under 16 MB of input; the dilated shape on its
+// sub-lattices, 16 x 16 pixels each, with F(4x4) inside) within the float32 tolerance of F(4x4), 'bf16' (F(4x4) with bf16 operands) within bf16's 2^-9 relative rounding
 // times F(4x4)'s transform gain (~300: 0.20-0.43 of the output's rms at worst on random data, bound
 // 0.6; test/inference-precision.test.ts bounds the whole model on trained weights: PSNR vs 'fp32'
 // >= 50 dB).
@@ -257,7 +257,8 @@ bool check_precisions() {
   bool ok = true;
   for (cpu::InferencePrecision ip : {cpu::InferencePrecision::Fp32, cpu::InferencePrecision::Bf16})
     for (const Conv2dShape& s : {shape(1, {52}, 52, 30, 34, 3, 1, 1, 1), shape(2, {3}, 52, 21, 19, 3, 1, 1, 1),
-                                 shape(1, {52, 52}, 52, 17, 23, 3, 1, 1, 1), shape(1, {52}, 3, 40, 40, 3, 1, 1, 1)}) {
+                                 shape(1, {52, 52}, 52, 17, 23, 3, 1, 1, 1), shape(1, {52}, 3, 40, 40, 3, 1, 1, 1),
+                                 shape(1, {52}, 52, 50, 49, 3, 1, 3, 3)}) {
       const ConvData d = make_data(s);
       std::vector<double> y(d.gy.size());
       cpu::conv2d_forward_direct<double>(s, cptrs(d.xs), d.w.data(), d.b.data(), y.data());
@@ -561,7 +562,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--algo") && i + 1 < argc) {
       cpu::Conv2dAlgoMode m;
       if (!cpu::parse_conv2d_algo_mode(argv[++i], &m)) {
-        std::fprintf(stderr, "--algo: auto, gemm, winograd, winograd2, winograd6 or direct\n");
+        std::fprintf(stderr, "--algo: auto, gemm, winograd, winograd2, winograd6, lattice or direct\n");
         return 2;
       }
       cpu::set_conv2d_algo_mode(m);
@@ -588,7 +589,8 @@ int main(int argc, char** argv) {
   if (!g_skip_check) {
     const cpu::Conv2dAlgoMode chosen = cpu::conv2d_algo_mode();
     std::vector<cpu::Conv2dAlgoMode> modes = {chosen};
-    if (g_all_algos) modes = {cpu::Conv2dAlgoMode::Auto, cpu::Conv2dAlgoMode::Gemm, cpu::Conv2dAlgoMode::Winograd4, cpu::Conv2dAlgoMode::Winograd2, cpu::Conv2dAlgoMode::Winograd6};
+    if (g_all_algos) modes = {cpu::Conv2dAlgoMode::Auto, cpu::Conv2dAlgoMode::Gemm, cpu::Conv2dAlgoMode::Winograd4, cpu::Conv2dAlgoMode::Winograd2, cpu::Conv2dAlgoMode::Winograd6,
+                                       cpu::Conv2dAlgoMode::Lattice};
     for (cpu::Conv2dAlgoMode m : modes) {
       cpu::set_conv2d_algo_mode(m);
       // F(4x4, 3x3) rounds a few times more than a direct sum (its transforms scale by up to 8 and
