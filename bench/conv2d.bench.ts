@@ -9,6 +9,9 @@
 // (SELU fused into the convolution's output, conv2d's activation option) and 'forward,selu'
 // (the convolution, then the unary SELU over its output: what the fusion saves); the peer runs
 // F.selu(F.conv2d(...), inplace=True) for both (PyTorch's CPU convolution has no fused epilogue).
+// For the dilated layers one more: 'forward@fp32', the forward at the 'fp32' inference precision,
+// which runs them on their sub-lattices with Winograd where each lattice is 16 pixels or more
+// (native/cpu/conv2d_lattice.cc); the peer's forward is its only one.
 import { native } from '../bindings/index.js';
 import type { Handle } from '../bindings/native.js';
 import { randn, type Tensor } from '../lib/index.js';
@@ -16,7 +19,7 @@ import type { BenchCase } from './harness.js';
 
 export const group = 'conv2d';
 
-type Pass = 'forward' | 'backward-data' | 'backward-weight' | 'forward+selu' | 'forward,selu';
+type Pass = 'forward' | 'backward-data' | 'backward-weight' | 'forward+selu' | 'forward,selu' | 'forward@fp32';
 const PASSES: Pass[] = ['forward', 'backward-data', 'backward-weight'];
 
 interface Layer {
@@ -44,6 +47,17 @@ function winogradTile(l: Layer, cin: number, pass: Pass): number {
   return cin >= 16 ? 2 : 0;
 }
 
+// The real multiply-adds of 'forward@fp32' on a dilated layer (mirrors lattice_pays and
+// input_leaves_cache in native/cpu/conv2d.cc): on its d * d lattices, F(6x6) when the lattices'
+// input is 16 MB or more, else F(4x4); the implicit GEMM (all of `macs`) below 16-pixel lattices.
+function latticeMacs(l: Layer, batch: number, hw: number, macs: number): number {
+  const side = Math.ceil(hw / l.d);
+  if (Math.floor(hw / l.d) < 16) return macs;
+  const cin = l.parts.reduce((a, b) => a + b, 0);
+  const m = batch * l.d * l.d * cin * side * side * 4 >= 16 * 2 ** 20 ? 6 : 4;
+  return batch * l.d * l.d * Math.ceil(side / m) ** 2 * (m + 2) ** 2 * l.cout * cin;
+}
+
 function disposeAll(hs: (Handle | null)[] | null): void {
   for (const h of hs ?? []) if (h !== null) native.dispose(h);
 }
@@ -54,7 +68,8 @@ export function cases(): BenchCase[] {
     for (const hw of [48, 128]) {
       for (const l of layers()) {
         const selu = l.k === 3 && l.d === 1;  // the Block's c1 (SELU follows it)
-        for (const pass of selu ? [...PASSES, 'forward+selu' as const, 'forward,selu' as const] : PASSES) {
+        const extra: Pass[] = selu ? ['forward+selu', 'forward,selu'] : l.d > 1 ? ['forward@fp32'] : [];
+        for (const pass of [...PASSES, ...extra]) {
           const pad = l.k === 1 ? 0 : l.d;
           const cin = l.parts.reduce((a, b) => a + b, 0);
           const macs = batch * hw * hw * l.cout * cin * l.k * l.k;
@@ -62,7 +77,7 @@ export function cases(): BenchCase[] {
           // and channel pair instead of 9 m^2: its real multiply-adds (transforms not counted).
           const m = winogradTile(l, cin, pass);
           const tiles = m ? batch * Math.ceil(hw / m) ** 2 : 0;
-          const realMacs = m ? tiles * (m + 2) ** 2 * l.cout * cin : macs;
+          const realMacs = pass === 'forward@fp32' ? latticeMacs(l, batch, hw, macs) : m ? tiles * (m + 2) ** 2 * l.cout * cin : macs;
           let xs: Tensor[] = [];
           let w: Tensor, b: Tensor, gy: Tensor;
           const st = [1, 1], pd = [pad, pad], dl = [l.d, l.d];
@@ -84,6 +99,13 @@ export function cases(): BenchCase[] {
                 native.dispose(native.conv2dForward('cpu', hs, w.handle, b.handle, st, pd, dl));
               } else if (pass === 'forward+selu') {
                 native.dispose(native.conv2dForward('cpu', hs, w.handle, b.handle, st, pd, dl, 'selu'));
+              } else if (pass === 'forward@fp32') {
+                const before = native.inferencePrecision('fp32');
+                try {
+                  native.dispose(native.conv2dForward('cpu', hs, w.handle, b.handle, st, pd, dl));
+                } finally {
+                  native.inferencePrecision(before);
+                }
               } else if (pass === 'forward,selu') {
                 const y = native.conv2dForward('cpu', hs, w.handle, b.handle, st, pd, dl);
                 native.dispose(native.unaryForward('cpu', 'selu', y, 0, 0));

@@ -85,8 +85,15 @@ describe('conv2d gradients match finite differences (float64)', () => {
     { name: '3x3 padding 2 (wider than the kernel reach of F(2x2) tiles)', batch: 1, parts: [2], cout: 2, hw: [5, 6], k: 3, padding: 2 },
     { name: '3x3, 9 tiles across (blocks straddle tile rows)', batch: 2, parts: [2], cout: 17, hw: [9, 35], k: 3, padding: 1 },
   ];
-  for (const algo of ['winograd', 'winograd2', 'winograd6'] as const) {
-    for (const c of winogradCfgs) {
+  // 'lattice': the dilated forward on its sub-lattices (gather, plain convolution, scatter), in
+  // float64 with the direct loops inside; the lattices of these sizes are uneven (13 = 2 x 6 + 1).
+  const latticeCfgs: Cfg[] = [
+    ...cfgs.filter((c) => c.name.startsWith('dilation ')),
+    { name: 'dilation (2, 3) over parts of 2 and 1 channels', batch: 2, parts: [2, 1], cout: 2, hw: [8, 7], k: 3, padding: [2, 3], dilation: [2, 3] },
+  ];
+  const forced: [mp.ConvAlgorithm, Cfg[]][] = [['winograd', winogradCfgs], ['winograd2', winogradCfgs], ['winograd6', winogradCfgs], ['lattice', latticeCfgs]];
+  for (const [algo, list] of forced) {
+    for (const c of list) {
       it(`${algo}: ${c.name}`, () => {
         const before = mp.setConvAlgorithm(algo);
         try {
@@ -100,27 +107,6 @@ describe('conv2d gradients match finite differences (float64)', () => {
         }
       });
     }
-  }
-
-  // 'lattice': the dilated forward on its sub-lattices (gather, plain convolution, scatter), in
-  // float64 with the direct loops inside; the lattices of these sizes are uneven (13 = 2 x 6 + 1).
-  const latticeCfgs: Cfg[] = [
-    ...cfgs.filter((c) => c.name.startsWith('dilation ')),
-    { name: 'dilation (2, 3) over parts of 2 and 1 channels', batch: 2, parts: [2, 1], cout: 2, hw: [8, 7], k: 3, padding: [2, 3], dilation: [2, 3] },
-  ];
-  for (const c of latticeCfgs) {
-    it(`lattice: ${c.name}`, () => {
-      const before = mp.setConvAlgorithm('lattice');
-      try {
-        mp.tidy(() => {
-          const { xs, w, b } = leaves(c, 17);
-          const inputs = [...xs, w, ...(b ? [b] : [])];
-          gradcheck((...t) => run(c, t.slice(0, xs.length), t[xs.length]!, b ? t[xs.length + 1]! : null), inputs);
-        });
-      } finally {
-        mp.setConvAlgorithm(before);
-      }
-    });
   }
 
   it('the same tensor twice in the parts gets the sum of both gradients', () => {

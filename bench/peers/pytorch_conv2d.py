@@ -5,7 +5,8 @@ of MPF-Net does: the forward timing includes the cat. The backward passes call
 aten::convolution_backward with one output mask each (input gradient or weight gradient), the same
 call autograd makes, on the already concatenated input. The passes 'forward+selu' and
 'forward,selu' (ours fused and unfused) both run F.selu(F.conv2d(...), inplace=True): PyTorch's CPU
-convolution has no fused epilogue, and in place is the cheapest it offers.
+convolution has no fused epilogue, and in place is the cheapest it offers. 'forward@fp32' (ours at
+the 'fp32' inference precision) is PyTorch's one forward.
 """
 import io
 import json
@@ -31,7 +32,7 @@ def build(p):
     cin = sum(p["parts"])
     w = torch.randn(p["cout"], cin, k, k) * 0.05
     bias = torch.randn(p["cout"])
-    if p["pass"] == "forward":
+    if p["pass"] in ("forward", "forward@fp32"):
         if len(parts) == 1:
             x = parts[0]
             return lambda: F.conv2d(x, w, bias, padding=pad, dilation=d)

@@ -1,4 +1,5 @@
-// Dilated 3x3 convolutions as plain ones on their sub-lattices (inference precisions only).
+// Dilated 3x3 convolutions as plain ones on their sub-lattices: the forward of the inference
+// precisions, and of every dilated convolution when forced (setConvAlgorithm('lattice')).
 //
 // With stride 1, dilation d and padding d, output pixel (d*i + a, d*j + b) reads only input pixels
 // of its own sub-lattice (d*i' + a, d*j' + b), and they are its plain 3x3 neighbours there: the
@@ -9,7 +10,7 @@
 // strided copy over memory); MPF-Net's MPFE branches (d = 3, 6, 9 at 52 channels) are the users.
 // conv2d_algo (conv2d.cc) decides where it runs and says what it measured.
 #include <algorithm>
-#include <cstring>
+#include <new>
 #include <vector>
 
 #include "common/cpu_allocator.h"
