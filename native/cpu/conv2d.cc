@@ -95,8 +95,8 @@ bool input_leaves_cache(const Conv2dShape& s) {
 
 // Dilated convolutions on their sub-lattices (conv2d_lattice.cc) pay where each lattice is large
 // enough for Winograd's tiles. Measured in x4 inferences (profile-step.js, 2 threads, MPFE's 52 ->
-// 52 branches, on 2026-12-04 when the machine ran at half speed): at 256^2, d = 3, 6, 9 took 17.2 +
-// 17.5 + 17.5 ms as implicit GEMMs, 11.3 + 12.3 + 13.4 ms on lattices ('fp32'; 'bf16' 16.9 + 17.2 +
+// 52 branches, on 2026-12-04 when the machine ran at half speed): at 256^2, d = 3, 6, 9 took 17.3 +
+// 17.8 + 17.4 ms as implicit GEMMs, 11.3 + 12.3 + 13.4 ms on lattices ('fp32'; 'bf16' 16.9 + 17.2 +
 // 17.4 -> 10.1 + 11.5 + 12.6); at 128^2 d = 3 and 6 gained (4.7 -> 3.2, 4.5 -> 4.2 ms) and d = 9,
 // whose lattices are 14 pixels wide, did not (4.5 -> 4.6). A lattice of 16 pixels and more, then.
 bool lattice_pays(const Conv2dShape& s) {

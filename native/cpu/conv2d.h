@@ -40,7 +40,8 @@ struct Conv2dShape {
 //   Winograd*Bf16 the same with bf16 GEMMs: forward only, under the bf16 inference precision
 //                 (inference_precision.h)
 //   Lattice       a dilated 3x3 forward (stride 1, padding = dilation) as undilated convolutions on
-//                 its sub-lattices, which then take Winograd: inference precisions only (conv2d_lattice.cc)
+//                 its sub-lattices, which then take Winograd: the forward of the inference precisions
+//                 ('fp32', 'bf16'), or of every dilated convolution where forced ('lattice'; conv2d_lattice.cc)
 enum class Conv2dPass { Forward, BackwardData, BackwardWeight };
 enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd6, Winograd4Bf16, Lattice };
 Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64 = false);
