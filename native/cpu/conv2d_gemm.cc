@@ -32,11 +32,7 @@ Planes planes_of_parts(const Conv2dShape& s, const std::vector<const float*>& xs
   Planes p;
   p.h = s.in_h;
   p.w = s.in_w;
-  for (size_t j = 0; j < xs.size(); ++j)
-    for (int64_t c = 0; c < s.in_channels[j]; ++c) {
-      p.plane0.push_back(xs[j] + c * s.in_h * s.in_w);
-      p.batch_stride.push_back(s.in_channels[j] * s.in_h * s.in_w);
-    }
+  part_planes(s, xs, p.plane0, p.batch_stride);
   return p;
 }
 

@@ -63,6 +63,18 @@ void backward_data_implicit_gemm(const Conv2dShape& s, const float* w, const flo
 void backward_data_gemm_col2im(const Conv2dShape& s, const float* w, const float* gy, const std::vector<float*>& gxs);
 void backward_weight_implicit_gemm(const Conv2dShape& s, const std::vector<const float*>& xs, const float* gy, float* gw);
 
+// The input planes of a list of parts, across the parts: channel c of image n starts at
+// planes[c] + n * strides[c] (appended to both vectors).
+template <typename T>
+void part_planes(const Conv2dShape& s, const std::vector<const T*>& xs, std::vector<const T*>& planes, std::vector<int64_t>& strides) {
+  const int64_t hw = s.in_h * s.in_w;
+  for (size_t j = 0; j < xs.size(); ++j)
+    for (int64_t c = 0; c < s.in_channels[j]; ++c) {
+      planes.push_back(xs[j] + c * hw);
+      strides.push_back(s.in_channels[j] * hw);
+    }
+}
+
 // Winograd F(m x m, 3 x 3), m = 4 or 2, for shapes where winograd_applies (conv2d_winograd.cc).
 // bf16 (float only): the per-point GEMMs on bf16 operands (inference_precision.h), when the CPU
 // has the kernels (float32 GEMMs otherwise). means (may be null): conv2d_forward's channel means.

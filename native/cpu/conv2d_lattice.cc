@@ -10,7 +10,6 @@
 // strided copy over memory); MPF-Net's MPFE branches (d = 3, 6, 9 at 52 channels) are the users.
 // conv2d_algo (conv2d.cc) decides where it runs and says what it measured.
 #include <algorithm>
-#include <new>
 #include <vector>
 
 #include "common/cpu_allocator.h"
@@ -22,14 +21,13 @@ namespace mpf::cpu::conv2d_detail {
 namespace {
 
 // A block from the tensors' caching allocator, returned on every exit: the lattice maps are as
-// large as x and y, and a fresh mmap per call would page-fault through all of it.
+// large as x and y, and a fresh mmap per call would page-fault through all of it. (It throws
+// std::bad_alloc itself when memory runs out.)
 template <typename T>
 struct CachedBlock {
   T* p;
   size_t bytes;
-  explicit CachedBlock(int64_t n) : p(static_cast<T*>(cpu_cached_alloc(size_t(n) * sizeof(T)))), bytes(size_t(n) * sizeof(T)) {
-    if (!p) throw std::bad_alloc();
-  }
+  explicit CachedBlock(int64_t n) : p(static_cast<T*>(cpu_cached_alloc(size_t(n) * sizeof(T)))), bytes(size_t(n) * sizeof(T)) {}
   ~CachedBlock() { cpu_cached_free(p, bytes); }
   CachedBlock(const CachedBlock&) = delete;
   CachedBlock& operator=(const CachedBlock&) = delete;
@@ -59,15 +57,13 @@ void forward_lattice(const Conv2dShape& s, const std::vector<const T*>& xs, cons
 
   // Gather: lattice (a, b) of image n is batch item n*dh*dw + a*dw + b; one task per input plane.
   CachedBlock<T> xl(ls.batch * C * Hl * Wl);
-  std::vector<const T*> planes;  // per (n, channel): the input plane, across the parts
-  planes.reserve(size_t(N * C));
-  for (int64_t n = 0; n < N; ++n)
-    for (size_t part = 0; part < xs.size(); ++part)
-      for (int64_t c = 0; c < s.in_channels[part]; ++c) planes.push_back(xs[part] + (n * s.in_channels[part] + c) * H * W);
+  std::vector<const T*> planes;
+  std::vector<int64_t> strides;
+  part_planes(s, xs, planes, strides);
   parallel_for(N * C, 1, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t n = p / C, c = p % C;
-      const T* src = planes[size_t(p)];
+      const T* src = planes[size_t(c)] + n * strides[size_t(c)];
       for (int64_t a = 0; a < dh; ++a)
         for (int64_t bb = 0; bb < dw; ++bb) {
           T* dst = xl.p + (((n * lattices + a * dw + bb) * C + c) * Hl) * Wl;

@@ -417,17 +417,6 @@ void run_conv(const ConvProblem<T>& p) {
   }
 }
 
-// The source planes of a list of input parts (image 0, and the stride to the next image).
-template <typename T>
-void part_planes(const Conv2dShape& s, const std::vector<const T*>& xs, std::vector<const T*>& planes, std::vector<int64_t>& strides) {
-  const int64_t hw = s.in_h * s.in_w;
-  for (size_t j = 0; j < xs.size(); ++j)
-    for (int64_t c = 0; c < s.in_channels[j]; ++c) {
-      planes.push_back(xs[j] + c * hw);
-      strides.push_back(s.in_channels[j] * hw);
-    }
-}
-
 // ---- the weight gradient -----------------------------------------------------------------------
 
 // Tiles per block: the GEMMs' reduction depth. Each block reads and writes its slice's whole gU
