@@ -202,7 +202,7 @@ export type InferencePrecisionName = 'strict' | 'fp32' | 'bf16';
 export type ConvActivationName = 'none' | 'selu';
 
 /** The CPU convolution algorithms setConvAlgorithm can force (docs/architecture.md). */
-export type ConvAlgorithmName = 'auto' | 'gemm' | 'winograd' | 'winograd2' | 'winograd6' | 'lattice' | 'direct';
+export type ConvAlgorithmName = 'auto' | 'gemm' | 'winograd' | 'winograd2' | 'winograd6' | 'winograd8' | 'lattice' | 'direct';
 
 /** Matrix products (matmul_binding.cc, cpu/matmul.cc, cpu/gemm*.cc). */
 export interface MatmulBindings {

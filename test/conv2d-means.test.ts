@@ -17,7 +17,7 @@ function rnd(shape: number[], seed: number, dtype: mp.DType, requiresGrad = fals
   return t;
 }
 
-const ALGOS: mp.ConvAlgorithm[] = ['auto', 'winograd2', 'winograd', 'winograd6', 'lattice', 'gemm', 'direct'];
+const ALGOS: mp.ConvAlgorithm[] = ['auto', 'winograd2', 'winograd', 'winograd6', 'winograd8', 'lattice', 'gemm', 'direct'];
 
 // [name, part channels, out, batch, h, w, options]: 5x7 images are 2x2 tiles of F(4x4), so one
 // 32-tile Winograd block covers eight images and a batch of 11 ends mid-block.

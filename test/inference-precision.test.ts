@@ -6,8 +6,9 @@
 // in use (random weights are the easier case here: measured bf16 vs fp32 55 dB on them).
 // Bounds, output on a [0, 1] image (docs/upscaling.md#precision):
 //   'fp32' vs float64 direct loops: PSNR >= 60 dB and max |error| <= 1e-3 (a quarter of an 8-bit step),
-//                                   and the same for F(6x6) forced (setConvAlgorithm('winograd6')),
-//                                   which 'fp32' takes for inputs of 16 MB and more (checked below)
+//                                   and the same for F(6x6) and F(8x8) forced (setConvAlgorithm('winograd6'),
+//                                   'winograd8'), which 'fp32' takes for inputs of 16 MB and more and for
+//                                   planes of 128 columns and more (checked below)
 //   'bf16' vs 'fp32':               PSNR >= 50 dB and max |error| <= 8/255 (bf16 Winograd F(4x4))
 //   'strict': bitwise the forward of training (F(2x2) Winograd: setConvAlgorithm('winograd2'))
 // and the setting is per thread, scoped, forward-only, and validated.
@@ -71,21 +72,25 @@ describe('inference precision on trained weights', () => {
     const fp32 = forward('fp32');
     const cs = compare(strict, ref);
     const cf = compare(fp32, ref);
-    // F(6x6, 3x3), forced ('winograd6'; what 'fp32' picks for inputs of 16 MB and more, larger than
-    // this test's): the same bound.
-    const algo = mp.setConvAlgorithm('winograd6');
-    let f6: Float32Array;
-    try {
-      f6 = forward('strict');
-    } finally {
-      mp.setConvAlgorithm(algo);
+    // F(6x6, 3x3) and F(8x8, 3x3), forced ('winograd6', 'winograd8'; what 'fp32' picks for inputs
+    // of 16 MB and more and for planes of 128 columns and more, larger than this test's): the same bound.
+    const forcedForward = (name: mp.ConvAlgorithm) => {
+      const algo = mp.setConvAlgorithm(name);
+      try {
+        return forward('strict');
+      } finally {
+        mp.setConvAlgorithm(algo);
+      }
+    };
+    const c6 = compare(forcedForward('winograd6'), ref);
+    const c8 = compare(forcedForward('winograd8'), ref);
+    console.log(
+      `×4 model, 40 Adam steps, 24² input (a 96² patch downscaled): strict vs float64 ${fmt(cs)}; fp32 vs float64 ${fmt(cf)}; winograd6 vs float64 ${fmt(c6)}; winograd8 vs float64 ${fmt(c8)}`,
+    );
+    for (const c of [cf, c6, c8]) {
+      expect(c.psnr).toBeGreaterThanOrEqual(60);
+      expect(c.maxAbs).toBeLessThanOrEqual(1e-3);
     }
-    const c6 = compare(f6, ref);
-    console.log(`×4 model, 40 Adam steps, 24² input (a 96² patch downscaled): strict vs float64 ${fmt(cs)}; fp32 vs float64 ${fmt(cf)}; winograd6 vs float64 ${fmt(c6)}`);
-    expect(cf.psnr).toBeGreaterThanOrEqual(60);
-    expect(cf.maxAbs).toBeLessThanOrEqual(1e-3);
-    expect(c6.psnr).toBeGreaterThanOrEqual(60);
-    expect(c6.maxAbs).toBeLessThanOrEqual(1e-3);
     // 'strict' is today's forward, bit for bit: the F(2x2) Winograd training uses.
     mp.setConvAlgorithm('winograd2');
     try {
@@ -97,10 +102,10 @@ describe('inference precision on trained weights', () => {
     expect(Buffer.compare(Buffer.from(forward('fp32').buffer), Buffer.from(fp32.buffer))).toBe(0);
   }, 120_000);
 
-  // At 208² (a crop of a photo as the input) c1's input is 18 MB, so 'fp32' runs c1 in F(6x6): the
-  // whole model against 'strict' (F(2x2), which rounds like a direct sum; measured 133.9 dB, max
-  // 3.0e-6) and 'bf16' against that 'fp32' (54.4 dB, 6.6 8-bit steps).
-  it("'fp32' with F(6x6) in c1 (208² input) within 60 dB / 1e-3 of 'strict'; 'bf16' within 50 dB / 8/255 of it", async () => {
+  // At 208² (a crop of a photo as the input) the blocks' planes are 208 columns wide, so 'fp32' runs
+  // c1 and c2 in F(8x8): the whole model against 'strict' (F(2x2), which rounds like a direct sum;
+  // measured 130.7 dB, max 4.9e-6) and 'bf16' against that 'fp32' (61.3 dB, max 9.4e-3: 2.4 8-bit steps).
+  it("'fp32' with F(8x8) in the blocks (208² input) within 60 dB / 1e-3 of 'strict'; 'bf16' within 50 dB / 8/255 of it", async () => {
     const img = await mp.readImage(join(packageRoot(), 'data', 'images', 'coffee.png'));
     const { data, channels, width } = mp.imageToFloat32(img);
     const S = 208;
@@ -182,13 +187,15 @@ describe('the setting', () => {
     expect(mp.getInferencePrecision()).toBe('strict');
   });
 
-  // 'fp32' takes F(6x6) once the input is 16 MB or more (native/cpu/conv2d.cc, input_leaves_cache),
-  // F(4x4) below: each output is bit for bit the forced algorithm's.
-  it("'fp32' runs F(4x4) below 16 MB of input and F(6x6) from there", () => {
+  // 'fp32' takes F(8x8) for planes of 128 columns and more with 16 channels and more in and out
+  // (native/cpu/conv2d.cc, f8_pays), else F(6x6) once the input is 16 MB or more (input_leaves_cache),
+  // else F(4x4): each output is bit for bit the forced algorithm's.
+  it("'fp32' runs F(8x8) on planes 128 wide, else F(6x6) from 16 MB of input, else F(4x4)", () => {
     const g = new mp.Generator(8);
-    const w = mp.randn([8, 104, 3, 3], { generator: g });
-    for (const [side, algo] of [[64, 'winograd'], [202, 'winograd6']] as const) {
-      const x = mp.randn([1, 104, side, side], { generator: g }); // 1.7 MB and 17.0 MB
+    const w = mp.randn([16, 104, 3, 3], { generator: g });
+    // 1.7 MB, 17.5 MB (100 columns) and 7.0 MB (130 columns) of input.
+    for (const [h, wd, algo] of [[64, 64, 'winograd'], [420, 100, 'winograd6'], [130, 130, 'winograd8']] as const) {
+      const x = mp.randn([1, 104, h, wd], { generator: g });
       const run = () => mp.noGrad(() => mp.tidy(() => mp.conv2d(x, w, null, { padding: 1 }).toFloat32Array()));
       const fp32 = mp.withInferencePrecision('fp32', run);
       const before = mp.setConvAlgorithm(algo);
@@ -196,12 +203,12 @@ describe('the setting', () => {
       let other: Float32Array;
       try {
         forced = run();
-        mp.setConvAlgorithm(algo === 'winograd' ? 'winograd6' : 'winograd');
+        mp.setConvAlgorithm(algo === 'winograd' ? 'winograd8' : 'winograd');
         other = run();
       } finally {
         mp.setConvAlgorithm(before);
       }
-      expect(Buffer.compare(Buffer.from(fp32.buffer), Buffer.from(forced.buffer)), `${side}²: 'fp32' is ${algo}`).toBe(0);
+      expect(Buffer.compare(Buffer.from(fp32.buffer), Buffer.from(forced.buffer)), `${h}x${wd}: 'fp32' is ${algo}`).toBe(0);
       expect(Buffer.compare(Buffer.from(fp32.buffer), Buffer.from(other.buffer))).not.toBe(0);
       x.dispose();
     }

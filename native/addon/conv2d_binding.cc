@@ -268,8 +268,8 @@ MPF_BINDING(conv2dBackward) {
   return out;
 }
 
-// conv2dAlgo(mode?) -> the mode before the call ('auto' | 'gemm' | 'winograd' | 'winograd2' | 'winograd6' | 'lattice' |
-// 'direct').
+// conv2dAlgo(mode?) -> the mode before the call ('auto' | 'gemm' | 'winograd' | 'winograd2' | 'winograd6' | 'winograd8' |
+// 'lattice' | 'direct').
 // With a mode, sets how every later conv2d picks its algorithm (cpu/conv2d.h, conv2d_algo).
 MPF_BINDING(conv2dAlgo) {
   Args a(info, "conv2dAlgo");
@@ -278,7 +278,7 @@ MPF_BINDING(conv2dAlgo) {
     const std::string name = a.string(0, "mode");
     cpu::Conv2dAlgoMode m;
     if (!cpu::parse_conv2d_algo_mode(name.c_str(), &m))
-      throw_range("conv2dAlgo: 'mode' must be auto, gemm, winograd, winograd2, winograd6, lattice or direct, got '", name, "'");
+      throw_range("conv2dAlgo: 'mode' must be auto, gemm, winograd, winograd2, winograd6, winograd8, lattice or direct, got '", name, "'");
     cpu::set_conv2d_algo_mode(m);
   }
   return Napi::String::New(info.Env(), cpu::conv2d_algo_mode_name(before));

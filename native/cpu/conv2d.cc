@@ -80,7 +80,7 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
 // (docs/upscaling.md states both numbers).
 constexpr Conv2dAlgo kBf16Algo = Conv2dAlgo::Winograd4Bf16;
 
-// The tile of the 'fp32' forward. F(6x6) reads 64 input values per 36 outputs where F(4x4) reads 36
+// The tile of the 'fp32' forward where F(8x8) does not pay (f8_pays, below). F(6x6) reads 64 input values per 36 outputs where F(4x4) reads 36
 // per 16 (21% less input per output), but its GEMMs run slower (a block's V and U overflow L2,
 // docs/performance.md). While the input stays in the last-level cache between calls the GEMMs decide
 // and F(4x4) is as fast or faster; once the input comes from memory the transforms decide. Measured
@@ -92,6 +92,19 @@ constexpr int64_t kF6InputBytes = int64_t(16) << 20;
 bool input_leaves_cache(const Conv2dShape& s) {
   return s.batch * s.total_in_channels() * s.in_h * s.in_w * int64_t(sizeof(float)) >= kF6InputBytes;
 }
+
+// F(8x8) takes the 'fp32' forward where its rows fill the AVX-512 staging's 16-tile chunks (128
+// columns and more) and both channel counts are wide enough for the GEMMs to dominate. It spends
+// 100 multiplications per 64 outputs (F(6x6) 64 per 36, F(4x4) 36 per 16), and its patch rows (10
+// floats every 8) transpose in 26 permutes where F(6x6)'s take 56. Measured in x4 inferences
+// (profile-step.js, 2 threads, alternating runs, 2026-12-04 at half the VM's usual speed): at 256^2
+// the native time 1576-1579 -> 1410-1465 ms (c1's 80 calls 879 -> 802-831 ms against F(6x6), c2's
+// 509-515 -> 433-447 against F(4x4)); at 128^2 444-454 -> 408-416 ms. Where rows are shorter the
+// chunks run part-empty and the larger transformed weights cost more per tile (check_conv2d
+// --bench, 2 threads: C52 -> 52 at 48^2 336 -> 270-280 effective GFLOP/s, 3 -> 52 at 48^2 175 ->
+// 48-54; at 128^2 553-579 -> 635-687). Accuracy: 127.9 dB from float64 on trained weights (F(6x6)
+// 130.0, test/inference-precision.test.ts).
+bool f8_pays(const Conv2dShape& s) { return s.out_w() >= 128 && s.total_in_channels() >= 16 && s.out_channels >= 16; }
 
 // Dilated convolutions on their sub-lattices (conv2d_lattice.cc) pay where each lattice is large
 // enough for Winograd's tiles. Measured in x4 inferences (profile-step.js, 2 threads, MPFE's 52 ->
@@ -117,6 +130,7 @@ const char* conv2d_algo_mode_name(Conv2dAlgoMode m) {
     case Conv2dAlgoMode::Winograd4: return "winograd";
     case Conv2dAlgoMode::Winograd2: return "winograd2";
     case Conv2dAlgoMode::Winograd6: return "winograd6";
+    case Conv2dAlgoMode::Winograd8: return "winograd8";
     case Conv2dAlgoMode::Lattice: return "lattice";
     case Conv2dAlgoMode::Direct: return "direct";
   }
@@ -125,7 +139,7 @@ const char* conv2d_algo_mode_name(Conv2dAlgoMode m) {
 
 bool parse_conv2d_algo_mode(const char* name, Conv2dAlgoMode* out) {
   for (Conv2dAlgoMode m : {Conv2dAlgoMode::Auto, Conv2dAlgoMode::Gemm, Conv2dAlgoMode::Winograd4, Conv2dAlgoMode::Winograd2,
-                           Conv2dAlgoMode::Winograd6, Conv2dAlgoMode::Lattice, Conv2dAlgoMode::Direct})
+                           Conv2dAlgoMode::Winograd6, Conv2dAlgoMode::Winograd8, Conv2dAlgoMode::Lattice, Conv2dAlgoMode::Direct})
     if (!std::strcmp(name, conv2d_algo_mode_name(m))) {
       *out = m;
       return true;
@@ -142,6 +156,7 @@ Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
   if (mode == Conv2dAlgoMode::Winograd4 && winograd_ok) return Conv2dAlgo::Winograd4;
   if (mode == Conv2dAlgoMode::Winograd2 && winograd_ok) return Conv2dAlgo::Winograd2;
   if (mode == Conv2dAlgoMode::Winograd6 && winograd_ok) return Conv2dAlgo::Winograd6;
+  if (mode == Conv2dAlgoMode::Winograd8 && winograd_ok) return Conv2dAlgo::Winograd8;
   if (mode == Conv2dAlgoMode::Lattice && pass == Conv2dPass::Forward && conv2d_detail::lattice_applies(s)) return Conv2dAlgo::Lattice;
   if (float64) return Conv2dAlgo::Direct;
   if (mode == Conv2dAlgoMode::Auto && pass == Conv2dPass::Forward && inference_precision() != InferencePrecision::Strict &&
@@ -150,12 +165,14 @@ Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
   if (mode == Conv2dAlgoMode::Auto && winograd_ok && winograd_pays(s, pass)) {
     // Inference precisions (inference_precision.h; set per calling thread, forward pass only)
     // trade this rounding for speed, within bounds measured on trained weights
-    // (test/inference-precision.test.ts): 'fp32' takes F(4x4), or F(6x6) for inputs that leave the
-    // cache (output PSNR vs float64 >= 60 dB for both); 'bf16' Winograd with bf16 GEMMs (PSNR vs
-    // 'fp32' >= 50 dB), or 'fp32''s tile without AVX512_BF16.
+    // (test/inference-precision.test.ts): 'fp32' takes F(8x8) for planes of 128 columns and more,
+    // else F(6x6) for inputs that leave the cache, else F(4x4) (output PSNR vs float64 >= 60 dB for
+    // all three); 'bf16' Winograd with bf16 GEMMs (PSNR vs 'fp32' >= 50 dB), or 'fp32''s tile
+    // without AVX512_BF16.
     const InferencePrecision ip = pass == Conv2dPass::Forward ? inference_precision() : InferencePrecision::Strict;
     if (ip == InferencePrecision::Bf16 && bf16_gemm_kernels()) return kBf16Algo;
-    if (ip != InferencePrecision::Strict) return input_leaves_cache(s) ? Conv2dAlgo::Winograd6 : Conv2dAlgo::Winograd4;
+    if (ip != InferencePrecision::Strict)
+      return f8_pays(s) ? Conv2dAlgo::Winograd8 : input_leaves_cache(s) ? Conv2dAlgo::Winograd6 : Conv2dAlgo::Winograd4;
     // F(4x4, 3x3) does 1.8x fewer multiplications than F(2x2, 3x3) but rounds ~10x more than a
     // direct sum (its transforms scale by up to 8 and 1/24); F(2x2) rounds about like one.
     // Measured on the default x4 model: in the forward pass F(4x4) puts the output 1.8e-5 from
@@ -185,6 +202,7 @@ const char* conv2d_algo_name(Conv2dAlgo a) {
     case Conv2dAlgo::Winograd4: return "winograd-f4x4";
     case Conv2dAlgo::Winograd2: return "winograd-f2x2";
     case Conv2dAlgo::Winograd6: return "winograd-f6x6";
+    case Conv2dAlgo::Winograd8: return "winograd-f8x8";
     case Conv2dAlgo::Winograd4Bf16: return "winograd-f4x4-bf16";
     case Conv2dAlgo::Lattice: return "lattice";
   }
@@ -223,6 +241,7 @@ void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const
     case Conv2dAlgo::Winograd4: return forward_winograd(s, xs, w, b, y, 4, act, false, channel_means);
     case Conv2dAlgo::Winograd2: return forward_winograd(s, xs, w, b, y, 2, act, false, channel_means);
     case Conv2dAlgo::Winograd6: return forward_winograd(s, xs, w, b, y, 6, act, false, channel_means);
+    case Conv2dAlgo::Winograd8: return forward_winograd(s, xs, w, b, y, 8, act, false, channel_means);
     case Conv2dAlgo::Winograd4Bf16: return forward_winograd(s, xs, w, b, y, 4, act, true, channel_means);
     case Conv2dAlgo::Lattice: return forward_lattice(s, xs, w, b, y, act, channel_means);
     case Conv2dAlgo::ImplicitGemm:
@@ -244,6 +263,7 @@ void conv2d_backward_data(const Conv2dShape& s, const T* w, const T* gy, const s
     case Conv2dAlgo::Winograd4: return backward_data_winograd(s, w, gy, gxs, 4);
     case Conv2dAlgo::Winograd2: return backward_data_winograd(s, w, gy, gxs, 2);
     case Conv2dAlgo::Winograd6: return backward_data_winograd(s, w, gy, gxs, 6);
+    case Conv2dAlgo::Winograd8: return backward_data_winograd(s, w, gy, gxs, 8);
     case Conv2dAlgo::ImplicitGemm:
       if constexpr (std::is_same_v<T, float>) return backward_data_implicit_gemm(s, w, gy, gxs);
       return conv2d_backward_data_direct(s, w, gy, gxs);
@@ -261,6 +281,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const std::vector<const T*>& x
     case Conv2dAlgo::Winograd4: return backward_weight_winograd(s, xs, gy, gw, 4);
     case Conv2dAlgo::Winograd2: return backward_weight_winograd(s, xs, gy, gw, 2);
     case Conv2dAlgo::Winograd6: return backward_weight_winograd(s, xs, gy, gw, 6);
+    case Conv2dAlgo::Winograd8: return backward_weight_winograd(s, xs, gy, gw, 8);
     case Conv2dAlgo::ImplicitGemm:
       if constexpr (std::is_same_v<T, float>) return backward_weight_implicit_gemm(s, xs, gy, gw);
       [[fallthrough]];

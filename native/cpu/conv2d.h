@@ -36,14 +36,17 @@ struct Conv2dShape {
 //   ImplicitGemm  im2col panels packed straight into the SGEMM driver (any shape)
 //   GemmCol2im    backward data of strided convolutions: W^T . gy, then col2im
 //   Winograd4/2   F(4x4, 3x3) / F(2x2, 3x3) for 3x3, stride 1, dilation 1 (conv2d_winograd.cc)
-//   Winograd6     F(6x6, 3x3): the 'fp32' forward of inputs of 16 MB and more, or where forced ('winograd6')
+//   Winograd6     F(6x6, 3x3): the 'fp32' forward of inputs of 16 MB and more where F(8x8) does not
+//                 take it, or where forced ('winograd6')
+//   Winograd8     F(8x8, 3x3): the 'fp32' forward of planes 128 columns wide and more (f8_pays in
+//                 conv2d.cc), or where forced ('winograd8')
 //   Winograd*Bf16 the same with bf16 GEMMs: forward only, under the bf16 inference precision
 //                 (inference_precision.h)
 //   Lattice       a dilated 3x3 forward (stride 1, padding = dilation) as undilated convolutions on
 //                 its sub-lattices, which then take Winograd: the forward of the inference precisions
 //                 ('fp32', 'bf16'), or of every dilated convolution where forced ('lattice'; conv2d_lattice.cc)
 enum class Conv2dPass { Forward, BackwardData, BackwardWeight };
-enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd6, Winograd4Bf16, Lattice };
+enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd6, Winograd8, Winograd4Bf16, Lattice };
 Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64 = false);
 const char* conv2d_algo_name(Conv2dAlgo a);
 
@@ -52,8 +55,8 @@ const char* conv2d_algo_name(Conv2dAlgo a);
 // Gemm keeps float64 on Direct; Lattice runs every dilated forward it applies to on its
 // sub-lattices, whose undilated convolutions then take what the other passes take in this mode
 // (the implicit GEMM; Direct in float64). Set at start from MPFNET_CONV_ALGO=auto|gemm|winograd|
-// winograd2|winograd6|lattice|direct, and at run time with set_conv2d_algo_mode.
-enum class Conv2dAlgoMode { Auto, Gemm, Winograd4, Winograd2, Winograd6, Lattice, Direct };
+// winograd2|winograd6|winograd8|lattice|direct, and at run time with set_conv2d_algo_mode.
+enum class Conv2dAlgoMode { Auto, Gemm, Winograd4, Winograd2, Winograd6, Winograd8, Lattice, Direct };
 Conv2dAlgoMode conv2d_algo_mode();
 void set_conv2d_algo_mode(Conv2dAlgoMode m);
 const char* conv2d_algo_mode_name(Conv2dAlgoMode m);

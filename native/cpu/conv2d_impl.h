@@ -75,7 +75,7 @@ void part_planes(const Conv2dShape& s, const std::vector<const T*>& xs, std::vec
     }
 }
 
-// Winograd F(m x m, 3 x 3), m = 4 or 2, for shapes where winograd_applies (conv2d_winograd.cc).
+// Winograd F(m x m, 3 x 3), m = 2, 4, 6 or 8, for shapes where winograd_applies (conv2d_winograd.cc).
 // bf16 (float only): the per-point GEMMs on bf16 operands (inference_precision.h), when the CPU
 // has the kernels (float32 GEMMs otherwise). means (may be null): conv2d_forward's channel means.
 bool winograd_applies(const Conv2dShape& s);

@@ -1,7 +1,8 @@
 // Winograd convolution for 3x3, stride 1, dilation 1 (the convolutions that make up most of
 // MPF-Net): F(4x4, 3x3) does 36 multiplications per 16 outputs and input channel where the
 // implicit GEMM does 144, F(2x2, 3x3) 16 per 4 (a 2.25x saving with errors like the direct sum),
-// F(6x6, 3x3) 64 per 36 (5.1x; forced mode 'winograd6' only, see conv2d.cc).
+// F(6x6, 3x3) 64 per 36 (5.1x) and F(8x8, 3x3) 100 per 64 (5.8x; the 'fp32' inference forward and
+// forced modes only, see conv2d_algo in conv2d.cc).
 //
 // One driver serves three passes:
 //   forward          y   = conv(x, W)                          rows = Cout, reduction = Cin

@@ -4,7 +4,7 @@
 // of an image row, so 16 tiles' rows are 66 consecutive floats: four masked loads and a 4x4
 // transpose of 128-bit blocks, then of floats within blocks, give the first four columns of all
 // 16 patches; the last two are the first two shifted by one tile. Masks zero the padding.
-// F(6x6, 3x3) and F(2x2, 3x3) have their own permute networks (below).
+// F(6x6, 3x3), F(8x8, 3x3) and F(2x2, 3x3) have their own permute networks (below).
 #include <immintrin.h>
 
 #include "cpu/conv2d_winograd_kernels.h"
@@ -373,12 +373,114 @@ void unstage_output_f6(const OutputJob<float>& p) {
   }
 }
 
+// F(8x8, 3x3): a patch row is 10 floats starting every 8, so 16 tiles' rows are 130 consecutive
+// floats: eight registers hold two tiles' first 8 floats each, and a 16 x 8 transpose in three
+// rounds of two-register permutes (each round swaps one bit of the register number with one of
+// the lane number) gives columns 0..7 of all 16 tiles; columns 8 and 9 are columns 0 and 1 shifted
+// by one tile. The output is the same network run backwards. 26 permutes per patch row against
+// F(6x6)'s 56 (whose 6-float steps do not align with the registers).
+struct F8Tables {
+  // Round r pairs the registers that differ in bit kBit[r] of their number: output register j
+  // reads registers j & ~bit (lanes 0..15 of the permute) and j | bit (16..31).
+  static constexpr int kInBit[3] = {1, 2, 4}, kOutBit[3] = {4, 2, 1};
+  alignas(64) int32_t in[3][8][16], out[3][8][16];
+  // Where the value of tile t, column k lies in each layout: the row as loaded (register t / 2,
+  // lane 8 (t % 2) + k), two intermediate ones, and the columns (register k, lane t).
+  static void place(int layout, int t, int k, int& reg, int& lane) {
+    const int t0 = t & 1, t1 = t >> 1 & 1, t2 = t >> 2 & 1, t3 = t >> 3, k0 = k & 1, k1 = k >> 1 & 1, k2 = k >> 2;
+    switch (layout) {
+      case 0: reg = t >> 1, lane = t0 << 3 | k; break;
+      case 1: reg = t3 << 2 | t2 << 1 | k0, lane = t1 << 3 | t0 << 2 | k2 << 1 | k1; break;
+      case 2: reg = t3 << 2 | k1 << 1 | k0, lane = t2 << 3 | t1 << 2 | t0 << 1 | k2; break;
+      default: reg = k, lane = t;
+    }
+  }
+  // The permute indices from layout `from` to layout `to` (each value's source register is j & ~bit
+  // or j | bit by construction of the layouts; check_conv2d compares every output).
+  static void build(int32_t (&idx)[8][16], int from, int to, int bit) {
+    for (int t = 0; t < 16; ++t)
+      for (int k = 0; k < 8; ++k) {
+        int fr, fl, tr, tl;
+        place(from, t, k, fr, fl);
+        place(to, t, k, tr, tl);
+        idx[tr][tl] = fl + (fr == (tr | bit) ? 16 : 0);
+      }
+  }
+  F8Tables() {
+    for (int r = 0; r < 3; ++r) build(in[r], r, r + 1, kInBit[r]), build(out[r], 3 - r, 2 - r, kOutBit[r]);
+  }
+};
+const F8Tables& f8_tables() {
+  static const F8Tables t;
+  return t;
+}
+
+// One round: the register numbers are compile-time constants, so x stays in registers.
+template <int Bit>
+inline void permute_round(const int32_t (&idx)[8][16], __m512 (&x)[8]) {
+  __m512 y[8];
+  for (int j = 0; j < 8; ++j) y[j] = _mm512_permutex2var_ps(x[j & ~Bit], _mm512_load_si512(idx[j]), x[j | Bit]);
+  for (int j = 0; j < 8; ++j) x[j] = y[j];
+}
+
+void stage_input_f8(const InputJob<float>& p) {
+  constexpr int M = 8, A = 10;
+  const F8Tables& tb = f8_tables();
+  const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+  const __m512i next2 = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
+  stage_rows<M, 9>(p, [&](const PatchRow& row) __attribute__((always_inline)) {
+    __m512 v[9];
+    load_row(row, v);
+    __m512 x[8];
+    for (int q = 0; q < 8; ++q) x[q] = v[q];
+    permute_round<1>(tb.in[0], x);
+    permute_round<2>(tb.in[1], x);
+    permute_round<4>(tb.in[2], x);
+    typedef float V __attribute__((vector_size(64)));
+    V cols[A], t[A];
+    for (int k = 0; k < 8; ++k) cols[k] = V(x[k]);
+    // Columns 8 and 9 of tile t are columns 0 and 1 of tile t + 1 (floats 128, 129 for t = 15).
+    cols[8] = V(_mm512_permutex2var_ps(x[0], next, v[8]));
+    cols[9] = V(_mm512_permutex2var_ps(x[1], next2, v[8]));
+    // The row half of the input transform while the row is in registers (input_tiles does the
+    // columns); lanes past the chunk are never stored.
+    Wino<M>::in(cols, t);
+    for (int k = 0; k < A; ++k) _mm512_mask_storeu_ps(row.d + k * row.stride, row.lanes, __m512(t[k]));
+  });
+}
+
+void unstage_output_f8(const OutputJob<float>& p) {
+  constexpr int M = 8;
+  const F8Tables& tb = f8_tables();
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
+      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
+      const int64_t ow0 = (g.tx0 + c0) * M;
+      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);  // floats of the row to write
+      const float* o = p.o + g.lane0 + c0;
+      for (int i = 0; i < M; ++i) {
+        const int64_t oh = g.ty * M + i;
+        if (oh >= p.oh) break;
+        __m512 x[M];
+        for (int j = 0; j < M; ++j) x[j] = _mm512_loadu_ps(o + (i * M + j) * p.stride);
+        permute_round<4>(tb.out[0], x);
+        permute_round<2>(tb.out[1], x);
+        permute_round<1>(tb.out[2], x);
+        float* row = plane + oh * p.ow + ow0;
+        for (int q = 0; q < 8 && 16 * q < hi; ++q) _mm512_mask_storeu_ps(row + 16 * q, bit_range(0, hi - 16 * q), x[q]);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 const TileKernels<float>& tile_kernels_avx512() {
   static const TileKernels<float> k =
       make_tile_kernels<float, 16, InlineSelu<simd::VecAvx512>, &stage_input_f2, &unstage_output_f2, &stage_input_f4, &unstage_output_f4,
-                        &stage_input_f6, &unstage_output_f6, true, true, &stage_grad_f2>();
+                        &stage_input_f6, &unstage_output_f6, true, true, &stage_grad_f2, &stage_input_f8, &unstage_output_f8, true>();
   return k;
 }
 

@@ -108,7 +108,7 @@ void input_tiles(const InputJob<T>& p) {
   using V = typename Vec<T, L>::type;
   constexpr int A = M + 2;
   Stage(p);
-  if constexpr (M == 6 || RowsDone) {
+  if constexpr (M >= 6 || RowsDone) {
     for (int64_t l = 0; l < p.lanes; l += L) {
       if constexpr (!RowsDone)
         for (int r = 0; r < A; ++r) {
@@ -191,7 +191,7 @@ void output_tiles(const OutputJob<T>& p) {
   constexpr int A = M + 2;
   auto transform = [&](auto activate) {
     for (int64_t l = 0; l < p.lanes; l += L) {
-      if constexpr (M == 6) {
+      if constexpr (M >= 6) {
         // In two halves, like the input: rows of the products into h, then its columns.
         V h[A][M];
         for (int r = 0; r < A; ++r) {
@@ -354,25 +354,32 @@ template <typename T, int L, class Act = StagedActivation, void (*Stage2)(const 
           void (*Unstage4)(const OutputJob<T>&) = &unstage_output_portable<4, T>,
           void (*Stage6)(const InputJob<T>&) = &stage_input_portable<6, T>,
           void (*Unstage6)(const OutputJob<T>&) = &unstage_output_portable<6, T>, bool Stage4RowsDone = false,
-          bool Stage6RowsDone = false, void (*StageGrad2)(const GradJob<T>&) = &stage_grad_portable<2, T>>
+          bool Stage6RowsDone = false, void (*StageGrad2)(const GradJob<T>&) = &stage_grad_portable<2, T>,
+          void (*Stage8)(const InputJob<T>&) = &stage_input_portable<8, T>,
+          void (*Unstage8)(const OutputJob<T>&) = &unstage_output_portable<8, T>, bool Stage8RowsDone = false>
 TileKernels<T> make_tile_kernels() {
   TileKernels<T> k{};
   k.lanes = L;
   k.input[0] = &input_tiles<2, T, L, Stage2>;
   k.input[1] = &input_tiles<4, T, L, Stage4, Stage4RowsDone>;
   k.input[2] = &input_tiles<6, T, L, Stage6, Stage6RowsDone>;
+  k.input[3] = &input_tiles<8, T, L, Stage8, Stage8RowsDone>;
   k.output[0] = &output_tiles<2, T, L, Unstage2, Act>;
   k.output[1] = &output_tiles<4, T, L, Unstage4, Act>;
   k.output[2] = &output_tiles<6, T, L, Unstage6, Act>;
+  k.output[3] = &output_tiles<8, T, L, Unstage8, Act>;
   k.weight[0] = &weight_tiles<2, T, L>;
   k.weight[1] = &weight_tiles<4, T, L>;
   k.weight[2] = &weight_tiles<6, T, L>;
+  k.weight[3] = &weight_tiles<8, T, L>;
   k.grad[0] = &grad_tiles<2, T, L, StageGrad2>;
   k.grad[1] = &grad_tiles<4, T, L, &stage_grad_portable<4, T>>;
   k.grad[2] = &grad_tiles<6, T, L, &stage_grad_portable<6, T>>;
+  k.grad[3] = &grad_tiles<8, T, L, &stage_grad_portable<8, T>>;
   k.weight_grad[0] = &weight_grad_tiles<2, T, L>;
   k.weight_grad[1] = &weight_grad_tiles<4, T, L>;
   k.weight_grad[2] = &weight_grad_tiles<6, T, L>;
+  k.weight_grad[3] = &weight_grad_tiles<8, T, L>;
   return k;
 }
 

@@ -3,7 +3,7 @@
 // vector type of L lanes (one lane per tile), and instantiated in three translation units with
 // their own compiler flags: conv2d_winograd.cc (portable, also float64), conv2d_winograd_avx2.cc,
 // conv2d_winograd_avx512.cc (which also brings shuffle-based staging for the common case).
-// The tile size m is 2, 4 or 6 (a = m + 2 transform points per dimension).
+// The tile size m is 2, 4, 6 or 8 (a = m + 2 transform points per dimension).
 //
 // A block is a run of consecutive tiles (over images, tile rows, tile columns) given lanes
 // 0, 1, ...; Seg describes the part of a block that lies in one tile row of one image.
@@ -115,11 +115,11 @@ struct WeightGradJob {
 template <typename T>
 struct TileKernels {
   int lanes;                                      // vector width the jobs' `lanes` must be a multiple of
-  void (*input[3])(const InputJob<T>&);           // [tile_index(m)]: F(2x2, 3x3), F(4x4, 3x3), F(6x6, 3x3)
-  void (*output[3])(const OutputJob<T>&);
-  void (*weight[3])(const WeightJob<T>&);
-  void (*grad[3])(const GradJob<T>&);
-  void (*weight_grad[3])(const WeightGradJob<T>&);
+  void (*input[4])(const InputJob<T>&);           // [tile_index(m)]: F(2x2), F(4x4), F(6x6), F(8x8) (3x3)
+  void (*output[4])(const OutputJob<T>&);
+  void (*weight[4])(const WeightJob<T>&);
+  void (*grad[4])(const GradJob<T>&);
+  void (*weight_grad[4])(const WeightGradJob<T>&);
 };
 
 // The stride from one transform point to the next in a block's V and M (elements), as the driver
@@ -141,7 +141,7 @@ inline int64_t point_stride(int64_t natural, int64_t lanes, int points, int64_t 
   return points * lines > kWays / 2 * sets ? natural + kLine / elem_bytes : natural;
 }
 
-// The kernel tables' index of F(m x m, 3 x 3): m = 2, 4, 6 -> 0, 1, 2.
+// The kernel tables' index of F(m x m, 3 x 3): m = 2, 4, 6, 8 -> 0, 1, 2, 3.
 constexpr int tile_index(int m) { return m / 2 - 1; }
 
 const TileKernels<float>& tile_kernels_portable_f32();

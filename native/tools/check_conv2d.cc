@@ -1,12 +1,12 @@
 // Standalone conv2d / GEMM kernel check, llm.c style: no Node, links the kernels library only.
-// For every conv2d algorithm mode (auto, gemm, winograd, winograd2, winograd6, lattice; only the one --algo names, if
+// For every conv2d algorithm mode (auto, gemm, winograd, winograd2, winograd6, winograd8, lattice; only the one --algo names, if
 // given) and every SIMD level the CPU has, runs the float paths (forward, backward-data,
 // backward-weight, backward-bias, and gemm with every transpose) on assorted shapes and compares
 // them with the float64 direct loops; then, with --bench, times the float paths at MPF-Net's shapes
 // (--only: those whose description contains the string).
 //
 //   npx cmake-js configure -O build-x --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-x
-//   build-x/check_conv2d [--bench] [--gemm] [--transforms] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2|winograd6|lattice]
+//   build-x/check_conv2d [--bench] [--gemm] [--transforms] [--reps N] [--cpu-time] [--no-check] [--algo auto|gemm|winograd|winograd2|winograd6|winograd8|lattice]
 //     [--only 'N1 C52+52->52 48x48'] [--pass forward|data|weight] [--precision strict|fp32|bf16]
 // Also checks the bf16 GEMM kernels (where the CPU has AVX512_BF16) and the forward pass under
 // each inference precision; --precision sets the one the bench's forward column runs under.
@@ -258,7 +258,7 @@ bool check_precisions() {
   for (cpu::InferencePrecision ip : {cpu::InferencePrecision::Fp32, cpu::InferencePrecision::Bf16})
     for (const Conv2dShape& s : {shape(1, {52}, 52, 30, 34, 3, 1, 1, 1), shape(2, {3}, 52, 21, 19, 3, 1, 1, 1),
                                  shape(1, {52, 52}, 52, 17, 23, 3, 1, 1, 1), shape(1, {52}, 3, 40, 40, 3, 1, 1, 1),
-                                 shape(1, {52}, 52, 50, 49, 3, 1, 3, 3)}) {
+                                 shape(1, {52}, 52, 50, 49, 3, 1, 3, 3), shape(1, {52, 52}, 52, 18, 130, 3, 1, 1, 1)}) {
       const ConvData d = make_data(s);
       std::vector<double> y(d.gy.size());
       cpu::conv2d_forward_direct<double>(s, cptrs(d.xs), d.w.data(), d.b.data(), y.data());
@@ -271,7 +271,11 @@ bool check_precisions() {
       const cpu::Conv2dAlgo algo = cpu::conv2d_algo(s, cpu::Conv2dPass::Forward);
       cpu::conv2d_forward<float>(s, cptrs(xf), wf.data(), bf.data(), yf.data());
       cpu::set_inference_precision(before);
-      const double e = rel_err(yf, y), tol = ip == cpu::InferencePrecision::Bf16 && cpu::bf16_gemm_kernels() ? 6e-1 : 1e-4;
+      // 'fp32' takes F(8x8) on planes 128 columns wide (the last shape), which rounds ~10x more than
+      // F(4x4) and F(6x6) on random data (on trained weights all three are >= 128 dB from float64).
+      const double e = rel_err(yf, y), tol = ip == cpu::InferencePrecision::Bf16 && cpu::bf16_gemm_kernels() ? 6e-1
+                                             : algo == cpu::Conv2dAlgo::Winograd8                             ? 1e-3
+                                                                                                              : 1e-4;
       ok = ok && e <= tol;
       std::printf("%-4s precision %-6s %-44s rel err fwd %.1e  [%s]\n", e <= tol ? "ok" : "FAIL", cpu::inference_precision_name(ip),
                   describe(s).c_str(), e, cpu::conv2d_algo_name(algo));
@@ -386,7 +390,7 @@ void bench_transforms(int reps) {
   std::printf("\nWinograd transforms of one block, one thread, simd %s, min of %d runs: ns per 16-tile chunk and channel\n",
               simd_name(simd_level()), reps);
   std::printf("%-40s %14s %14s\n", "input transform", "driver layout", "unpadded");
-  for (const Case c : {Case{2, 104, 32}, Case{4, 104, 32}, Case{4, 52, 64}, Case{6, 104, 32}, Case{6, 52, 32}}) {
+  for (const Case c : {Case{2, 104, 32}, Case{4, 104, 32}, Case{4, 52, 64}, Case{6, 104, 32}, Case{6, 52, 32}, Case{8, 104, 32}, Case{8, 52, 32}}) {
     const std::vector<float> in = to_f(randn(size_t(c.channels * h * w)));
     std::vector<float> stage(size_t((c.m + 2) * (c.m + 2) * (c.tiles + nr)));
     std::vector<float> v;
@@ -401,7 +405,7 @@ void bench_transforms(int reps) {
     });
   }
   std::printf("%-40s %14s %14s\n", "output transform", "driver layout", "unpadded");
-  for (const Case c : {Case{2, 52, 32}, Case{4, 52, 32}, Case{4, 52, 64}, Case{6, 52, 32}})
+  for (const Case c : {Case{2, 52, 32}, Case{4, 52, 32}, Case{4, 52, 64}, Case{6, 52, 32}, Case{8, 52, 32}})
     for (const cpu::Conv2dActivation act : {cpu::Conv2dActivation::None, cpu::Conv2dActivation::Selu}) {
       std::vector<float> out(size_t(c.channels * h * w)), stage(size_t(c.m * c.m * (c.tiles + nr)));
       std::vector<float> products;
@@ -562,7 +566,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--algo") && i + 1 < argc) {
       cpu::Conv2dAlgoMode m;
       if (!cpu::parse_conv2d_algo_mode(argv[++i], &m)) {
-        std::fprintf(stderr, "--algo: auto, gemm, winograd, winograd2, winograd6, lattice or direct\n");
+        std::fprintf(stderr, "--algo: auto, gemm, winograd, winograd2, winograd6, winograd8, lattice or direct\n");
         return 2;
       }
       cpu::set_conv2d_algo_mode(m);
@@ -590,13 +594,15 @@ int main(int argc, char** argv) {
     const cpu::Conv2dAlgoMode chosen = cpu::conv2d_algo_mode();
     std::vector<cpu::Conv2dAlgoMode> modes = {chosen};
     if (g_all_algos) modes = {cpu::Conv2dAlgoMode::Auto, cpu::Conv2dAlgoMode::Gemm, cpu::Conv2dAlgoMode::Winograd4, cpu::Conv2dAlgoMode::Winograd2, cpu::Conv2dAlgoMode::Winograd6,
-                                       cpu::Conv2dAlgoMode::Lattice};
+                                       cpu::Conv2dAlgoMode::Winograd8, cpu::Conv2dAlgoMode::Lattice};
     for (cpu::Conv2dAlgoMode m : modes) {
       cpu::set_conv2d_algo_mode(m);
       // F(4x4, 3x3) rounds a few times more than a direct sum (its transforms scale by up to 8 and
       // 1/24); the bound is still far below anything training notices.
-      // F(6x6, 3x3) about 10x more again (21/4, 32 and 1/32): inference only.
-      const double t = m == cpu::Conv2dAlgoMode::Winograd6                                    ? 1e-3
+      // F(6x6, 3x3) about 10x more again (21/4, 32 and 1/32), F(8x8, 3x3) 10x more than that:
+      // inference only.
+      const double t = m == cpu::Conv2dAlgoMode::Winograd8                                    ? 1e-2
+                       : m == cpu::Conv2dAlgoMode::Winograd6                                    ? 1e-3
                        : m == cpu::Conv2dAlgoMode::Winograd4 || m == cpu::Conv2dAlgoMode::Auto ? 1e-4
                                                                                                 : tol;
       for (const Conv2dShape& s : shapes) ok = check_conv(s, t) && ok;
