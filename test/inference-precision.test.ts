@@ -187,30 +187,40 @@ describe('the setting', () => {
     expect(mp.getInferencePrecision()).toBe('strict');
   });
 
-  // 'fp32' takes F(8x8) for planes of 128 columns and more with 16 channels and more in and out
-  // (native/cpu/conv2d.cc, f8_pays), else F(6x6) once the input is 16 MB or more (input_leaves_cache),
-  // else F(4x4): each output is bit for bit the forced algorithm's.
-  it("'fp32' runs F(8x8) on planes 128 wide, else F(6x6) from 16 MB of input, else F(4x4)", () => {
+  // 'fp32' takes F(8x8) with AVX-512 for planes of 128 columns and more with 16 channels and more in
+  // and out (native/cpu/conv2d.cc, f8_pays), else F(6x6) once the input is 16 MB or more
+  // (input_leaves_cache), else F(4x4): each output is bit for bit the forced algorithm's.
+  it("'fp32' runs F(8x8) on planes 128 wide (AVX-512), else F(6x6) from 16 MB of input, else F(4x4)", () => {
     const g = new mp.Generator(8);
     const w = mp.randn([16, 104, 3, 3], { generator: g });
-    // 1.7 MB, 17.5 MB (100 columns) and 7.0 MB (130 columns) of input.
-    for (const [h, wd, algo] of [[64, 64, 'winograd'], [420, 100, 'winograd6'], [130, 130, 'winograd8']] as const) {
-      const x = mp.randn([1, 104, h, wd], { generator: g });
-      const run = () => mp.noGrad(() => mp.tidy(() => mp.conv2d(x, w, null, { padding: 1 }).toFloat32Array()));
-      const fp32 = mp.withInferencePrecision('fp32', run);
-      const before = mp.setConvAlgorithm(algo);
-      let forced: Float32Array;
-      let other: Float32Array;
+    const simd0 = native.simd();
+    // Where the CPU has AVX-512, the same choices capped at AVX2 too (which keeps F(4x4) on the wide plane).
+    for (const level of simd0 === 'avx512' ? (['avx512', 'avx2'] as const) : [simd0]) {
+      native.setSimd(level);
+      const wide = level === 'avx512' ? 'winograd8' : 'winograd';
       try {
-        forced = run();
-        mp.setConvAlgorithm(algo === 'winograd' ? 'winograd8' : 'winograd');
-        other = run();
+        // 1.7 MB, 17.5 MB (100 columns) and 7.0 MB (130 columns) of input.
+        for (const [h, wd, algo] of [[64, 64, 'winograd'], [420, 100, 'winograd6'], [130, 130, wide]] as const) {
+          const x = mp.randn([1, 104, h, wd], { generator: g });
+          const run = () => mp.noGrad(() => mp.tidy(() => mp.conv2d(x, w, null, { padding: 1 }).toFloat32Array()));
+          const fp32 = mp.withInferencePrecision('fp32', run);
+          const before = mp.setConvAlgorithm(algo);
+          let forced: Float32Array;
+          let other: Float32Array;
+          try {
+            forced = run();
+            mp.setConvAlgorithm(algo === 'winograd' ? 'winograd6' : 'winograd');
+            other = run();
+          } finally {
+            mp.setConvAlgorithm(before);
+          }
+          expect(Buffer.compare(Buffer.from(fp32.buffer), Buffer.from(forced.buffer)), `${level} ${h}x${wd}: 'fp32' is ${algo}`).toBe(0);
+          expect(Buffer.compare(Buffer.from(fp32.buffer), Buffer.from(other.buffer))).not.toBe(0);
+          x.dispose();
+        }
       } finally {
-        mp.setConvAlgorithm(before);
+        native.setSimd(simd0);
       }
-      expect(Buffer.compare(Buffer.from(fp32.buffer), Buffer.from(forced.buffer)), `${h}x${wd}: 'fp32' is ${algo}`).toBe(0);
-      expect(Buffer.compare(Buffer.from(fp32.buffer), Buffer.from(other.buffer))).not.toBe(0);
-      x.dispose();
     }
     w.dispose();
   });

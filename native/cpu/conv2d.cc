@@ -8,6 +8,7 @@
 #include <numeric>
 #include <type_traits>
 
+#include "common/cpu_features.h"
 #include "common/thread_pool.h"
 #include "cpu/conv2d_impl.h"
 #include "cpu/inference_precision.h"
@@ -103,8 +104,12 @@ bool input_leaves_cache(const Conv2dShape& s) {
 // chunks run part-empty and the larger transformed weights cost more per tile (check_conv2d
 // --bench, 2 threads: C52 -> 52 at 48^2 336 -> 270-280 effective GFLOP/s, 3 -> 52 at 48^2 175 ->
 // 48-54; at 128^2 553-579 -> 635-687). Accuracy: 127.9 dB from float64 on trained weights (F(6x6)
-// 130.0, test/inference-precision.test.ts).
-bool f8_pays(const Conv2dShape& s) { return s.out_w() >= 128 && s.total_in_channels() >= 16 && s.out_channels >= 16; }
+// 130.0, test/inference-precision.test.ts). AVX-512 only: the permute staging above is what makes
+// it pay; with AVX2 (the portable staging) the same shapes measured anywhere from 5% slower to 40%
+// faster in two rounds, no verdict, so AVX2 and NEON keep F(4x4) / F(6x6).
+bool f8_pays(const Conv2dShape& s) {
+  return simd_level() == Simd::AVX512 && s.out_w() >= 128 && s.total_in_channels() >= 16 && s.out_channels >= 16;
+}
 
 // Dilated convolutions on their sub-lattices (conv2d_lattice.cc) pay where each lattice is large
 // enough for Winograd's tiles. Measured in x4 inferences (profile-step.js, 2 threads, MPFE's 52 ->

@@ -116,6 +116,29 @@ inline void load_row(const PatchRow& row, __m512 (&v)[N]) {
     v[q] = _mm512_maskz_loadu_ps(bit_range(row.lo - 16 * q, row.hi - 16 * q), reinterpret_cast<const float*>(row.base + uintptr_t(q * 64)));
 }
 
+// The unstaging loop the tile sizes share: for each segment, each chunk of up to 16 of its tiles
+// and each of the tiles' m output rows that lies inside the plane, write_row(o, row, hi) writes the
+// first hi floats of image row `row` from the chunk's staged values of that tile row (value j of
+// tile t at o + j * stride + t).
+template <int M, class WriteRow>
+__attribute__((always_inline)) inline void unstage_rows(const OutputJob<float>& p, WriteRow&& write_row) {
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
+      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
+      const int64_t ow0 = (g.tx0 + c0) * M;
+      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);  // floats of the row to write
+      const float* o = p.o + g.lane0 + c0;
+      for (int i = 0; i < M; ++i) {
+        const int64_t oh = g.ty * M + i;
+        if (oh >= p.oh) break;
+        write_row(o + i * M * p.stride, plane + oh * p.ow + ow0, hi);
+      }
+    }
+  }
+}
+
 // F(4x4) keeps a loop of its own: through stage_rows (with the same row code) it measured 3-5%
 // slower (check_conv2d --bench --precision fp32, 128x128, one thread).
 void stage_input_f4(const InputJob<float>& p) {
@@ -185,25 +208,12 @@ void stage_input_f4(const InputJob<float>& p) {
 
 void unstage_output_f4(const OutputJob<float>& p) {
   constexpr int M = 4;
-  for (int s = 0; s < p.nsegs; ++s) {
-    const Seg& g = p.segs[s];
-    float* plane = p.plane + g.n * p.batch_stride;
-    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
-      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
-      const int64_t ow0 = (g.tx0 + c0) * M;
-      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);  // floats of the row to write
-      const float* o = p.o + g.lane0 + c0;
-      for (int i = 0; i < M; ++i) {
-        const int64_t oh = g.ty * M + i;
-        if (oh >= p.oh) break;
-        __m512 v[4];
-        for (int j = 0; j < M; ++j) v[j] = _mm512_loadu_ps(o + (i * M + j) * p.stride);
-        untranspose_groups(v);
-        float* row = plane + oh * p.ow + ow0;
-        for (int q = 0; q < 4 && 16 * q < hi; ++q) _mm512_mask_storeu_ps(row + 16 * q, bit_range(0, hi - 16 * q), v[q]);
-      }
-    }
-  }
+  unstage_rows<M>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+    __m512 v[4];
+    for (int j = 0; j < M; ++j) v[j] = _mm512_loadu_ps(o + j * p.stride);
+    untranspose_groups(v);
+    for (int q = 0; q < 4 && 16 * q < hi; ++q) _mm512_mask_storeu_ps(row + 16 * q, bit_range(0, hi - 16 * q), v[q]);
+  });
 }
 
 // F(2x2, 3x3): a patch row is 4 floats starting every 2, so 16 tiles' rows are 34 consecutive
@@ -230,24 +240,11 @@ void unstage_output_f2(const OutputJob<float>& p) {
   constexpr int M = 2;
   const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi_idx = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  for (int s = 0; s < p.nsegs; ++s) {
-    const Seg& g = p.segs[s];
-    float* plane = p.plane + g.n * p.batch_stride;
-    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
-      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
-      const int64_t ow0 = (g.tx0 + c0) * M;
-      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);
-      const float* o = p.o + g.lane0 + c0;
-      for (int i = 0; i < M; ++i) {
-        const int64_t oh = g.ty * M + i;
-        if (oh >= p.oh) break;
-        const __m512 a = _mm512_loadu_ps(o + (i * M) * p.stride), b = _mm512_loadu_ps(o + (i * M + 1) * p.stride);
-        float* row = plane + oh * p.ow + ow0;
-        _mm512_mask_storeu_ps(row, bit_range(0, hi), _mm512_permutex2var_ps(a, lo_idx, b));
-        if (hi > 16) _mm512_mask_storeu_ps(row + 16, bit_range(0, hi - 16), _mm512_permutex2var_ps(a, hi_idx, b));
-      }
-    }
-  }
+  unstage_rows<M>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+    const __m512 a = _mm512_loadu_ps(o), b = _mm512_loadu_ps(o + p.stride);
+    _mm512_mask_storeu_ps(row, bit_range(0, hi), _mm512_permutex2var_ps(a, lo_idx, b));
+    if (hi > 16) _mm512_mask_storeu_ps(row + 16, bit_range(0, hi - 16), _mm512_permutex2var_ps(a, hi_idx, b));
+  });
 }
 
 // The F(2x2) weight gradient's staging of gy: a tile row is 2 floats, so 16 tiles' rows are 32
@@ -348,29 +345,16 @@ void stage_input_f6(const InputJob<float>& p) {
 void unstage_output_f6(const OutputJob<float>& p) {
   constexpr int M = 6;
   const F6Tables& tb = f6_tables();
-  for (int s = 0; s < p.nsegs; ++s) {
-    const Seg& g = p.segs[s];
-    float* plane = p.plane + g.n * p.batch_stride;
-    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
-      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
-      const int64_t ow0 = (g.tx0 + c0) * M;
-      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);  // floats of the row to write
-      const float* o = p.o + g.lane0 + c0;
-      for (int i = 0; i < M; ++i) {
-        const int64_t oh = g.ty * M + i;
-        if (oh >= p.oh) break;
-        __m512 y[M];
-        for (int j = 0; j < M; ++j) y[j] = _mm512_loadu_ps(o + (i * M + j) * p.stride);
-        float* row = plane + oh * p.ow + ow0;
-        for (int q = 0; q < 6 && 16 * q < hi; ++q) {
-          __m512 v = _mm512_permutex2var_ps(y[0], _mm512_load_si512(tb.pick[q][0]), y[1]);
-          v = _mm512_mask_mov_ps(v, tb.pick_mask[q][1], _mm512_permutex2var_ps(y[2], _mm512_load_si512(tb.pick[q][1]), y[3]));
-          v = _mm512_mask_mov_ps(v, tb.pick_mask[q][2], _mm512_permutex2var_ps(y[4], _mm512_load_si512(tb.pick[q][2]), y[5]));
-          _mm512_mask_storeu_ps(row + 16 * q, bit_range(0, hi - 16 * q), v);
-        }
-      }
+  unstage_rows<M>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+    __m512 y[M];
+    for (int j = 0; j < M; ++j) y[j] = _mm512_loadu_ps(o + j * p.stride);
+    for (int q = 0; q < 6 && 16 * q < hi; ++q) {
+      __m512 v = _mm512_permutex2var_ps(y[0], _mm512_load_si512(tb.pick[q][0]), y[1]);
+      v = _mm512_mask_mov_ps(v, tb.pick_mask[q][1], _mm512_permutex2var_ps(y[2], _mm512_load_si512(tb.pick[q][1]), y[3]));
+      v = _mm512_mask_mov_ps(v, tb.pick_mask[q][2], _mm512_permutex2var_ps(y[4], _mm512_load_si512(tb.pick[q][2]), y[5]));
+      _mm512_mask_storeu_ps(row + 16 * q, bit_range(0, hi - 16 * q), v);
     }
-  }
+  });
 }
 
 // F(8x8, 3x3): a patch row is 10 floats starting every 8, so 16 tiles' rows are 130 consecutive
@@ -452,27 +436,14 @@ void stage_input_f8(const InputJob<float>& p) {
 void unstage_output_f8(const OutputJob<float>& p) {
   constexpr int M = 8;
   const F8Tables& tb = f8_tables();
-  for (int s = 0; s < p.nsegs; ++s) {
-    const Seg& g = p.segs[s];
-    float* plane = p.plane + g.n * p.batch_stride;
-    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
-      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
-      const int64_t ow0 = (g.tx0 + c0) * M;
-      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);  // floats of the row to write
-      const float* o = p.o + g.lane0 + c0;
-      for (int i = 0; i < M; ++i) {
-        const int64_t oh = g.ty * M + i;
-        if (oh >= p.oh) break;
-        __m512 x[M];
-        for (int j = 0; j < M; ++j) x[j] = _mm512_loadu_ps(o + (i * M + j) * p.stride);
-        permute_round<4>(tb.out[0], x);
-        permute_round<2>(tb.out[1], x);
-        permute_round<1>(tb.out[2], x);
-        float* row = plane + oh * p.ow + ow0;
-        for (int q = 0; q < 8 && 16 * q < hi; ++q) _mm512_mask_storeu_ps(row + 16 * q, bit_range(0, hi - 16 * q), x[q]);
-      }
-    }
-  }
+  unstage_rows<M>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+    __m512 x[M];
+    for (int j = 0; j < M; ++j) x[j] = _mm512_loadu_ps(o + j * p.stride);
+    permute_round<4>(tb.out[0], x);
+    permute_round<2>(tb.out[1], x);
+    permute_round<1>(tb.out[2], x);
+    for (int q = 0; q < 8 && 16 * q < hi; ++q) _mm512_mask_storeu_ps(row + 16 * q, bit_range(0, hi - 16 * q), x[q]);
+  });
 }
 
 }  // namespace

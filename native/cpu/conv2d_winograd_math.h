@@ -240,6 +240,16 @@ struct Wino<8> {
                                         {1, 0.75, 0.5625, 0.421875, 0.31640625, 0.2373046875, 0.177978515625, 0.13348388671875},
                                         {1, 1.25, 1.5625, 1.953125, 2.44140625, 3.0517578125, 3.814697265625, 4.76837158203125}};
 
+  // The sums and differences of the values at the points +p and -p (p = kP[i]).
+  template <typename V>
+  static inline void pair_sums(const V (&t)[10], V (&s)[4], V (&df)[4]) {
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      s[i] = t[1 + 2 * i] + t[2 + 2 * i];
+      df[i] = t[1 + 2 * i] - t[2 + 2 * i];
+    }
+  }
+
   template <typename V, typename S = typename ElemOf<V>::type>
   static inline void in(const V (&d)[10], V (&o)[10]) {
     o[0] = S(kQall[0]) * d[0] + S(kQall[1]) * d[2] + S(kQall[2]) * d[4] + S(kQall[3]) * d[6] + d[8];
@@ -255,11 +265,7 @@ struct Wino<8> {
   template <typename V, typename S = typename ElemOf<V>::type>
   static inline void out(const V (&t)[10], V (&o)[8]) {
     V s[4], df[4];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) {
-      s[i] = t[1 + 2 * i] + t[2 + 2 * i];
-      df[i] = t[1 + 2 * i] - t[2 + 2 * i];
-    }
+    pair_sums(t, s, df);
     o[0] = t[0] + s[0] + s[1] + s[2] + s[3];
 #pragma GCC unroll 7
     for (int k = 1; k < 8; ++k) {
@@ -298,11 +304,7 @@ struct Wino<8> {
   template <typename V, typename S = typename ElemOf<V>::type>
   static inline void weight_adj(const V (&u)[10], V (&g)[3]) {
     V s[4], df[4];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) {
-      s[i] = u[1 + 2 * i] + u[2 + 2 * i];
-      df[i] = u[1 + 2 * i] - u[2 + 2 * i];
-    }
+    pair_sums(u, s, df);
     g[0] = u[0] * S(1 / kF0) + s[0] * S(1 / kF[0]) + s[1] * S(1 / kF[1]) + s[2] * S(1 / kF[2]) + s[3] * S(1 / kF[3]);
     g[1] = df[0] * S(kP[0] / kF[0]) + df[1] * S(kP[1] / kF[1]) + df[2] * S(kP[2] / kF[2]) + df[3] * S(kP[3] / kF[3]);
     g[2] = s[0] * S(kP[0] * kP[0] / kF[0]) + s[1] * S(kP[1] * kP[1] / kF[1]) + s[2] * S(kP[2] * kP[2] / kF[2]) +
