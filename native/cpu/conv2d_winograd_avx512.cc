@@ -365,9 +365,11 @@ void unstage_output_f6(const OutputJob<float>& p) {
 // F(6x6)'s 56 (whose 6-float steps do not align with the registers).
 struct F8Tables {
   // Round r pairs the registers that differ in bit kBit[r] of their number: output register j
-  // reads registers j & ~bit (lanes 0..15 of the permute) and j | bit (16..31).
+  // reads registers j & ~bit (lanes 0..15 of the permute) and j | bit (16..31). The layouts are bit
+  // permutations, so a round has two index vectors: [0] for the outputs whose `bit` is clear, [1]
+  // for the others (six in all per direction, held in registers).
   static constexpr int kInBit[3] = {1, 2, 4}, kOutBit[3] = {4, 2, 1};
-  alignas(64) int32_t in[3][8][16], out[3][8][16];
+  alignas(64) int32_t in[3][2][16], out[3][2][16];
   // Where the value of tile t, column k lies in each layout: the row as loaded (register t / 2,
   // lane 8 (t % 2) + k), two intermediate ones, and the columns (register k, lane t).
   static void place(int layout, int t, int k, int& reg, int& lane) {
@@ -380,14 +382,15 @@ struct F8Tables {
     }
   }
   // The permute indices from layout `from` to layout `to` (each value's source register is j & ~bit
-  // or j | bit by construction of the layouts; check_conv2d compares every output).
-  static void build(int32_t (&idx)[8][16], int from, int to, int bit) {
+  // or j | bit, and the lanes' sources do not depend on j's other bits, by construction of the
+  // layouts; check_conv2d compares every output).
+  static void build(int32_t (&idx)[2][16], int from, int to, int bit) {
     for (int t = 0; t < 16; ++t)
       for (int k = 0; k < 8; ++k) {
         int fr, fl, tr, tl;
         place(from, t, k, fr, fl);
         place(to, t, k, tr, tl);
-        idx[tr][tl] = fl + (fr == (tr | bit) ? 16 : 0);
+        idx[(tr & bit) ? 1 : 0][tl] = fl + (fr == (tr | bit) ? 16 : 0);
       }
   }
   F8Tables() {
@@ -399,17 +402,24 @@ const F8Tables& f8_tables() {
   return t;
 }
 
+// A round's two index vectors.
+struct F8Round {
+  __m512i clear, set;
+  explicit F8Round(const int32_t (&idx)[2][16]) : clear(_mm512_load_si512(idx[0])), set(_mm512_load_si512(idx[1])) {}
+};
+
 // One round: the register numbers are compile-time constants, so x stays in registers.
 template <int Bit>
-inline void permute_round(const int32_t (&idx)[8][16], __m512 (&x)[8]) {
+inline void permute_round(const F8Round& r, __m512 (&x)[8]) {
   __m512 y[8];
-  for (int j = 0; j < 8; ++j) y[j] = _mm512_permutex2var_ps(x[j & ~Bit], _mm512_load_si512(idx[j]), x[j | Bit]);
+  for (int j = 0; j < 8; ++j) y[j] = _mm512_permutex2var_ps(x[j & ~Bit], (j & Bit) ? r.set : r.clear, x[j | Bit]);
   for (int j = 0; j < 8; ++j) x[j] = y[j];
 }
 
 void stage_input_f8(const InputJob<float>& p) {
   constexpr int M = 8, A = 10;
   const F8Tables& tb = f8_tables();
+  const F8Round r0(tb.in[0]), r1(tb.in[1]), r2(tb.in[2]);
   const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
   const __m512i next2 = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
   stage_rows<M, 9>(p, [&](const PatchRow& row) __attribute__((always_inline)) {
@@ -417,9 +427,9 @@ void stage_input_f8(const InputJob<float>& p) {
     load_row(row, v);
     __m512 x[8];
     for (int q = 0; q < 8; ++q) x[q] = v[q];
-    permute_round<1>(tb.in[0], x);
-    permute_round<2>(tb.in[1], x);
-    permute_round<4>(tb.in[2], x);
+    permute_round<1>(r0, x);
+    permute_round<2>(r1, x);
+    permute_round<4>(r2, x);
     typedef float V __attribute__((vector_size(64)));
     V cols[A], t[A];
     for (int k = 0; k < 8; ++k) cols[k] = V(x[k]);
@@ -436,12 +446,13 @@ void stage_input_f8(const InputJob<float>& p) {
 void unstage_output_f8(const OutputJob<float>& p) {
   constexpr int M = 8;
   const F8Tables& tb = f8_tables();
+  const F8Round r0(tb.out[0]), r1(tb.out[1]), r2(tb.out[2]);
   unstage_rows<M>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
     __m512 x[M];
     for (int j = 0; j < M; ++j) x[j] = _mm512_loadu_ps(o + j * p.stride);
-    permute_round<4>(tb.out[0], x);
-    permute_round<2>(tb.out[1], x);
-    permute_round<1>(tb.out[2], x);
+    permute_round<4>(r0, x);
+    permute_round<2>(r1, x);
+    permute_round<1>(r2, x);
     for (int q = 0; q < 8 && 16 * q < hi; ++q) _mm512_mask_storeu_ps(row + 16 * q, bit_range(0, hi - 16 * q), x[q]);
   });
 }
