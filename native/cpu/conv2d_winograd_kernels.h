@@ -101,8 +101,8 @@ void stage_input_portable(const InputJob<T>& p) {
 }
 
 // RowsDone: Stage has already applied the row half of Bt d B (t = d B, in registers as it staged;
-// F(4x4) and F(6x6) on AVX-512), so only the columns remain. F(6x6)'s 64-value tiles are done in
-// two halves either way: all of them at once would not fit the registers and spill.
+// F(4x4), F(6x6) and F(8x8) on AVX-512), so only the columns remain. F(6x6)'s 64-value tiles and
+// F(8x8)'s 100 are done in two halves either way: all of them at once would not fit the registers.
 template <int M, typename T, int L, void (*Stage)(const InputJob<T>&), bool RowsDone = false>
 void input_tiles(const InputJob<T>& p) {
   using V = typename Vec<T, L>::type;
@@ -345,9 +345,9 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
 }
 
 // The kernel table of one instruction set, with its activation policy and the given staging
-// functions for F(2x2), F(4x4), F(6x6) (Stage4RowsDone, Stage6RowsDone: see input_tiles), and
-// the gradient staging of F(2x2) (the weight pass of training; F(4x4) and F(6x6) have no
-// weight pass outside forced modes, so they keep the portable one).
+// functions for F(2x2), F(4x4), F(6x6), F(8x8) (Stage4RowsDone, Stage6RowsDone, Stage8RowsDone: see
+// input_tiles), and the gradient staging of F(2x2) (the weight pass of training; the larger tiles
+// have no weight pass outside forced modes, so they keep the portable one).
 template <typename T, int L, class Act = StagedActivation, void (*Stage2)(const InputJob<T>&) = &stage_input_portable<2, T>,
           void (*Unstage2)(const OutputJob<T>&) = &unstage_output_portable<2, T>,
           void (*Stage4)(const InputJob<T>&) = &stage_input_portable<4, T>,
