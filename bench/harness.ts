@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Bench } from 'tinybench';
 import { getNumThreads, memory, simdLevel } from '../lib/index.js';
-import { packageRoot } from '../bindings/index.js';
+import { native, packageRoot } from '../bindings/index.js';
 
 export interface BenchCase {
   /** The family, e.g. 'conv2d'; also the peer script's suffix and the results file's name. */
@@ -52,7 +52,7 @@ export interface CaseResult {
   oursGBps: number;
   /** realFlops / median time in GFLOP/s, when the case gives realFlops (oursGflops: nominal). */
   oursRealGflops?: number;
-  /** Real arithmetic rate as a percentage of the measured fp32 peak (bench/results/peak.json). */
+  /** Real arithmetic rate as a percentage of the measured fp32 peak (fp32Peak: bench/results/peak.json, or measured now on another CPU). */
   pctFp32Peak?: number;
   peer?: Timing;
   peerGflops?: number;
@@ -153,14 +153,31 @@ export function machineInfo(): Record<string, unknown> {
 
 /**
  * The machine's measured fp32 peak in GFLOP/s for `threads` threads, from bench/results/peak.json
- * (written by bench/peak.bench.ts; scaled per thread), or null when it has not been measured.
+ * (written by bench/peak.bench.ts; scaled per thread), or null when it has not been measured. When
+ * peak.json was written on another CPU (its machine.cpuFamilyModel differs from this one's, or it
+ * predates that field while this machine has one), the peak is measured here and now instead: the
+ * VM behind these results has moved between a Zen 5 and a Zen 4 whose AVX-512 peak is half, and a
+ * share against the other host's peak would be off by that factor.
  */
-export function fp32PeakGflops(threads: number): number | null {
+export function fp32Peak(threads: number): { gflops: number; source: string } | null {
   const path = join(packageRoot(), 'bench', 'results', 'peak.json');
-  if (!existsSync(path)) return null;
-  const peak = JSON.parse(readFileSync(path, 'utf8')) as { fp32?: number; threads?: number };
-  if (!peak.fp32 || !peak.threads) return null;
-  return (peak.fp32 / peak.threads) * threads;
+  const here = cpuFamilyModel();
+  const peak = existsSync(path)
+    ? (JSON.parse(readFileSync(path, 'utf8')) as { fp32?: number; threads?: number; machine?: { cpuFamilyModel?: unknown } })
+    : null;
+  if (peak?.fp32 && peak.threads && JSON.stringify(peak.machine?.cpuFamilyModel ?? null) === JSON.stringify(here)) {
+    return { gflops: (peak.fp32 / peak.threads) * threads, source: 'bench/results/peak.json' };
+  }
+  if (!peak && !here) return null;
+  // Best of three short runs, as bench/peak.bench.ts does (a busy machine only ever lowers it).
+  let best = 0;
+  let at = 1;
+  for (let i = 0; i < 3; i++) {
+    const r = native.peakGflops(300);
+    if (r.fp32 > best) [best, at] = [r.fp32, r.threads];
+  }
+  console.log(`% fp32 peak: bench/results/peak.json is from another CPU; this one measured now: ${best.toFixed(1)} GFLOP/s on ${at} threads`);
+  return { gflops: (best / at) * threads, source: 'measured at the start of this run' };
 }
 
 export function gflops(flops: number, ms: number): number {
@@ -175,14 +192,14 @@ export function gbps(bytes: number, ms: number): number {
 export async function runGroup(group: string, cases: BenchCase[], o: RunOptions, file = group): Promise<CaseResult[]> {
   const ours = await runOurs(cases, o);
   const peer = process.env.MPFNET_BENCH_NO_PEER ? null : runPeer(group, cases, o);
-  const peak = fp32PeakGflops(getNumThreads());
+  const peak = fp32Peak(getNumThreads());
   const results: CaseResult[] = cases.map((c) => {
     const t = ours.get(c.name)!;
     const p = peer?.timings.get(c.name);
     const bytes = c.bytes ?? 0;
     const r: CaseResult = { group, name: c.name, params: c.params, flops: c.flops, bytes, ours: t, oursGflops: gflops(c.flops, t.median), oursGBps: gbps(bytes, t.median) };
     if (c.realFlops !== undefined) r.oursRealGflops = gflops(c.realFlops, t.median);
-    if (peak && c.flops) r.pctFp32Peak = (100 * gflops(c.realFlops ?? c.flops, t.median)) / peak;
+    if (peak && c.flops) r.pctFp32Peak = (100 * gflops(c.realFlops ?? c.flops, t.median)) / peak.gflops;
     if (p) {
       r.peer = p;
       r.peerGflops = gflops(c.flops, p.median);
@@ -193,7 +210,7 @@ export async function runGroup(group: string, cases: BenchCase[], o: RunOptions,
   });
   printTable(group, results);
   const path = join(packageRoot(), 'bench', 'results', `${file}.json`);
-  writeJsonAtomic(path, { group, machine: machineInfo(), peer: peer ? `pytorch ${peer.version}` : null, options: o, results, memoryAfter: memory() });
+  writeJsonAtomic(path, { group, machine: machineInfo(), peer: peer ? `pytorch ${peer.version}` : null, options: o, fp32Peak: peak, results, memoryAfter: memory() });
   console.log(`wrote ${path}`);
   return results;
 }
