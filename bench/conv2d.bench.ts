@@ -9,9 +9,10 @@
 // (SELU fused into the convolution's output, conv2d's activation option) and 'forward,selu'
 // (the convolution, then the unary SELU over its output: what the fusion saves); the peer runs
 // F.selu(F.conv2d(...), inplace=True) for both (PyTorch's CPU convolution has no fused epilogue).
-// For the dilated layers one more: 'forward@fp32', the forward at the 'fp32' inference precision,
-// which runs them on their sub-lattices with Winograd where each lattice is 16 pixels or more
-// (native/cpu/conv2d_lattice.cc); the peer's forward is its only one.
+// For the 3x3 layers one more: 'forward@fp32', the forward at the 'fp32' inference precision (the
+// upscaler's): F(8x8) Winograd with AVX-512 on planes 128 columns wide, else F(6x6) from 16 MB of
+// input, else F(4x4); the dilated ones on their sub-lattices with those tiles where each lattice is
+// 16 pixels or more (native/cpu/conv2d_lattice.cc). The peer's forward is its only one.
 import { native } from '../bindings/index.js';
 import type { Handle } from '../bindings/native.js';
 import { randn, type Tensor } from '../lib/index.js';
@@ -47,15 +48,17 @@ function winogradTile(l: Layer, cin: number, pass: Pass): number {
   return cin >= 16 ? 2 : 0;
 }
 
-// The real multiply-adds of 'forward@fp32' on a dilated layer (mirrors lattice_pays and
-// input_leaves_cache in native/cpu/conv2d.cc): on its d * d lattices, F(6x6) when the lattices'
-// input is 16 MB or more, else F(4x4); the implicit GEMM (all of `macs`) below 16-pixel lattices.
-function latticeMacs(l: Layer, batch: number, hw: number, macs: number): number {
-  const side = Math.ceil(hw / l.d);
-  if (Math.floor(hw / l.d) < 16) return macs;
+// The real multiply-adds of 'forward@fp32' (mirrors f8_pays, input_leaves_cache and lattice_pays in
+// native/cpu/conv2d.cc): a dilated layer runs as d * d undilated convolutions on its lattices (the
+// implicit GEMM, all of `macs`, below 16-pixel lattices); each undilated convolution of side s takes
+// F(8x8) with AVX-512 from 128 columns, else F(6x6) when its input is 16 MB or more, else F(4x4).
+function fp32Macs(l: Layer, batch: number, hw: number, macs: number): number {
+  if (l.d > 1 && Math.floor(hw / l.d) < 16) return macs;
+  const n = batch * l.d * l.d;  // convolutions of side s, batched
+  const s = Math.ceil(hw / l.d);
   const cin = l.parts.reduce((a, b) => a + b, 0);
-  const m = batch * l.d * l.d * cin * side * side * 4 >= 16 * 2 ** 20 ? 6 : 4;
-  return batch * l.d * l.d * Math.ceil(side / m) ** 2 * (m + 2) ** 2 * l.cout * cin;
+  const m = native.simd() === 'avx512' && s >= 128 && cin >= 16 && l.cout >= 16 ? 8 : n * cin * s * s * 4 >= 16 * 2 ** 20 ? 6 : 4;
+  return n * Math.ceil(s / m) ** 2 * (m + 2) ** 2 * l.cout * cin;
 }
 
 function disposeAll(hs: (Handle | null)[] | null): void {
@@ -68,7 +71,7 @@ export function cases(): BenchCase[] {
     for (const hw of [48, 128]) {
       for (const l of layers()) {
         const selu = l.k === 3 && l.d === 1;  // the Block's c1 (SELU follows it)
-        const extra: Pass[] = selu ? ['forward+selu', 'forward,selu'] : l.d > 1 ? ['forward@fp32'] : [];
+        const extra: Pass[] = [...(selu ? (['forward+selu', 'forward,selu'] as const) : []), ...(l.k === 3 ? (['forward@fp32'] as const) : [])];
         for (const pass of [...PASSES, ...extra]) {
           const pad = l.k === 1 ? 0 : l.d;
           const cin = l.parts.reduce((a, b) => a + b, 0);
@@ -77,7 +80,7 @@ export function cases(): BenchCase[] {
           // and channel pair instead of 9 m^2: its real multiply-adds (transforms not counted).
           const m = winogradTile(l, cin, pass);
           const tiles = m ? batch * Math.ceil(hw / m) ** 2 : 0;
-          const realMacs = pass === 'forward@fp32' ? latticeMacs(l, batch, hw, macs) : m ? tiles * (m + 2) ** 2 * l.cout * cin : macs;
+          const realMacs = pass === 'forward@fp32' ? fp32Macs(l, batch, hw, macs) : m ? tiles * (m + 2) ** 2 * l.cout * cin : macs;
           let xs: Tensor[] = [];
           let w: Tensor, b: Tensor, gy: Tensor;
           const st = [1, 1], pd = [pad, pad], dl = [l.d, l.d];
