@@ -153,9 +153,9 @@ export function machineInfo(): Record<string, unknown> {
 
 /**
  * The machine's measured fp32 peak in GFLOP/s for `threads` threads, from bench/results/peak.json
- * (written by bench/peak.bench.ts; scaled per thread), or null when it has not been measured. When
- * peak.json was written on another CPU (its machine.cpuFamilyModel differs from this one's, or it
- * predates that field while this machine has one), the peak is measured here and now instead: the
+ * (written by bench/peak.bench.ts; scaled per thread). When peak.json is missing or was written on
+ * another CPU (its machine.cpuFamilyModel differs from this one's, or it predates that field while
+ * this machine has one), the peak is measured here and now instead (null where neither is known): the
  * VM behind these results has moved between a Zen 5 and a Zen 4 whose AVX-512 peak is half, and a
  * share against the other host's peak would be off by that factor.
  */
@@ -176,7 +176,7 @@ export function fp32Peak(threads: number): { gflops: number; source: string } | 
     const r = native.peakGflops(300);
     if (r.fp32 > best) [best, at] = [r.fp32, r.threads];
   }
-  console.log(`% fp32 peak: bench/results/peak.json is from another CPU; this one measured now: ${best.toFixed(1)} GFLOP/s on ${at} threads`);
+  console.log(`% fp32 peak: bench/results/peak.json is missing or from another CPU; this one measured now: ${best.toFixed(1)} GFLOP/s on ${at} threads`);
   return { gflops: (best / at) * threads, source: 'measured at the start of this run' };
 }
 
