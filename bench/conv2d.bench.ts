@@ -71,7 +71,9 @@ export function cases(): BenchCase[] {
     for (const hw of [48, 128]) {
       for (const l of layers()) {
         const selu = l.k === 3 && l.d === 1;  // the Block's c1 (SELU follows it)
-        const extra: Pass[] = [...(selu ? (['forward+selu', 'forward,selu'] as const) : []), ...(l.k === 3 ? (['forward@fp32'] as const) : [])];
+        const extra: Pass[] = [];
+        if (selu) extra.push('forward+selu', 'forward,selu');
+        if (l.k === 3) extra.push('forward@fp32');
         for (const pass of [...PASSES, ...extra]) {
           const pad = l.k === 1 ? 0 : l.d;
           const cin = l.parts.reduce((a, b) => a + b, 0);

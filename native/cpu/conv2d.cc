@@ -81,8 +81,8 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
 // (docs/upscaling.md states both numbers).
 constexpr Conv2dAlgo kBf16Algo = Conv2dAlgo::Winograd4Bf16;
 
-// The tile of the 'fp32' forward where F(8x8) does not pay (f8_pays, below). F(6x6) reads 64 input values per 36 outputs where F(4x4) reads 36
-// per 16 (21% less input per output), but its GEMMs run slower (a block's V and U overflow L2,
+// The tile of the 'fp32' forward where F(8x8) does not pay (f8_pays, below). F(6x6) reads 64 input
+// values per 36 outputs where F(4x4) reads 36 per 16 (21% less input per output), but its GEMMs run slower (a block's V and U overflow L2,
 // docs/performance.md). While the input stays in the last-level cache between calls the GEMMs decide
 // and F(4x4) is as fast or faster; once the input comes from memory the transforms decide. Measured
 // in a x4 inference (profile-step.js, 2 threads, 2026-12-03): c1 (104 channels in) at 256^2 (27 MB)
@@ -113,7 +113,7 @@ bool f8_pays(const Conv2dShape& s) {
 
 // Dilated convolutions on their sub-lattices (conv2d_lattice.cc) pay where each lattice is large
 // enough for Winograd's tiles. Measured in x4 inferences (profile-step.js, 2 threads, MPFE's 52 ->
-// 52 branches, on 2026-12-04 when the machine ran at half speed): at 256^2, d = 3, 6, 9 took 17.3 +
+// 52 branches, on 2026-12-04 on the Zen 4 host, docs/performance.md): at 256^2, d = 3, 6, 9 took 17.3 +
 // 17.8 + 17.4 ms as implicit GEMMs, 11.3 + 12.3 + 13.4 ms on lattices ('fp32'; 'bf16' 16.9 + 17.2 +
 // 17.4 -> 10.1 + 11.5 + 12.6); at 128^2 d = 3 and 6 gained (4.7 -> 3.2, 4.5 -> 4.2 ms) and d = 9,
 // whose lattices are 14 pixels wide, did not (4.5 -> 4.6). A lattice of 16 pixels and more, then.

@@ -249,7 +249,8 @@ bool check_bf16_gemm() {
 
 // The forward pass under each inference precision on MPF-Net-like shapes, against the float64
 // direct loops: 'fp32' (F(4x4) at these sizes, all under 16 MB of input; the dilated shape on its
-// sub-lattices, 16 x 16 pixels each, with F(4x4) inside) within the float32 tolerance of F(4x4), 'bf16' (F(4x4) with bf16 operands) within bf16's 2^-9 relative rounding
+// sub-lattices, 16 x 16 pixels each, with F(4x4) inside; F(8x8) on the 130-column one) within the
+// float32 tolerance of its tile, 'bf16' (F(4x4) with bf16 operands) within bf16's 2^-9 relative rounding
 // times F(4x4)'s transform gain (~300: 0.20-0.43 of the output's rms at worst on random data, bound
 // 0.6; test/inference-precision.test.ts bounds the whole model on trained weights: PSNR vs 'fp32'
 // >= 50 dB).
