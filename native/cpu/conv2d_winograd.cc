@@ -270,23 +270,10 @@ void run_conv(const ConvProblem<T>& p) {
     // The kernels tap-major first (Wt: tap e of (row r, column k) at Wt[(e * K + k) * R + r], with
     // a vector of slack), so the weight transform reads the taps of consecutive rows as one
     // vector (gathering them from the kernel-major weights had cost a fifth of a small data pass).
-    // Per column k each row's 9 taps are contiguous: read in order, written to the 9 tap rows.
-    // (Tap by tap, every row's taps were read 9 times, 9 floats or a whole kernel row apart: the
-    // data pass at 48x48 ran 3-4% slower, docs/performance.md.)
     const int64_t slack = 16;
     T* Wt = Engine<T>::scratch(kScratchPartial, 9 * K * R + slack);
     std::fill(Wt + 9 * K * R, Wt + 9 * K * R + slack, T(0));
-    for (int64_t k = 0; k < K; ++k) {
-      const T* col = p.weight + k * p.col_stride;
-      T* dst = Wt + k * R;
-      for (int64_t r = 0; r < R; ++r) {
-        const T* taps = col + p.row_id[size_t(r)] * p.row_stride;
-        if (p.flip)
-          for (int e = 0; e < 9; ++e) dst[e * K * R + r] = taps[8 - e];
-        else
-          for (int e = 0; e < 9; ++e) dst[e * K * R + r] = taps[e];
-      }
-    }
+    eng.tiles.taps(TapsJob<T>{p.weight, p.row_stride, p.col_stride, p.row_id.data(), R, K, p.flip, Wt});
     T* U = Engine<T>::scratch(kScratchCaller, X * R * K);
     const int64_t kchunk = 32;
     for (const RowTile& rt : rtiles)

@@ -6,7 +6,11 @@
 namespace mpf::cpu::winograd {
 
 const TileKernels<float>& tile_kernels_avx2() {
-  static const TileKernels<float> k = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>>();
+  static const TileKernels<float> k = [] {
+    TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>>();
+    t.taps = &taps_simd<simd::VecAvx2>;
+    return t;
+  }();
   return k;
 }
 

@@ -218,22 +218,82 @@ void unstage_output_f4(const OutputJob<float>& p) {
 
 // F(2x2, 3x3): a patch row is 4 floats starting every 2, so 16 tiles' rows are 34 consecutive
 // floats; columns 0 and 1 are the even and odd floats, columns 2 and 3 those shifted by one tile.
-void stage_input_f2(const InputJob<float>& p) {
+// A chunk's whole 4 x 4 patches fit in 16 registers, so the two transform halves (rows, then
+// columns: input_2d's order and rounding) run there and V is written directly, without the staging
+// round trip the larger tiles take (16 stores and 16 loads per chunk and channel). With taps_simd
+// (conv2d_winograd_kernels.h) it made the 48x48 passes 1.5-4.4% faster (check_conv2d --bench, 2
+// threads, best of 4 alternations, 2026-12-04, Zen 4): forward C52 -> 52 369 -> 385 effective
+// GFLOP/s, C104 -> 52 388 -> 402; weight pass 279 -> 290, 334 -> 340.
+void input_tiles_f2(const InputJob<float>& p) {
+  constexpr int M = 2, A = 4;
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
   const __m512i next2 = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
-  // Masked loads and stores throughout: unmasked ones for whole chunks (as F(4x4) has) measured 7%
-  // slower in the weight-gradient pass (check_conv2d --bench --pass weight, 48x48, one thread).
-  stage_rows<2, 3>(p, [&](const PatchRow& row) __attribute__((always_inline)) {
-    __m512 v[3];
-    load_row(row, v);
-    const __m512 k0 = _mm512_permutex2var_ps(v[0], even, v[1]), k1 = _mm512_permutex2var_ps(v[0], odd, v[1]);
-    _mm512_mask_storeu_ps(row.d, row.lanes, k0);
-    _mm512_mask_storeu_ps(row.d + row.stride, row.lanes, k1);
-    _mm512_mask_storeu_ps(row.d + 2 * row.stride, row.lanes, _mm512_permutex2var_ps(k0, next, v[2]));
-    _mm512_mask_storeu_ps(row.d + 3 * row.stride, row.lanes, _mm512_permutex2var_ps(k1, next2, v[2]));
-  });
+  // The job's fields in locals: to the compiler the stores may write anywhere, p included.
+  const int64_t h = p.h, w = p.w, off_h = p.off_h, off_w = p.off_w, v_xi = p.v_xi, v_panel = p.v_panel, nr = p.nr;
+  const int64_t next_offset = p.next_plane ? p.next_plane - p.plane : 0;
+  float* const v = p.v;
+  // Lanes [l0, l0 + n) (n <= 16) of every point xi: lane l lies at v + xi * v_xi + (l / nr) *
+  // v_panel + l % nr, so a chunk that crosses a panel's end is two masked stores, the second at an
+  // address shifted back by the first part's lanes (an integer: it may lie before the panel).
+  auto store_lanes = [&](int64_t l0, int64_t n, const __m512 (&o)[A * A]) __attribute__((always_inline)) {
+    const int64_t at = l0 % nr, n1 = std::min<int64_t>(n, nr - at);
+    float* const first = v + (l0 / nr) * v_panel + at;
+    for (int xi = 0; xi < A * A; ++xi) _mm512_mask_storeu_ps(first + xi * v_xi, bit_range(0, n1), o[xi]);
+    if (n1 < n) {
+      const uintptr_t second = reinterpret_cast<uintptr_t>(v + (l0 / nr + 1) * v_panel) - uintptr_t(n1 * int64_t(sizeof(float)));
+      for (int xi = 0; xi < A * A; ++xi)
+        _mm512_mask_storeu_ps(reinterpret_cast<float*>(second + uintptr_t(xi * v_xi * int64_t(sizeof(float)))), bit_range(n1, n), o[xi]);
+    }
+  };
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg g = p.segs[s];
+    const float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
+      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
+      const int64_t iw0 = (g.tx0 + c0) * M + off_w;  // column of float 0
+      const int64_t lo = -iw0, hi = std::min<int64_t>(w - iw0, nl * M + 2);
+      __m512 t[A][A];  // row r of the patches, transformed along the row (t = d B)
+      for (int r = 0; r < A; ++r) {
+        const int64_t ih = g.ty * M + r + off_h;
+        if (ih < 0 || ih >= h) {
+          for (int k = 0; k < A; ++k) t[r][k] = _mm512_setzero_ps();
+          continue;
+        }
+        const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * w) + uintptr_t(iw0 * int64_t(sizeof(float)));
+        // The channels' planes lie far apart, which the hardware prefetchers do not follow: ask
+        // for this row of the next channel now (a prefetch never faults).
+        if (next_offset) {
+          const uintptr_t at = base + uintptr_t(next_offset * int64_t(sizeof(float)));
+          for (int q = 0; q < 3; ++q) _mm_prefetch(reinterpret_cast<const char*>(at + uintptr_t(q * 64)), _MM_HINT_T0);
+        }
+        __m512 x[3];
+        for (int q = 0; q < 3; ++q)
+          x[q] = _mm512_maskz_loadu_ps(bit_range(lo - 16 * q, hi - 16 * q), reinterpret_cast<const float*>(base + uintptr_t(q * 64)));
+        const __m512 k0 = _mm512_permutex2var_ps(x[0], even, x[1]), k1 = _mm512_permutex2var_ps(x[0], odd, x[1]);
+        typedef float Vf __attribute__((vector_size(64)));
+        const Vf d[A] = {Vf(k0), Vf(k1), Vf(_mm512_permutex2var_ps(k0, next, x[2])), Vf(_mm512_permutex2var_ps(k1, next2, x[2]))};
+        Vf o[A];
+        Wino<M>::in(d, o);
+        for (int k = 0; k < A; ++k) t[r][k] = __m512(o[k]);
+      }
+      __m512 o[A * A];  // point (i, j) at o[i * A + j]
+      for (int j = 0; j < A; ++j) {
+        typedef float Vf __attribute__((vector_size(64)));
+        const Vf col[A] = {Vf(t[0][j]), Vf(t[1][j]), Vf(t[2][j]), Vf(t[3][j])};
+        Vf res[A];
+        Wino<M>::in(col, res);
+        for (int i = 0; i < A; ++i) o[i * A + j] = __m512(res[i]);
+      }
+      store_lanes(g.lane0 + c0, nl, o);
+    }
+  }
+  if (p.valid < p.lanes) {
+    __m512 zeros[A * A];
+    for (__m512& z : zeros) z = _mm512_setzero_ps();
+    for (int64_t l = p.valid; l < p.lanes; l += 16) store_lanes(l, std::min<int64_t>(16, p.lanes - l), zeros);
+  }
 }
 
 void unstage_output_f2(const OutputJob<float>& p) {
@@ -460,9 +520,15 @@ void unstage_output_f8(const OutputJob<float>& p) {
 }  // namespace
 
 const TileKernels<float>& tile_kernels_avx512() {
-  static const TileKernels<float> k =
-      make_tile_kernels<float, 16, InlineSelu<simd::VecAvx512>, &stage_input_f2, &unstage_output_f2, &stage_input_f4, &unstage_output_f4,
-                        &stage_input_f6, &unstage_output_f6, true, true, &stage_grad_f2, &stage_input_f8, &unstage_output_f8, true>();
+  static const TileKernels<float> k = [] {
+    TileKernels<float> t =
+        make_tile_kernels<float, 16, InlineSelu<simd::VecAvx512>, &stage_input_portable<2, float>, &unstage_output_f2, &stage_input_f4,
+                          &unstage_output_f4, &stage_input_f6, &unstage_output_f6, true, true, &stage_grad_f2, &stage_input_f8,
+                          &unstage_output_f8, true>();
+    t.input[0] = &input_tiles_f2;  // staging and transform in one (above)
+    t.taps = &taps_simd<simd::VecAvx512>;
+    return t;
+  }();
   return k;
 }
 

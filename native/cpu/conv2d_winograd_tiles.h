@@ -86,6 +86,19 @@ struct WeightJob {
   int64_t u_xi;
 };
 
+// The kernels of a convolution tap-major, for the weight transform (WeightJob's wt): tap e of
+// (row r, column k) to wt[(e * cols + k) * rows + r], from the kernel of output row_id[r] and
+// column k at weight + row_id[r] * row_stride + k * col_stride (taps 8 - e when flipped).
+template <typename T>
+struct TapsJob {
+  const T* weight;
+  int64_t row_stride, col_stride;
+  const int64_t* row_id;
+  int64_t rows, cols;
+  bool flip;
+  T* wt;
+};
+
 // One gradient channel of a block for the weight gradient: stage the m x m tiles of gy (zero
 // past the plane), apply A . At, and write z(xi, lane) to z + xi * z_xi + lane.
 template <typename T>
@@ -120,6 +133,7 @@ struct TileKernels {
   void (*weight[4])(const WeightJob<T>&);
   void (*grad[4])(const GradJob<T>&);
   void (*weight_grad[4])(const WeightGradJob<T>&);
+  void (*taps)(const TapsJob<T>&);  // any tile size
 };
 
 // The stride from one transform point to the next in a block's V and M (elements), as the driver
