@@ -374,9 +374,10 @@ void run_conv(const ConvProblem<T>& p) {
     if (p.means && int64_t(lane_sum_buf.size()) < lanes) lane_sum_buf.resize(size_t(lanes));
     T* lane_sums = lane_sum_buf.data();
     for (int64_t r = row0; r < row1; ++r) {
+      const T* next = r + 1 < row1 && p.dst_batch_stride[size_t(r + 1)] == p.dst_batch_stride[size_t(r)] ? p.dst[size_t(r + 1)] : nullptr;
       const OutputJob<T> job{segs.data(), int(segs.size()), lanes, Mb + (r - row0) * lanes, m_xi,
                              p.bias ? p.bias[p.row_id[size_t(r)]] : T(0), stage, lanes, p.dst[size_t(r)],
-                             p.dst_batch_stride[size_t(r)], p.oh, p.ow, p.act, p.means ? lane_sums : nullptr};
+                             p.dst_batch_stride[size_t(r)], p.oh, p.ow, p.act, p.means ? lane_sums : nullptr, next};
       eng.tiles.output[vi](job);
       if (p.means) {
         // Whole tiles from the lane sums; tiles cut by the plane's edge from the pixels written.

@@ -69,6 +69,8 @@ struct OutputJob {
   // When set (lanes values): per lane, the sum of its m * m staged values, activation applied
   // (cut tiles included: the caller sums the written pixels of those itself).
   T* lane_sums = nullptr;
+  // The channel written next (same batch stride), to prefetch; may be null.
+  const T* next_plane = nullptr;
 };
 
 // Transformed weights of one GEMM row tile: u(xi, kk, i) = transform of kernel (row m0 + i, col
