@@ -242,13 +242,17 @@ void input_tiles_f2(const InputJob<float>& p) {
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
   const __m512i next2 = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
+  // Masked loads and stores throughout: unmasked ones for whole chunks (as F(4x4) has) measured 7%
+  // slower in the weight-gradient pass (check_conv2d --bench --pass weight, 48x48, one thread).
   // The job's fields in locals: to the compiler the stores may write anywhere, p included.
   const int64_t h = p.h, w = p.w, off_h = p.off_h, off_w = p.off_w, v_xi = p.v_xi, v_panel = p.v_panel, nr = p.nr;
   const int64_t next_offset = p.next_plane ? p.next_plane - p.plane : 0;
   float* const v = p.v;
   // Lanes [l0, l0 + n) (n <= 16) of every point xi: lane l lies at v + xi * v_xi + (l / nr) *
   // v_panel + l % nr, so a chunk that crosses a panel's end is two masked stores, the second at an
-  // address shifted back by the first part's lanes (an integer: it may lie before the panel).
+  // address shifted back by the first part's lanes (an integer: it may lie before the panel). A
+  // chunk crosses at most one panel end because panels are at least 16 lanes wide (the AVX-512
+  // GEMM's 32 in the forward, the whole block in the weight pass).
   auto store_lanes = [&](int64_t l0, int64_t n, const __m512 (&o)[A * A]) __attribute__((always_inline)) {
     const int64_t at = l0 % nr, n1 = std::min<int64_t>(n, nr - at);
     float* const first = v + (l0 / nr) * v_panel + at;
