@@ -28,8 +28,31 @@ struct VecAvx2 {
   static inline F broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static inline F load(const float* p) { return _mm256_loadu_ps(p); }
   static inline void store(float* p, F v) { _mm256_storeu_ps(p, v); }
-  static inline F load_first(const float* p, int n) { return _mm256_maskload_ps(p, lane_mask(n)); }
-  static inline void store_first(float* p, int n, F v) { _mm256_maskstore_ps(p, lane_mask(n), v); }
+  static inline F load_first(const float* p, int n) { return n >= kWidth ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lane_mask(n)); }
+  // Plain stores of 8, 4, 2 and 1 floats, not vmaskmovps: AMD's cores run a masked store as a
+  // microcoded sequence, one every several cycles, and the GEMM micro-kernel writes its tile with
+  // this (on the Zen 4 host, 2026-12-04: the Winograd per-point GEMMs 77-92 -> 106-112 GFLOP/s per
+  // thread, docs/performance.md).
+  static inline void store_first(float* p, int n, F v) {
+    if (n >= kWidth) {
+      _mm256_storeu_ps(p, v);
+      return;
+    }
+    __m128 part = _mm256_castps256_ps128(v);
+    if (n >= 4) {
+      _mm_storeu_ps(p, part);
+      part = _mm256_extractf128_ps(v, 1);
+      p += 4;
+      n -= 4;
+    }
+    if (n >= 2) {
+      _mm_storel_pi(reinterpret_cast<__m64*>(p), part);
+      part = _mm_movehl_ps(part, part);
+      p += 2;
+      n -= 2;
+    }
+    if (n >= 1) _mm_store_ss(p, part);
+  }
   static inline F load_masked(const float* p, uint32_t bits) {
     const __m256i lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     const __m256i m = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(int(bits & 0xFF)), lane_bits), lane_bits);
