@@ -1,13 +1,119 @@
 // Winograd tile kernels compiled for AVX2 + FMA (entered only when simd_level() says so): the
-// portable templates of conv2d_winograd_kernels.h with 8-lane vectors, one ymm register each.
+// portable templates of conv2d_winograd_kernels.h with 8-lane vectors, one ymm register each, plus
+// shuffle-based staging for F(2x2) and F(4x4) (the portable staging copies one float at a time:
+// under AVX2 on the Zen 4 host it was 33-35% of a training forward at 48x48, perf, 2026-12-04).
+// AVX2 has no two-source permute, so the networks differ from the AVX-512 ones.
+#include <immintrin.h>
+
 #include "cpu/conv2d_winograd_kernels.h"
 #include "cpu/simd/vec_avx2.h"
 
 namespace mpf::cpu::winograd {
+namespace {
+
+using simd::VecAvx2;
+
+// Lanes i with lo <= i < hi on (AVX2 masks: all bits of a lane).
+inline __m256i range_mask(int64_t lo, int64_t hi) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i l = _mm256_set1_epi32(int(std::clamp<int64_t>(lo, -1, 8))), h = _mm256_set1_epi32(int(std::clamp<int64_t>(hi, -1, 8)));
+  return _mm256_andnot_si256(_mm256_cmpgt_epi32(l, lane), _mm256_cmpgt_epi32(h, lane));
+}
+
+// The staging loop both tile sizes share: for each segment, each chunk of up to 8 of its tiles and
+// each of the a = m + 2 patch rows, a row outside the plane becomes zeros; otherwise the chunk's
+// 8 m + 2 floats are loaded (zeros where they cross the row's ends) and stage_row(x, d, nl) writes
+// the a columns of its nl tiles at d + k * stride.
+template <int M, class StageRow>
+__attribute__((always_inline)) inline void stage_rows(const InputJob<float>& p, StageRow&& stage_row) {
+  constexpr int A = M + 2, Q = (8 * M + 2 + 7) / 8;  // registers per chunk row
+  const int64_t stride = p.stride, h = p.h, w = p.w, off_h = p.off_h, off_w = p.off_w;
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg g = p.segs[s];
+    const float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 8) {
+      const int nl = int(g.len - c0 < 8 ? g.len - c0 : 8);
+      const int64_t iw0 = (g.tx0 + c0) * M + off_w;  // column of float 0
+      const bool inside = iw0 >= 0 && iw0 + 8 * M + 2 <= w;
+      float* dr = p.d + g.lane0 + c0;
+      for (int r = 0; r < A; ++r, dr += A * stride) {
+        const int64_t ih = g.ty * M + r + off_h;
+        __m256 x[Q];
+        if (ih < 0 || ih >= h) {
+          for (int k = 0; k < A; ++k) VecAvx2::store_first(dr + k * stride, nl, _mm256_setzero_ps());
+          continue;
+        }
+        // Floats [lo, hi) from the chunk's float 0 lie inside the row and are needed; masked
+        // loads zero the rest and never touch it (unlike AMD's masked stores, masked loads are
+        // cheap). The address is an integer: it may lie before the row.
+        const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * w) + uintptr_t(iw0 * int64_t(sizeof(float)));
+        if (inside) {
+          for (int q = 0; q + 1 < Q; ++q) x[q] = _mm256_loadu_ps(reinterpret_cast<const float*>(base + uintptr_t(32 * q)));
+        } else {
+          const int64_t lo = -iw0, hi = std::min<int64_t>(w - iw0, 8 * M + 2);
+          for (int q = 0; q + 1 < Q; ++q)
+            x[q] = _mm256_maskload_ps(reinterpret_cast<const float*>(base + uintptr_t(32 * q)), range_mask(lo - 8 * q, hi - 8 * q));
+        }
+        x[Q - 1] = _mm256_maskload_ps(reinterpret_cast<const float*>(base + uintptr_t(32 * (Q - 1))),
+                                      range_mask(-iw0 - 8 * (Q - 1), std::min<int64_t>(w - iw0, 8 * M + 2) - 8 * (Q - 1)));
+        stage_row(x, dr, nl);
+      }
+    }
+  }
+  if (p.valid < p.lanes)
+    for (int e = 0; e < A * A; ++e) std::fill(p.d + e * stride + p.valid, p.d + e * stride + p.lanes, 0.f);
+}
+
+// Lanes 1..7 of v and then `last`: the column one tile on.
+inline __m256 next_tile(__m256 v, float last) {
+  const __m256 shifted = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7));
+  return _mm256_blend_ps(shifted, _mm256_set1_ps(last), 0x80);
+}
+
+// F(2x2): 8 tiles' rows are 18 floats; columns 0 and 1 are the even and odd floats of the first
+// 16, columns 2 and 3 those one tile on.
+void stage_input_f2(const InputJob<float>& p) {
+  const int64_t stride = p.stride;
+  stage_rows<2>(p, [&](const __m256 (&x)[3], float* d, int nl) __attribute__((always_inline)) {
+    // shuffle_ps picks within 128-bit lanes: floats 0 2 8 10 | 4 6 12 14; the 64-bit permute puts
+    // them in order.
+    const __m256 e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x[0], x[1], 0x88)), 0xD8));
+    const __m256 o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x[0], x[1], 0xDD)), 0xD8));
+    const float f16 = _mm256_cvtss_f32(x[2]), f17 = _mm_cvtss_f32(_mm_movehdup_ps(_mm256_castps256_ps128(x[2])));
+    VecAvx2::store_first(d, nl, e);
+    VecAvx2::store_first(d + stride, nl, o);
+    VecAvx2::store_first(d + 2 * stride, nl, next_tile(e, f16));
+    VecAvx2::store_first(d + 3 * stride, nl, next_tile(o, f17));
+  });
+}
+
+// F(4x4): 8 tiles' rows are 34 floats; register q holds tiles 2q and 2q + 1, one per 128-bit
+// lane. A 4x4 transpose within the lanes gives column k of tiles 0 2 4 6 | 1 3 5 7, a permute puts
+// the tiles in order; columns 4 and 5 are columns 0 and 1 one tile on.
+void stage_input_f4(const InputJob<float>& p) {
+  const int64_t stride = p.stride;
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  stage_rows<4>(p, [&](const __m256 (&x)[5], float* d, int nl) __attribute__((always_inline)) {
+    const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
+    __m256 c[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE), _mm256_shuffle_ps(t1, t3, 0x44),
+                   _mm256_shuffle_ps(t1, t3, 0xEE)};
+    for (int k = 0; k < 4; ++k) {
+      c[k] = _mm256_permutevar8x32_ps(c[k], order);
+      VecAvx2::store_first(d + k * stride, nl, c[k]);
+    }
+    const float f32 = _mm256_cvtss_f32(x[4]), f33 = _mm_cvtss_f32(_mm_movehdup_ps(_mm256_castps256_ps128(x[4])));
+    VecAvx2::store_first(d + 4 * stride, nl, next_tile(c[0], f32));
+    VecAvx2::store_first(d + 5 * stride, nl, next_tile(c[1], f33));
+  });
+}
+
+}  // namespace
 
 const TileKernels<float>& tile_kernels_avx2() {
   static const TileKernels<float> k = [] {
-    TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>>();
+    TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &stage_input_f2, &unstage_output_portable<2, float>,
+                                             &stage_input_f4>();
     t.taps = &taps_simd<simd::VecAvx2>;
     return t;
   }();
