@@ -108,12 +108,75 @@ void stage_input_f4(const InputJob<float>& p) {
   });
 }
 
+// The unstaging loop both tile sizes share (as the AVX-512 one): for each segment, each chunk of up
+// to 8 of its tiles and each of the tiles' m output rows inside the plane, write_row(o, row, hi)
+// writes the first hi floats of image row `row` from the chunk's staged values of that tile row
+// (value j of tile t at o + j * stride + t); the same row of the next channel is prefetched first
+// (the stores into planes far apart miss, as in the AVX-512 loop).
+template <int M, class WriteRow>
+__attribute__((always_inline)) inline void unstage_rows(const OutputJob<float>& p, WriteRow&& write_row) {
+  const int64_t next_offset = p.next_plane ? p.next_plane - p.plane : 0;
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg& g = p.segs[s];
+    float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 8) {
+      const int64_t nl = g.len - c0 < 8 ? g.len - c0 : 8;
+      const int64_t ow0 = (g.tx0 + c0) * M;
+      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);  // floats of the row to write
+      const float* o = p.o + g.lane0 + c0;
+      for (int i = 0; i < M; ++i) {
+        const int64_t oh = g.ty * M + i;
+        if (oh >= p.oh) break;
+        if (next_offset) {
+          const uintptr_t at = reinterpret_cast<uintptr_t>(plane + oh * p.ow + ow0) + uintptr_t(next_offset * int64_t(sizeof(float)));
+          for (uintptr_t line = at & ~uintptr_t(63); line < at + uintptr_t(hi * int64_t(sizeof(float))); line += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
+        }
+        write_row(o + i * M * p.stride, plane + oh * p.ow + ow0, hi);
+      }
+    }
+  }
+}
+
+// The first hi floats of v[0], v[1], ... (8 each) at row.
+template <int N>
+inline void store_row(float* row, int64_t hi, const __m256 (&v)[N]) {
+  for (int q = 0; q < N && 8 * q < hi; ++q) VecAvx2::store_first(row + 8 * q, int(hi - 8 * q), v[q]);
+}
+
+// F(2x2): row floats 2t and 2t + 1 are columns 0 and 1 of tile t: interleave the two.
+void unstage_output_f2(const OutputJob<float>& p) {
+  const int64_t stride = p.stride;
+  unstage_rows<2>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+    const __m256 a = _mm256_loadu_ps(o), b = _mm256_loadu_ps(o + stride);
+    const __m256 lo = _mm256_unpacklo_ps(a, b), up = _mm256_unpackhi_ps(a, b);  // tiles 0 1 | 4 5 and 2 3 | 6 7
+    const __m256 v[2] = {_mm256_permute2f128_ps(lo, up, 0x20), _mm256_permute2f128_ps(lo, up, 0x31)};
+    store_row(row, hi, v);
+  });
+}
+
+// F(4x4): the staging's network backwards: tiles 0 2 4 6 | 1 3 5 7 in each column, a 4x4
+// transpose within the lanes, then register q holds tiles 2q | 2q + 1.
+void unstage_output_f4(const OutputJob<float>& p) {
+  const int64_t stride = p.stride;
+  const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  unstage_rows<4>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+    __m256 c[4];
+    for (int k = 0; k < 4; ++k) c[k] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(o + k * stride), order);
+    const __m256 t0 = _mm256_unpacklo_ps(c[0], c[1]), t1 = _mm256_unpackhi_ps(c[0], c[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(c[2], c[3]), t3 = _mm256_unpackhi_ps(c[2], c[3]);
+    const __m256 v[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE), _mm256_shuffle_ps(t1, t3, 0x44),
+                         _mm256_shuffle_ps(t1, t3, 0xEE)};
+    store_row(row, hi, v);
+  });
+}
+
 }  // namespace
 
 const TileKernels<float>& tile_kernels_avx2() {
   static const TileKernels<float> k = [] {
-    TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &stage_input_f2, &unstage_output_portable<2, float>,
-                                             &stage_input_f4>();
+    TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &stage_input_f2, &unstage_output_f2, &stage_input_f4,
+                                             &unstage_output_f4>();
     t.taps = &taps_simd<simd::VecAvx2>;
     return t;
   }();
