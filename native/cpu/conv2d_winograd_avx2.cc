@@ -96,16 +96,90 @@ void stage_input_f4(const InputJob<float>& p) {
   stage_rows<4>(p, [&](const __m256 (&x)[5], float* d, int nl) __attribute__((always_inline)) {
     const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
     const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
-    __m256 c[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE), _mm256_shuffle_ps(t1, t3, 0x44),
+    __m256 c[6] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE), _mm256_shuffle_ps(t1, t3, 0x44),
                    _mm256_shuffle_ps(t1, t3, 0xEE)};
-    for (int k = 0; k < 4; ++k) {
-      c[k] = _mm256_permutevar8x32_ps(c[k], order);
-      VecAvx2::store_first(d + k * stride, nl, c[k]);
-    }
+    for (int k = 0; k < 4; ++k) c[k] = _mm256_permutevar8x32_ps(c[k], order);
     const float f32 = _mm256_cvtss_f32(x[4]), f33 = _mm_cvtss_f32(_mm_movehdup_ps(_mm256_castps256_ps128(x[4])));
-    VecAvx2::store_first(d + 4 * stride, nl, next_tile(c[0], f32));
-    VecAvx2::store_first(d + 5 * stride, nl, next_tile(c[1], f33));
+    c[4] = next_tile(c[0], f32);
+    c[5] = next_tile(c[1], f33);
+    // The row half of the input transform while the row is in registers (input_tiles does the
+    // columns).
+    typedef float Vf __attribute__((vector_size(32)));
+    Vf v[6], t[6];
+    for (int k = 0; k < 6; ++k) v[k] = Vf(c[k]);
+    Wino<4>::in(v, t);
+    for (int k = 0; k < 6; ++k) VecAvx2::store_first(d + k * stride, nl, __m256(t[k]));
   });
+}
+
+// Floats [off, off + 4) from the chunk's float 0 (at base) into the low lane and [off + 16, off + 20)
+// into the high lane; only floats in [lo, hi) are read, the rest are zero (masked loads).
+inline __m256 load_pair(uintptr_t base, int64_t off, int64_t lo, int64_t hi, bool inside) {
+  const float* a = reinterpret_cast<const float*>(base + uintptr_t(off * int64_t(sizeof(float))));
+  const float* b = reinterpret_cast<const float*>(base + uintptr_t((off + 24) * int64_t(sizeof(float))));
+  if (inside) return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(a)), _mm_loadu_ps(b), 1);
+  const __m128i lane = _mm_setr_epi32(0, 1, 2, 3);
+  auto mask = [&](int64_t at) {
+    const __m128i l = _mm_set1_epi32(int(std::clamp<int64_t>(lo - at, -1, 4))), h = _mm_set1_epi32(int(std::clamp<int64_t>(hi - at, -1, 4)));
+    return _mm_andnot_si128(_mm_cmpgt_epi32(l, lane), _mm_cmpgt_epi32(h, lane));
+  };
+  return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_maskload_ps(a, mask(off))), _mm_maskload_ps(b, mask(off + 24)), 1);
+}
+
+// F(6x6): a patch row is 8 floats starting every 6, so tile t's columns 0-3 are the 4 floats at
+// 6t and its columns 4-7 the 4 at 6t + 4. Loaded as 128-bit groups, tiles t and t + 4 in one
+// register, a 4x4 transpose within the lanes gives four columns of the 8 tiles in order.
+void stage_input_f6(const InputJob<float>& p) {
+  constexpr int M = 6, A = 8;
+  const int64_t stride = p.stride, h = p.h, w = p.w, off_h = p.off_h, off_w = p.off_w;
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg g = p.segs[s];
+    const float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 8) {
+      const int nl = int(g.len - c0 < 8 ? g.len - c0 : 8);
+      const int64_t iw0 = (g.tx0 + c0) * M + off_w;
+      const bool inside = iw0 >= 0 && iw0 + 8 * M + 2 <= w;
+      const int64_t lo = -iw0, hi = std::min<int64_t>(w - iw0, 8 * M + 2);
+      float* dr = p.d + g.lane0 + c0;
+      for (int r = 0; r < A; ++r, dr += A * stride) {
+        const int64_t ih = g.ty * M + r + off_h;
+        if (ih < 0 || ih >= h) {
+          for (int k = 0; k < A; ++k) VecAvx2::store_first(dr + k * stride, nl, _mm256_setzero_ps());
+          continue;
+        }
+        const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * w) + uintptr_t(iw0 * int64_t(sizeof(float)));
+        __m256 x[8];  // x[4 * half + j]: tiles j | j + 4, columns 4 * half ..
+        if (inside) {
+          for (int q = 0; q < 8; ++q) x[q] = load_pair(base, 6 * (q % 4) + 4 * (q / 4), lo, hi, true);
+        } else {
+          for (int q = 0; q < 8; ++q) x[q] = load_pair(base, 6 * (q % 4) + 4 * (q / 4), lo, hi, false);
+        }
+        __m256 c[8];
+        for (int half = 0; half < 2; ++half) {  // columns 0-3, then 4-7
+          const __m256* y = x + 4 * half;
+          const __m256 t0 = _mm256_unpacklo_ps(y[0], y[1]), t1 = _mm256_unpackhi_ps(y[0], y[1]);
+          const __m256 t2 = _mm256_unpacklo_ps(y[2], y[3]), t3 = _mm256_unpackhi_ps(y[2], y[3]);
+          c[4 * half] = _mm256_shuffle_ps(t0, t2, 0x44);
+          c[4 * half + 1] = _mm256_shuffle_ps(t0, t2, 0xEE);
+          c[4 * half + 2] = _mm256_shuffle_ps(t1, t3, 0x44);
+          c[4 * half + 3] = _mm256_shuffle_ps(t1, t3, 0xEE);
+        }
+        // The row half of the input transform while the row is in registers (input_tiles does
+        // the columns).
+        typedef float Vf __attribute__((vector_size(32)));
+        Vf d[A], t[A];
+        for (int k = 0; k < A; ++k) d[k] = Vf(c[k]);
+        Wino<M>::in(d, t);
+        if (nl == 8) {
+          for (int k = 0; k < A; ++k) _mm256_storeu_ps(dr + k * stride, __m256(t[k]));
+        } else {
+          for (int k = 0; k < A; ++k) VecAvx2::store_first(dr + k * stride, nl, __m256(t[k]));
+        }
+      }
+    }
+  }
+  if (p.valid < p.lanes)
+    for (int e = 0; e < A * A; ++e) std::fill(p.d + e * stride + p.valid, p.d + e * stride + p.lanes, 0.f);
 }
 
 // The unstaging loop both tile sizes share (as the AVX-512 one): for each segment, each chunk of up
@@ -176,7 +250,7 @@ void unstage_output_f4(const OutputJob<float>& p) {
 const TileKernels<float>& tile_kernels_avx2() {
   static const TileKernels<float> k = [] {
     TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &stage_input_f2, &unstage_output_f2, &stage_input_f4,
-                                             &unstage_output_f4>();
+                                             &unstage_output_f4, &stage_input_f6, &unstage_output_portable<6, float>, true, true>();
     t.taps = &taps_simd<simd::VecAvx2>;
     return t;
   }();
