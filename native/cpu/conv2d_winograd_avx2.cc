@@ -1,6 +1,7 @@
 // Winograd tile kernels compiled for AVX2 + FMA (entered only when simd_level() says so): the
 // portable templates of conv2d_winograd_kernels.h with 8-lane vectors, one ymm register each, plus
-// shuffle-based staging for F(2x2) and F(4x4) (the portable staging copies one float at a time:
+// shuffle-based staging for F(2x2), F(4x4) and F(6x6), and output unstaging for F(2x2) and F(4x4)
+// (the portable staging copies one float at a time:
 // under AVX2 on the Zen 4 host it was 33-35% of a training forward at 48x48, perf, 2026-12-04).
 // AVX2 has no two-source permute, so the networks differ from the AVX-512 ones.
 #include <immintrin.h>
