@@ -21,7 +21,7 @@ inline __m256i range_mask(int64_t lo, int64_t hi) {
   return _mm256_andnot_si256(_mm256_cmpgt_epi32(l, lane), _mm256_cmpgt_epi32(h, lane));
 }
 
-// The staging loop both tile sizes share: for each segment, each chunk of up to 8 of its tiles and
+// The staging loop of F(4x4) (F(2x2) and F(6x6) have their own, below): for each segment, each chunk of up to 8 of its tiles and
 // each of the a = m + 2 patch rows, a row outside the plane becomes zeros; otherwise the chunk's
 // 8 m + 2 floats are loaded (zeros where they cross the row's ends) and stage_row(x, d, nl) writes
 // the a columns of its nl tiles at d + k * stride.
@@ -72,20 +72,86 @@ inline __m256 next_tile(__m256 v, float last) {
 }
 
 // F(2x2): 8 tiles' rows are 18 floats; columns 0 and 1 are the even and odd floats of the first
-// 16, columns 2 and 3 those one tile on.
-void stage_input_f2(const InputJob<float>& p) {
-  const int64_t stride = p.stride;
-  stage_rows<2>(p, [&](const __m256 (&x)[3], float* d, int nl) __attribute__((always_inline)) {
-    // shuffle_ps picks within 128-bit lanes: floats 0 2 8 10 | 4 6 12 14; the 64-bit permute puts
-    // them in order.
-    const __m256 e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x[0], x[1], 0x88)), 0xD8));
-    const __m256 o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x[0], x[1], 0xDD)), 0xD8));
-    const float f16 = _mm256_cvtss_f32(x[2]), f17 = _mm_cvtss_f32(_mm_movehdup_ps(_mm256_castps256_ps128(x[2])));
-    VecAvx2::store_first(d, nl, e);
-    VecAvx2::store_first(d + stride, nl, o);
-    VecAvx2::store_first(d + 2 * stride, nl, next_tile(e, f16));
-    VecAvx2::store_first(d + 3 * stride, nl, next_tile(o, f17));
-  });
+// 16, columns 2 and 3 those one tile on. All in one pass, as the AVX-512 kernel does: that staging
+// for each of a chunk's 4 patch rows, the row half of the transform on it, and the column half as
+// the rows arrive (point (i, j) needs rows 0 and 2, 1 and 2, or 1 and 3: input_2d's operations in
+// its order, so the results are the same), writing V directly instead of the staging buffer. Against
+// staging then transforming: the forward at 48x48 336-351 -> 353-357 effective GFLOP/s, C104 -> 52
+// (check_conv2d, 2 threads, three alternations).
+void input_tiles_f2(const InputJob<float>& p) {
+  constexpr int M = 2, A = 4;
+  typedef float Vf __attribute__((vector_size(32)));
+  const int64_t h = p.h, w = p.w, off_h = p.off_h, off_w = p.off_w, v_xi = p.v_xi, v_panel = p.v_panel, nr = p.nr;
+  const int64_t next_offset = p.next_plane ? p.next_plane - p.plane : 0;
+  float* const v = p.v;
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  // Lanes [l0, l0 + n) of point xi: lane l at v + xi * v_xi + (l / nr) * v_panel + l % nr; a chunk
+  // that crosses a panel's end (panels are at least 8 lanes wide) is stored in two parts, the
+  // second moved down to lane 0.
+  auto put = [&](int xi, int64_t l0, int n, __m256 x) __attribute__((always_inline)) {
+    const int64_t at = l0 % nr;
+    const int n1 = int(std::min<int64_t>(n, nr - at));
+    VecAvx2::store_first(v + xi * v_xi + (l0 / nr) * v_panel + at, n1, x);
+    if (n1 < n)
+      VecAvx2::store_first(v + xi * v_xi + (l0 / nr + 1) * v_panel, n - n1,
+                           _mm256_permutevar8x32_ps(x, _mm256_add_epi32(lane, _mm256_set1_epi32(n1))));
+  };
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg g = p.segs[s];
+    const float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 8) {
+      const int nl = int(g.len - c0 < 8 ? g.len - c0 : 8);
+      const int64_t iw0 = (g.tx0 + c0) * M + off_w;
+      const bool inside = iw0 >= 0 && iw0 + 8 * M + 2 <= w;
+      const int64_t lo = -iw0, hi = std::min<int64_t>(w - iw0, 8 * M + 2), l0 = g.lane0 + c0;
+      Vf t0[A], t1[A];  // rows 0 and 1, transformed along the row
+      for (int r = 0; r < A; ++r) {
+        const int64_t ih = g.ty * M + r + off_h;
+        Vf t[A];
+        if (ih < 0 || ih >= h) {
+          for (int k = 0; k < A; ++k) t[k] = Vf(_mm256_setzero_ps());
+        } else {
+          const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * w) + uintptr_t(iw0 * int64_t(sizeof(float)));
+          if (next_offset) {
+            const uintptr_t at = base + uintptr_t(next_offset * int64_t(sizeof(float)));
+            for (uintptr_t line = at & ~uintptr_t(63); line < at + uintptr_t(18 * sizeof(float)); line += 64)
+              _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
+          }
+          __m256 x[3];
+          if (inside) {
+            x[0] = _mm256_loadu_ps(reinterpret_cast<const float*>(base));
+            x[1] = _mm256_loadu_ps(reinterpret_cast<const float*>(base + 32));
+          } else {
+            x[0] = _mm256_maskload_ps(reinterpret_cast<const float*>(base), range_mask(lo, hi));
+            x[1] = _mm256_maskload_ps(reinterpret_cast<const float*>(base + 32), range_mask(lo - 8, hi - 8));
+          }
+          x[2] = _mm256_maskload_ps(reinterpret_cast<const float*>(base + 64), range_mask(lo - 16, hi - 16));
+          // shuffle_ps picks within 128-bit lanes (floats 0 2 8 10 | 4 6 12 14); the 64-bit
+          // permute puts them in order.
+          const __m256 e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x[0], x[1], 0x88)), 0xD8));
+          const __m256 o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x[0], x[1], 0xDD)), 0xD8));
+          const float f16 = _mm256_cvtss_f32(x[2]), f17 = _mm_cvtss_f32(_mm_movehdup_ps(_mm256_castps256_ps128(x[2])));
+          const Vf d[A] = {Vf(e), Vf(o), Vf(next_tile(e, f16)), Vf(next_tile(o, f17))};
+          Wino<M>::in(d, t);
+        }
+        if (r == 0) {
+          for (int k = 0; k < A; ++k) t0[k] = t[k];
+        } else if (r == 1) {
+          for (int k = 0; k < A; ++k) t1[k] = t[k];
+        } else if (r == 2) {
+          for (int j = 0; j < A; ++j) {
+            put(j, l0, nl, __m256(t0[j] - t[j]));
+            put(A + j, l0, nl, __m256(t1[j] + t[j]));
+            put(2 * A + j, l0, nl, __m256(t[j] - t1[j]));
+          }
+        } else {
+          for (int j = 0; j < A; ++j) put(3 * A + j, l0, nl, __m256(t1[j] - t[j]));
+        }
+      }
+    }
+  }
+  for (int64_t l = p.valid; l < p.lanes; l += 8)
+    for (int xi = 0; xi < A * A; ++xi) put(xi, l, int(std::min<int64_t>(8, p.lanes - l)), _mm256_setzero_ps());
 }
 
 // F(4x4): 8 tiles' rows are 34 floats; register q holds tiles 2q and 2q + 1, one per 128-bit
@@ -250,8 +316,9 @@ void unstage_output_f4(const OutputJob<float>& p) {
 
 const TileKernels<float>& tile_kernels_avx2() {
   static const TileKernels<float> k = [] {
-    TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &stage_input_f2, &unstage_output_f2, &stage_input_f4,
+    TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &stage_input_portable<2, float>, &unstage_output_f2, &stage_input_f4,
                                              &unstage_output_f4, &stage_input_f6, &unstage_output_portable<6, float>, true, true>();
+    t.input[0] = &input_tiles_f2;  // staging and transform in one (above)
     t.taps = &taps_simd<simd::VecAvx2>;
     return t;
   }();
