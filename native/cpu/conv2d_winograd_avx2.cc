@@ -1,9 +1,9 @@
 // Winograd tile kernels compiled for AVX2 + FMA (entered only when simd_level() says so): the
 // portable templates of conv2d_winograd_kernels.h with 8-lane vectors, one ymm register each, plus
-// shuffle-based staging for F(2x2), F(4x4) and F(6x6), and output unstaging for F(2x2) and F(4x4)
-// (the portable staging copies one float at a time:
-// under AVX2 on the Zen 4 host it was 33-35% of a training forward at 48x48, perf, 2026-12-04).
-// AVX2 has no two-source permute, so the networks differ from the AVX-512 ones.
+// shuffle-based staging and unstaging for F(2x2), F(4x4) and F(6x6) (the portable loops copy one
+// float at a time: under AVX2 on the Zen 4 host the staging was 33-35% of a training forward at
+// 48x48, perf, 2026-12-04; docs/performance.md, "AVX2"). AVX2 has no two-source permute, so the
+// networks differ from the AVX-512 ones.
 #include <immintrin.h>
 
 #include "cpu/conv2d_winograd_kernels.h"
@@ -249,7 +249,7 @@ void stage_input_f6(const InputJob<float>& p) {
     for (int e = 0; e < A * A; ++e) std::fill(p.d + e * stride + p.valid, p.d + e * stride + p.lanes, 0.f);
 }
 
-// The unstaging loop both tile sizes share (as the AVX-512 one): for each segment, each chunk of up
+// The unstaging loop the tile sizes share (as the AVX-512 one): for each segment, each chunk of up
 // to 8 of its tiles and each of the tiles' m output rows inside the plane, write_row(o, row, hi)
 // writes the first hi floats of image row `row` from the chunk's staged values of that tile row
 // (value j of tile t at o + j * stride + t); the same row of the next channel is prefetched first
@@ -312,12 +312,45 @@ void unstage_output_f4(const OutputJob<float>& p) {
   });
 }
 
+// F(6x6): row floats 6t .. 6t + 5 are columns 0-5 of tile t. A 4x4 transpose within the lanes
+// makes columns 0-3 of tiles t | t + 4 one register, an interleave columns 4-5 of tiles t, t + 1 |
+// t + 4, t + 5; each tile is then a 4-float and a 2-float store. The forward at 256^2 (F(6x6),
+// C104 -> 52) 453-472 -> 490-501 effective GFLOP/s against the portable loop (check_conv2d, 2
+// threads, three alternations).
+void unstage_output_f6(const OutputJob<float>& p) {
+  const int64_t stride = p.stride;
+  unstage_rows<6>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+    __m256 c[6];
+    for (int j = 0; j < 6; ++j) c[j] = _mm256_loadu_ps(o + j * stride);
+    const __m256 t0 = _mm256_unpacklo_ps(c[0], c[1]), t1 = _mm256_unpackhi_ps(c[0], c[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(c[2], c[3]), t3 = _mm256_unpackhi_ps(c[2], c[3]);
+    const __m256 head[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE), _mm256_shuffle_ps(t1, t3, 0x44),
+                            _mm256_shuffle_ps(t1, t3, 0xEE)};                              // tiles q | q + 4
+    const __m256 tail[2] = {_mm256_unpacklo_ps(c[4], c[5]), _mm256_unpackhi_ps(c[4], c[5])};  // tiles 0 1 | 4 5, 2 3 | 6 7
+    for (int t = 0; t < 8 && 6 * t < hi; ++t) {
+      const __m128 h4 = t < 4 ? _mm256_castps256_ps128(head[t]) : _mm256_extractf128_ps(head[t - 4], 1);
+      const __m128 pair = t < 4 ? _mm256_castps256_ps128(tail[t / 2]) : _mm256_extractf128_ps(tail[(t - 4) / 2], 1);
+      const __m128 t2 = t % 2 ? _mm_movehl_ps(pair, pair) : pair;  // this tile's columns 4 and 5 in floats 0 and 1
+      float* d = row + 6 * t;
+      if (6 * t + 6 <= hi) {
+        _mm_storeu_ps(d, h4);
+        _mm_storel_pi(reinterpret_cast<__m64*>(d + 4), t2);
+      } else {
+        alignas(16) float f[8];
+        _mm_store_ps(f, h4);
+        _mm_store_ps(f + 4, t2);
+        for (int64_t j = 0; j < hi - 6 * t; ++j) d[j] = f[j];
+      }
+    }
+  });
+}
+
 }  // namespace
 
 const TileKernels<float>& tile_kernels_avx2() {
   static const TileKernels<float> k = [] {
     TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &stage_input_portable<2, float>, &unstage_output_f2, &stage_input_f4,
-                                             &unstage_output_f4, &stage_input_f6, &unstage_output_portable<6, float>, true, true>();
+                                             &unstage_output_f4, &stage_input_f6, &unstage_output_f6, true, true>();
     t.input[0] = &input_tiles_f2;  // staging and transform in one (above)
     t.taps = &taps_simd<simd::VecAvx2>;
     return t;
