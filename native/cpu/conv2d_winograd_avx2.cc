@@ -21,10 +21,10 @@ inline __m256i range_mask(int64_t lo, int64_t hi) {
   return _mm256_andnot_si256(_mm256_cmpgt_epi32(l, lane), _mm256_cmpgt_epi32(h, lane));
 }
 
-// The staging loop of F(4x4) (F(2x2) and F(6x6) have their own, below): for each segment, each chunk of up to 8 of its tiles and
-// each of the a = m + 2 patch rows, a row outside the plane becomes zeros; otherwise the chunk's
-// 8 m + 2 floats are loaded (zeros where they cross the row's ends) and stage_row(x, d, nl) writes
-// the a columns of its nl tiles at d + k * stride.
+// The staging loop of F(4x4) (F(2x2) and F(6x6) have loops of their own, below): for each
+// segment, each chunk of up to 8 of its tiles and each of the a = m + 2 patch rows, a row outside
+// the plane becomes zeros; otherwise the chunk's 8 m + 2 floats are loaded (zeros where they cross
+// the row's ends) and stage_row(x, d, nl) writes the a columns of its nl tiles at d + k * stride.
 template <int M, class StageRow>
 __attribute__((always_inline)) inline void stage_rows(const InputJob<float>& p, StageRow&& stage_row) {
   constexpr int A = M + 2, Q = (8 * M + 2 + 7) / 8;  // registers per chunk row
@@ -179,8 +179,9 @@ void stage_input_f4(const InputJob<float>& p) {
   });
 }
 
-// Floats [off, off + 4) from the chunk's float 0 (at base) into the low lane and [off + 16, off + 20)
-// into the high lane; only floats in [lo, hi) are read, the rest are zero (masked loads).
+// F(6x6)'s loads: floats [off, off + 4) from the chunk's float 0 (at base) into the low lane and
+// [off + 24, off + 28), the same floats of the tile 4 on, into the high lane; outside the row only
+// floats in [lo, hi) are read, the rest are zero (masked loads).
 inline __m256 load_pair(uintptr_t base, int64_t off, int64_t lo, int64_t hi, bool inside) {
   const float* a = reinterpret_cast<const float*>(base + uintptr_t(off * int64_t(sizeof(float))));
   const float* b = reinterpret_cast<const float*>(base + uintptr_t((off + 24) * int64_t(sizeof(float))));
@@ -330,15 +331,15 @@ void unstage_output_f6(const OutputJob<float>& p) {
     for (int t = 0; t < 8 && 6 * t < hi; ++t) {
       const __m128 h4 = t < 4 ? _mm256_castps256_ps128(head[t]) : _mm256_extractf128_ps(head[t - 4], 1);
       const __m128 pair = t < 4 ? _mm256_castps256_ps128(tail[t / 2]) : _mm256_extractf128_ps(tail[(t - 4) / 2], 1);
-      const __m128 t2 = t % 2 ? _mm_movehl_ps(pair, pair) : pair;  // this tile's columns 4 and 5 in floats 0 and 1
+      const __m128 c45 = t % 2 ? _mm_movehl_ps(pair, pair) : pair;  // this tile's columns 4 and 5 in floats 0 and 1
       float* d = row + 6 * t;
       if (6 * t + 6 <= hi) {
         _mm_storeu_ps(d, h4);
-        _mm_storel_pi(reinterpret_cast<__m64*>(d + 4), t2);
-      } else {
+        _mm_storel_pi(reinterpret_cast<__m64*>(d + 4), c45);
+      } else {  // the plane's last columns cut this tile
         alignas(16) float f[8];
         _mm_store_ps(f, h4);
-        _mm_store_ps(f + 4, t2);
+        _mm_store_ps(f + 4, c45);
         for (int64_t j = 0; j < hi - 6 * t; ++j) d[j] = f[j];
       }
     }
@@ -349,8 +350,8 @@ void unstage_output_f6(const OutputJob<float>& p) {
 
 const TileKernels<float>& tile_kernels_avx2() {
   static const TileKernels<float> k = [] {
-    TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &stage_input_portable<2, float>, &unstage_output_f2, &stage_input_f4,
-                                             &unstage_output_f4, &stage_input_f6, &unstage_output_f6, true, true>();
+    TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &stage_input_portable<2, float>, &unstage_output_f2,
+                                             &stage_input_f4, &unstage_output_f4, &stage_input_f6, &unstage_output_f6, true, true>();
     t.input[0] = &input_tiles_f2;  // staging and transform in one (above)
     t.taps = &taps_simd<simd::VecAvx2>;
     return t;
