@@ -1,9 +1,9 @@
 // Winograd tile kernels compiled for AVX2 + FMA (entered only when simd_level() says so): the
 // portable templates of conv2d_winograd_kernels.h with 8-lane vectors, one ymm register each, plus
-// shuffle-based staging and unstaging for F(2x2), F(4x4) and F(6x6) (the portable loops copy one
-// float at a time: under AVX2 on the Zen 4 host the staging was 33-35% of a training forward at
-// 48x48, perf, 2026-12-04; docs/performance.md, "AVX2"). AVX2 has no two-source permute, so the
-// networks differ from the AVX-512 ones.
+// shuffle-based staging and unstaging for F(2x2), F(4x4) and F(6x6), and F(2x2)'s gradient staging
+// (the portable loops copy one float at a time: under AVX2 on the Zen 4 host the staging was 33-35%
+// of a training forward at 48x48, perf, 2026-12-04; docs/performance.md, "AVX2"). AVX2 has no
+// two-source permute, so the networks differ from the AVX-512 ones.
 #include <immintrin.h>
 
 #include "cpu/conv2d_winograd_kernels.h"
@@ -152,6 +152,41 @@ void input_tiles_f2(const InputJob<float>& p) {
   }
   for (int64_t l = p.valid; l < p.lanes; l += 8)
     for (int xi = 0; xi < A * A; ++xi) put(xi, l, int(std::min<int64_t>(8, p.lanes - l)), _mm256_setzero_ps());
+}
+
+// The F(2x2) weight gradient's staging of gy: a tile row is 2 floats, so 8 tiles' rows are 16
+// consecutive floats, whose even and odd floats are the tiles' columns 0 and 1 (masked loads zero
+// what lies past the plane's width). The weight pass at 48x48 (C104 -> 52, check_conv2d, 2
+// threads, three alternations) went 287-288 -> 292-294 effective GFLOP/s against the portable loop
+// (batch 8: unchanged).
+void stage_grad_f2(const GradJob<float>& p) {
+  constexpr int M = 2;
+  const int64_t stride = p.stride, h = p.h, w = p.w;
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg g = p.segs[s];
+    const float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 8) {
+      const int nl = int(g.len - c0 < 8 ? g.len - c0 : 8);
+      const int64_t x0 = (g.tx0 + c0) * M, hi = std::min<int64_t>(w - x0, 2 * nl);  // floats of the row to read
+      float* d = p.d + g.lane0 + c0;
+      for (int i = 0; i < M; ++i, d += M * stride) {
+        const int64_t y = g.ty * M + i;
+        if (y >= h) {
+          for (int j = 0; j < M; ++j) VecAvx2::store_first(d + j * stride, nl, _mm256_setzero_ps());
+          continue;
+        }
+        // The second half's address in integers: past the plane's last row it lies outside the
+        // allocation, which a masked-off load never touches but pointer arithmetic may not name.
+        const uintptr_t src = reinterpret_cast<uintptr_t>(plane + y * w + x0);
+        const __m256 a = _mm256_maskload_ps(reinterpret_cast<const float*>(src), range_mask(0, hi)),
+                     b = _mm256_maskload_ps(reinterpret_cast<const float*>(src + 32), range_mask(0, hi - 8));
+        VecAvx2::store_first(d, nl, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8)));
+        VecAvx2::store_first(d + stride, nl, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8)));
+      }
+    }
+  }
+  if (p.valid < p.lanes)
+    for (int e = 0; e < M * M; ++e) std::fill(p.d + e * stride + p.valid, p.d + e * stride + p.lanes, 0.f);
 }
 
 // F(4x4): 8 tiles' rows are 34 floats; register q holds tiles 2q and 2q + 1, one per 128-bit
@@ -351,7 +386,8 @@ void unstage_output_f6(const OutputJob<float>& p) {
 const TileKernels<float>& tile_kernels_avx2() {
   static const TileKernels<float> k = [] {
     TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &stage_input_portable<2, float>, &unstage_output_f2,
-                                             &stage_input_f4, &unstage_output_f4, &stage_input_f6, &unstage_output_f6, true, true>();
+                                             &stage_input_f4, &unstage_output_f4, &stage_input_f6, &unstage_output_f6, true, true,
+                                             &stage_grad_f2>();
     t.input[0] = &input_tiles_f2;  // staging and transform in one (above)
     t.taps = &taps_simd<simd::VecAvx2>;
     return t;
