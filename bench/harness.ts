@@ -188,7 +188,16 @@ export function gbps(bytes: number, ms: number): number {
   return bytes > 0 ? bytes / (ms * 1e6) : 0;
 }
 
-/** Run a group (ours, then the peer), print a table, write bench/results/<file>.json; returns results. */
+/**
+ * bench/results/<name>.json, or <name>-<level>.json when MPFNET_SIMD forces an instruction set (a
+ * run of the AVX2 kernels on an AVX-512 machine must not replace the machine's own results).
+ */
+export function resultsPath(name: string): string {
+  const forced = process.env.MPFNET_SIMD;
+  return join(packageRoot(), 'bench', 'results', forced ? `${name}-${forced}.json` : `${name}.json`);
+}
+
+/** Run a group (ours, then the peer), print a table, write resultsPath(file); returns results. */
 export async function runGroup(group: string, cases: BenchCase[], o: RunOptions, file = group): Promise<CaseResult[]> {
   const ours = await runOurs(cases, o);
   const peer = process.env.MPFNET_BENCH_NO_PEER ? null : runPeer(group, cases, o);
@@ -209,7 +218,7 @@ export async function runGroup(group: string, cases: BenchCase[], o: RunOptions,
     return r;
   });
   printTable(group, results);
-  const path = join(packageRoot(), 'bench', 'results', `${file}.json`);
+  const path = resultsPath(file);
   writeJsonAtomic(path, { group, machine: machineInfo(), peer: peer ? `pytorch ${peer.version}` : null, options: o, fp32Peak: peak, results, memoryAfter: memory() });
   console.log(`wrote ${path}`);
   return results;

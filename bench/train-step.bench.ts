@@ -9,17 +9,16 @@
 // (bench/peers/pytorch_train-step.py: the same model, torch.set_num_threads and the OpenMP / MKL /
 // OpenBLAS caps equal to our thread count), the two taking turns in three rounds (timeInTurns), so
 // both see the same machine load. It writes bench/results/cpu-train-step.json (min / median / max
-// of both, the ratio of medians, the load average) and prints the table of docs/performance.md.
+// of both, the ratio of medians, the load average; cpu-train-step-avx2.json and the like under a
+// forced MPFNET_SIMD, harness.ts resultsPath) and prints the table of docs/performance.md.
 // MPFNET_BENCH_CASES=substring picks cases.
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
-import { packageRoot } from '../bindings/index.js';
 import { Generator, getConvAlgorithm, memory, noGrad, rand, tidy, withInferencePrecision, type Tensor } from '../lib/index.js';
 import { MPFNet, createModel } from '../lib/models/mpfnet/mpfnet.js';
 import { summary } from '../lib/models/mpfnet/summary.js';
 import { Adam } from '../lib/optim/adam.js';
 import { l1Loss } from '../lib/ops/index.js';
-import { machineInfo, runPeer, writeJsonAtomic, type BenchCase, type Timing } from './harness.js';
+import { machineInfo, resultsPath, runPeer, writeJsonAtomic, type BenchCase, type Timing } from './harness.js';
 
 export const group = 'train-step';
 
@@ -200,7 +199,7 @@ export async function run(o: { quick: boolean }): Promise<void> {
         ` (min / median / max of ${reps}; load ${r.loadAverage.map((l) => l.toFixed(1)).join(' -> ')})`,
     );
   }
-  const file = join(packageRoot(), 'bench', 'results', 'cpu-train-step.json');
+  const file = resultsPath('cpu-train-step');
   writeJsonAtomic(file, { group, machine: machineInfo(), convAlgorithm: getConvAlgorithm(), peer: peerVersion, reps, results, memoryAfter: memory() });
   console.log(`\n${markdownTable(results)}\nwrote ${file}`);
 }
