@@ -187,17 +187,18 @@ describe('the setting', () => {
     expect(mp.getInferencePrecision()).toBe('strict');
   });
 
-  // 'fp32' takes F(8x8) with AVX-512 for planes of 128 columns and more with 16 channels and more in
+  // 'fp32' takes F(8x8) with AVX-512 or AVX2 for planes of 128 columns and more with 16 channels and more in
   // and out (native/cpu/conv2d.cc, f8_pays), else F(6x6) once the input is 16 MB or more
   // (input_leaves_cache), else F(4x4): each output is bit for bit the forced algorithm's.
-  it("'fp32' runs F(8x8) on planes 128 wide (AVX-512), else F(6x6) from 16 MB of input, else F(4x4)", () => {
+  it("'fp32' runs F(8x8) on planes 128 wide (AVX-512, AVX2), else F(6x6) from 16 MB of input, else F(4x4)", () => {
     const g = new mp.Generator(8);
     const w = mp.randn([16, 104, 3, 3], { generator: g });
     const simd0 = native.simd();
-    // Where the CPU has AVX-512, the same choices capped at AVX2 too (which keeps F(4x4) on the wide plane).
+    // Where the CPU has AVX-512, the same choices capped at AVX2 too; without a staging network
+    // for F(8x8) (NEON, scalar) the wide plane keeps F(4x4).
     for (const level of simd0 === 'avx512' ? (['avx512', 'avx2'] as const) : [simd0]) {
       native.setSimd(level);
-      const wide = level === 'avx512' ? 'winograd8' : 'winograd';
+      const wide = level === 'avx512' || level === 'avx2' ? 'winograd8' : 'winograd';
       try {
         // 1.7 MB, 17.5 MB (100 columns) and 7.0 MB (130 columns) of input.
         for (const [h, wd, algo] of [[64, 64, 'winograd'], [420, 100, 'winograd6'], [130, 130, wide]] as const) {

@@ -94,8 +94,8 @@ bool input_leaves_cache(const Conv2dShape& s) {
   return s.batch * s.total_in_channels() * s.in_h * s.in_w * int64_t(sizeof(float)) >= kF6InputBytes;
 }
 
-// F(8x8) takes the 'fp32' forward where its rows fill the AVX-512 staging's 16-tile chunks (128
-// columns and more) and both channel counts are wide enough for the GEMMs to dominate. It spends
+// F(8x8) takes the 'fp32' forward where its rows fill the staging's chunks (16 tiles with AVX-512, 8
+// with AVX2: 128 columns and more) and both channel counts are wide enough for the GEMMs to dominate. It spends
 // 100 multiplications per 64 outputs (F(6x6) 64 per 36, F(4x4) 36 per 16), and its patch rows (10
 // floats every 8) transpose in 26 permutes where F(6x6)'s take 56. Measured in x4 inferences
 // (profile-step.js, 2 threads, alternating runs, 2026-12-04, Zen 4 host: docs/performance.md): at 256^2
@@ -104,11 +104,16 @@ bool input_leaves_cache(const Conv2dShape& s) {
 // chunks run part-empty and the larger transformed weights cost more per tile (check_conv2d
 // --bench, 2 threads: C52 -> 52 at 48^2 336 -> 270-280 effective GFLOP/s, 3 -> 52 at 48^2 175 ->
 // 48-54; at 128^2 553-579 -> 635-687). Accuracy: 127.9 dB from float64 on trained weights (F(6x6)
-// 130.0, test/inference-precision.test.ts). AVX-512 only: the permute staging above is what makes
-// it pay; with AVX2 (the portable staging) the same shapes measured anywhere from 5% slower to 40%
-// faster in two rounds, no verdict, so AVX2 and NEON keep F(4x4) / F(6x6).
+// 130.0, test/inference-precision.test.ts). AVX-512 and AVX2, whose staging networks make it pay
+// (an 8-float tile step is one register load per tile, an 8x8 transpose the columns): with the
+// portable staging, AVX2 measured anywhere from 5% slower to 40% faster in two rounds; with its
+// network (2026-12-05, Zen 4 host, MPFNET_SIMD=avx2) check_conv2d's 'fp32' forwards ran 14-26%
+// faster than F(4x4) / F(6x6) at 128^2 and 256^2, and x4 inferences at 128^2 480-537 -> 399-433
+// ms, at 224^2 1472-1523 -> 1216-1233 (profile-step.js, native, three alternations). NEON keeps
+// F(4x4) / F(6x6) (portable staging, not measured).
 bool f8_pays(const Conv2dShape& s) {
-  return simd_level() == Simd::AVX512 && s.out_w() >= 128 && s.total_in_channels() >= 16 && s.out_channels >= 16;
+  const Simd level = simd_level();
+  return (level == Simd::AVX512 || level == Simd::AVX2) && s.out_w() >= 128 && s.total_in_channels() >= 16 && s.out_channels >= 16;
 }
 
 // Dilated convolutions on their sub-lattices (conv2d_lattice.cc) pay where each lattice is large

@@ -1,6 +1,6 @@
 // Winograd tile kernels compiled for AVX2 + FMA (entered only when simd_level() says so): the
 // portable templates of conv2d_winograd_kernels.h with 8-lane vectors, one ymm register each, plus
-// shuffle-based staging and unstaging for F(2x2), F(4x4) and F(6x6), and F(2x2)'s gradient staging
+// shuffle-based staging and unstaging for F(2x2), F(4x4), F(6x6) and F(8x8), and F(2x2)'s gradient staging
 // (the portable loops copy one float at a time: under AVX2 on the Zen 4 host the staging was 33-35%
 // of a training forward at 48x48, perf, 2026-12-04; docs/performance.md, "AVX2"). AVX2 has no
 // two-source permute, so the networks differ from the AVX-512 ones.
@@ -285,6 +285,61 @@ void stage_input_f6(const InputJob<float>& p) {
     for (int e = 0; e < A * A; ++e) std::fill(p.d + e * stride + p.valid, p.d + e * stride + p.lanes, 0.f);
 }
 
+// F(8x8): a patch row is 10 floats starting every 8, so tile t's columns 0-7 are the 8 floats at 8t
+// (one register) and columns 8, 9 those of tile t + 1's columns 0, 1. An 8x8 transpose turns the 8
+// tiles' registers into columns 0-7; the row half of the transform runs in registers.
+void stage_input_f8(const InputJob<float>& p) {
+  constexpr int M = 8, A = 10;
+  const int64_t stride = p.stride, h = p.h, w = p.w, off_h = p.off_h, off_w = p.off_w;
+  const int64_t next_offset = p.next_plane ? p.next_plane - p.plane : 0;
+  for (int s = 0; s < p.nsegs; ++s) {
+    const Seg g = p.segs[s];
+    const float* plane = p.plane + g.n * p.batch_stride;
+    for (int64_t c0 = 0; c0 < g.len; c0 += 8) {
+      const int nl = int(g.len - c0 < 8 ? g.len - c0 : 8);
+      const int64_t iw0 = (g.tx0 + c0) * M + off_w;
+      const bool inside = iw0 >= 0 && iw0 + 8 * M + 2 <= w;
+      const int64_t lo = -iw0, hi = std::min<int64_t>(w - iw0, 8 * M + 2);
+      float* dr = p.d + g.lane0 + c0;
+      for (int r = 0; r < A; ++r, dr += A * stride) {
+        const int64_t ih = g.ty * M + r + off_h;
+        if (ih < 0 || ih >= h) {
+          for (int k = 0; k < A; ++k) VecAvx2::store_first(dr + k * stride, nl, _mm256_setzero_ps());
+          continue;
+        }
+        const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * w) + uintptr_t(iw0 * int64_t(sizeof(float)));
+        if (next_offset) {
+          const uintptr_t at = base + uintptr_t(next_offset * int64_t(sizeof(float)));
+          for (uintptr_t line = at & ~uintptr_t(63); line < at + uintptr_t(66 * sizeof(float)); line += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
+        }
+        __m256 c[8];
+        if (inside) {
+          for (int t = 0; t < 8; ++t) c[t] = _mm256_loadu_ps(reinterpret_cast<const float*>(base + uintptr_t(32 * t)));
+        } else {
+          for (int t = 0; t < 8; ++t)
+            c[t] = _mm256_maskload_ps(reinterpret_cast<const float*>(base + uintptr_t(32 * t)), range_mask(lo - 8 * t, hi - 8 * t));
+        }
+        const __m256 tail = _mm256_maskload_ps(reinterpret_cast<const float*>(base + uintptr_t(256)), range_mask(lo - 64, std::min<int64_t>(hi - 64, 2)));
+        VecAvx2::transpose(c);  // c[k]: column k of tiles 0..7
+        typedef float Vf __attribute__((vector_size(32)));
+        Vf d[A], t[A];
+        for (int k = 0; k < 8; ++k) d[k] = Vf(c[k]);
+        d[8] = Vf(next_tile(c[0], _mm256_cvtss_f32(tail)));
+        d[9] = Vf(next_tile(c[1], _mm_cvtss_f32(_mm_movehdup_ps(_mm256_castps256_ps128(tail)))));
+        Wino<M>::in(d, t);
+        if (nl == 8) {
+          for (int k = 0; k < A; ++k) _mm256_storeu_ps(dr + k * stride, __m256(t[k]));
+        } else {
+          for (int k = 0; k < A; ++k) VecAvx2::store_first(dr + k * stride, nl, __m256(t[k]));
+        }
+      }
+    }
+  }
+  if (p.valid < p.lanes)
+    for (int e = 0; e < A * A; ++e) std::fill(p.d + e * stride + p.valid, p.d + e * stride + p.lanes, 0.f);
+}
+
 // The unstaging loop the tile sizes share (as the AVX-512 one): for each segment, each chunk of up
 // to 8 of its tiles and each of the tiles' m output rows inside the plane, write_row(o, row, hi)
 // writes the first hi floats of image row `row` from the chunk's staged values of that tile row
@@ -381,13 +436,24 @@ void unstage_output_f6(const OutputJob<float>& p) {
   });
 }
 
+// F(8x8): row floats 8t .. 8t + 7 are columns 0-7 of tile t: the 8x8 transpose back.
+void unstage_output_f8(const OutputJob<float>& p) {
+  const int64_t stride = p.stride;
+  unstage_rows<8>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+    __m256 v[8];
+    for (int j = 0; j < 8; ++j) v[j] = _mm256_loadu_ps(o + j * stride);
+    VecAvx2::transpose(v);  // v[t]: tile t's 8 floats
+    store_row(row, hi, v);
+  });
+}
+
 }  // namespace
 
 const TileKernels<float>& tile_kernels_avx2() {
   static const TileKernels<float> k = [] {
     TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &stage_input_portable<2, float>, &unstage_output_f2,
                                              &stage_input_f4, &unstage_output_f4, &stage_input_f6, &unstage_output_f6, true, true,
-                                             &stage_grad_f2>();
+                                             &stage_grad_f2, &stage_input_f8, &unstage_output_f8, true>();
     t.input[0] = &input_tiles_f2;  // staging and transform in one (above)
     t.taps = &taps_simd<simd::VecAvx2>;
     return t;
