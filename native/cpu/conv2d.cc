@@ -94,10 +94,10 @@ bool input_leaves_cache(const Conv2dShape& s) {
   return s.batch * s.total_in_channels() * s.in_h * s.in_w * int64_t(sizeof(float)) >= kF6InputBytes;
 }
 
-// F(8x8) takes the 'fp32' forward where its rows fill the staging's chunks (16 tiles with AVX-512, 8
-// with AVX2: 128 columns and more) and both channel counts are wide enough for the GEMMs to dominate. It spends
-// 100 multiplications per 64 outputs (F(6x6) 64 per 36, F(4x4) 36 per 16), and its patch rows (10
-// floats every 8) transpose in 26 permutes where F(6x6)'s take 56. Measured in x4 inferences
+// F(8x8) takes the 'fp32' forward where its rows fill the staging's chunks (16 tiles with AVX-512,
+// 8 with AVX2: 128 columns and more) and both channel counts are wide enough for the GEMMs to
+// dominate. It spends 100 multiplications per 64 outputs (F(6x6) 64 per 36, F(4x4) 36 per 16), and
+// its patch rows (10 floats every 8) transpose in 26 permutes (AVX-512) where F(6x6)'s take 56. Measured in x4 inferences
 // (profile-step.js, 2 threads, alternating runs, 2026-12-04, Zen 4 host: docs/performance.md): at 256^2
 // the native time 1576-1579 -> 1410-1465 ms (c1's 80 calls 879 -> 802-831 ms against F(6x6), c2's
 // 509-515 -> 433-447 against F(4x4)); at 128^2 444-454 -> 408-416 ms. Where rows are shorter the

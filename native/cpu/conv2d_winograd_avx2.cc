@@ -1,9 +1,9 @@
 // Winograd tile kernels compiled for AVX2 + FMA (entered only when simd_level() says so): the
 // portable templates of conv2d_winograd_kernels.h with 8-lane vectors, one ymm register each, plus
-// shuffle-based staging and unstaging for F(2x2), F(4x4), F(6x6) and F(8x8), and F(2x2)'s gradient staging
-// (the portable loops copy one float at a time: under AVX2 on the Zen 4 host the staging was 33-35%
-// of a training forward at 48x48, perf, 2026-12-04; docs/performance.md, "AVX2"). AVX2 has no
-// two-source permute, so the networks differ from the AVX-512 ones.
+// shuffle-based staging and unstaging for F(2x2), F(4x4), F(6x6) and F(8x8), and F(2x2)'s
+// gradient staging (the portable loops copy one float at a time: under AVX2 on the Zen 4 host the
+// staging was 33-35% of a training forward at 48x48, perf, 2026-12-04; docs/performance.md,
+// "AVX2"). AVX2 has no two-source permute, so the networks differ from the AVX-512 ones.
 #include <immintrin.h>
 
 #include "cpu/conv2d_winograd_kernels.h"
@@ -320,7 +320,8 @@ void stage_input_f8(const InputJob<float>& p) {
           for (int t = 0; t < 8; ++t)
             c[t] = _mm256_maskload_ps(reinterpret_cast<const float*>(base + uintptr_t(32 * t)), range_mask(lo - 8 * t, hi - 8 * t));
         }
-        const __m256 tail = _mm256_maskload_ps(reinterpret_cast<const float*>(base + uintptr_t(256)), range_mask(lo - 64, std::min<int64_t>(hi - 64, 2)));
+        const __m256 tail =
+            _mm256_maskload_ps(reinterpret_cast<const float*>(base + uintptr_t(256)), range_mask(lo - 64, std::min<int64_t>(hi - 64, 2)));
         VecAvx2::transpose(c);  // c[k]: column k of tiles 0..7
         typedef float Vf __attribute__((vector_size(32)));
         Vf d[A], t[A];
