@@ -21,14 +21,26 @@ inline __m256i range_mask(int64_t lo, int64_t hi) {
   return _mm256_andnot_si256(_mm256_cmpgt_epi32(l, lane), _mm256_cmpgt_epi32(h, lane));
 }
 
-// The staging loop of F(4x4) (F(2x2) and F(6x6) have loops of their own, below): for each
+// A chunk's patch row, as the staging loop hands it to a tile size's network.
+struct PatchRow {
+  uintptr_t base;  // address of the chunk's float 0 (an integer: it may lie before the row)
+  int64_t lo, hi;  // floats [lo, hi) from base are inside the row (and needed)
+  bool inside;     // 8 whole tiles whose 8 m + 2 floats all lie inside the row
+  int nl;          // the chunk's tiles (1 .. 8)
+  float* d;        // staging of this patch row: column k at d + k * stride
+  int64_t stride;
+};
+
+// The staging loop of F(4x4), F(6x6) and F(8x8) (F(2x2) transforms as it stages, below): for each
 // segment, each chunk of up to 8 of its tiles and each of the a = m + 2 patch rows, a row outside
-// the plane becomes zeros; otherwise the chunk's 8 m + 2 floats are loaded (zeros where they cross
-// the row's ends) and stage_row(x, d, nl) writes the a columns of its nl tiles at d + k * stride.
+// the plane becomes zeros; otherwise the same row of the next channel is prefetched and
+// stage_row(row) loads this one (masked loads zero what lies past the row's ends: unlike AMD's
+// masked stores, masked loads are cheap), shuffles, transforms along the row and stores.
 template <int M, class StageRow>
 __attribute__((always_inline)) inline void stage_rows(const InputJob<float>& p, StageRow&& stage_row) {
-  constexpr int A = M + 2, Q = (8 * M + 2 + 7) / 8;  // registers per chunk row
+  constexpr int A = M + 2;
   const int64_t stride = p.stride, h = p.h, w = p.w, off_h = p.off_h, off_w = p.off_w;
+  const int64_t next_offset = p.next_plane ? p.next_plane - p.plane : 0;
   for (int s = 0; s < p.nsegs; ++s) {
     const Seg g = p.segs[s];
     const float* plane = p.plane + g.n * p.batch_stride;
@@ -36,33 +48,54 @@ __attribute__((always_inline)) inline void stage_rows(const InputJob<float>& p, 
       const int nl = int(g.len - c0 < 8 ? g.len - c0 : 8);
       const int64_t iw0 = (g.tx0 + c0) * M + off_w;  // column of float 0
       const bool inside = iw0 >= 0 && iw0 + 8 * M + 2 <= w;
+      const int64_t lo = -iw0, hi = std::min<int64_t>(w - iw0, 8 * M + 2);
       float* dr = p.d + g.lane0 + c0;
       for (int r = 0; r < A; ++r, dr += A * stride) {
         const int64_t ih = g.ty * M + r + off_h;
-        __m256 x[Q];
         if (ih < 0 || ih >= h) {
           for (int k = 0; k < A; ++k) VecAvx2::store_first(dr + k * stride, nl, _mm256_setzero_ps());
           continue;
         }
-        // Floats [lo, hi) from the chunk's float 0 lie inside the row and are needed; masked
-        // loads zero the rest and never touch it (unlike AMD's masked stores, masked loads are
-        // cheap). The address is an integer: it may lie before the row.
         const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * w) + uintptr_t(iw0 * int64_t(sizeof(float)));
-        if (inside) {
-          for (int q = 0; q + 1 < Q; ++q) x[q] = _mm256_loadu_ps(reinterpret_cast<const float*>(base + uintptr_t(32 * q)));
-        } else {
-          const int64_t lo = -iw0, hi = std::min<int64_t>(w - iw0, 8 * M + 2);
-          for (int q = 0; q + 1 < Q; ++q)
-            x[q] = _mm256_maskload_ps(reinterpret_cast<const float*>(base + uintptr_t(32 * q)), range_mask(lo - 8 * q, hi - 8 * q));
+        if (next_offset) {
+          const uintptr_t at = base + uintptr_t(next_offset * int64_t(sizeof(float)));
+          for (uintptr_t line = at & ~uintptr_t(63); line < at + uintptr_t((8 * M + 2) * sizeof(float)); line += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
         }
-        x[Q - 1] = _mm256_maskload_ps(reinterpret_cast<const float*>(base + uintptr_t(32 * (Q - 1))),
-                                      range_mask(-iw0 - 8 * (Q - 1), std::min<int64_t>(w - iw0, 8 * M + 2) - 8 * (Q - 1)));
-        stage_row(x, dr, nl);
+        stage_row(PatchRow{base, lo, hi, inside, nl, dr, stride});
       }
     }
   }
   if (p.valid < p.lanes)
     for (int e = 0; e < A * A; ++e) std::fill(p.d + e * stride + p.valid, p.d + e * stride + p.lanes, 0.f);
+}
+
+// Register q of a patch row (floats 8q .. 8q + 7 from its float 0): a plain load inside the row,
+// else masked to [lo, hi).
+inline __m256 load_8(const PatchRow& row, int q) {
+  const float* at = reinterpret_cast<const float*>(row.base + uintptr_t(32 * q));
+  return row.inside ? _mm256_loadu_ps(at) : _mm256_maskload_ps(at, range_mask(row.lo - 8 * q, row.hi - 8 * q));
+}
+
+// The two floats past a chunk's 8 tiles of m floats (columns m and m + 1 of the last tile).
+inline __m256 load_tail(const PatchRow& row, int m) {
+  return _mm256_maskload_ps(reinterpret_cast<const float*>(row.base + uintptr_t(32 * m)),
+                            range_mask(row.lo - 8 * m, std::min<int64_t>(row.hi - 8 * m, 2)));
+}
+
+// The row half of the input transform on a patch row's columns, stored as the chunk's lanes.
+template <int M>
+inline void transform_row(const PatchRow& row, const __m256 (&c)[M + 2]) {
+  constexpr int A = M + 2;
+  typedef float Vf __attribute__((vector_size(32)));
+  Vf d[A], t[A];
+  for (int k = 0; k < A; ++k) d[k] = Vf(c[k]);
+  Wino<M>::in(d, t);
+  if (row.nl == 8) {
+    for (int k = 0; k < A; ++k) _mm256_storeu_ps(row.d + k * row.stride, __m256(t[k]));
+  } else {
+    for (int k = 0; k < A; ++k) VecAvx2::store_first(row.d + k * row.stride, row.nl, __m256(t[k]));
+  }
 }
 
 // Lanes 1..7 of v and then `last`: the column one tile on.
@@ -193,24 +226,19 @@ void stage_grad_f2(const GradJob<float>& p) {
 // lane. A 4x4 transpose within the lanes gives column k of tiles 0 2 4 6 | 1 3 5 7, a permute puts
 // the tiles in order; columns 4 and 5 are columns 0 and 1 one tile on.
 void stage_input_f4(const InputJob<float>& p) {
-  const int64_t stride = p.stride;
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  stage_rows<4>(p, [&](const __m256 (&x)[5], float* d, int nl) __attribute__((always_inline)) {
+  stage_rows<4>(p, [&](const PatchRow& row) __attribute__((always_inline)) {
+    __m256 x[4];
+    for (int q = 0; q < 4; ++q) x[q] = load_8(row, q);
+    const __m256 tail = load_tail(row, 4);
     const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
     const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
     __m256 c[6] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE), _mm256_shuffle_ps(t1, t3, 0x44),
                    _mm256_shuffle_ps(t1, t3, 0xEE)};
     for (int k = 0; k < 4; ++k) c[k] = _mm256_permutevar8x32_ps(c[k], order);
-    const float f32 = _mm256_cvtss_f32(x[4]), f33 = _mm_cvtss_f32(_mm_movehdup_ps(_mm256_castps256_ps128(x[4])));
-    c[4] = next_tile(c[0], f32);
-    c[5] = next_tile(c[1], f33);
-    // The row half of the input transform while the row is in registers (input_tiles does the
-    // columns).
-    typedef float Vf __attribute__((vector_size(32)));
-    Vf v[6], t[6];
-    for (int k = 0; k < 6; ++k) v[k] = Vf(c[k]);
-    Wino<4>::in(v, t);
-    for (int k = 0; k < 6; ++k) VecAvx2::store_first(d + k * stride, nl, __m256(t[k]));
+    c[4] = next_tile(c[0], _mm256_cvtss_f32(tail));
+    c[5] = next_tile(c[1], _mm_cvtss_f32(_mm_movehdup_ps(_mm256_castps256_ps128(tail))));
+    transform_row<4>(row, c);
   });
 }
 
@@ -233,142 +261,40 @@ inline __m256 load_pair(uintptr_t base, int64_t off, int64_t lo, int64_t hi, boo
 // 6t and its columns 4-7 the 4 at 6t + 4. Loaded as 128-bit groups, tiles t and t + 4 in one
 // register, a 4x4 transpose within the lanes gives four columns of the 8 tiles in order.
 void stage_input_f6(const InputJob<float>& p) {
-  constexpr int M = 6, A = 8;
-  const int64_t stride = p.stride, h = p.h, w = p.w, off_h = p.off_h, off_w = p.off_w;
-  for (int s = 0; s < p.nsegs; ++s) {
-    const Seg g = p.segs[s];
-    const float* plane = p.plane + g.n * p.batch_stride;
-    for (int64_t c0 = 0; c0 < g.len; c0 += 8) {
-      const int nl = int(g.len - c0 < 8 ? g.len - c0 : 8);
-      const int64_t iw0 = (g.tx0 + c0) * M + off_w;
-      const bool inside = iw0 >= 0 && iw0 + 8 * M + 2 <= w;
-      const int64_t lo = -iw0, hi = std::min<int64_t>(w - iw0, 8 * M + 2);
-      float* dr = p.d + g.lane0 + c0;
-      for (int r = 0; r < A; ++r, dr += A * stride) {
-        const int64_t ih = g.ty * M + r + off_h;
-        if (ih < 0 || ih >= h) {
-          for (int k = 0; k < A; ++k) VecAvx2::store_first(dr + k * stride, nl, _mm256_setzero_ps());
-          continue;
-        }
-        const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * w) + uintptr_t(iw0 * int64_t(sizeof(float)));
-        __m256 x[8];  // x[4 * half + j]: tiles j | j + 4, columns 4 * half ..
-        if (inside) {
-          for (int q = 0; q < 8; ++q) x[q] = load_pair(base, 6 * (q % 4) + 4 * (q / 4), lo, hi, true);
-        } else {
-          for (int q = 0; q < 8; ++q) x[q] = load_pair(base, 6 * (q % 4) + 4 * (q / 4), lo, hi, false);
-        }
-        __m256 c[8];
-        for (int half = 0; half < 2; ++half) {  // columns 0-3, then 4-7
-          const __m256* y = x + 4 * half;
-          const __m256 t0 = _mm256_unpacklo_ps(y[0], y[1]), t1 = _mm256_unpackhi_ps(y[0], y[1]);
-          const __m256 t2 = _mm256_unpacklo_ps(y[2], y[3]), t3 = _mm256_unpackhi_ps(y[2], y[3]);
-          c[4 * half] = _mm256_shuffle_ps(t0, t2, 0x44);
-          c[4 * half + 1] = _mm256_shuffle_ps(t0, t2, 0xEE);
-          c[4 * half + 2] = _mm256_shuffle_ps(t1, t3, 0x44);
-          c[4 * half + 3] = _mm256_shuffle_ps(t1, t3, 0xEE);
-        }
-        // The row half of the input transform while the row is in registers (input_tiles does
-        // the columns).
-        typedef float Vf __attribute__((vector_size(32)));
-        Vf d[A], t[A];
-        for (int k = 0; k < A; ++k) d[k] = Vf(c[k]);
-        Wino<M>::in(d, t);
-        if (nl == 8) {
-          for (int k = 0; k < A; ++k) _mm256_storeu_ps(dr + k * stride, __m256(t[k]));
-        } else {
-          for (int k = 0; k < A; ++k) VecAvx2::store_first(dr + k * stride, nl, __m256(t[k]));
-        }
-      }
+  stage_rows<6>(p, [&](const PatchRow& row) __attribute__((always_inline)) {
+    __m256 x[8];  // x[4 * half + j]: tiles j | j + 4, columns 4 * half ..
+    if (row.inside) {
+      for (int q = 0; q < 8; ++q) x[q] = load_pair(row.base, 6 * (q % 4) + 4 * (q / 4), row.lo, row.hi, true);
+    } else {
+      for (int q = 0; q < 8; ++q) x[q] = load_pair(row.base, 6 * (q % 4) + 4 * (q / 4), row.lo, row.hi, false);
     }
-  }
-  if (p.valid < p.lanes)
-    for (int e = 0; e < A * A; ++e) std::fill(p.d + e * stride + p.valid, p.d + e * stride + p.lanes, 0.f);
+    __m256 c[8];
+    for (int half = 0; half < 2; ++half) {  // columns 0-3, then 4-7
+      const __m256* y = x + 4 * half;
+      const __m256 t0 = _mm256_unpacklo_ps(y[0], y[1]), t1 = _mm256_unpackhi_ps(y[0], y[1]);
+      const __m256 t2 = _mm256_unpacklo_ps(y[2], y[3]), t3 = _mm256_unpackhi_ps(y[2], y[3]);
+      c[4 * half] = _mm256_shuffle_ps(t0, t2, 0x44);
+      c[4 * half + 1] = _mm256_shuffle_ps(t0, t2, 0xEE);
+      c[4 * half + 2] = _mm256_shuffle_ps(t1, t3, 0x44);
+      c[4 * half + 3] = _mm256_shuffle_ps(t1, t3, 0xEE);
+    }
+    transform_row<6>(row, c);
+  });
 }
 
 // F(8x8): a patch row is 10 floats starting every 8, so tile t's columns 0-7 are the 8 floats at 8t
 // (one register) and columns 8, 9 those of tile t + 1's columns 0, 1. An 8x8 transpose turns the 8
 // tiles' registers into columns 0-7; the row half of the transform runs in registers.
 void stage_input_f8(const InputJob<float>& p) {
-  constexpr int M = 8, A = 10;
-  const int64_t stride = p.stride, h = p.h, w = p.w, off_h = p.off_h, off_w = p.off_w;
-  const int64_t next_offset = p.next_plane ? p.next_plane - p.plane : 0;
-  for (int s = 0; s < p.nsegs; ++s) {
-    const Seg g = p.segs[s];
-    const float* plane = p.plane + g.n * p.batch_stride;
-    for (int64_t c0 = 0; c0 < g.len; c0 += 8) {
-      const int nl = int(g.len - c0 < 8 ? g.len - c0 : 8);
-      const int64_t iw0 = (g.tx0 + c0) * M + off_w;
-      const bool inside = iw0 >= 0 && iw0 + 8 * M + 2 <= w;
-      const int64_t lo = -iw0, hi = std::min<int64_t>(w - iw0, 8 * M + 2);
-      float* dr = p.d + g.lane0 + c0;
-      for (int r = 0; r < A; ++r, dr += A * stride) {
-        const int64_t ih = g.ty * M + r + off_h;
-        if (ih < 0 || ih >= h) {
-          for (int k = 0; k < A; ++k) VecAvx2::store_first(dr + k * stride, nl, _mm256_setzero_ps());
-          continue;
-        }
-        const uintptr_t base = reinterpret_cast<uintptr_t>(plane + ih * w) + uintptr_t(iw0 * int64_t(sizeof(float)));
-        if (next_offset) {
-          const uintptr_t at = base + uintptr_t(next_offset * int64_t(sizeof(float)));
-          for (uintptr_t line = at & ~uintptr_t(63); line < at + uintptr_t(66 * sizeof(float)); line += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
-        }
-        __m256 c[8];
-        if (inside) {
-          for (int t = 0; t < 8; ++t) c[t] = _mm256_loadu_ps(reinterpret_cast<const float*>(base + uintptr_t(32 * t)));
-        } else {
-          for (int t = 0; t < 8; ++t)
-            c[t] = _mm256_maskload_ps(reinterpret_cast<const float*>(base + uintptr_t(32 * t)), range_mask(lo - 8 * t, hi - 8 * t));
-        }
-        const __m256 tail =
-            _mm256_maskload_ps(reinterpret_cast<const float*>(base + uintptr_t(256)), range_mask(lo - 64, std::min<int64_t>(hi - 64, 2)));
-        VecAvx2::transpose(c);  // c[k]: column k of tiles 0..7
-        typedef float Vf __attribute__((vector_size(32)));
-        Vf d[A], t[A];
-        for (int k = 0; k < 8; ++k) d[k] = Vf(c[k]);
-        d[8] = Vf(next_tile(c[0], _mm256_cvtss_f32(tail)));
-        d[9] = Vf(next_tile(c[1], _mm_cvtss_f32(_mm_movehdup_ps(_mm256_castps256_ps128(tail)))));
-        Wino<M>::in(d, t);
-        if (nl == 8) {
-          for (int k = 0; k < A; ++k) _mm256_storeu_ps(dr + k * stride, __m256(t[k]));
-        } else {
-          for (int k = 0; k < A; ++k) VecAvx2::store_first(dr + k * stride, nl, __m256(t[k]));
-        }
-      }
-    }
-  }
-  if (p.valid < p.lanes)
-    for (int e = 0; e < A * A; ++e) std::fill(p.d + e * stride + p.valid, p.d + e * stride + p.lanes, 0.f);
-}
-
-// The unstaging loop the tile sizes share (as the AVX-512 one): for each segment, each chunk of up
-// to 8 of its tiles and each of the tiles' m output rows inside the plane, write_row(o, row, hi)
-// writes the first hi floats of image row `row` from the chunk's staged values of that tile row
-// (value j of tile t at o + j * stride + t); the same row of the next channel is prefetched first
-// (the stores into planes far apart miss, as in the AVX-512 loop).
-template <int M, class WriteRow>
-__attribute__((always_inline)) inline void unstage_rows(const OutputJob<float>& p, WriteRow&& write_row) {
-  const int64_t next_offset = p.next_plane ? p.next_plane - p.plane : 0;
-  for (int s = 0; s < p.nsegs; ++s) {
-    const Seg& g = p.segs[s];
-    float* plane = p.plane + g.n * p.batch_stride;
-    for (int64_t c0 = 0; c0 < g.len; c0 += 8) {
-      const int64_t nl = g.len - c0 < 8 ? g.len - c0 : 8;
-      const int64_t ow0 = (g.tx0 + c0) * M;
-      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);  // floats of the row to write
-      const float* o = p.o + g.lane0 + c0;
-      for (int i = 0; i < M; ++i) {
-        const int64_t oh = g.ty * M + i;
-        if (oh >= p.oh) break;
-        if (next_offset) {
-          const uintptr_t at = reinterpret_cast<uintptr_t>(plane + oh * p.ow + ow0) + uintptr_t(next_offset * int64_t(sizeof(float)));
-          for (uintptr_t line = at & ~uintptr_t(63); line < at + uintptr_t(hi * int64_t(sizeof(float))); line += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
-        }
-        write_row(o + i * M * p.stride, plane + oh * p.ow + ow0, hi);
-      }
-    }
-  }
+  stage_rows<8>(p, [&](const PatchRow& row) __attribute__((always_inline)) {
+    __m256 c[10];
+    for (int t = 0; t < 8; ++t) c[t] = load_8(row, t);
+    const __m256 tail = load_tail(row, 8);
+    VecAvx2::transpose(c);  // c[k]: column k of tiles 0..7
+    c[8] = next_tile(c[0], _mm256_cvtss_f32(tail));
+    c[9] = next_tile(c[1], _mm_cvtss_f32(_mm_movehdup_ps(_mm256_castps256_ps128(tail))));
+    transform_row<8>(row, c);
+  });
 }
 
 // The first hi floats of v[0], v[1], ... (8 each) at row.
@@ -380,7 +306,7 @@ inline void store_row(float* row, int64_t hi, const __m256 (&v)[N]) {
 // F(2x2): row floats 2t and 2t + 1 are columns 0 and 1 of tile t: interleave the two.
 void unstage_output_f2(const OutputJob<float>& p) {
   const int64_t stride = p.stride;
-  unstage_rows<2>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+  unstage_rows<2, 8>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
     const __m256 a = _mm256_loadu_ps(o), b = _mm256_loadu_ps(o + stride);
     const __m256 lo = _mm256_unpacklo_ps(a, b), up = _mm256_unpackhi_ps(a, b);  // tiles 0 1 | 4 5 and 2 3 | 6 7
     const __m256 v[2] = {_mm256_permute2f128_ps(lo, up, 0x20), _mm256_permute2f128_ps(lo, up, 0x31)};
@@ -393,7 +319,7 @@ void unstage_output_f2(const OutputJob<float>& p) {
 void unstage_output_f4(const OutputJob<float>& p) {
   const int64_t stride = p.stride;
   const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-  unstage_rows<4>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+  unstage_rows<4, 8>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
     __m256 c[4];
     for (int k = 0; k < 4; ++k) c[k] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(o + k * stride), order);
     const __m256 t0 = _mm256_unpacklo_ps(c[0], c[1]), t1 = _mm256_unpackhi_ps(c[0], c[1]);
@@ -411,7 +337,7 @@ void unstage_output_f4(const OutputJob<float>& p) {
 // threads, three alternations).
 void unstage_output_f6(const OutputJob<float>& p) {
   const int64_t stride = p.stride;
-  unstage_rows<6>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+  unstage_rows<6, 8>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
     __m256 c[6];
     for (int j = 0; j < 6; ++j) c[j] = _mm256_loadu_ps(o + j * stride);
     const __m256 t0 = _mm256_unpacklo_ps(c[0], c[1]), t1 = _mm256_unpackhi_ps(c[0], c[1]);
@@ -440,7 +366,7 @@ void unstage_output_f6(const OutputJob<float>& p) {
 // F(8x8): row floats 8t .. 8t + 7 are columns 0-7 of tile t: the 8x8 transpose back.
 void unstage_output_f8(const OutputJob<float>& p) {
   const int64_t stride = p.stride;
-  unstage_rows<8>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+  unstage_rows<8, 8>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
     __m256 v[8];
     for (int j = 0; j < 8; ++j) v[j] = _mm256_loadu_ps(o + j * stride);
     VecAvx2::transpose(v);  // v[t]: tile t's 8 floats

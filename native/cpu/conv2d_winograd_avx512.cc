@@ -116,41 +116,6 @@ inline void load_row(const PatchRow& row, __m512 (&v)[N]) {
     v[q] = _mm512_maskz_loadu_ps(bit_range(row.lo - 16 * q, row.hi - 16 * q), reinterpret_cast<const float*>(row.base + uintptr_t(q * 64)));
 }
 
-// The unstaging loop the tile sizes share: for each segment, each chunk of up to 16 of its tiles
-// and each of the tiles' m output rows that lies inside the plane, the same row of the next
-// channel is prefetched and write_row(o, row, hi) writes the first hi floats of image row `row`
-// from the chunk's staged values of that tile row (value j of tile t at o + j * stride + t).
-template <int M, class WriteRow>
-__attribute__((always_inline)) inline void unstage_rows(const OutputJob<float>& p, WriteRow&& write_row) {
-  const int64_t next_offset = p.next_plane ? p.next_plane - p.plane : 0;
-  for (int s = 0; s < p.nsegs; ++s) {
-    const Seg& g = p.segs[s];
-    float* plane = p.plane + g.n * p.batch_stride;
-    for (int64_t c0 = 0; c0 < g.len; c0 += 16) {
-      const int64_t nl = g.len - c0 < 16 ? g.len - c0 : 16;
-      const int64_t ow0 = (g.tx0 + c0) * M;
-      const int64_t hi = std::min<int64_t>(p.ow - ow0, nl * M);  // floats of the row to write
-      const float* o = p.o + g.lane0 + c0;
-      for (int i = 0; i < M; ++i) {
-        const int64_t oh = g.ty * M + i;
-        if (oh >= p.oh) break;
-        // Rows are written a few lines at a time into planes far apart, and a line the store
-        // misses must first be read (the stores wait in the store queue meanwhile): ask for the
-        // same row of the next channel now. For 256^2 planes (out of L2) a C52 -> 52 forward
-        // under 'bf16' ran 9% faster (check_conv2d, 2 threads, four alternations: 675-750 -> 763-821
-        // effective GFLOP/s), a x4 inference at 256^2 2% (profile-step.js, three alternations,
-        // native 1198-1212 -> 1181-1190 ms; 'fp32' 1-2%), on 2026-12-04 (Zen 4).
-        if (next_offset) {
-          const uintptr_t at = reinterpret_cast<uintptr_t>(plane + oh * p.ow + ow0) + uintptr_t(next_offset * int64_t(sizeof(float)));
-          for (uintptr_t line = at & ~uintptr_t(63); line < at + uintptr_t(hi * int64_t(sizeof(float))); line += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
-        }
-        write_row(o + i * M * p.stride, plane + oh * p.ow + ow0, hi);
-      }
-    }
-  }
-}
-
 // F(4x4) keeps a loop of its own: through stage_rows (with the same row code) it measured 3-5%
 // slower (check_conv2d --bench --precision fp32, 128x128, one thread).
 void stage_input_f4(const InputJob<float>& p) {
@@ -220,7 +185,7 @@ void stage_input_f4(const InputJob<float>& p) {
 
 void unstage_output_f4(const OutputJob<float>& p) {
   constexpr int M = 4;
-  unstage_rows<M>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+  unstage_rows<M, 16>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
     __m512 v[4];
     for (int j = 0; j < M; ++j) v[j] = _mm512_loadu_ps(o + j * p.stride);
     untranspose_groups(v);
@@ -316,7 +281,7 @@ void unstage_output_f2(const OutputJob<float>& p) {
   constexpr int M = 2;
   const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi_idx = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  unstage_rows<M>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+  unstage_rows<M, 16>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
     const __m512 a = _mm512_loadu_ps(o), b = _mm512_loadu_ps(o + p.stride);
     _mm512_mask_storeu_ps(row, bit_range(0, hi), _mm512_permutex2var_ps(a, lo_idx, b));
     if (hi > 16) _mm512_mask_storeu_ps(row + 16, bit_range(0, hi - 16), _mm512_permutex2var_ps(a, hi_idx, b));
@@ -421,7 +386,7 @@ void stage_input_f6(const InputJob<float>& p) {
 void unstage_output_f6(const OutputJob<float>& p) {
   constexpr int M = 6;
   const F6Tables& tb = f6_tables();
-  unstage_rows<M>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+  unstage_rows<M, 16>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
     __m512 y[M];
     for (int j = 0; j < M; ++j) y[j] = _mm512_loadu_ps(o + j * p.stride);
     for (int q = 0; q < 6 && 16 * q < hi; ++q) {
@@ -523,7 +488,7 @@ void unstage_output_f8(const OutputJob<float>& p) {
   constexpr int M = 8;
   const F8Tables& tb = f8_tables();
   const F8Round r0(tb.out[0]), r1(tb.out[1]), r2(tb.out[2]);
-  unstage_rows<M>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
+  unstage_rows<M, 16>(p, [&](const float* o, float* row, int64_t hi) __attribute__((always_inline)) {
     __m512 x[M];
     for (int j = 0; j < M; ++j) x[j] = _mm512_loadu_ps(o + j * p.stride);
     permute_round<4>(r0, x);
