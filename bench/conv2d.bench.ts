@@ -10,7 +10,7 @@
 // (the convolution, then the unary SELU over its output: what the fusion saves); the peer runs
 // F.selu(F.conv2d(...), inplace=True) for both (PyTorch's CPU convolution has no fused epilogue).
 // For the 3x3 layers one more: 'forward@fp32', the forward at the 'fp32' inference precision (the
-// upscaler's): F(8x8) Winograd with AVX-512 on planes 128 columns wide, else F(6x6) from 16 MB of
+// upscaler's): F(8x8) Winograd with AVX-512 or AVX2 on planes 128 columns wide, else F(6x6) from 16 MB of
 // input, else F(4x4); the dilated ones on their sub-lattices with those tiles where each lattice is
 // 16 pixels or more (native/cpu/conv2d_lattice.cc). The peer's forward is its only one.
 import { native } from '../bindings/index.js';
@@ -51,13 +51,14 @@ function winogradTile(l: Layer, cin: number, pass: Pass): number {
 // The real multiply-adds of 'forward@fp32' (mirrors f8_pays, input_leaves_cache and lattice_pays in
 // native/cpu/conv2d.cc): a dilated layer runs as d * d undilated convolutions on its lattices (the
 // implicit GEMM, all of `macs`, below 16-pixel lattices); each undilated convolution of side s takes
-// F(8x8) with AVX-512 from 128 columns, else F(6x6) when its input is 16 MB or more, else F(4x4).
+// F(8x8) with AVX-512 or AVX2 from 128 columns, else F(6x6) when its input is 16 MB or more, else F(4x4).
 function fp32Macs(l: Layer, batch: number, hw: number, macs: number): number {
   if (l.d > 1 && Math.floor(hw / l.d) < 16) return macs;
   const n = batch * l.d * l.d;  // convolutions of side s, batched
   const s = Math.ceil(hw / l.d);
   const cin = l.parts.reduce((a, b) => a + b, 0);
-  const m = native.simd() === 'avx512' && s >= 128 && cin >= 16 && l.cout >= 16 ? 8 : n * cin * s * s * 4 >= 16 * 2 ** 20 ? 6 : 4;
+  const f8 = (native.simd() === 'avx512' || native.simd() === 'avx2') && s >= 128 && cin >= 16 && l.cout >= 16;
+  const m = f8 ? 8 : n * cin * s * s * 4 >= 16 * 2 ** 20 ? 6 : 4;
   return n * Math.ceil(s / m) ** 2 * (m + 2) ** 2 * l.cout * cin;
 }
 

@@ -149,7 +149,8 @@ export function upsampleTail(x: Tensor, stageWeight: Tensor, stageBias: Tensor |
  * - 'winograd6': F(6x6, 3x3) likewise (5.1x fewer multiplications than direct, rounding ~10x F(4x4)'s:
  *   relative errors up to ~1e-4 in float32; docs/performance.md has when it pays);
  * - 'winograd8': F(8x8, 3x3) likewise (5.8x fewer, rounding ~10x F(6x6)'s: relative errors up to ~1e-3
- *   in float32; what the 'fp32' inference precision takes with AVX-512 for planes 128 columns wide and more);
+ *   in float32; what the 'fp32' inference precision takes with AVX-512 or AVX2 for planes 128 columns wide
+ *   and more);
  * - 'lattice': every dilated 3x3 forward with stride 1 and padding = dilation as undilated convolutions
  *   on its sub-lattices (which the inference precisions also choose where each lattice is 16 pixels or
  *   more); the lattices' convolutions then take the implicit GEMM (direct loops in float64);
