@@ -144,6 +144,7 @@ struct Engine<double> {
 
 constexpr int64_t kKC = 256;               // reduction block of the micro-kernels
 constexpr int64_t kBlockBytes = 512 << 10;  // budget for one block's V (stays in L2)
+constexpr int64_t kSharedWeightBytes = 1 << 20;  // transformed weights past this: one copy for all threads
 
 // ---- the convolution driver (forward and backward data) -------------------------------------------
 
@@ -294,6 +295,27 @@ void run_conv(const ConvProblem<T>& p) {
   static std::atomic<uint64_t> calls{0};
   const uint64_t call = ++calls;
 
+  // Except where U is larger than a core's L2 (F(6x6) and F(8x8) for the CPB's convolutions:
+  // 1.1-2.2 MB): there every block reads it from the shared cache whoever wrote it, so a copy
+  // per thread only repeats the work. The threads make one U between them, each a slice of the
+  // reduction channels (its kernels tap-major, then their transform), before the blocks.
+  T* shared_u = nullptr;
+  if (!bk && num_threads() > 1 && X * R * K * int64_t(sizeof(T)) > kSharedWeightBytes) {
+    shared_u = Engine<T>::scratch(kScratchCaller, X * R * K);
+    const int64_t slices = std::min<int64_t>(K, 2 * num_threads()), per = (K + slices - 1) / slices;
+    parallel_tasks((K + per - 1) / per, [&](int64_t sl) {
+      const int64_t k0 = sl * per, kn = std::min(per, K - k0), slack = 16;
+      T* Wt = Engine<T>::scratch(kScratchPartial, 9 * kn * R + slack);
+      std::fill(Wt + 9 * kn * R, Wt + 9 * kn * R + slack, T(0));
+      eng.tiles.taps(TapsJob<T>{p.weight + k0 * p.col_stride, p.row_stride, p.col_stride, p.row_id.data(), R, kn, p.flip, Wt});
+      for (const RowTile& rt : rtiles)
+        for (int64_t kk = 0; kk < kn; kk += 32) {
+          const WeightJob<T> job{Wt, R, kn, rt.m0, rt.mr, kk, std::min<int64_t>(32, kn - kk), shared_u + rt.m0 * K + (k0 + kk) * rt.mr, R * K};
+          eng.tiles.weight[vi](job);
+        }
+    });
+  }
+
   const int64_t tiles_h = (p.oh + p.m - 1) / p.m, tiles_w = (p.ow + p.m - 1) / p.m;
   const int64_t per_image = tiles_h * tiles_w, tiles = p.batch * per_image;
   const Plan plan = plan_blocks(tiles, K, R, int64_t(rtiles.size()), X, nr, int64_t(sizeof(T)));
@@ -320,11 +342,11 @@ void run_conv(const ConvProblem<T>& p) {
     thread_local std::vector<Seg> segs;
     block_segments(t0, valid, tiles_w, per_image, segs);
     thread_local uint64_t weights_of_call = 0;
-    if (weights_of_call != call) {
+    if (!shared_u && weights_of_call != call) {
       prepare_weights();
       weights_of_call = call;
     }
-    const T* U = Engine<T>::scratch(kScratchCaller, X * R * K);
+    const T* U = shared_u ? shared_u : Engine<T>::scratch(kScratchCaller, X * R * K);
     const uint32_t* Ub = bk ? reinterpret_cast<const uint32_t*>(thread_scratch(kScratchPrepackA, X * R * KP)) : nullptr;
 
     // 1. V(xi): panel j of reduction channel k at V + xi * v_xi + j * K * nr + k * nr.
