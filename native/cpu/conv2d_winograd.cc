@@ -295,10 +295,11 @@ void run_conv(const ConvProblem<T>& p) {
   static std::atomic<uint64_t> calls{0};
   const uint64_t call = ++calls;
 
-  // Except where U is larger than a core's L2 (F(6x6) and F(8x8) for the CPB's convolutions:
-  // 1.1-2.2 MB): there every block reads it from the shared cache whoever wrote it, so a copy
-  // per thread only repeats the work. The threads make one U between them, each a slice of the
-  // reduction channels (its kernels tap-major, then their transform), before the blocks.
+  // Where U is larger than a core's L2 (F(8x8) and F(6x6) for the CPB's convolutions, 1.1-2.2 MB;
+  // F(4x4) for the upsampler's data pass, 1.6 MB), every block reads it from the shared cache
+  // whichever core wrote it, and a copy per thread only repeats the work: there the threads make
+  // one U between them before the blocks, each a slice of the reduction channels (its kernels
+  // tap-major, then their transform). Measured: docs/performance.md, "Weights per thread".
   T* shared_u = nullptr;
   if (!bk && num_threads() > 1 && X * R * K * int64_t(sizeof(T)) > kSharedWeightBytes) {
     shared_u = Engine<T>::scratch(kScratchCaller, X * R * K);
