@@ -11,17 +11,15 @@ namespace {
 
 thread_local InferencePrecision t_precision = InferencePrecision::Strict;
 
-bool cpu_has_avx512bf16() {
 #if defined(MPF_X86)
+bool cpu_has_avx512bf16() {
   static const bool has = [] {
     __builtin_cpu_init();
     return bool(__builtin_cpu_supports("avx512bf16"));
   }();
   return has;
-#else
-  return false;
-#endif
 }
+#endif
 
 }  // namespace
 
