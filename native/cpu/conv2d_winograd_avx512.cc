@@ -502,11 +502,10 @@ void unstage_output_f8(const OutputJob<float>& p) {
 
 const TileKernels<float>& tile_kernels_avx512() {
   static const TileKernels<float> k = [] {
+    // F(2x2)'s input: staging and transform in one (input_tiles_f2, above).
     TileKernels<float> t =
-        make_tile_kernels<float, 16, InlineSelu<simd::VecAvx512>, &stage_input_portable<2, float>, &unstage_output_f2, &stage_input_f4,
-                          &unstage_output_f4, &stage_input_f6, &unstage_output_f6, true, true, &stage_grad_f2, &stage_input_f8,
-                          &unstage_output_f8, true>();
-    t.input[0] = &input_tiles_f2;  // staging and transform in one (above)
+        make_tile_kernels<float, 16, InlineSelu<simd::VecAvx512>, &input_tiles_f2, &unstage_output_f2, &stage_input_f4, &unstage_output_f4,
+                          &stage_input_f6, &unstage_output_f6, true, true, &stage_grad_f2, &stage_input_f8, &unstage_output_f8, true>();
     t.taps = &taps_simd<simd::VecAvx512>;
     return t;
   }();

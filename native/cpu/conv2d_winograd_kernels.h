@@ -423,11 +423,13 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
   }
 }
 
-// The kernel table of one instruction set, with its activation policy and the given staging
-// functions for F(2x2), F(4x4), F(6x6), F(8x8) (Stage4RowsDone, Stage6RowsDone, Stage8RowsDone: see
-// input_tiles), and the gradient staging of F(2x2) (the weight pass of training; the larger tiles
-// have no weight pass outside forced modes, so they keep the portable one).
-template <typename T, int L, class Act = StagedActivation, void (*Stage2)(const InputJob<T>&) = &stage_input_portable<2, T>,
+// The kernel table of one instruction set, with its activation policy, the given input kernel of
+// F(2x2) (staging and transform: the x86 files do both in one pass), the given staging functions
+// for F(4x4), F(6x6), F(8x8) (Stage4RowsDone, Stage6RowsDone, Stage8RowsDone: see input_tiles),
+// the unstaging functions of all four, and the gradient staging of F(2x2) (the weight pass of
+// training; the larger tiles have no weight pass outside forced modes, so they keep the portable one).
+template <typename T, int L, class Act = StagedActivation,
+          void (*Input2)(const InputJob<T>&) = &input_tiles<2, T, L, &stage_input_portable<2, T>>,
           void (*Unstage2)(const OutputJob<T>&) = &unstage_output_portable<2, T>,
           void (*Stage4)(const InputJob<T>&) = &stage_input_portable<4, T>,
           void (*Unstage4)(const OutputJob<T>&) = &unstage_output_portable<4, T>,
@@ -439,7 +441,7 @@ template <typename T, int L, class Act = StagedActivation, void (*Stage2)(const 
 TileKernels<T> make_tile_kernels() {
   TileKernels<T> k{};
   k.lanes = L;
-  k.input[0] = &input_tiles<2, T, L, Stage2>;
+  k.input[0] = Input2;
   k.input[1] = &input_tiles<4, T, L, Stage4, Stage4RowsDone>;
   k.input[2] = &input_tiles<6, T, L, Stage6, Stage6RowsDone>;
   k.input[3] = &input_tiles<8, T, L, Stage8, Stage8RowsDone>;
