@@ -267,21 +267,24 @@ void run_conv(const ConvProblem<T>& p) {
   // cores' caches each call (0.4-1.5 MB, thousands of lines); at 48x48 with batch 1 that made
   // the weight transform 12% of a 2-thread data pass against 4% of a 1-thread one, and the pass
   // on 2 threads hardly faster than on 1 (numbers: docs/performance.md, "Weights per thread").
-  const auto prepare_weights = [&]() {
-    // The kernels tap-major first (Wt: tap e of (row r, column k) at Wt[(e * K + k) * R + r], with
-    // a vector of slack), so the weight transform reads the taps of consecutive rows as one
-    // vector (gathering them from the kernel-major weights had cost a fifth of a small data pass).
-    const int64_t slack = 16;
-    T* Wt = Engine<T>::scratch(kScratchPartial, 9 * K * R + slack);
-    std::fill(Wt + 9 * K * R, Wt + 9 * K * R + slack, T(0));
-    eng.tiles.taps(TapsJob<T>{p.weight, p.row_stride, p.col_stride, p.row_id.data(), R, K, p.flip, Wt});
-    T* U = Engine<T>::scratch(kScratchCaller, X * R * K);
-    const int64_t kchunk = 32;
+  // Columns [k0, k0 + kn) of U. The kernels tap-major first (Wt: tap e of (row r, column k0 + k) at
+  // Wt[(e * kn + k) * R + r], with a vector of slack), so the weight transform reads the taps of
+  // consecutive rows as one vector (gathering them from the kernel-major weights had cost a fifth
+  // of a small data pass).
+  const auto transform_weights = [&](int64_t k0, int64_t kn, T* U) {
+    const int64_t slack = 16, kchunk = 32;
+    T* Wt = Engine<T>::scratch(kScratchPartial, 9 * kn * R + slack);
+    std::fill(Wt + 9 * kn * R, Wt + 9 * kn * R + slack, T(0));
+    eng.tiles.taps(TapsJob<T>{p.weight + k0 * p.col_stride, p.row_stride, p.col_stride, p.row_id.data(), R, kn, p.flip, Wt});
     for (const RowTile& rt : rtiles)
-      for (int64_t k0 = 0; k0 < K; k0 += kchunk) {
-        const WeightJob<T> job{Wt, R, K, rt.m0, rt.mr, k0, std::min(kchunk, K - k0), U + rt.m0 * K + k0 * rt.mr, R * K};
+      for (int64_t kk = 0; kk < kn; kk += kchunk) {
+        const WeightJob<T> job{Wt, R, kn, rt.m0, rt.mr, kk, std::min(kchunk, kn - kk), U + rt.m0 * K + (k0 + kk) * rt.mr, R * K};
         eng.tiles.weight[vi](job);
       }
+  };
+  const auto prepare_weights = [&]() {
+    T* U = Engine<T>::scratch(kScratchCaller, X * R * K);
+    transform_weights(0, K, U);
     if (bk) {
       uint32_t* Ub = reinterpret_cast<uint32_t*>(thread_scratch(kScratchPrepackA, X * R * KP));
       for (int64_t xi = 0; xi < X; ++xi)
@@ -298,23 +301,13 @@ void run_conv(const ConvProblem<T>& p) {
   // Where U is larger than a core's L2 (F(8x8) and F(6x6) for the CPB's convolutions, 1.1-2.2 MB;
   // F(4x4) for the upsampler's data pass, 1.6 MB), every block reads it from the shared cache
   // whichever core wrote it, and a copy per thread only repeats the work: there the threads make
-  // one U between them before the blocks, each a slice of the reduction channels (its kernels
-  // tap-major, then their transform). Measured: docs/performance.md, "Weights per thread".
+  // one U between them before the blocks, each a slice of the reduction channels
+  // (transform_weights). Measured: docs/performance.md, "Weights per thread".
   T* shared_u = nullptr;
   if (!bk && num_threads() > 1 && X * R * K * int64_t(sizeof(T)) > kSharedWeightBytes) {
     shared_u = Engine<T>::scratch(kScratchCaller, X * R * K);
     const int64_t slices = std::min<int64_t>(K, 2 * num_threads()), per = (K + slices - 1) / slices;
-    parallel_tasks((K + per - 1) / per, [&](int64_t sl) {
-      const int64_t k0 = sl * per, kn = std::min(per, K - k0), slack = 16;
-      T* Wt = Engine<T>::scratch(kScratchPartial, 9 * kn * R + slack);
-      std::fill(Wt + 9 * kn * R, Wt + 9 * kn * R + slack, T(0));
-      eng.tiles.taps(TapsJob<T>{p.weight + k0 * p.col_stride, p.row_stride, p.col_stride, p.row_id.data(), R, kn, p.flip, Wt});
-      for (const RowTile& rt : rtiles)
-        for (int64_t kk = 0; kk < kn; kk += 32) {
-          const WeightJob<T> job{Wt, R, kn, rt.m0, rt.mr, kk, std::min<int64_t>(32, kn - kk), shared_u + rt.m0 * K + (k0 + kk) * rt.mr, R * K};
-          eng.tiles.weight[vi](job);
-        }
-    });
+    parallel_tasks((K + per - 1) / per, [&](int64_t sl) { transform_weights(sl * per, std::min(per, K - sl * per), shared_u); });
   }
 
   const int64_t tiles_h = (p.oh + p.m - 1) / p.m, tiles_w = (p.ow + p.m - 1) / p.m;
