@@ -107,6 +107,16 @@ struct Engine<float> {
   void narrow_ukr_cut(int mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int n_valid, bool load_c) const {
     narrow->ukr[mr](kc, a, b, c, ldc, n_valid, load_c, nullptr, nullptr);
   }
+  // A row-major (row stride lda) for the weight gradient: its A is made once for one use.
+  static constexpr bool kRowsA = true;
+  void ukr_rows_cut(int mr, int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc, int n_valid,
+                    bool load_c) const {
+    gemm.ukr_rows[mr](kc, a, lda, b, c, ldc, n_valid, load_c);
+  }
+  void narrow_ukr_rows_cut(int mr, int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                           int n_valid, bool load_c) const {
+    narrow->ukr_rows[mr](kc, a, lda, b, c, ldc, n_valid, load_c);
+  }
 };
 
 template <>
@@ -140,6 +150,9 @@ struct Engine<double> {
   int narrow_nr() const { return 0; }
   void narrow_pack_b_cols(const double*, int64_t, int64_t, int64_t, double*) const {}
   void narrow_ukr_cut(int, int64_t, const double*, const double*, double*, int64_t, int, bool) const {}
+  static constexpr bool kRowsA = false;  // packs A (pack_a_rows) for ukr_cut
+  void ukr_rows_cut(int, int64_t, const double*, int64_t, const double*, double*, int64_t, int, bool) const {}
+  void narrow_ukr_rows_cut(int, int64_t, const double*, int64_t, const double*, double*, int64_t, int, bool) const {}
 };
 
 constexpr int64_t kKC = 256;               // reduction block of the micro-kernels
@@ -481,21 +494,32 @@ void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, cons
                               s.in_w, -s.pad_h, -s.pad_w, stage, lanes, V + ci * lanes, Cin * lanes, 0, int(lanes)};
         eng.tiles.input[vi](job);
       }
-      T* ap = Engine<T>::scratch(kScratchPackA, Cout * valid);
+      T* ap = Engine<T>::kRowsA ? nullptr : Engine<T>::scratch(kScratchPackA, Cout * valid);
       T* bp = Engine<T>::scratch(kScratchPrepackA, (Cin + nr - 1) / nr * nr * valid);
       for (int xi = 0; xi < X; ++xi) {
-        for (const RowTile& rt : rtiles) Engine<T>::pack_a_rows(Z + (xi * Cout + rt.m0) * lanes, lanes, rt.mr, valid, ap + rt.m0 * valid);
+        const T* zx = Z + xi * Cout * lanes;
+        if constexpr (!Engine<T>::kRowsA)
+          for (const RowTile& rt : rtiles) Engine<T>::pack_a_rows(zx + rt.m0 * lanes, lanes, rt.mr, valid, ap + rt.m0 * valid);
         const T* vx = V + xi * Cin * lanes;
         eng.pack_b_cols(vx, lanes, valid, wide_cols, bp);
         if (narrow_cols) eng.narrow_pack_b_cols(vx + wide_cols * lanes, lanes, valid, narrow_cols, bp + wide_cols * valid);
         T* c = acc + xi * Cout * Cin;
         for (const RowTile& rt : rtiles) {
-          for (int64_t j = 0; j * nr < wide_cols; ++j)
-            eng.ukr_cut(rt.mr, valid, ap + rt.m0 * valid, bp + j * valid * nr, c + rt.m0 * Cin + j * nr, Cin,
-                        int(std::min<int64_t>(nr, wide_cols - j * nr)), b > 0);
-          if (narrow_cols)
-            eng.narrow_ukr_cut(rt.mr, valid, ap + rt.m0 * valid, bp + wide_cols * valid, c + rt.m0 * Cin + wide_cols, Cin,
-                               int(narrow_cols), b > 0);
+          for (int64_t j = 0; j * nr < wide_cols; ++j) {
+            const int n_valid = int(std::min<int64_t>(nr, wide_cols - j * nr));
+            if constexpr (Engine<T>::kRowsA)
+              eng.ukr_rows_cut(rt.mr, valid, zx + rt.m0 * lanes, lanes, bp + j * valid * nr, c + rt.m0 * Cin + j * nr, Cin, n_valid, b > 0);
+            else
+              eng.ukr_cut(rt.mr, valid, ap + rt.m0 * valid, bp + j * valid * nr, c + rt.m0 * Cin + j * nr, Cin, n_valid, b > 0);
+          }
+          if (narrow_cols) {
+            if constexpr (Engine<T>::kRowsA)
+              eng.narrow_ukr_rows_cut(rt.mr, valid, zx + rt.m0 * lanes, lanes, bp + wide_cols * valid, c + rt.m0 * Cin + wide_cols,
+                                      Cin, int(narrow_cols), b > 0);
+            else
+              eng.narrow_ukr_cut(rt.mr, valid, ap + rt.m0 * valid, bp + wide_cols * valid, c + rt.m0 * Cin + wide_cols, Cin,
+                                 int(narrow_cols), b > 0);
+          }
         }
       }
     }

@@ -32,6 +32,10 @@ using PackBCols = void (*)(const float* src, int64_t ld, int64_t kc, int64_t nc,
 // An A tile from row-major A: dst[kk * mr + i] = src[i * ld + kk] for i < mr, kk < kc (any mr <= 16).
 using PackARows = void (*)(const float* src, int64_t ld, int mr, int64_t kc, float* dst);
 
+// The micro-kernel with A row-major (A(i, kk) = a[i * lda + kk]) instead of packed; no biases.
+using MicroKernelRowsA = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                                  int n_valid, bool load_c);
+
 struct SgemmKernels {
   const char* name;
   int mr_max;  // tallest A tile
@@ -40,6 +44,7 @@ struct SgemmKernels {
   PackBRows pack_b_rows;
   PackBCols pack_b_cols;
   PackARows pack_a_rows;
+  MicroKernelRowsA ukr_rows[kMaxMR + 1];  // ukr_rows[mr] for mr in 1..mr_max
 };
 
 const SgemmKernels& kernels_scalar();

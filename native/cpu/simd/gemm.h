@@ -23,9 +23,28 @@ constexpr int64_t kPrefetchRows = 4;
 // 256; from an L1-resident source it costs 68 -> 59 GB/s, but such a source is small by definition.
 constexpr int64_t kPackAhead = 64;
 
-template <class V, int NV, int MR, bool kPrefetchC>
-void ukr(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc,
-         int n_valid, bool load_c, const float* bias_row, const float* bias_col) {
+// A's two layouts for the micro-kernel: packed (the tile's mr values of each depth together, the
+// format of gemm_kernels.h) or row-major with a row stride (RowsA), which spares a caller whose A is
+// made fresh for one use the pack: the Winograd weight gradient's transformed output gradients.
+struct PackedA {
+  const float* a;
+  template <int MR>
+  const float* at(int i) const { return a + i; }
+  template <int MR>
+  void next() { a += MR; }
+};
+struct RowsA {
+  const float* a;
+  int64_t lda;
+  template <int MR>
+  const float* at(int i) const { return a + i * lda; }
+  template <int MR>
+  void next() { ++a; }
+};
+
+template <class V, int NV, int MR, bool kPrefetchC, class AT>
+inline void ukr_body(int64_t kc, AT a, const float* __restrict b, float* __restrict c, int64_t ldc, int n_valid,
+                     bool load_c, const float* bias_row, const float* bias_col) {
   constexpr int W = V::kWidth, NR = NV * W;
   typename V::F acc[MR][NV];
 #pragma GCC unroll 16
@@ -45,11 +64,11 @@ void ukr(int64_t kc, const float* __restrict a, const float* __restrict b, float
     for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const typename V::F ai = V::broadcast(a + i);
+      const typename V::F ai = V::broadcast(a.template at<MR>(i));
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
     }
-    a += MR;
+    a.template next<MR>();
     b += NR;
   }
   typename V::F bc[NV];
@@ -66,6 +85,19 @@ void ukr(int64_t kc, const float* __restrict a, const float* __restrict b, float
       V::store_first(ci + v * W, n_valid - v * W, r);
     }
   }
+}
+
+template <class V, int NV, int MR, bool kPrefetchC>
+void ukr(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc,
+         int n_valid, bool load_c, const float* bias_row, const float* bias_col) {
+  ukr_body<V, NV, MR, kPrefetchC>(kc, PackedA{a}, b, c, ldc, n_valid, load_c, bias_row, bias_col);
+}
+
+// The same tile with A row-major: A(i, kk) = a[i * lda + kk].
+template <class V, int NV, int MR, bool kPrefetchC>
+void ukr_rows(int64_t kc, const float* a, int64_t lda, const float* __restrict b, float* __restrict c, int64_t ldc,
+              int n_valid, bool load_c) {
+  ukr_body<V, NV, MR, kPrefetchC>(kc, RowsA{a, lda}, b, c, ldc, n_valid, load_c, nullptr, nullptr);
 }
 
 // B panels from a row-major block, row by row so the reads stream along each source row.
@@ -133,7 +165,8 @@ constexpr SgemmKernels make(std::integer_sequence<int, I...>) {
                       {nullptr, &ukr<V, NV, I + 1, kPrefetchC>...},
                       &pack_b_rows<V, NV>,
                       &pack_b_cols<V, NV>,
-                      &pack_a_rows<V>};
+                      &pack_a_rows<V>,
+                      {nullptr, &ukr_rows<V, NV, I + 1, kPrefetchC>...}};
 }
 
 // The kernel set of V with tiles up to MR x (NV * W).
