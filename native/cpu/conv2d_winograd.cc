@@ -441,12 +441,14 @@ void run_conv(const ConvProblem<T>& p) {
 // (X x Cout x Cin, 346 KB for F(2x2) and the CPB's c1), so fewer, deeper blocks save that traffic
 // until V and Z leave L2. Measured (check_conv2d --bench --pass weight, 2 threads, F(2x2)): 96 vs 64
 // is +13% for c1 at 48x48 (3 blocks per slice instead of 5), +4% for c2, +8% for 52 -> 208 at
-// 96x96, equal at 128x128 and on one thread.
+// 96x96, equal at 128x128 and on one thread. In F(4x4) (the weight gradient's tile since
+// 2026-12-05) 96 against 48 measured +7% for c2 and c1 at 48x48, equal elsewhere.
 constexpr int64_t kGradBlock = 96;
 
 // gU(xi) (Cout x Cin) = sum over tiles of Z(xi) (Cout x tiles) . V(xi)^T, with Z = A gy At and
 // V = Bt x B per tile; then gW = Gt gU G. The tiles are cut into one slice per thread, each
-// summing into its own gU; the slices' sums are added at the end.
+// summing into its own gU; the slices' sums are added at the end. F(4x4) takes the weight
+// gradient's own points (WinoGrad4: the tables' *_grad4 kernels), other tiles the forward's.
 template <typename T>
 void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, int m) {
   const Engine<T> eng;
@@ -485,14 +487,14 @@ void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, cons
       for (int64_t co = 0; co < Cout; ++co) {
         const GradJob<T> job{segs.data(), int(segs.size()), valid, lanes, gy + co * ohw, Cout * ohw, OH, OW, stage, lanes,
                              Z + co * lanes, Cout * lanes};
-        eng.tiles.grad[vi](job);
+        (m == 4 ? eng.tiles.grad_grad4 : eng.tiles.grad[vi])(job);
       }
       T* V = Engine<T>::scratch(kScratchPackB, X * Cin * lanes);
       for (int64_t ci = 0; ci < Cin; ++ci) {
         const T* next = ci + 1 < Cin && src_stride[size_t(ci + 1)] == src_stride[size_t(ci)] ? src[size_t(ci + 1)] : nullptr;
         const InputJob<T> job{segs.data(), int(segs.size()), valid, lanes, src[size_t(ci)], next, src_stride[size_t(ci)], s.in_h,
                               s.in_w, -s.pad_h, -s.pad_w, stage, lanes, V + ci * lanes, Cin * lanes, 0, int(lanes)};
-        eng.tiles.input[vi](job);
+        (m == 4 ? eng.tiles.input_grad4 : eng.tiles.input[vi])(job);
       }
       T* ap = Engine<T>::kRowsA ? nullptr : Engine<T>::scratch(kScratchPackA, Cout * valid);
       T* bp = Engine<T>::scratch(kScratchPrepackA, (Cin + nr - 1) / nr * nr * valid);
@@ -536,7 +538,7 @@ void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, cons
           const T* e = gu + sl * gsize + xi * kernels + k0;
           for (int64_t q = 0; q < n; ++q) d[q] += e[q];
         }
-      eng.tiles.weight_grad[vi](WeightGradJob<T>{gu + k0, kernels, n, gw + k0 * 9});
+      (m == 4 ? eng.tiles.weight_grad_grad4 : eng.tiles.weight_grad[vi])(WeightGradJob<T>{gu + k0, kernels, n, gw + k0 * 9});
     }
   });
 }

@@ -103,7 +103,8 @@ void stage_input_portable(const InputJob<T>& p) {
 // RowsDone: Stage has already applied the row half of Bt d B (t = d B, in registers as it staged;
 // F(4x4), F(6x6) and F(8x8) on AVX-512), so only the columns remain. F(6x6)'s 64-value tiles and
 // F(8x8)'s 100 are done in two halves either way: all of them at once would not fit the registers.
-template <int M, typename T, int L, void (*Stage)(const InputJob<T>&), bool RowsDone = false>
+// W: the transform set (Wino<M>, or WinoGrad4 for the weight gradient's F(4x4)).
+template <int M, typename T, int L, void (*Stage)(const InputJob<T>&), bool RowsDone = false, class W = Wino<M>>
 void input_tiles(const InputJob<T>& p) {
   using V = typename Vec<T, L>::type;
   constexpr int A = M + 2;
@@ -114,14 +115,14 @@ void input_tiles(const InputJob<T>& p) {
         for (int r = 0; r < A; ++r) {
           V d[A], t[A];
           for (int k = 0; k < A; ++k) d[k] = load<V>(p.d + (r * A + k) * p.stride + l);
-          Wino<M>::in(d, t);
+          W::in(d, t);
           for (int k = 0; k < A; ++k) store(p.d + (r * A + k) * p.stride + l, t[k]);
         }
       T* v = p.v + (l / p.nr) * p.v_panel + l % p.nr;
       for (int j = 0; j < A; ++j) {
         V col[A], o[A];
         for (int r = 0; r < A; ++r) col[r] = load<V>(p.d + (r * A + j) * p.stride + l);
-        Wino<M>::in(col, o);
+        W::in(col, o);
         for (int i = 0; i < A; ++i) store(v + (i * A + j) * p.v_xi, o[i]);
       }
     }
@@ -131,7 +132,7 @@ void input_tiles(const InputJob<T>& p) {
     V d[A][A], o[A][A];
     for (int r = 0; r < A; ++r)
       for (int k = 0; k < A; ++k) d[r][k] = load<V>(p.d + (r * A + k) * p.stride + l);
-    input_2d<M>(d, o);
+    input_2d<M, V, W>(d, o);
     T* v = p.v + (l / p.nr) * p.v_panel + l % p.nr;
     for (int i = 0; i < A; ++i)
       for (int j = 0; j < A; ++j) store(v + (i * A + j) * p.v_xi, o[i][j]);
@@ -383,7 +384,7 @@ void stage_grad_portable(const GradJob<T>& p) {
     for (int e = 0; e < M * M; ++e) std::fill(p.d + e * p.stride + p.valid, p.d + e * p.stride + p.lanes, T(0));
 }
 
-template <int M, typename T, int L, void (*Stage)(const GradJob<T>&)>
+template <int M, typename T, int L, void (*Stage)(const GradJob<T>&), class W = Wino<M>>
 void grad_tiles(const GradJob<T>& p) {
   using V = typename Vec<T, L>::type;
   constexpr int A = M + 2;
@@ -392,13 +393,13 @@ void grad_tiles(const GradJob<T>& p) {
     V y[M][M], z[A][A];
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < M; ++j) y[i][j] = load<V>(p.d + (i * M + j) * p.stride + l);
-    out_adj_2d<M>(y, z);
+    out_adj_2d<M, V, W>(y, z);
     for (int i = 0; i < A; ++i)
       for (int j = 0; j < A; ++j) store(p.z + (i * A + j) * p.z_xi + l, z[i][j]);
   }
 }
 
-template <int M, typename T, int L>
+template <int M, typename T, int L, class W = Wino<M>>
 void weight_grad_tiles(const WeightGradJob<T>& p) {
   using V = typename Vec<T, L>::type;
   constexpr int A = M + 2;
@@ -415,7 +416,7 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
           u[i][j] = load<V>(lanes);
         }
       }
-    weight_adj_2d<M>(u, g);
+    weight_adj_2d<M, V, W>(u, g);
     T out[9][L];
     for (int e = 0; e < 9; ++e) store(out[e], g[e / 3][e % 3]);
     for (int64_t q = 0; q < n; ++q)
@@ -426,8 +427,9 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
 // The kernel table of one instruction set, with its activation policy, the given input kernel of
 // F(2x2) (staging and transform: the x86 files do both in one pass), the given staging functions
 // for F(4x4), F(6x6), F(8x8) (Stage4RowsDone, Stage6RowsDone, Stage8RowsDone: see input_tiles),
-// the unstaging functions of all four, and the gradient staging of F(2x2) (the weight pass of
-// training; the larger tiles have no weight pass outside forced modes, so they keep the portable one).
+// the unstaging functions of all four, the gradient staging of F(2x2) (the weight pass in forced
+// modes; the larger tiles keep the portable one), and the input staging of the weight gradient's
+// F(4x4) (Stage4Grad: WinoGrad4's rows, where the staging applies them).
 template <typename T, int L, class Act = StagedActivation,
           void (*Input2)(const InputJob<T>&) = &input_tiles<2, T, L, &stage_input_portable<2, T>>,
           void (*Unstage2)(const OutputJob<T>&) = &unstage_output_portable<2, T>,
@@ -437,7 +439,8 @@ template <typename T, int L, class Act = StagedActivation,
           void (*Unstage6)(const OutputJob<T>&) = &unstage_output_portable<6, T>, bool Stage4RowsDone = false,
           bool Stage6RowsDone = false, void (*StageGrad2)(const GradJob<T>&) = &stage_grad_portable<2, T>,
           void (*Stage8)(const InputJob<T>&) = &stage_input_portable<8, T>,
-          void (*Unstage8)(const OutputJob<T>&) = &unstage_output_portable<8, T>, bool Stage8RowsDone = false>
+          void (*Unstage8)(const OutputJob<T>&) = &unstage_output_portable<8, T>, bool Stage8RowsDone = false,
+          void (*Stage4Grad)(const InputJob<T>&) = &stage_input_portable<4, T>, bool Stage4GradRowsDone = false>
 TileKernels<T> make_tile_kernels() {
   TileKernels<T> k{};
   k.lanes = L;
@@ -461,6 +464,10 @@ TileKernels<T> make_tile_kernels() {
   k.weight_grad[1] = &weight_grad_tiles<4, T, L>;
   k.weight_grad[2] = &weight_grad_tiles<6, T, L>;
   k.weight_grad[3] = &weight_grad_tiles<8, T, L>;
+  // The weight gradient's F(4x4) (WinoGrad4's points): x's patches, gy's tiles, the products back.
+  k.input_grad4 = &input_tiles<4, T, L, Stage4Grad, Stage4GradRowsDone, WinoGrad4>;
+  k.grad_grad4 = &grad_tiles<4, T, L, &stage_grad_portable<4, T>, WinoGrad4>;
+  k.weight_grad_grad4 = &weight_grad_tiles<4, T, L, WinoGrad4>;
   k.taps = &taps_portable<T>;
   return k;
 }

@@ -6,7 +6,8 @@
 // Wino<4> is F(4x4, 3x3) (interpolation points 0, +-1, +-2, inf: 4x fewer multiplications, errors
 // a few times float32's), Wino<2> is F(2x2, 3x3) (points 0, +-1, inf: 2.25x, errors like direct),
 // Wino<6> F(6x6, 3x3) (points 0, +-1, +-2, +-1/2, inf: 5.1x, errors ~10x F(4x4)'s; inference only),
-// Wino<8> F(8x8, 3x3) (5.8x, errors ~10x F(6x6)'s; inference only).
+// Wino<8> F(8x8, 3x3) (5.8x, errors ~10x F(6x6)'s; inference only). WinoGrad4 is F(4x4, 3x3) at
+// other points, for the weight gradient (below).
 //
 // Besides the three transforms of the forward pass each variant has the adjoints the weight
 // gradient needs: d loss / d g = Gt [ sum over tiles (A gy At) .* (Bt d B) ] G, i.e. out_adj
@@ -136,6 +137,50 @@ struct Wino<4> {
     g[0] = u[0] * S(0.25) - s12 * (S(1) / S(6)) + s34 * (S(1) / S(24));
     g[1] = d12 * (S(-1) / S(6)) + d34 * (S(1) / S(12));
     g[2] = s12 * (S(-1) / S(6)) + s34 * (S(1) / S(6)) + u[5];
+  }
+};
+
+// F(4x4, 3x3) for the weight gradient, at points 0, 1, -1, 1/2, -2, inf (in that order) instead of
+// Wino<4>'s 0, +-1, +-2, inf. The same multiplications, but the float32 gradient lies about half as
+// far from float64: 6.5e-6 to 8.5e-6 of the largest elements against 1.3e-5 to 2.6e-5 in a
+// simulation of MPF-Net's 24x24 passes (F(2x2): 2.1e-6 to 2.8e-6; docs/performance.md, "The weight
+// gradient in F(4x4)"), the gain Barabasz et al. (2020) report for such asymmetric point sets. Only
+// the weight gradient's three transforms: in (Bt, applied to x), out_adj (A, to gy) and weight_adj
+// (Gt, to the summed products). Bt and A are dyadic (exact in float); Gt's fifteenths are not, but
+// it runs once per kernel on the summed products.
+struct WinoGrad4 {
+  static constexpr int m = 4, a = 6;
+  // Bt rows: [1 -3/2 -2 3/2 1 0], [0 -1 1/2 5/2 1 0], [0 1 -5/2 1/2 1 0], [0 -2 -1 2 1 0],
+  // [0 1/2 -1 -1/2 1 0], [0 1 -3/2 -2 3/2 1], over r = d4 - d2 and s = d3 - d1.
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void in(const V (&d)[6], V (&o)[6]) {
+    const V r = d[4] - d[2], s = d[3] - d[1];
+    o[0] = d[0] + r - d[2] + S(1.5) * s;
+    o[1] = r + s + S(1.5) * (d[2] + d[3]);
+    o[2] = r - s + S(1.5) * (d[3] - d[2]);
+    o[3] = r + S(2) * s;
+    o[4] = r - S(0.5) * s;
+    o[5] = d[5] - s - d[3] + S(1.5) * r;
+  }
+  // z(p) = y0 + p y1 + p^2 y2 + p^3 y3 at each finite point, y3 at infinity.
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void out_adj(const V (&y)[4], V (&z)[6]) {
+    const V e = y[0] + y[2], o = y[1] + y[3];
+    z[0] = y[0];
+    z[1] = e + o;
+    z[2] = e - o;
+    z[3] = ((y[3] * S(0.5) + y[2]) * S(0.5) + y[1]) * S(0.5) + y[0];
+    z[4] = ((y[3] * S(-2) + y[2]) * S(-2) + y[1]) * S(-2) + y[0];
+    z[5] = y[3];
+  }
+  // G rows p^k / prod over the other points (p - q): [1 0 0], [1 1 1]/3, [-1 1 -1]/3,
+  // [-16 -8 -4]/15, [1 -2 4]/15, [0 0 1].
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void weight_adj(const V (&u)[6], V (&g)[3]) {
+    const V s12 = u[1] + u[2], d12 = u[1] - u[2];
+    g[0] = u[0] + d12 * (S(1) / S(3)) - u[3] * (S(16) / S(15)) + u[4] * (S(1) / S(15));
+    g[1] = s12 * (S(1) / S(3)) - u[3] * (S(8) / S(15)) - u[4] * (S(2) / S(15));
+    g[2] = d12 * (S(1) / S(3)) - u[3] * (S(4) / S(15)) + u[4] * (S(4) / S(15)) + u[5];
   }
 };
 
@@ -315,9 +360,8 @@ struct Wino<8> {
 // ---- 2-D: the 1-D transforms along rows, then along columns --------------------------------------
 
 // o = Bt d B for an a x a patch.
-template <int M, typename V>
+template <int M, typename V, class W = Wino<M>>
 inline void input_2d(const V (&d)[M + 2][M + 2], V (&o)[M + 2][M + 2]) {
-  using W = Wino<M>;
   constexpr int A = M + 2;
   V t[A][A];
   for (int r = 0; r < A; ++r) W::in(d[r], t[r]);  // t = d B (rows)
@@ -345,9 +389,8 @@ inline void output_2d(const V (&t)[M + 2][M + 2], V (&y)[M][M]) {
 }
 
 // z = A y At for an m x m gradient tile.
-template <int M, typename V>
+template <int M, typename V, class W = Wino<M>>
 inline void out_adj_2d(const V (&y)[M][M], V (&z)[M + 2][M + 2]) {
-  using W = Wino<M>;
   constexpr int A = M + 2;
   V h[M][A];
   for (int r = 0; r < M; ++r) W::out_adj(y[r], h[r]);
@@ -360,9 +403,8 @@ inline void out_adj_2d(const V (&y)[M][M], V (&z)[M + 2][M + 2]) {
 }
 
 // g = Gt u G for an a x a tile of summed products.
-template <int M, typename V>
+template <int M, typename V, class W = Wino<M>>
 inline void weight_adj_2d(const V (&u)[M + 2][M + 2], V (&g)[3][3]) {
-  using W = Wino<M>;
   constexpr int A = M + 2;
   V h[A][3];
   for (int r = 0; r < A; ++r) W::weight_adj(u[r], h[r]);

@@ -135,6 +135,11 @@ struct TileKernels {
   void (*weight[4])(const WeightJob<T>&);
   void (*grad[4])(const GradJob<T>&);
   void (*weight_grad[4])(const WeightGradJob<T>&);
+  // The weight gradient's F(4x4), at WinoGrad4's points (conv2d_winograd_math.h): x's input
+  // transform, gy's tiles (A . At), and Gt u G. The weight gradient takes these for m = 4.
+  void (*input_grad4)(const InputJob<T>&);
+  void (*grad_grad4)(const GradJob<T>&);
+  void (*weight_grad_grad4)(const WeightGradJob<T>&);
   void (*taps)(const TapsJob<T>&);  // any tile size
 };
 
