@@ -144,7 +144,8 @@ struct Wino<4> {
 // Wino<4>'s 0, +-1, +-2, inf. The same multiplications, but the float32 gradient lies about half as
 // far from float64: 6.5e-6 to 8.5e-6 of the largest elements against 1.3e-5 to 2.6e-5 in a
 // simulation of MPF-Net's 24x24 passes (F(2x2): 2.1e-6 to 2.8e-6; docs/performance.md, "The weight
-// gradient in F(4x4)"), the gain Barabasz et al. (2020) report for such asymmetric point sets. Only
+// gradient in F(4x4)"; the best of eight sets simulated; Barabasz et al. (2020) study how the
+// choice of points sets Winograd's float error). Only
 // the weight gradient's three transforms: in (Bt, applied to x), out_adj (A, to gy) and weight_adj
 // (Gt, to the summed products). Bt and A are dyadic (exact in float); Gt's fifteenths are not, but
 // it runs once per kernel on the summed products.
