@@ -428,8 +428,8 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
 // F(2x2) (staging and transform: the x86 files do both in one pass), the given staging functions
 // for F(4x4), F(6x6), F(8x8) (Stage4RowsDone, Stage6RowsDone, Stage8RowsDone: see input_tiles),
 // the unstaging functions of all four, the gradient staging of F(2x2) (the weight pass in forced
-// modes; the larger tiles keep the portable one), and the input staging of the weight gradient's
-// F(4x4) (Stage4Grad: WinoGrad4's rows, where the staging applies them).
+// modes; the larger tiles keep the portable one), and the input and gradient staging of the weight
+// gradient's F(4x4) (Stage4Grad: WinoGrad4's rows, where the staging applies them; StageGrad4).
 template <typename T, int L, class Act = StagedActivation,
           void (*Input2)(const InputJob<T>&) = &input_tiles<2, T, L, &stage_input_portable<2, T>>,
           void (*Unstage2)(const OutputJob<T>&) = &unstage_output_portable<2, T>,
@@ -440,7 +440,8 @@ template <typename T, int L, class Act = StagedActivation,
           bool Stage6RowsDone = false, void (*StageGrad2)(const GradJob<T>&) = &stage_grad_portable<2, T>,
           void (*Stage8)(const InputJob<T>&) = &stage_input_portable<8, T>,
           void (*Unstage8)(const OutputJob<T>&) = &unstage_output_portable<8, T>, bool Stage8RowsDone = false,
-          void (*Stage4Grad)(const InputJob<T>&) = &stage_input_portable<4, T>, bool Stage4GradRowsDone = false>
+          void (*Stage4Grad)(const InputJob<T>&) = &stage_input_portable<4, T>, bool Stage4GradRowsDone = false,
+          void (*StageGrad4)(const GradJob<T>&) = &stage_grad_portable<4, T>>
 TileKernels<T> make_tile_kernels() {
   TileKernels<T> k{};
   k.lanes = L;
@@ -466,7 +467,7 @@ TileKernels<T> make_tile_kernels() {
   k.weight_grad[3] = &weight_grad_tiles<8, T, L>;
   // The weight gradient's F(4x4) (WinoGrad4's points): x's patches, gy's tiles, the products back.
   k.input_grad4 = &input_tiles<4, T, L, Stage4Grad, Stage4GradRowsDone, WinoGrad4>;
-  k.grad_grad4 = &grad_tiles<4, T, L, &stage_grad_portable<4, T>, WinoGrad4>;
+  k.grad_grad4 = &grad_tiles<4, T, L, StageGrad4, WinoGrad4>;
   k.weight_grad_grad4 = &weight_grad_tiles<4, T, L, WinoGrad4>;
   k.taps = &taps_portable<T>;
   return k;
