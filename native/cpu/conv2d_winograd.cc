@@ -91,11 +91,7 @@ struct Engine<float> {
   void ukr(int mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool load_c) const {
     gemm.ukr[mr](kc, a, b, c, ldc, gemm.nr, load_c, nullptr, nullptr);
   }
-  void ukr_cut(int mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int n_valid, bool load_c) const {
-    gemm.ukr[mr](kc, a, b, c, ldc, n_valid, load_c, nullptr, nullptr);
-  }
   static float* scratch(int slot, int64_t n) { return thread_scratch(slot, n); }
-  static void pack_a_rows(const float* src, int64_t ld, int mr, int64_t kc, float* dst) { sgemm_pack_a_rows(src, ld, mr, kc, dst); }
   void pack_b_cols(const float* src, int64_t ld, int64_t kc, int64_t nc, float* dst) const {
     sgemm_pack_b_cols(src, ld, kc, nc, gemm.nr, dst, 0);
   }
@@ -104,11 +100,7 @@ struct Engine<float> {
   void narrow_pack_b_cols(const float* src, int64_t ld, int64_t kc, int64_t nc, float* dst) const {
     narrow->pack_b_cols(src, ld, kc, nc, narrow->nr, dst, 0);
   }
-  void narrow_ukr_cut(int mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int n_valid, bool load_c) const {
-    narrow->ukr[mr](kc, a, b, c, ldc, n_valid, load_c, nullptr, nullptr);
-  }
   // A row-major (row stride lda) for the weight gradient: its A is made once for one use.
-  static constexpr bool kRowsA = true;
   void ukr_rows_cut(int mr, int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc, int n_valid,
                     bool load_c) const {
     gemm.ukr_rows[mr](kc, a, lda, b, c, ldc, n_valid, load_c);
@@ -149,9 +141,14 @@ struct Engine<double> {
   }
   int narrow_nr() const { return 0; }
   void narrow_pack_b_cols(const double*, int64_t, int64_t, int64_t, double*) const {}
-  void narrow_ukr_cut(int, int64_t, const double*, const double*, double*, int64_t, int, bool) const {}
-  static constexpr bool kRowsA = false;  // packs A (pack_a_rows) for ukr_cut
-  void ukr_rows_cut(int, int64_t, const double*, int64_t, const double*, double*, int64_t, int, bool) const {}
+  // Row-major A through a pack (float64 is for the tests; the float32 kernels read it in place).
+  void ukr_rows_cut(int mr, int64_t kc, const double* a, int64_t lda, const double* b, double* c, int64_t ldc, int n_valid,
+                    bool load_c) const {
+    thread_local std::vector<double> ap;
+    ap.resize(size_t(mr * kc));
+    pack_a_rows(a, lda, mr, kc, ap.data());
+    ukr_cut(mr, kc, ap.data(), b, c, ldc, n_valid, load_c);
+  }
   void narrow_ukr_rows_cut(int, int64_t, const double*, int64_t, const double*, double*, int64_t, int, bool) const {}
 };
 
@@ -496,32 +493,20 @@ void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, cons
                               s.in_w, -s.pad_h, -s.pad_w, stage, lanes, V + ci * lanes, Cin * lanes, 0, int(lanes)};
         (m == 4 ? eng.tiles.input_grad4 : eng.tiles.input[vi])(job);
       }
-      T* ap = Engine<T>::kRowsA ? nullptr : Engine<T>::scratch(kScratchPackA, Cout * valid);
       T* bp = Engine<T>::scratch(kScratchPrepackA, (Cin + nr - 1) / nr * nr * valid);
       for (int xi = 0; xi < X; ++xi) {
-        const T* zx = Z + xi * Cout * lanes;
-        if constexpr (!Engine<T>::kRowsA)
-          for (const RowTile& rt : rtiles) Engine<T>::pack_a_rows(zx + rt.m0 * lanes, lanes, rt.mr, valid, ap + rt.m0 * valid);
+        const T* zx = Z + xi * Cout * lanes;  // the micro-kernels read its rows in place
         const T* vx = V + xi * Cin * lanes;
         eng.pack_b_cols(vx, lanes, valid, wide_cols, bp);
         if (narrow_cols) eng.narrow_pack_b_cols(vx + wide_cols * lanes, lanes, valid, narrow_cols, bp + wide_cols * valid);
         T* c = acc + xi * Cout * Cin;
         for (const RowTile& rt : rtiles) {
-          for (int64_t j = 0; j * nr < wide_cols; ++j) {
-            const int n_valid = int(std::min<int64_t>(nr, wide_cols - j * nr));
-            if constexpr (Engine<T>::kRowsA)
-              eng.ukr_rows_cut(rt.mr, valid, zx + rt.m0 * lanes, lanes, bp + j * valid * nr, c + rt.m0 * Cin + j * nr, Cin, n_valid, b > 0);
-            else
-              eng.ukr_cut(rt.mr, valid, ap + rt.m0 * valid, bp + j * valid * nr, c + rt.m0 * Cin + j * nr, Cin, n_valid, b > 0);
-          }
-          if (narrow_cols) {
-            if constexpr (Engine<T>::kRowsA)
-              eng.narrow_ukr_rows_cut(rt.mr, valid, zx + rt.m0 * lanes, lanes, bp + wide_cols * valid, c + rt.m0 * Cin + wide_cols,
-                                      Cin, int(narrow_cols), b > 0);
-            else
-              eng.narrow_ukr_cut(rt.mr, valid, ap + rt.m0 * valid, bp + wide_cols * valid, c + rt.m0 * Cin + wide_cols, Cin,
-                                 int(narrow_cols), b > 0);
-          }
+          for (int64_t j = 0; j * nr < wide_cols; ++j)
+            eng.ukr_rows_cut(rt.mr, valid, zx + rt.m0 * lanes, lanes, bp + j * valid * nr, c + rt.m0 * Cin + j * nr, Cin,
+                             int(std::min<int64_t>(nr, wide_cols - j * nr)), b > 0);
+          if (narrow_cols)
+            eng.narrow_ukr_rows_cut(rt.mr, valid, zx + rt.m0 * lanes, lanes, bp + wide_cols * valid, c + rt.m0 * Cin + wide_cols, Cin,
+                                    int(narrow_cols), b > 0);
         }
       }
     }
