@@ -445,7 +445,8 @@ constexpr int64_t kGradBlock = 96;
 // gU(xi) (Cout x Cin) = sum over tiles of Z(xi) (Cout x tiles) . V(xi)^T, with Z = A gy At and
 // V = Bt x B per tile; then gW = Gt gU G. The tiles are cut into one slice per thread, each
 // summing into its own gU; the slices' sums are added at the end. F(4x4) takes the weight
-// gradient's own points (WinoGrad4: the tables' *_grad4 kernels), other tiles the forward's.
+// gradient's own points (WinoGrad4), other tiles the forward's (the tables' weight_input, grad and
+// weight_grad kernels).
 template <typename T>
 void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, int m) {
   const Engine<T> eng;
@@ -484,14 +485,14 @@ void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, cons
       for (int64_t co = 0; co < Cout; ++co) {
         const GradJob<T> job{segs.data(), int(segs.size()), valid, lanes, gy + co * ohw, Cout * ohw, OH, OW, stage, lanes,
                              Z + co * lanes, Cout * lanes};
-        (m == 4 ? eng.tiles.grad_grad4 : eng.tiles.grad[vi])(job);
+        eng.tiles.grad[vi](job);
       }
       T* V = Engine<T>::scratch(kScratchPackB, X * Cin * lanes);
       for (int64_t ci = 0; ci < Cin; ++ci) {
         const T* next = ci + 1 < Cin && src_stride[size_t(ci + 1)] == src_stride[size_t(ci)] ? src[size_t(ci + 1)] : nullptr;
         const InputJob<T> job{segs.data(), int(segs.size()), valid, lanes, src[size_t(ci)], next, src_stride[size_t(ci)], s.in_h,
                               s.in_w, -s.pad_h, -s.pad_w, stage, lanes, V + ci * lanes, Cin * lanes, 0, int(lanes)};
-        (m == 4 ? eng.tiles.input_grad4 : eng.tiles.input[vi])(job);
+        eng.tiles.weight_input[vi](job);
       }
       T* bp = Engine<T>::scratch(kScratchPrepackA, (Cin + nr - 1) / nr * nr * valid);
       for (int xi = 0; xi < X; ++xi) {
@@ -523,7 +524,7 @@ void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, cons
           const T* e = gu + sl * gsize + xi * kernels + k0;
           for (int64_t q = 0; q < n; ++q) d[q] += e[q];
         }
-      (m == 4 ? eng.tiles.weight_grad_grad4 : eng.tiles.weight_grad[vi])(WeightGradJob<T>{gu + k0, kernels, n, gw + k0 * 9});
+      eng.tiles.weight_grad[vi](WeightGradJob<T>{gu + k0, kernels, n, gw + k0 * 9});
     }
   });
 }

@@ -458,17 +458,16 @@ TileKernels<T> make_tile_kernels() {
   k.weight[2] = &weight_tiles<6, T, L>;
   k.weight[3] = &weight_tiles<8, T, L>;
   k.grad[0] = &grad_tiles<2, T, L, StageGrad2>;
-  k.grad[1] = &grad_tiles<4, T, L, &stage_grad_portable<4, T>>;
+  k.grad[1] = &grad_tiles<4, T, L, StageGrad4, WinoGrad4>;
   k.grad[2] = &grad_tiles<6, T, L, &stage_grad_portable<6, T>>;
   k.grad[3] = &grad_tiles<8, T, L, &stage_grad_portable<8, T>>;
   k.weight_grad[0] = &weight_grad_tiles<2, T, L>;
-  k.weight_grad[1] = &weight_grad_tiles<4, T, L>;
+  k.weight_grad[1] = &weight_grad_tiles<4, T, L, WinoGrad4>;
   k.weight_grad[2] = &weight_grad_tiles<6, T, L>;
   k.weight_grad[3] = &weight_grad_tiles<8, T, L>;
-  // The weight gradient's F(4x4) (WinoGrad4's points): x's patches, gy's tiles, the products back.
-  k.input_grad4 = &input_tiles<4, T, L, Stage4Grad, Stage4GradRowsDone, WinoGrad4>;
-  k.grad_grad4 = &grad_tiles<4, T, L, StageGrad4, WinoGrad4>;
-  k.weight_grad_grad4 = &weight_grad_tiles<4, T, L, WinoGrad4>;
+  // The weight gradient transforms x as the forward does, except in F(4x4) (WinoGrad4's points).
+  for (int i = 0; i < 4; ++i) k.weight_input[i] = k.input[i];
+  k.weight_input[1] = &input_tiles<4, T, L, Stage4Grad, Stage4GradRowsDone, WinoGrad4>;
   k.taps = &taps_portable<T>;
   return k;
 }

@@ -11,7 +11,8 @@
 //
 // Besides the three transforms of the forward pass each variant has the adjoints the weight
 // gradient needs: d loss / d g = Gt [ sum over tiles (A gy At) .* (Bt d B) ] G, i.e. out_adj
-// (A applied to a gradient tile) and weight_adj (Gt applied to the summed products).
+// (A applied to a gradient tile) and weight_adj (Gt applied to the summed products); for F(4x4)
+// those are WinoGrad4's, whose points round less.
 //
 // Everything here has internal linkage (an unnamed namespace): the translation units that include
 // it are compiled with different instruction sets, and the linker must never swap one's inlined
@@ -119,25 +120,7 @@ struct Wino<4> {
     u[4] = a2 - b2;
     u[5] = g[2];
   }
-  template <typename V, typename S = typename ElemOf<V>::type>
-  static inline void out_adj(const V (&y)[4], V (&z)[6]) {
-    const V e = y[0] + y[2], o = y[1] + y[3];
-    const V e4 = y[0] + S(4) * y[2], o8 = S(2) * y[1] + S(8) * y[3];
-    z[0] = y[0];
-    z[1] = e + o;
-    z[2] = e - o;
-    z[3] = e4 + o8;
-    z[4] = e4 - o8;
-    z[5] = y[3];
-  }
-  template <typename V, typename S = typename ElemOf<V>::type>
-  static inline void weight_adj(const V (&u)[6], V (&g)[3]) {
-    const V s12 = u[1] + u[2], d12 = u[1] - u[2];
-    const V s34 = u[3] + u[4], d34 = u[3] - u[4];
-    g[0] = u[0] * S(0.25) - s12 * (S(1) / S(6)) + s34 * (S(1) / S(24));
-    g[1] = d12 * (S(-1) / S(6)) + d34 * (S(1) / S(12));
-    g[2] = s12 * (S(-1) / S(6)) + s34 * (S(1) / S(6)) + u[5];
-  }
+  // No adjoints: F(4x4)'s weight gradient runs at WinoGrad4's points (below).
 };
 
 // F(4x4, 3x3) for the weight gradient, at points 0, 1, -1, 1/2, -2, inf (in that order) instead of
