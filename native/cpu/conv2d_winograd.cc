@@ -444,9 +444,7 @@ constexpr int64_t kGradBlock = 96;
 
 // gU(xi) (Cout x Cin) = sum over tiles of Z(xi) (Cout x tiles) . V(xi)^T, with Z = A gy At and
 // V = Bt x B per tile; then gW = Gt gU G. The tiles are cut into one slice per thread, each
-// summing into its own gU; the slices' sums are added at the end. F(4x4) takes the weight
-// gradient's own points (WinoGrad4), other tiles the forward's (the tables' weight_input, grad and
-// weight_grad kernels).
+// summing into its own gU; the slices' sums are added at the end.
 template <typename T>
 void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, int m) {
   const Engine<T> eng;
@@ -492,7 +490,7 @@ void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, cons
         const T* next = ci + 1 < Cin && src_stride[size_t(ci + 1)] == src_stride[size_t(ci)] ? src[size_t(ci + 1)] : nullptr;
         const InputJob<T> job{segs.data(), int(segs.size()), valid, lanes, src[size_t(ci)], next, src_stride[size_t(ci)], s.in_h,
                               s.in_w, -s.pad_h, -s.pad_w, stage, lanes, V + ci * lanes, Cin * lanes, 0, int(lanes)};
-        eng.tiles.weight_input[vi](job);
+        eng.tiles.input[vi](job);
       }
       T* bp = Engine<T>::scratch(kScratchPrepackA, (Cin + nr - 1) / nr * nr * valid);
       for (int xi = 0; xi < X; ++xi) {

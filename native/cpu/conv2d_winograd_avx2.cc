@@ -84,13 +84,13 @@ inline __m256 load_tail(const PatchRow& row, int m) {
 }
 
 // The row half of the input transform on a patch row's columns, stored as the chunk's lanes.
-template <int M, class W = Wino<M>>
+template <int M>
 inline void transform_row(const PatchRow& row, const __m256 (&c)[M + 2]) {
   constexpr int A = M + 2;
   typedef float Vf __attribute__((vector_size(32)));
   Vf d[A], t[A];
   for (int k = 0; k < A; ++k) d[k] = Vf(c[k]);
-  W::in(d, t);
+  Wino<M>::in(d, t);
   if (row.nl == 8) {
     for (int k = 0; k < A; ++k) _mm256_storeu_ps(row.d + k * row.stride, __m256(t[k]));
   } else {
@@ -225,8 +225,6 @@ void stage_grad_f2(const GradJob<float>& p) {
 // F(4x4): 8 tiles' rows are 34 floats; register q holds tiles 2q and 2q + 1, one per 128-bit
 // lane. A 4x4 transpose within the lanes gives column k of tiles 0 2 4 6 | 1 3 5 7, a permute puts
 // the tiles in order; columns 4 and 5 are columns 0 and 1 one tile on.
-// W: the transform whose rows it applies (Wino<4>; WinoGrad4 for the weight gradient).
-template <class W = Wino<4>>
 void stage_input_f4(const InputJob<float>& p) {
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   stage_rows<4>(p, [&](const PatchRow& row) __attribute__((always_inline)) {
@@ -240,7 +238,7 @@ void stage_input_f4(const InputJob<float>& p) {
     for (int k = 0; k < 4; ++k) c[k] = _mm256_permutevar8x32_ps(c[k], order);
     c[4] = next_tile(c[0], _mm256_cvtss_f32(tail));
     c[5] = next_tile(c[1], _mm_cvtss_f32(_mm_movehdup_ps(_mm256_castps256_ps128(tail))));
-    transform_row<4, W>(row, c);
+    transform_row<4>(row, c);
   });
 }
 
@@ -381,9 +379,9 @@ void unstage_output_f8(const OutputJob<float>& p) {
 const TileKernels<float>& tile_kernels_avx2() {
   static const TileKernels<float> k = [] {
     // F(2x2)'s input: staging and transform in one (input_tiles_f2, above).
-    TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &input_tiles_f2, &unstage_output_f2, &stage_input_f4<>,
+    TileKernels<float> t = make_tile_kernels<float, 8, InlineSelu<simd::VecAvx2>, &input_tiles_f2, &unstage_output_f2, &stage_input_f4,
                                              &unstage_output_f4, &stage_input_f6, &unstage_output_f6, true, true, &stage_grad_f2,
-                                             &stage_input_f8, &unstage_output_f8, true, &stage_input_f4<WinoGrad4>, true>();
+                                             &stage_input_f8, &unstage_output_f8, true>();
     t.taps = &taps_simd<simd::VecAvx2>;
     return t;
   }();

@@ -118,8 +118,6 @@ inline void load_row(const PatchRow& row, __m512 (&v)[N]) {
 
 // F(4x4) keeps a loop of its own: through stage_rows (with the same row code) it measured 3-5%
 // slower (check_conv2d --bench --precision fp32, 128x128, one thread).
-// W: the transform whose rows it applies (Wino<4>; WinoGrad4 for the weight gradient).
-template <class W = Wino<4>>
 void stage_input_f4(const InputJob<float>& p) {
   constexpr int M = 4, A = 6;
   const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
@@ -172,7 +170,7 @@ void stage_input_f4(const InputJob<float>& p) {
         // The row half of the input transform while the row is in registers (input_tiles does
         // the columns).
         V t[A];
-        W::in(row, t);
+        Wino<4>::in(row, t);
         if (nl == 16) {
           for (int k = 0; k < A; ++k) _mm512_storeu_ps(dr + k * stride, __m512(t[k]));
         } else {
@@ -531,9 +529,9 @@ const TileKernels<float>& tile_kernels_avx512() {
   static const TileKernels<float> k = [] {
     // F(2x2)'s input: staging and transform in one (input_tiles_f2, above).
     TileKernels<float> t =
-        make_tile_kernels<float, 16, InlineSelu<simd::VecAvx512>, &input_tiles_f2, &unstage_output_f2, &stage_input_f4<>, &unstage_output_f4,
+        make_tile_kernels<float, 16, InlineSelu<simd::VecAvx512>, &input_tiles_f2, &unstage_output_f2, &stage_input_f4, &unstage_output_f4,
                           &stage_input_f6, &unstage_output_f6, true, true, &stage_grad_f2, &stage_input_f8, &unstage_output_f8, true,
-                          &stage_input_f4<WinoGrad4>, true, &stage_grad_f4>();
+                          &stage_grad_f4>();
     t.taps = &taps_simd<simd::VecAvx512>;
     return t;
   }();

@@ -103,10 +103,10 @@ void stage_input_portable(const InputJob<T>& p) {
 // RowsDone: Stage has already applied the row half of Bt d B (t = d B, in registers as it staged;
 // F(4x4), F(6x6) and F(8x8) on AVX-512), so only the columns remain. F(6x6)'s 64-value tiles and
 // F(8x8)'s 100 are done in two halves either way: all of them at once would not fit the registers.
-// W: the transform set (Wino<M>, or WinoGrad4 for the weight gradient's F(4x4)).
-template <int M, typename T, int L, void (*Stage)(const InputJob<T>&), bool RowsDone = false, class W = Wino<M>>
+template <int M, typename T, int L, void (*Stage)(const InputJob<T>&), bool RowsDone = false>
 void input_tiles(const InputJob<T>& p) {
   using V = typename Vec<T, L>::type;
+  using W = Wino<M>;
   constexpr int A = M + 2;
   Stage(p);
   if constexpr (M >= 6 || RowsDone) {
@@ -132,7 +132,7 @@ void input_tiles(const InputJob<T>& p) {
     V d[A][A], o[A][A];
     for (int r = 0; r < A; ++r)
       for (int k = 0; k < A; ++k) d[r][k] = load<V>(p.d + (r * A + k) * p.stride + l);
-    input_2d<M, V, W>(d, o);
+    input_2d<M, V>(d, o);
     T* v = p.v + (l / p.nr) * p.v_panel + l % p.nr;
     for (int i = 0; i < A; ++i)
       for (int j = 0; j < A; ++j) store(v + (i * A + j) * p.v_xi, o[i][j]);
@@ -384,7 +384,7 @@ void stage_grad_portable(const GradJob<T>& p) {
     for (int e = 0; e < M * M; ++e) std::fill(p.d + e * p.stride + p.valid, p.d + e * p.stride + p.lanes, T(0));
 }
 
-template <int M, typename T, int L, void (*Stage)(const GradJob<T>&), class W = Wino<M>>
+template <int M, typename T, int L, void (*Stage)(const GradJob<T>&)>
 void grad_tiles(const GradJob<T>& p) {
   using V = typename Vec<T, L>::type;
   constexpr int A = M + 2;
@@ -393,13 +393,13 @@ void grad_tiles(const GradJob<T>& p) {
     V y[M][M], z[A][A];
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < M; ++j) y[i][j] = load<V>(p.d + (i * M + j) * p.stride + l);
-    out_adj_2d<M, V, W>(y, z);
+    out_adj_2d<M, V>(y, z);
     for (int i = 0; i < A; ++i)
       for (int j = 0; j < A; ++j) store(p.z + (i * A + j) * p.z_xi + l, z[i][j]);
   }
 }
 
-template <int M, typename T, int L, class W = Wino<M>>
+template <int M, typename T, int L>
 void weight_grad_tiles(const WeightGradJob<T>& p) {
   using V = typename Vec<T, L>::type;
   constexpr int A = M + 2;
@@ -416,7 +416,7 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
           u[i][j] = load<V>(lanes);
         }
       }
-    weight_adj_2d<M, V, W>(u, g);
+    weight_adj_2d<M, V>(u, g);
     T out[9][L];
     for (int e = 0; e < 9; ++e) store(out[e], g[e / 3][e % 3]);
     for (int64_t q = 0; q < n; ++q)
@@ -427,9 +427,9 @@ void weight_grad_tiles(const WeightGradJob<T>& p) {
 // The kernel table of one instruction set, with its activation policy, the given input kernel of
 // F(2x2) (staging and transform: the x86 files do both in one pass), the given staging functions
 // for F(4x4), F(6x6), F(8x8) (Stage4RowsDone, Stage6RowsDone, Stage8RowsDone: see input_tiles),
-// the unstaging functions of all four, the gradient staging of F(2x2) (the weight pass in forced
-// modes; the larger tiles keep the portable one), and the input and gradient staging of the weight
-// gradient's F(4x4) (Stage4Grad: WinoGrad4's rows, where the staging applies them; StageGrad4).
+// the unstaging functions of all four, and the gradient staging of F(2x2) and F(4x4) (StageGrad2,
+// StageGrad4; F(6x6) and F(8x8), never used for a weight gradient but where forced, keep the
+// portable one).
 template <typename T, int L, class Act = StagedActivation,
           void (*Input2)(const InputJob<T>&) = &input_tiles<2, T, L, &stage_input_portable<2, T>>,
           void (*Unstage2)(const OutputJob<T>&) = &unstage_output_portable<2, T>,
@@ -440,7 +440,6 @@ template <typename T, int L, class Act = StagedActivation,
           bool Stage6RowsDone = false, void (*StageGrad2)(const GradJob<T>&) = &stage_grad_portable<2, T>,
           void (*Stage8)(const InputJob<T>&) = &stage_input_portable<8, T>,
           void (*Unstage8)(const OutputJob<T>&) = &unstage_output_portable<8, T>, bool Stage8RowsDone = false,
-          void (*Stage4Grad)(const InputJob<T>&) = &stage_input_portable<4, T>, bool Stage4GradRowsDone = false,
           void (*StageGrad4)(const GradJob<T>&) = &stage_grad_portable<4, T>>
 TileKernels<T> make_tile_kernels() {
   TileKernels<T> k{};
@@ -458,16 +457,13 @@ TileKernels<T> make_tile_kernels() {
   k.weight[2] = &weight_tiles<6, T, L>;
   k.weight[3] = &weight_tiles<8, T, L>;
   k.grad[0] = &grad_tiles<2, T, L, StageGrad2>;
-  k.grad[1] = &grad_tiles<4, T, L, StageGrad4, WinoGrad4>;
+  k.grad[1] = &grad_tiles<4, T, L, StageGrad4>;
   k.grad[2] = &grad_tiles<6, T, L, &stage_grad_portable<6, T>>;
   k.grad[3] = &grad_tiles<8, T, L, &stage_grad_portable<8, T>>;
   k.weight_grad[0] = &weight_grad_tiles<2, T, L>;
-  k.weight_grad[1] = &weight_grad_tiles<4, T, L, WinoGrad4>;
+  k.weight_grad[1] = &weight_grad_tiles<4, T, L>;
   k.weight_grad[2] = &weight_grad_tiles<6, T, L>;
   k.weight_grad[3] = &weight_grad_tiles<8, T, L>;
-  // The weight gradient transforms x as the forward does, except in F(4x4) (WinoGrad4's points).
-  for (int i = 0; i < 4; ++i) k.weight_input[i] = k.input[i];
-  k.weight_input[1] = &input_tiles<4, T, L, Stage4Grad, Stage4GradRowsDone, WinoGrad4>;
   k.taps = &taps_portable<T>;
   return k;
 }

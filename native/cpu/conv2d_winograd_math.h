@@ -3,16 +3,14 @@
 //
 // F(m x m, 3 x 3) computes an m x m output tile from an (m+2) x (m+2) input patch d and a 3 x 3
 // kernel g as  y = At [ (G g Gt) .* (Bt d B) ] A,  with (m+2)^2 multiplications instead of 9 m^2.
-// Wino<4> is F(4x4, 3x3) (interpolation points 0, +-1, +-2, inf: 4x fewer multiplications, errors
-// a few times float32's), Wino<2> is F(2x2, 3x3) (points 0, +-1, inf: 2.25x, errors like direct),
-// Wino<6> F(6x6, 3x3) (points 0, +-1, +-2, +-1/2, inf: 5.1x, errors ~10x F(4x4)'s; inference only),
-// Wino<8> F(8x8, 3x3) (5.8x, errors ~10x F(6x6)'s; inference only). WinoGrad4 is F(4x4, 3x3) at
-// other points, for the weight gradient (below).
+// Wino<2> is F(2x2, 3x3) (interpolation points 0, +-1, inf: 2.25x fewer multiplications, errors
+// like direct), Wino<4> F(4x4, 3x3) (points 0, 1, -1, 1/2, -2, inf: 4x, errors about twice F(2x2)'s
+// in MPF-Net's passes), Wino<6> F(6x6, 3x3) (points 0, +-1, +-2, +-1/2, inf: 5.1x, errors ~10x
+// F(4x4)'s; inference only), Wino<8> F(8x8, 3x3) (5.8x, errors ~10x F(6x6)'s; inference only).
 //
 // Besides the three transforms of the forward pass each variant has the adjoints the weight
 // gradient needs: d loss / d g = Gt [ sum over tiles (A gy At) .* (Bt d B) ] G, i.e. out_adj
-// (A applied to a gradient tile) and weight_adj (Gt applied to the summed products); for F(4x4)
-// those are WinoGrad4's, whose points round less.
+// (A applied to a gradient tile) and weight_adj (Gt applied to the summed products).
 //
 // Everything here has internal linkage (an unnamed namespace): the translation units that include
 // it are compiled with different instruction sets, and the linker must never swap one's inlined
@@ -86,53 +84,16 @@ struct Wino<2> {
   }
 };
 
+// F(4x4, 3x3) at the points 0, 1, -1, 1/2, -2, inf (in that order: rows of Bt, G and At alike)
+// rather than the usual 0, +-1, +-2, inf. The same multiplications, but float32 lies about half as
+// far from float64: in a simulation of MPF-Net's 24x24 weight gradients 6.5e-6 to 8.5e-6 of the
+// largest elements against 1.3e-5 to 2.6e-5 (F(2x2): 2.1e-6 to 2.8e-6; the best of eight sets
+// simulated; Barabasz et al. (2020) study how the choice of points sets Winograd's float error),
+// and the x4 model's forward output 8.0e-7 from float64 in norm against 1.8e-6 (F(2x2) 6.3e-7).
+// Bt and At are dyadic (exact in float); G's thirds and fifteenths are not, but G runs once per
+// kernel (docs/performance.md, "The weight gradient in F(4x4)" and "Training's forward in F(4x4)").
 template <>
 struct Wino<4> {
-  static constexpr int m = 4, a = 6;
-  template <typename V, typename S = typename ElemOf<V>::type>
-  static inline void in(const V (&d)[6], V (&o)[6]) {
-    const V p = d[4] - S(4) * d[2], q = d[3] - S(4) * d[1];
-    const V r = d[4] - d[2], s = S(2) * (d[3] - d[1]);
-    o[0] = S(4) * d[0] - S(5) * d[2] + d[4];
-    o[1] = p + q;
-    o[2] = p - q;
-    o[3] = r + s;
-    o[4] = r - s;
-    o[5] = S(4) * d[1] - S(5) * d[3] + d[5];
-  }
-  template <typename V, typename S = typename ElemOf<V>::type>
-  static inline void out(const V (&t)[6], V (&o)[4]) {
-    const V s1 = t[1] + t[2], d1 = t[1] - t[2];
-    const V s2 = t[3] + t[4], d2 = t[3] - t[4];
-    o[0] = t[0] + s1 + s2;
-    o[1] = d1 + S(2) * d2;
-    o[2] = s1 + S(4) * s2;
-    o[3] = d1 + S(8) * d2 + t[5];
-  }
-  template <typename V, typename S = typename ElemOf<V>::type>
-  static inline void weight(const V (&g)[3], V (&u)[6]) {
-    const V a1 = (g[0] + g[2]) * (S(-1) / S(6)), b1 = g[1] * (S(-1) / S(6));
-    const V a2 = g[0] * (S(1) / S(24)) + g[2] * (S(1) / S(6)), b2 = g[1] * (S(1) / S(12));
-    u[0] = g[0] * S(0.25);
-    u[1] = a1 + b1;
-    u[2] = a1 - b1;
-    u[3] = a2 + b2;
-    u[4] = a2 - b2;
-    u[5] = g[2];
-  }
-  // No adjoints: F(4x4)'s weight gradient runs at WinoGrad4's points (below).
-};
-
-// F(4x4, 3x3) for the weight gradient, at points 0, 1, -1, 1/2, -2, inf (in that order) instead of
-// Wino<4>'s 0, +-1, +-2, inf. The same multiplications, but the float32 gradient lies about half as
-// far from float64: 6.5e-6 to 8.5e-6 of the largest elements against 1.3e-5 to 2.6e-5 in a
-// simulation of MPF-Net's 24x24 passes (F(2x2): 2.1e-6 to 2.8e-6; docs/performance.md, "The weight
-// gradient in F(4x4)"; the best of eight sets simulated; Barabasz et al. (2020) study how the
-// choice of points sets Winograd's float error). Only
-// the weight gradient's three transforms: in (Bt, applied to x), out_adj (A, to gy) and weight_adj
-// (Gt, to the summed products). Bt and A are dyadic (exact in float); Gt's fifteenths are not, but
-// it runs once per kernel on the summed products.
-struct WinoGrad4 {
   static constexpr int m = 4, a = 6;
   // Bt rows: [1 -3/2 -2 3/2 1 0], [0 -1 1/2 5/2 1 0], [0 1 -5/2 1/2 1 0], [0 -2 -1 2 1 0],
   // [0 1/2 -1 -1/2 1 0], [0 1 -3/2 -2 3/2 1], over r = d4 - d2 and s = d3 - d1.
@@ -146,6 +107,26 @@ struct WinoGrad4 {
     o[4] = r - S(0.5) * s;
     o[5] = d[5] - s - d[3] + S(1.5) * r;
   }
+  // o_k = sum over the finite points p of p^k t(p), plus t(inf) for k = 3.
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void out(const V (&t)[6], V (&o)[4]) {
+    const V s1 = t[1] + t[2], d1 = t[1] - t[2];
+    o[0] = t[0] + s1 + t[3] + t[4];
+    o[1] = d1 + S(0.5) * t[3] - S(2) * t[4];
+    o[2] = s1 + S(0.25) * t[3] + S(4) * t[4];
+    o[3] = d1 + S(0.125) * t[3] - S(8) * t[4] + t[5];
+  }
+  // G rows p^k / prod over the other finite points (p - q): [1 0 0], [1 1 1]/3, [-1 1 -1]/3,
+  // [-16 -8 -4]/15, [1 -2 4]/15, [0 0 1].
+  template <typename V, typename S = typename ElemOf<V>::type>
+  static inline void weight(const V (&g)[3], V (&u)[6]) {
+    u[0] = g[0];
+    u[1] = (g[0] + g[1] + g[2]) * (S(1) / S(3));
+    u[2] = (g[0] - g[1] + g[2]) * (S(-1) / S(3));
+    u[3] = (g[0] * S(16) + g[1] * S(8) + g[2] * S(4)) * (S(-1) / S(15));
+    u[4] = (g[0] - g[1] * S(2) + g[2] * S(4)) * (S(1) / S(15));
+    u[5] = g[2];
+  }
   // z(p) = y0 + p y1 + p^2 y2 + p^3 y3 at each finite point, y3 at infinity.
   template <typename V, typename S = typename ElemOf<V>::type>
   static inline void out_adj(const V (&y)[4], V (&z)[6]) {
@@ -157,8 +138,7 @@ struct WinoGrad4 {
     z[4] = ((y[3] * S(-2) + y[2]) * S(-2) + y[1]) * S(-2) + y[0];
     z[5] = y[3];
   }
-  // G rows p^k / prod over the other points (p - q): [1 0 0], [1 1 1]/3, [-1 1 -1]/3,
-  // [-16 -8 -4]/15, [1 -2 4]/15, [0 0 1].
+  // g = Gt u.
   template <typename V, typename S = typename ElemOf<V>::type>
   static inline void weight_adj(const V (&u)[6], V (&g)[3]) {
     const V s12 = u[1] + u[2], d12 = u[1] - u[2];
@@ -344,8 +324,9 @@ struct Wino<8> {
 // ---- 2-D: the 1-D transforms along rows, then along columns --------------------------------------
 
 // o = Bt d B for an a x a patch.
-template <int M, typename V, class W = Wino<M>>
+template <int M, typename V>
 inline void input_2d(const V (&d)[M + 2][M + 2], V (&o)[M + 2][M + 2]) {
+  using W = Wino<M>;
   constexpr int A = M + 2;
   V t[A][A];
   for (int r = 0; r < A; ++r) W::in(d[r], t[r]);  // t = d B (rows)
@@ -373,8 +354,9 @@ inline void output_2d(const V (&t)[M + 2][M + 2], V (&y)[M][M]) {
 }
 
 // z = A y At for an m x m gradient tile.
-template <int M, typename V, class W = Wino<M>>
+template <int M, typename V>
 inline void out_adj_2d(const V (&y)[M][M], V (&z)[M + 2][M + 2]) {
+  using W = Wino<M>;
   constexpr int A = M + 2;
   V h[M][A];
   for (int r = 0; r < M; ++r) W::out_adj(y[r], h[r]);
@@ -387,8 +369,9 @@ inline void out_adj_2d(const V (&y)[M][M], V (&z)[M + 2][M + 2]) {
 }
 
 // g = Gt u G for an a x a tile of summed products.
-template <int M, typename V, class W = Wino<M>>
+template <int M, typename V>
 inline void weight_adj_2d(const V (&u)[M + 2][M + 2], V (&g)[3][3]) {
+  using W = Wino<M>;
   constexpr int A = M + 2;
   V h[A][3];
   for (int r = 0; r < A; ++r) W::weight_adj(u[r], h[r]);

@@ -133,9 +133,7 @@ struct TileKernels {
   void (*input[4])(const InputJob<T>&);           // [tile_index(m)]: F(2x2), F(4x4), F(6x6), F(8x8) (3x3)
   void (*output[4])(const OutputJob<T>&);
   void (*weight[4])(const WeightJob<T>&);
-  // The weight gradient's kernels: x's transform (weight_input: input's, but F(4x4) at WinoGrad4's
-  // points, conv2d_winograd_math.h), gy's tiles (A . At) and Gt u G (F(4x4) at WinoGrad4's points).
-  void (*weight_input[4])(const InputJob<T>&);
+  // The weight gradient's kernels (x's transform is input's): gy's tiles (A . At) and Gt u G.
   void (*grad[4])(const GradJob<T>&);
   void (*weight_grad[4])(const WeightGradJob<T>&);
   void (*taps)(const TapsJob<T>&);  // any tile size
