@@ -5,9 +5,10 @@ import { native } from '../../bindings/index.js';
 
 /**
  * How much a forward convolution may round (docs/upscaling.md#precision):
- * - 'strict': Winograd F(2×2, 3×3), rounding like a direct sum (what training uses);
+ * - 'strict': what training uses: Winograd F(4×4, 3×3) where a convolution narrows its channels,
+ *   F(2×2, 3×3) elsewhere;
  * - 'fp32': Winograd F(8×8, 3×3) on planes 128 columns wide and more (AVX-512, AVX2), else F(6×6, 3×3) for
- *   convolutions whose input is 16 MB or more, else F(4×4, 3×3); ~1.5× faster than 'strict', output
+ *   convolutions whose input is 16 MB or more, else F(4×4, 3×3); ~1.4× faster than 'strict', output
  *   PSNR vs float64 ≥ 60 dB on trained weights;
  * - 'bf16': Winograd with bf16 products summed in float32 (AVX512_BF16), output PSNR vs 'fp32'
  *   ≥ 50 dB on trained weights; runs as 'fp32' (with a one-time warning) where the CPU lacks it.

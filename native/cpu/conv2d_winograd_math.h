@@ -89,7 +89,8 @@ struct Wino<2> {
 // far from float64: in a simulation of MPF-Net's 24x24 weight gradients 6.5e-6 to 8.5e-6 of the
 // largest elements against 1.3e-5 to 2.6e-5 (F(2x2): 2.1e-6 to 2.8e-6; the best of eight sets
 // simulated; Barabasz et al. (2020) study how the choice of points sets Winograd's float error),
-// and the x4 model's forward output 8.0e-7 from float64 in norm against 1.8e-6 (F(2x2) 6.3e-7).
+// and with every convolution in F(4x4) the x4 model's forward output lies 7.4e-7 to 8.2e-7 from
+// float64 in norm against 9.0e-7 to 1.02e-6 at the usual points (F(2x2): 6.0e-7 to 6.6e-7).
 // Bt and At are dyadic (exact in float); G's thirds and fifteenths are not, but G runs once per
 // kernel (docs/performance.md, "The weight gradient in F(4x4)" and "Training's forward in F(4x4)").
 template <>
@@ -117,7 +118,9 @@ struct Wino<4> {
     o[3] = d1 + S(0.125) * t[3] - S(8) * t[4] + t[5];
   }
   // G rows p^k / prod over the other finite points (p - q): [1 0 0], [1 1 1]/3, [-1 1 -1]/3,
-  // [-16 -8 -4]/15, [1 -2 4]/15, [0 0 1].
+  // [-16 -8 -4]/15, [1 -2 4]/15, [0 0 1]. Summed left to right, as measured: the golden test's
+  // weights after Adam jump when any rounding here changes (docs/performance.md, "Training's
+  // forward in F(4x4)").
   template <typename V, typename S = typename ElemOf<V>::type>
   static inline void weight(const V (&g)[3], V (&u)[6]) {
     u[0] = g[0];

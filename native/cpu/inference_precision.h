@@ -1,10 +1,11 @@
 // Inference precision: how far a forward convolution may round, per calling thread. Only the
 // forward pass of float32 3x3 stride-1 dilation-1 convolutions is affected (conv2d_algo in
 // conv2d.cc); gradients, float64 and every other op always run as under Strict.
-//   Strict  today's choice: the forward pass takes Winograd F(2x2, 3x3), rounding like a direct
-//           sum, so training matches the PyTorch golden files.
-//   Fp32    F(4x4, 3x3): 1.8x fewer multiplications, ~10x the rounding of a direct sum (still
-//           >= 60 dB PSNR against float64 on trained weights; test/inference-precision.test.ts).
+//   Strict  training's choice: Winograd F(4x4, 3x3) for convolutions that narrow their channels,
+//           F(2x2, 3x3) for the rest, so training matches the PyTorch golden files (conv2d_algo).
+//   Fp32    F(8x8), F(6x6) or F(4x4) by shape (conv2d_algo): up to 2.6x fewer multiplications
+//           than F(2x2), more rounding (still >= 60 dB PSNR against float64 on trained weights;
+//           test/inference-precision.test.ts).
 //   Bf16    Winograd whose per-point GEMMs take bf16 operands (the transformed inputs V and
 //           weights U rounded to nearest even) and accumulate in float32, on AVX512_BF16
 //           (vdpbf16ps); Fp32 where the CPU lacks it (bf16_gemm_kernels() is null).
