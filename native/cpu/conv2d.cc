@@ -190,7 +190,7 @@ Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
     // elementwise (1e-4; test/mpfnet-golden.test.ts), and there one sample came to 8.6e-5. So the
     // forward takes F(4x4) only where the convolution narrows its channels (more inputs than
     // outputs: MPF-Net's c1, 104 -> 52, two thirds of the blocks' forward arithmetic), where the
-    // golden's worst sample stays within F(2x2)'s own spread (2.2e-5 to 5.7e-5 across instruction
+    // golden's worst sample stays within F(2x2)'s own spread (2.0e-5 to 5.7e-5 across instruction
     // sets and models), and not where it writes an image (4 output channels or fewer: its rounding
     // reaches the output unaveraged); F(2x2) elsewhere. The data and weight passes take F(4x4)
     // (gradients within 1.2e-5 of float64, the x4 model's weights after 3 Adam steps 1.2e-5 from

@@ -4,7 +4,7 @@
 // F(m x m, 3 x 3) computes an m x m output tile from an (m+2) x (m+2) input patch d and a 3 x 3
 // kernel g as  y = At [ (G g Gt) .* (Bt d B) ] A,  with (m+2)^2 multiplications instead of 9 m^2.
 // Wino<2> is F(2x2, 3x3) (interpolation points 0, +-1, inf: 2.25x fewer multiplications, errors
-// like direct), Wino<4> F(4x4, 3x3) (points 0, 1, -1, 1/2, -2, inf: 4x, errors about twice F(2x2)'s
+// like direct), Wino<4> F(4x4, 3x3) (points 0, 1, -1, 1/2, -2, inf: 4x, errors 1.3-3x F(2x2)'s
 // in MPF-Net's passes), Wino<6> F(6x6, 3x3) (points 0, +-1, +-2, +-1/2, inf: 5.1x, errors ~10x
 // F(4x4)'s; inference only), Wino<8> F(8x8, 3x3) (5.8x, errors ~10x F(6x6)'s; inference only).
 //
