@@ -144,10 +144,9 @@ struct Engine<double> {
   // Row-major A through a pack (float64 is for the tests; the float32 kernels read it in place).
   void ukr_rows_cut(int mr, int64_t kc, const double* a, int64_t lda, const double* b, double* c, int64_t ldc, int n_valid,
                     bool load_c) const {
-    thread_local std::vector<double> ap;
-    ap.resize(size_t(mr * kc));
-    pack_a_rows(a, lda, mr, kc, ap.data());
-    ukr_cut(mr, kc, ap.data(), b, c, ldc, n_valid, load_c);
+    double* ap = scratch(kScratchPackA, mr * kc);  // free in the weight gradient, which calls this
+    pack_a_rows(a, lda, mr, kc, ap);
+    ukr_cut(mr, kc, ap, b, c, ldc, n_valid, load_c);
   }
   void narrow_ukr_rows_cut(int, int64_t, const double*, int64_t, const double*, double*, int64_t, int, bool) const {}
 };

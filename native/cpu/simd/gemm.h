@@ -28,7 +28,6 @@ constexpr int64_t kPackAhead = 64;
 // made fresh for one use the pack: the Winograd weight gradient's transformed output gradients.
 struct PackedA {
   const float* a;
-  template <int MR>
   const float* at(int i) const { return a + i; }
   template <int MR>
   void next() { a += MR; }
@@ -36,7 +35,6 @@ struct PackedA {
 struct RowsA {
   const float* a;
   int64_t lda;
-  template <int MR>
   const float* at(int i) const { return a + i * lda; }
   template <int MR>
   void next() { ++a; }
@@ -64,7 +62,7 @@ inline void ukr_body(int64_t kc, AT a, const float* __restrict b, float* __restr
     for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const typename V::F ai = V::broadcast(a.template at<MR>(i));
+      const typename V::F ai = V::broadcast(a.at(i));
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
     }
