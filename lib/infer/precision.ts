@@ -5,8 +5,8 @@ import { native } from '../../bindings/index.js';
 
 /**
  * How much a forward convolution may round (docs/upscaling.md#precision):
- * - 'strict': what training uses: Winograd F(4×4, 3×3) where a convolution narrows its channels,
- *   F(2×2, 3×3) elsewhere;
+ * - 'strict': what training uses: Winograd F(4×4, 3×3) where a convolution keeps or narrows its
+ *   channels, F(2×2, 3×3) elsewhere;
  * - 'fp32': Winograd F(8×8, 3×3) on planes 128 columns wide and more (AVX-512, AVX2), else F(6×6, 3×3) for
  *   convolutions whose input is 16 MB or more, else F(4×4, 3×3); ~1.4× faster than 'strict', output
  *   PSNR vs float64 ≥ 60 dB on trained weights;

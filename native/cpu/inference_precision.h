@@ -1,8 +1,8 @@
 // Inference precision: how far a forward convolution may round, per calling thread. Only the
 // forward pass of float32 3x3 stride-1 dilation-1 convolutions is affected (conv2d_algo in
 // conv2d.cc); gradients, float64 and every other op always run as under Strict.
-//   Strict  training's choice: Winograd F(4x4, 3x3) for convolutions that narrow their channels,
-//           F(2x2, 3x3) for the rest, so training matches the PyTorch golden files (conv2d_algo).
+//   Strict  training's choice: Winograd F(4x4, 3x3) for convolutions that keep or narrow their
+//           channels, F(2x2, 3x3) for the rest, so training matches the PyTorch golden files (conv2d_algo).
 //   Fp32    F(8x8), F(6x6) or F(4x4) by shape (conv2d_algo): up to 2.6x fewer multiplications
 //           than F(2x2), more rounding (still >= 60 dB PSNR against float64 on trained weights;
 //           test/inference-precision.test.ts).
