@@ -78,7 +78,12 @@ struct Engine<float> {
   const TileKernels<float>& tiles;
   const gemm_detail::SgemmKernels& gemm;
   const gemm_detail::SgemmKernels* narrow;  // one vector wide, for narrow last panels; may be null
-  Engine() : tiles(pick_tiles()), gemm(gemm_detail::kernels_for(simd_level())), narrow(gemm_detail::narrow_kernels_for(simd_level())) {}
+  // narrow_gemm: the GEMMs run on the narrow kernels throughout (where there are some).
+  explicit Engine(bool narrow_gemm = false)
+      : tiles(pick_tiles()),
+        gemm(narrow_gemm && gemm_detail::narrow_kernels_for(simd_level()) ? *gemm_detail::narrow_kernels_for(simd_level())
+                                                                          : gemm_detail::kernels_for(simd_level())),
+        narrow(gemm_detail::narrow_kernels_for(simd_level())) {}
   static const TileKernels<float>& pick_tiles() {
 #if defined(MPF_X86)
     if (simd_level() == Simd::AVX512) return tile_kernels_avx512();
@@ -114,6 +119,7 @@ struct Engine<float> {
 template <>
 struct Engine<double> {
   const TileKernels<double>& tiles = tile_kernels_portable_f64();
+  explicit Engine(bool = false) {}
   int mr_max() const { return kF64MR; }
   int nr() const { return kF64NR; }
   void ukr(int mr, int64_t kc, const double* a, const double* b, double* c, int64_t ldc, bool load_c) const {
@@ -214,34 +220,64 @@ void block_segments(int64_t t0, int64_t count, int64_t tiles_w, int64_t tiles_pe
 struct Plan {
   int64_t lanes;   // tiles per block (a multiple of nr)
   int64_t groups;  // output row groups
+  double cost;     // modelled finishing time
 };
 
-// Block size and row groups that minimise the modelled finishing time: tasks run dynamically on
-// the pool, so the last wave decides. Costs are in multiply-adds: the GEMMs' X * K * rows per
-// tile, each transformed value (X per tile, input channel and output row) counted as ~6, about
-// what the staging and transforms cost next to the micro-kernels. Row groups repeat the input
-// transform, so they only win when there are too few blocks to keep the threads busy.
-Plan plan_blocks(int64_t tiles, int64_t K, int64_t R, int64_t ntiles_rows, int X, int nr, int64_t elem_bytes) {
+// Block size and row groups that minimise the modelled finishing time. Costs are in multiply-adds:
+// the GEMMs' X * K * rows per lane (a block's last panel counts whole: the micro-kernels compute
+// it padded), each input value transformed (X per lane and input channel) counted as ~10 and
+// each output value (X per lane and output row) as ~6, about what the staging and transforms cost
+// next to the micro-kernels (check_conv2d --transforms: F(4x4)'s input transform takes 121 ns per
+// 16 lanes and channel, the GEMMs ~0.7 ns per lane, channel and row). Tasks run dynamically on
+// the pool in index order, so each goes to the thread that frees up first; the last to finish
+// decides. Row groups repeat the input transform, so they only win when there are too few
+// blocks to keep the threads busy.
+Plan model_blocks(int64_t tiles, int64_t K, int64_t R, int64_t ntiles_rows, int X, int nr, int64_t elem_bytes, bool whole_last) {
   const int64_t threads = num_threads();
-  const int64_t max_lanes = std::max<int64_t>(nr, kBlockBytes / (X * K * elem_bytes) / nr * nr);
-  Plan best{nr, 1};
-  double best_cost = 1e300;
+  // Blocks up to the budget of V, and no larger than all the tiles (a few dozen candidates at most).
+  const int64_t max_lanes = std::min(std::max<int64_t>(nr, kBlockBytes / (X * K * elem_bytes) / nr * nr), (tiles + nr - 1) / nr * nr);
+  Plan best{nr, 1, 1e300};
+  std::vector<double> busy(size_t(std::max<int64_t>(1, threads)));
   for (int64_t lanes = nr; lanes <= max_lanes; lanes += nr) {
     const int64_t blocks = (tiles + lanes - 1) / lanes;
+    const int64_t last_lanes = whole_last ? lanes : (tiles - (blocks - 1) * lanes + nr - 1) / nr * nr;
     for (int64_t g = 1; g <= std::min<int64_t>(4, ntiles_rows); ++g) {
-      const int64_t tasks = blocks * g;
       const double rows = double(R) / double(g);
-      const double per_task = double(lanes) * (double(X) * double(K) * (rows + 6.0) + double(X) * rows * 6.0);
-      const double waves = double((tasks + threads - 1) / threads);
+      const double per_lane = double(X) * double(K) * (rows + 10.0) + double(X) * rows * 6.0;
       // A little per task (segments, scratch, wake-ups), so equal plans prefer fewer, larger tasks.
-      const double cost = waves * per_task + double(tasks) * 2e4;
-      if (cost < best_cost * (1 - 1e-9)) {
-        best_cost = cost;
-        best = {lanes, g};
-      }
+      const double full = double(lanes) * per_lane + 2e4, last = double(last_lanes) * per_lane + 2e4;
+      // The tasks before the last block's are equal, so they go round the threads.
+      const int64_t before = (blocks - 1) * g;
+      for (int64_t i = 0; i < threads; ++i) busy[size_t(i)] = double(before / threads + (i < before % threads ? 1 : 0)) * full;
+      for (int64_t k = 0; k < g; ++k) *std::min_element(busy.begin(), busy.end()) += last;
+      const double cost = *std::max_element(busy.begin(), busy.end());
+      if (cost < best.cost * (1 - 1e-9)) best = {lanes, g, cost};
     }
   }
   return best;
+}
+
+// model_blocks, remembered per shape: a search takes microseconds, as long as a small convolution
+// (the head's 3 -> 52 at 48x48 takes ~60 us), and a training step asks for the same shapes again.
+Plan plan_blocks(int64_t tiles, int64_t K, int64_t R, int64_t ntiles_rows, int X, int nr, int64_t elem_bytes, bool bf16) {
+  struct Entry {
+    int64_t key[9];
+    Plan plan;
+  };
+  const int64_t key[9] = {tiles, K, R, ntiles_rows, X, nr, elem_bytes, num_threads(), bf16};
+  thread_local std::vector<Entry> cache;
+  thread_local size_t next = 0;
+  for (const Entry& e : cache)
+    if (std::equal(key, key + 9, e.key)) return e.plan;
+  // With bf16 GEMMs the last block counts whole, as if padded: that steers to smaller blocks, which
+  // measured faster there at equal work per thread (batch 1, 48x48, C52 -> 52 and 52 -> 208:
+  // blocks of 32 lanes 15% faster than of 64).
+  Entry e{{}, model_blocks(tiles, K, R, ntiles_rows, X, nr, elem_bytes, bf16)};
+  std::copy(key, key + 9, e.key);
+  constexpr size_t kEntries = 64;
+  if (cache.size() < kEntries) cache.push_back(e);
+  else cache[next++ % kEntries] = e;
+  return e.plan;
 }
 
 // The sum of the output pixels one segment of tiles wrote into a plane (image's plane given).
@@ -255,13 +291,32 @@ double written_sum(const Seg& sg, const T* plane, int64_t oh, int64_t ow, int m)
 
 template <typename T>
 void run_conv(const ConvProblem<T>& p) {
-  const Engine<T> eng;
   const int vi = tile_index(p.m);
   const int A = p.m + 2, X = A * A;
   const int64_t K = int64_t(p.src.size()), R = int64_t(p.dst.size());
-  const int nr = eng.nr();
   if (R == 0) return;
+  const int64_t tiles_h = (p.oh + p.m - 1) / p.m, tiles_w = (p.ow + p.m - 1) / p.m;
+  const int64_t per_image = tiles_h * tiles_w, tiles = p.batch * per_image;
 
+  // The GEMMs' panel width is the blocks' granularity: a block's last panel is computed whole.
+  // Where the tiles do not fill whole panels per thread, the narrow kernels (AVX-512: 16 columns
+  // against 32, the same rows and the same sums in the same order, so the same bits) pad less:
+  // F(4x4) at 48x48 with batch 1 has 144 tiles, 4.5 panels of 32, which two threads ran as 96 +
+  // 48 (3 + 2 panels), against 80 + 64 in panels of 16. Per useful product they run as fast on
+  // the Zen 4 host (docs/performance.md, "Narrow panels"); not with bf16, whose kernels are 32 wide.
+  const Engine<T> wide;
+  const int64_t rows_tiles = (R + wide.mr_max() - 1) / wide.mr_max();
+  Plan plan = plan_blocks(tiles, K, R, rows_tiles, X, wide.nr(), int64_t(sizeof(T)), p.bf16);
+  bool narrow = false;
+  if (!p.bf16 && wide.narrow_nr() > 0) {
+    const Plan pn = plan_blocks(tiles, K, R, rows_tiles, X, wide.narrow_nr(), int64_t(sizeof(T)), false);
+    if (pn.cost < plan.cost * 0.97) {
+      plan = pn;
+      narrow = true;
+    }
+  }
+  const Engine<T> eng(narrow);
+  const int nr = eng.nr();
   const std::vector<RowTile> rtiles = row_tiles(R, eng.mr_max());
   // bf16: U again as bf16 pairs (tile (m0, mr) of U(xi) at Ub + xi * R * KP + m0 * KP), and each
   // block's V(xi) converted just before its GEMMs (formats: inference_precision.h).
@@ -319,9 +374,6 @@ void run_conv(const ConvProblem<T>& p) {
     parallel_tasks((K + per - 1) / per, [&](int64_t sl) { transform_weights(sl * per, std::min(per, K - sl * per), shared_u); });
   }
 
-  const int64_t tiles_h = (p.oh + p.m - 1) / p.m, tiles_w = (p.ow + p.m - 1) / p.m;
-  const int64_t per_image = tiles_h * tiles_w, tiles = p.batch * per_image;
-  const Plan plan = plan_blocks(tiles, K, R, int64_t(rtiles.size()), X, nr, int64_t(sizeof(T)));
   const int64_t nblocks = (tiles + plan.lanes - 1) / plan.lanes;
   // Row groups: whole row tiles, as even in rows as possible.
   std::vector<size_t> group_tile(size_t(plan.groups) + 1, rtiles.size());
