@@ -39,12 +39,12 @@ function layers(): Layer[] {
 }
 
 // The Winograd tile size auto mode picks for this layer and pass (mirrors conv2d_algo in
-// native/cpu/conv2d.cc: 3x3, stride 1, dilation 1; forward F(4x4) where the layer narrows its
-// channels (and writes more than 4), else F(2x2); data and weight F(4x4); the backward passes only
-// from 16 channels), or 0 when the pass runs as a GEMM.
+// native/cpu/conv2d.cc: 3x3, stride 1, dilation 1; forward F(4x4) where the layer keeps or
+// narrows its channels (and writes more than 4), else F(2x2); data and weight F(4x4); the backward
+// passes only from 16 channels), or 0 when the pass runs as a GEMM.
 function winogradTile(l: Layer, cin: number, pass: Pass): number {
   if (l.k !== 3 || l.d !== 1) return 0;
-  if (pass.startsWith('forward')) return cin > l.cout && l.cout > 4 ? 4 : 2;
+  if (pass.startsWith('forward')) return cin >= l.cout && l.cout > 4 ? 4 : 2;
   if (pass === 'backward-data') return l.cout >= 16 ? 4 : 0;
   return cin >= 16 ? 4 : 0;
 }
