@@ -11,7 +11,7 @@ const SgemmKernels& kernels_avx512() {
   return k;
 }
 
-// 14 x 16 tiles for narrow last panels (narrow_kernels_for): up to 14 independent accumulators,
+// 14 x 16 tiles for narrow panels (narrow_kernels_for): up to 14 independent accumulators,
 // more than the 2 FMA pipes x 4 cycles of latency need.
 const SgemmKernels& kernels_avx512_narrow() {
   static const SgemmKernels k = simd::gemm::make_kernels<simd::VecAvx512, 1, kMaxMR, true>();

@@ -61,7 +61,8 @@ const SgemmKernels& kernels_for(Simd level);
 
 // One vector wide (AVX-512: 16 columns, the same row heights), for a last B panel of at most that
 // many columns, which a full-width panel would mostly pad with zeros (the Winograd weight gradient's
-// 104 input channels: 3 x 32 + 8). Null where the level has none.
+// 104 input channels: 3 x 32 + 8), and for whole Winograd passes whose tiles do not fill 32-column
+// panels per thread (conv2d_winograd.cc, run_conv). Null where the level has none.
 const SgemmKernels* narrow_kernels_for(Simd level);
 #if defined(MPF_X86)
 const SgemmKernels& kernels_avx512_narrow();
