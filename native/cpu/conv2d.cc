@@ -194,9 +194,9 @@ Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
     // worst is 8.6e-5, on the x4 model with AVX-512 and AVX2 (scalar: 6.8e-5, on x2); with every
     // convolution in F(4x4) it failed (1.3-1.4e-4), so the widening ones (head, upsampler) and
     // those that write an image (4 output channels or fewer, whose rounding reaches the output
-    // unaveraged) keep F(2x2). The data and weight passes take F(4x4) (the golden
-    // gradients within 1.6e-5 of PyTorch's, the weights after 3 Adam steps within 2.3e-5, bound
-    // 1e-4). Numbers: docs/performance.md, "Training's forward in F(4x4)".
+    // unaveraged) keep F(2x2). The data and weight passes take F(4x4) (the golden gradients within
+    // 1.6e-5 of PyTorch's, the weights after 3 Adam steps within 2.3e-5, bound 1e-4). Numbers:
+    // docs/performance.md, "Training's forward in F(4x4)".
     if (pass != Conv2dPass::Forward) return Conv2dAlgo::Winograd4;
     return s.total_in_channels() >= s.out_channels && s.out_channels > 4 ? Conv2dAlgo::Winograd4 : Conv2dAlgo::Winograd2;
   }

@@ -76,14 +76,13 @@ struct Engine;
 template <>
 struct Engine<float> {
   const TileKernels<float>& tiles;
+  const gemm_detail::SgemmKernels* narrow;  // one vector wide, for narrow panels; may be null
   const gemm_detail::SgemmKernels& gemm;
-  const gemm_detail::SgemmKernels* narrow;  // one vector wide, for narrow last panels; may be null
   // narrow_gemm: the GEMMs run on the narrow kernels throughout (where there are some).
   explicit Engine(bool narrow_gemm = false)
       : tiles(pick_tiles()),
-        gemm(narrow_gemm && gemm_detail::narrow_kernels_for(simd_level()) ? *gemm_detail::narrow_kernels_for(simd_level())
-                                                                          : gemm_detail::kernels_for(simd_level())),
-        narrow(gemm_detail::narrow_kernels_for(simd_level())) {}
+        narrow(gemm_detail::narrow_kernels_for(simd_level())),
+        gemm(narrow_gemm && narrow ? *narrow : gemm_detail::kernels_for(simd_level())) {}
   static const TileKernels<float>& pick_tiles() {
 #if defined(MPF_X86)
     if (simd_level() == Simd::AVX512) return tile_kernels_avx512();
@@ -306,7 +305,7 @@ void run_conv(const ConvProblem<T>& p) {
   // 48 (3 + 2 panels), against 80 + 64 in panels of 16. Per useful product they run as fast on
   // the Zen 4 host (docs/performance.md, "Narrow panels"); not with bf16, whose kernels are 32 wide.
   const Engine<T> wide;
-  const int64_t rows_tiles = (R + wide.mr_max() - 1) / wide.mr_max();
+  const int64_t rows_tiles = int64_t(row_tiles(R, wide.mr_max()).size());  // narrow's rows are the same
   Plan plan = plan_blocks(tiles, K, R, rows_tiles, X, wide.nr(), int64_t(sizeof(T)), p.bf16);
   bool narrow = false;
   if (!p.bf16 && wide.narrow_nr() > 0) {
