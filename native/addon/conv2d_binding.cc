@@ -242,16 +242,16 @@ MPF_BINDING(conv2dBackward) {
       for (auto& g : gxs) p.push_back(g ? g->f32() : nullptr);
       cpu::conv2d_backward_data<float>(s, c.w->f32(), gy->f32(), p);
     }
-    if (gw) cpu::conv2d_backward_weight<float>(s, ptrs<float>(c.xs), gy->f32(), gw->f32());
-    if (gb) cpu::conv2d_backward_bias<float>(s, gy->f32(), gb->f32());
+    if (gw) cpu::conv2d_backward_weight<float>(s, ptrs<float>(c.xs), gy->f32(), gw->f32(), gb ? gb->f32() : nullptr);
+    else if (gb) cpu::conv2d_backward_bias<float>(s, gy->f32(), gb->f32());
   } else {
     if (any_input) {
       std::vector<double*> p;
       for (auto& g : gxs) p.push_back(g ? g->f64() : nullptr);
       cpu::conv2d_backward_data<double>(s, c.w->f64(), gy->f64(), p);
     }
-    if (gw) cpu::conv2d_backward_weight<double>(s, ptrs<double>(c.xs), gy->f64(), gw->f64());
-    if (gb) cpu::conv2d_backward_bias<double>(s, gy->f64(), gb->f64());
+    if (gw) cpu::conv2d_backward_weight<double>(s, ptrs<double>(c.xs), gy->f64(), gw->f64(), gb ? gb->f64() : nullptr);
+    else if (gb) cpu::conv2d_backward_bias<double>(s, gy->f64(), gb->f64());
   }
 
   Napi::Env env = info.Env();

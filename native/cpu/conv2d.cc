@@ -292,24 +292,28 @@ void conv2d_backward_data(const Conv2dShape& s, const T* w, const T* gy, const s
 }
 
 template <typename T>
-void conv2d_backward_weight(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw) {
+void conv2d_backward_weight(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, T* gb) {
   using namespace conv2d_detail;
   switch (conv2d_algo(s, Conv2dPass::BackwardWeight, std::is_same_v<T, double>)) {
-    case Conv2dAlgo::Winograd4: return backward_weight_winograd(s, xs, gy, gw, 4);
-    case Conv2dAlgo::Winograd2: return backward_weight_winograd(s, xs, gy, gw, 2);
-    case Conv2dAlgo::Winograd6: return backward_weight_winograd(s, xs, gy, gw, 6);
-    case Conv2dAlgo::Winograd8: return backward_weight_winograd(s, xs, gy, gw, 8);
+    case Conv2dAlgo::Winograd4: return backward_weight_winograd(s, xs, gy, gw, gb, 4);
+    case Conv2dAlgo::Winograd2: return backward_weight_winograd(s, xs, gy, gw, gb, 2);
+    case Conv2dAlgo::Winograd6: return backward_weight_winograd(s, xs, gy, gw, gb, 6);
+    case Conv2dAlgo::Winograd8: return backward_weight_winograd(s, xs, gy, gw, gb, 8);
     case Conv2dAlgo::ImplicitGemm:
-      if constexpr (std::is_same_v<T, float>) return backward_weight_implicit_gemm(s, xs, gy, gw);
+      if constexpr (std::is_same_v<T, float>) {
+        backward_weight_implicit_gemm(s, xs, gy, gw);
+        break;
+      }
       [[fallthrough]];
-    default: return conv2d_backward_weight_direct(s, xs, gy, gw);
+    default: conv2d_backward_weight_direct(s, xs, gy, gw);
   }
+  if (gb) conv2d_backward_bias(s, gy, gb);
 }
 
 #define MPF_CONV2D(T)                                                                                           \
   template void conv2d_forward<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, Conv2dActivation, T*); \
   template void conv2d_backward_data<T>(const Conv2dShape&, const T*, const T*, const std::vector<T*>&);      \
-  template void conv2d_backward_weight<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*);
+  template void conv2d_backward_weight<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*, T*);
 MPF_CONV2D(float)
 MPF_CONV2D(double)
 #undef MPF_CONV2D

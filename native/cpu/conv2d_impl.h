@@ -84,8 +84,9 @@ void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, con
                       Conv2dActivation act, bool bf16 = false, T* means = nullptr);
 template <typename T>
 void backward_data_winograd(const Conv2dShape& s, const T* w, const T* gy, const std::vector<T*>& gxs, int m);
+// gb (may be null) receives the bias gradient too (from the transformed gy where the tile allows).
 template <typename T>
-void backward_weight_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, int m);
+void backward_weight_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, T* gb, int m);
 
 // Dilated 3x3, stride 1, padding = dilation: d*d plain convolutions on the sub-lattices, one batch
 // (conv2d_lattice.cc), the nested convolution chosen by conv2d_algo (at the calling thread's precision).

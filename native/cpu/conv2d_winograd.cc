@@ -496,8 +496,13 @@ constexpr int64_t kGradBlock = 96;
 // gU(xi) (Cout x Cin) = sum over tiles of Z(xi) (Cout x tiles) . V(xi)^T, with Z = A gy At and
 // V = Bt x B per tile; then gW = Gt gU G. The tiles are cut into one slice per thread, each
 // summing into its own gU; the slices' sums are added at the end.
+// gb (may be null): the bias gradient, summed in double from the staged gy tiles (zeros past the
+// plane) while they are in L1, instead of a pass of its own over gy (1.9 MB for a CPB convolution
+// at batch 4, 48x48; docs/performance.md, "The bias gradient inside the weight gradient"). Not
+// from Z at the point 1, where A's row is all ones: that sum of 16 values rounds in float, and
+// the golden test's weights after Adam moved from 1.26e-5 to 9.88e-5 of PyTorch's (bound 1e-4).
 template <typename T>
-void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, int m) {
+void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, T* gb, int m) {
   const Engine<T> eng;
   const int vi = tile_index(m);
   const int A = m + 2, X = A * A;
@@ -517,6 +522,8 @@ void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, cons
   const int64_t slices = std::max<int64_t>(1, std::min<int64_t>(num_threads(), tiles / 16));
   const int64_t gsize = X * Cout * Cin;
   T* gu = Engine<T>::scratch(kScratchCaller, slices * gsize);
+  // Per slice and output channel, in double: the same sums whatever thread ran which slice.
+  std::vector<double> bias_sums(gb ? size_t(slices * Cout) : 0, 0.0);
 
   parallel_tasks(slices, [&](int64_t sl) {
     const int64_t s0 = tiles * sl / slices, s1 = tiles * (sl + 1) / slices;
@@ -535,6 +542,8 @@ void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, cons
         const GradJob<T> job{segs.data(), int(segs.size()), valid, lanes, gy + co * ohw, Cout * ohw, OH, OW, stage, lanes,
                              Z + co * lanes, Cout * lanes};
         eng.tiles.grad[vi](job);
+        if (gb)
+          for (int e = 0; e < m * m; ++e) bias_sums[size_t(sl * Cout + co)] += contiguous_sum(stage + e * lanes, valid);
       }
       T* V = Engine<T>::scratch(kScratchPackB, X * Cin * lanes);
       for (int64_t ci = 0; ci < Cin; ++ci) {
@@ -576,6 +585,11 @@ void run_weight_grad(const Conv2dShape& s, const std::vector<const T*>& xs, cons
       eng.tiles.weight_grad[vi](WeightGradJob<T>{gu + k0, kernels, n, gw + k0 * 9});
     }
   });
+  for (int64_t co = 0; gb && co < Cout; ++co) {
+    double total = 0;
+    for (int64_t sl = 0; sl < slices; ++sl) total += bias_sums[size_t(sl * Cout + co)];
+    gb[co] = T(total);
+  }
 }
 
 }  // namespace
@@ -649,14 +663,14 @@ void backward_data_winograd(const Conv2dShape& s, const T* w, const T* gy, const
 }
 
 template <typename T>
-void backward_weight_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, int m) {
-  run_weight_grad(s, xs, gy, gw, m);
+void backward_weight_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, T* gb, int m) {
+  run_weight_grad(s, xs, gy, gw, gb, m);
 }
 
 #define MPF_WINOGRAD(T)                                                                                                  \
   template void forward_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, const T*, T*, int, Conv2dActivation, bool, T*); \
   template void backward_data_winograd<T>(const Conv2dShape&, const T*, const T*, const std::vector<T*>&, int); \
-  template void backward_weight_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*, int);
+  template void backward_weight_winograd<T>(const Conv2dShape&, const std::vector<const T*>&, const T*, T*, T*, int);
 MPF_WINOGRAD(float)
 MPF_WINOGRAD(double)
 #undef MPF_WINOGRAD
