@@ -1,16 +1,21 @@
 // The autograd tape, micrograd style. Each op's output remembers a GradNode: its inputs and a
 // closure mapping the output's gradient to the inputs' gradients. backward() walks the graph in
 // reverse topological order, sums gradients that meet, frees each intermediate gradient as soon as
-// it has been used, and accumulates into .grad of leaves that require it.
+// it has been used, and accumulates into .grad of leaves that require it. An op may return its
+// output's gradient itself as an input's (add does, saving a copy per input); the tape counts
+// each gradient's holders and never writes a shared one in place (grad-utils.ts).
 import type { Tensor } from '../tensor.js';
 import { isGradEnabled, noGrad } from './scope.js';
-import { accumulateGrad, addGrads, onesLike } from './grad-utils.js';
+import { accumulateGrad, GradsInFlight, onesLike } from './grad-utils.js';
 
 export interface GradNode {
   /** The op's name, for errors and debugging. */
   name: string;
   inputs: readonly (Tensor | null)[];
-  /** Gradients of the inputs given the output's gradient (null: no gradient for that input). */
+  /**
+   * Gradients of the inputs given the output's gradient (null: no gradient for that input). The
+   * result may contain gy itself, or one tensor more than once; it must not write gy.
+   */
   backward(gy: Tensor): readonly (Tensor | null)[];
 }
 
@@ -62,33 +67,37 @@ export function backward(root: Tensor, grad?: Tensor): void {
   }
   noGrad(() => {
     const order = topoOrder(root);
-    const grads = new Map<Tensor, Tensor>();
+    const flight = new GradsInFlight(grad);
     const seed = grad ?? onesLike(root);
-    grads.set(root, seed);
-    for (let k = order.length - 1; k >= 0; k--) {
-      const t = order[k]!;
-      const g = grads.get(t);
-      if (!g) continue;
-      grads.delete(t);
-      if (!t.gradFn) {
-        accumulateGrad(t, g, g !== grad);
-        continue;
-      }
-      const gin = t.gradFn.backward(g);
-      if (g !== grad) g.dispose();
-      const inputs = t.gradFn.inputs;
-      for (let i = 0; i < inputs.length; i++) {
-        const x = inputs[i];
-        const gx = gin[i];
-        if (!gx) continue;
-        if (!x || !x.requiresGrad) {
-          gx.dispose();
+    flight.hold(seed);
+    flight.put(root, seed);
+    try {
+      for (let k = order.length - 1; k >= 0; k--) {
+        const t = order[k]!;
+        const g = flight.take(t);
+        if (!g) continue;
+        if (!t.gradFn) {
+          accumulateGrad(t, g, flight);
           continue;
         }
-        const prev = grads.get(x);
-        grads.set(x, prev ? addGrads(prev, gx) : gx);
+        const inputs = t.gradFn.inputs;
+        const gin = t.gradFn.backward(g);
+        for (const gx of gin) if (gx) flight.hold(gx);
+        flight.release(g);
+        for (let i = 0; i < inputs.length; i++) {
+          const x = inputs[i];
+          const gx = gin[i];
+          if (!gx) continue;
+          if (!x || !x.requiresGrad) {
+            flight.release(gx);
+            continue;
+          }
+          const prev = flight.take(x);
+          flight.put(x, prev ? flight.sum(prev, gx) : gx);
+        }
       }
+    } finally {
+      flight.releaseAll();
     }
-    for (const g of grads.values()) if (g !== grad) g.dispose();
   });
 }

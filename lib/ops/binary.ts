@@ -13,10 +13,16 @@ import { affine } from './unary.js';
 
 function binary(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
   const y = fromHandle(native.binaryForward(a.device, op, a.handle, b.handle));
+  // Without broadcasting, a sum's inputs get its gradient itself (no copies; the tape counts holders).
+  if (op === 'add' && sameShape(a, b)) return record(y, op, [a, b], (gy) => [a.requiresGrad ? gy : null, b.requiresGrad ? gy : null]);
   return record(y, op, [a, b], (gy) => {
     const [ga, gb] = native.binaryBackward(gy.device, op, a.handle, b.handle, gy.handle, a.requiresGrad, b.requiresGrad);
     return [ga === null ? null : fromHandle(ga), gb === null ? null : fromHandle(gb)];
   });
+}
+
+function sameShape(a: Tensor, b: Tensor): boolean {
+  return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 }
 
 /** An operand of a binary op: a tensor or a number. */
