@@ -91,8 +91,8 @@ template <typename T>
 void conv2d_backward_data(const Conv2dShape& s, const T* w, const T* gy, const std::vector<T*>& gxs);
 
 // gw (out, in, kh, kw) = d loss / d w; gb (out, may be null) = d loss / d bias as well: the
-// Winograd weight gradient sums its staged gy tiles while they are in L1 (the same double sums as
-// conv2d_backward_bias, without a pass of its own over gy); the other algorithms call that.
+// Winograd weight gradient sums its staged gy tiles in double while they are in L1 (as
+// conv2d_backward_bias sums gy, without a pass of its own over it); the other algorithms call that.
 template <typename T>
 void conv2d_backward_weight(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, T* gb = nullptr);
 

@@ -84,7 +84,7 @@ void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, con
                       Conv2dActivation act, bool bf16 = false, T* means = nullptr);
 template <typename T>
 void backward_data_winograd(const Conv2dShape& s, const T* w, const T* gy, const std::vector<T*>& gxs, int m);
-// gb (may be null) receives the bias gradient too (from the transformed gy where the tile allows).
+// gb (may be null) receives the bias gradient too, summed from the staged gy tiles.
 template <typename T>
 void backward_weight_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, const T* gy, T* gw, T* gb, int m);
 

@@ -12,7 +12,7 @@
 // each inference precision; --precision sets the one the bench's forward column runs under.
 //   (or any CMake build of the repository with -DMPF_BUILD_CHECKS=ON)
 // --cpu-time measures process CPU time (meaningful with MPFNET_NUM_THREADS=1 on a busy machine).
-// --cold writes 64 MB before every timed run, so each starts from memory as in a training step
+// --cold reads 64 MB before every timed run, so each starts from memory as in a training step
 // (whose maps do not fit the caches), not from the previous run's caches.
 // --transforms times one block's input and output transforms alone (one thread, F(2x2), F(4x4),
 // F(6x6) at the CPB's channel counts), in the driver's layout and with the unpadded per-point stride.
@@ -305,10 +305,14 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-bool g_cold = false;  // --cold: evict the caches (write 64 MB) before every timed run
+bool g_cold = false;  // --cold: evict the caches (read 64 MB) before every timed run
 void evict_caches() {
-  static std::vector<float> junk(size_t(16) << 20);
-  for (size_t i = 0; i < junk.size(); i += 16) junk[i] += 1.0f;
+  // Reads, not writes: dirty lines would be written back during the timed run.
+  static const std::vector<float> junk(size_t(16) << 20, 1.0f);
+  static volatile float sink = 0;
+  float s = 0;
+  for (size_t i = 0; i < junk.size(); i += 16) s += junk[i];
+  sink = sink + s;
 }
 
 double seconds_min(int reps, const std::function<void()>& f) {
