@@ -70,7 +70,7 @@ export class GradsInFlight {
       this.release(from);
       return into;
     }
-    const s = fromHandle(native.binaryForward(a.device, 'add', a.handle, b.handle));
+    const s = fromHandle(native.binaryForward(a.device, 'add', a.handle, b.handle), a);
     this.hold(s);
     this.release(a);
     this.release(b);
@@ -96,6 +96,6 @@ export function accumulateGrad(leaf: Tensor, g: Tensor, flight: GradsInFlight): 
     leaf.grad = keep(g);
     return;
   }
-  leaf.grad = keep(fromHandle(native.copy(g.handle, g.dtype)));
+  leaf.grad = keep(fromHandle(native.copy(g.handle, g.dtype), g));
   flight.release(g);
 }

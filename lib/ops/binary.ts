@@ -12,12 +12,13 @@ import { full } from './creation.js';
 import { affine } from './unary.js';
 
 function binary(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
-  const y = fromHandle(native.binaryForward(a.device, op, a.handle, b.handle));
+  const same = sameShape(a, b);
+  const y = fromHandle(native.binaryForward(a.device, op, a.handle, b.handle), same ? a : undefined);
   // Without broadcasting, a sum's inputs get its gradient itself (no copies; the tape counts holders).
-  if (op === 'add' && sameShape(a, b)) return record(y, op, [a, b], (gy) => [a.requiresGrad ? gy : null, b.requiresGrad ? gy : null]);
+  if (op === 'add' && same) return record(y, op, [a, b], (gy) => [a.requiresGrad ? gy : null, b.requiresGrad ? gy : null]);
   return record(y, op, [a, b], (gy) => {
     const [ga, gb] = native.binaryBackward(gy.device, op, a.handle, b.handle, gy.handle, a.requiresGrad, b.requiresGrad);
-    return [ga === null ? null : fromHandle(ga), gb === null ? null : fromHandle(gb)];
+    return [ga === null ? null : fromHandle(ga, a), gb === null ? null : fromHandle(gb, b)];
   });
 }
 

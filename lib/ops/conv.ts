@@ -40,7 +40,13 @@ function pair(name: string, v: IntPair): [number, number] {
   throw new TypeError(`conv2d: '${name}' must be a number or an [h, w] pair of numbers, got ${JSON.stringify(v)}`);
 }
 
-const maybe = (h: Handle | null): Tensor | null => (h === null ? null : fromHandle(h));
+const maybe = (h: Handle | null, like: Tensor | null): Tensor | null => (h === null ? null : fromHandle(h, like ?? undefined));
+
+/** The output's shape (N, out, OH, OW), for a call the native side has accepted. */
+function outputShape(x: Tensor, weight: Tensor, stride: [number, number], padding: [number, number], dilation: [number, number]): number[] {
+  const extent = (i: 0 | 1) => Math.floor((x.shape[2 + i]! + 2 * padding[i] - dilation[i] * (weight.shape[2 + i]! - 1) - 1) / stride[i]) + 1;
+  return [x.shape[0]!, weight.shape[0]!, extent(0), extent(1)];
+}
 
 /**
  * 2-D convolution: x (N, C, H, W), weight (out, C, kh, kw), bias (out) or null -> (N, out, OH, OW).
@@ -81,12 +87,15 @@ function convForward(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tensor
   const args = [device, handles, weight.handle, b?.handle ?? null, stride, padding, dilation, activation] as const;
   let y: Tensor;
   let means: Tensor | null = null;
+  const x0 = xs[0]!;
   if (withMeans) {
     const r = native.conv2dForwardMeans(...args);
-    y = fromHandle(r.y);
-    means = fromHandle(r.m);
+    const shape = outputShape(x0, weight, stride, padding, dilation);
+    y = fromHandle(r.y, { shape, dtype: x0.dtype, device });
+    means = fromHandle(r.m, { shape: shape.slice(0, 2), dtype: x0.dtype, device });
   } else {
-    y = fromHandle(native.conv2dForward(...args));
+    const h = native.conv2dForward(...args);
+    y = fromHandle(h, { shape: outputShape(x0, weight, stride, padding, dilation), dtype: x0.dtype, device });
   }
   const fused = activation !== 'none';
   record(y, fused ? `conv2d+${activation}` : 'conv2d', [...xs, weight, b], (gy) => {
@@ -96,7 +105,7 @@ function convForward(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tensor
       const r = native.conv2dBackward(gy.device, handles, weight.handle, g, stride, padding, dilation,
         xs.map((t) => t.requiresGrad), weight.requiresGrad, b?.requiresGrad ?? false);
       const gxs = r.gxs ?? xs.map(() => null);
-      return [...gxs.map(maybe), maybe(r.gw), maybe(r.gb)];
+      return [...gxs.map((h, i) => maybe(h, xs[i]!)), maybe(r.gw, weight), maybe(r.gb, b)];
     } finally {
       if (fused) native.dispose(g);
     }

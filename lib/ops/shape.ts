@@ -37,7 +37,7 @@ export function cat(xs: readonly Tensor[], dim = 1): Tensor {
   const d = normDim('cat', 'dim', dim, xs[0]!.rank);
   const inputs = [...xs];
   const y = fromHandle(native.cat(inputs[0]!.device, inputs.map((x) => x.handle), d));
-  return record(y, 'cat', inputs, (gy) => native.split(gy.device, gy.handle, inputs.map((x) => x.shape[d]!), d).map(fromHandle));
+  return record(y, 'cat', inputs, (gy) => native.split(gy.device, gy.handle, inputs.map((x) => x.shape[d]!), d).map((h, i) => fromHandle(h, inputs[i])));
 }
 
 /**
@@ -57,7 +57,7 @@ export function split(x: Tensor, sizeOrSizes: number | readonly number[], dim = 
   } else {
     throw new TypeError(`split: 'sizeOrSizes' must be an integer or an array of integers`);
   }
-  const pieces = native.split(x.device, x.handle, sizes, d).map(fromHandle);
+  const pieces = native.split(x.device, x.handle, sizes, d).map((h) => fromHandle(h));
   const xShape = x.shape;
   let offset = 0;
   return pieces.map((p, i) => {

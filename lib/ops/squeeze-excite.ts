@@ -8,7 +8,7 @@ import { record } from '../autograd/tape.js';
 import { fromHandle, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
 
-const maybe = (h: Handle | null): Tensor | null => (h === null ? null : fromHandle(h));
+const maybe = (h: Handle | null, like: Tensor | null): Tensor | null => (h === null ? null : fromHandle(h, like ?? undefined));
 
 /**
  * Squeeze-and-excitation in one op: with m the mean of x (N, C, H, W) over H and W,
@@ -26,12 +26,12 @@ export function squeezeExcite(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tens
   if (b2 !== null) checkTensor('squeezeExcite', 'b2', b2);
   if (means !== null) checkTensor('squeezeExcite', 'means', means);
   const r = native.squeezeExciteForward(x.device, x.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null, means?.handle ?? null);
-  const y = fromHandle(r.y!);
-  const m = r.m === null ? means! : fromHandle(r.m);  // the spatial mean, kept for the backward
+  const y = fromHandle(r.y!, x);
+  const m = r.m === null ? means! : fromHandle(r.m, { shape: x.shape.slice(0, 2), dtype: x.dtype, device: x.device });  // the spatial mean, kept for the backward
   return record(y, 'squeezeExcite', [x, w1, b1, w2, b2], (gy) => {
     const need = [x, w1, b1, w2, b2].map((t) => (t?.requiresGrad ? 1 : 0));
     const g = native.squeezeExciteBackward(gy.device, x.handle, m.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null, gy.handle, need);
-    return [maybe(g.gx), maybe(g.gw1), maybe(g.gb1), maybe(g.gw2), maybe(g.gb2)];
+    return [maybe(g.gx, x), maybe(g.gw1, w1), maybe(g.gb1, b1), maybe(g.gw2, w2), maybe(g.gb2, b2)];
   });
 }
 

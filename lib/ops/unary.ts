@@ -22,10 +22,10 @@ const NEEDS: Record<UnaryOpName, { x: boolean; y: boolean }> = {
 };
 
 function unary(op: UnaryOpName, x: Tensor, p0 = 0, p1 = 0): Tensor {
-  const y = fromHandle(native.unaryForward(x.device, op, x.handle, p0, p1));
+  const y = fromHandle(native.unaryForward(x.device, op, x.handle, p0, p1), x);
   const need = NEEDS[op];
   return record(y, op, [x], (gy) => [
-    fromHandle(native.unaryBackward(gy.device, op, need.x ? x.handle : null, need.y ? y.handle : null, gy.handle, p0, p1)),
+    fromHandle(native.unaryBackward(gy.device, op, need.x ? x.handle : null, need.y ? y.handle : null, gy.handle, p0, p1), x),
   ]);
 }
 
