@@ -147,6 +147,18 @@ export class Tensor {
  * known to have (a gradient has its input's), so the native tensor is not asked for them (a
  * native call per tensor, ~1.5 us: ~2 ms of a batch-1 training step).
  */
-export function fromHandle(h: Handle, like?: { readonly shape: readonly number[]; readonly dtype: DType; readonly device: Device }): Tensor {
+export function fromHandle(h: Handle, like?: TensorLike): Tensor {
   return like ? new Tensor(h, like.shape, like.dtype, like.device) : new Tensor(h);
+}
+
+/** @internal {@link fromHandle} for an op's optional result: null stays null (an input with no gradient). */
+export function fromHandleOrNull(h: Handle | null, like?: TensorLike | null): Tensor | null {
+  return h === null ? null : fromHandle(h, like ?? undefined);
+}
+
+/** @internal What {@link fromHandle} needs to know of a result without asking the native side. */
+export interface TensorLike {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly device: Device;
 }

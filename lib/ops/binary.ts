@@ -6,7 +6,7 @@ import { native } from '../../bindings/index.js';
 import type { BinaryOpName } from '../../bindings/native.js';
 import { isGradEnabled } from '../autograd/scope.js';
 import { record } from '../autograd/tape.js';
-import { fromHandle, type Tensor } from '../tensor.js';
+import { fromHandle, fromHandleOrNull, type Tensor } from '../tensor.js';
 import { checkFinite, checkTensor } from './check.js';
 import { full } from './creation.js';
 import { affine } from './unary.js';
@@ -18,7 +18,7 @@ function binary(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
   if (op === 'add' && same) return record(y, op, [a, b], (gy) => [a.requiresGrad ? gy : null, b.requiresGrad ? gy : null]);
   return record(y, op, [a, b], (gy) => {
     const [ga, gb] = native.binaryBackward(gy.device, op, a.handle, b.handle, gy.handle, a.requiresGrad, b.requiresGrad);
-    return [ga === null ? null : fromHandle(ga, a), gb === null ? null : fromHandle(gb, b)];
+    return [fromHandleOrNull(ga, a), fromHandleOrNull(gb, b)];
   });
 }
 

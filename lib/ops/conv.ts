@@ -4,10 +4,10 @@
 // loops (the reference the gradient checks use). setConvAlgorithm forces one algorithm (tests,
 // accuracy comparisons).
 import { native } from '../../bindings/index.js';
-import type { ConvActivationName, ConvAlgorithmName, Handle } from '../../bindings/native.js';
+import type { ConvActivationName, ConvAlgorithmName } from '../../bindings/native.js';
 import { isGradEnabled } from '../autograd/scope.js';
 import { record } from '../autograd/tape.js';
-import { fromHandle, type Tensor } from '../tensor.js';
+import { fromHandle, fromHandleOrNull, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
 
 /** A size given once for both axes, or as [height, width]. */
@@ -39,8 +39,6 @@ function pair(name: string, v: IntPair): [number, number] {
   if (Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === 'number')) return [v[0], v[1]];
   throw new TypeError(`conv2d: '${name}' must be a number or an [h, w] pair of numbers, got ${JSON.stringify(v)}`);
 }
-
-const maybe = (h: Handle | null, like: Tensor | null): Tensor | null => (h === null ? null : fromHandle(h, like ?? undefined));
 
 /** The output's shape (N, out, OH, OW), for a call the native side has accepted. */
 function outputShape(x: Tensor, weight: Tensor, stride: [number, number], padding: [number, number], dilation: [number, number]): number[] {
@@ -105,7 +103,7 @@ function convForward(x: Tensor | readonly Tensor[], weight: Tensor, bias: Tensor
       const r = native.conv2dBackward(gy.device, handles, weight.handle, g, stride, padding, dilation,
         xs.map((t) => t.requiresGrad), weight.requiresGrad, b?.requiresGrad ?? false);
       const gxs = r.gxs ?? xs.map(() => null);
-      return [...gxs.map((h, i) => maybe(h, xs[i]!)), maybe(r.gw, weight), maybe(r.gb, b)];
+      return [...gxs.map((h, i) => fromHandleOrNull(h, xs[i])), fromHandleOrNull(r.gw, weight), fromHandleOrNull(r.gb, b)];
     } finally {
       if (fused) native.dispose(g);
     }

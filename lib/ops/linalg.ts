@@ -1,12 +1,9 @@
 // Matrix products as autograd functions. Kernels: native/cpu/matmul.cc over the SGEMM driver
 // (native/cpu/gemm*.cc) in float32 and plain loops in float64.
 import { native } from '../../bindings/index.js';
-import type { Handle } from '../../bindings/native.js';
 import { record } from '../autograd/tape.js';
-import { fromHandle, type Tensor } from '../tensor.js';
+import { fromHandle, fromHandleOrNull, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
-
-const maybe = (h: Handle | null): Tensor | null => (h === null ? null : fromHandle(h));
 
 /** a (M, K) · b (K, N) -> (M, N). */
 export function matmul(a: Tensor, b: Tensor): Tensor {
@@ -15,7 +12,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const c = fromHandle(native.matmulForward(a.device, a.handle, b.handle));
   return record(c, 'matmul', [a, b], (gc) => {
     const r = native.matmulBackward(gc.device, a.handle, b.handle, gc.handle, a.requiresGrad, b.requiresGrad);
-    return [maybe(r.ga), maybe(r.gb)];
+    return [fromHandleOrNull(r.ga), fromHandleOrNull(r.gb)];
   });
 }
 
@@ -31,6 +28,6 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const y = fromHandle(native.linearForward(x.device, x.handle, weight.handle, b?.handle ?? null));
   return record(y, 'linear', [x, weight, b], (gy) => {
     const r = native.linearBackward(gy.device, x.handle, weight.handle, gy.handle, x.requiresGrad, weight.requiresGrad, b?.requiresGrad ?? false);
-    return [maybe(r.gx), maybe(r.gw), maybe(r.gb)];
+    return [fromHandleOrNull(r.gx), fromHandleOrNull(r.gw), fromHandleOrNull(r.gb)];
   });
 }

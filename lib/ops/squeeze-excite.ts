@@ -2,13 +2,10 @@
 // native/cuda/squeeze_excite.cu (2 passes forward, 3 backward, instead of the composite's
 // mean / linear / relu / linear / sigmoid / mul ops and their backwards).
 import { native } from '../../bindings/index.js';
-import type { Handle } from '../../bindings/native.js';
 import { isGradEnabled } from '../autograd/scope.js';
 import { record } from '../autograd/tape.js';
-import { fromHandle, type Tensor } from '../tensor.js';
+import { fromHandle, fromHandleOrNull, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
-
-const maybe = (h: Handle | null, like: Tensor | null): Tensor | null => (h === null ? null : fromHandle(h, like ?? undefined));
 
 /**
  * Squeeze-and-excitation in one op: with m the mean of x (N, C, H, W) over H and W,
@@ -31,7 +28,7 @@ export function squeezeExcite(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tens
   return record(y, 'squeezeExcite', [x, w1, b1, w2, b2], (gy) => {
     const need = [x, w1, b1, w2, b2].map((t) => (t?.requiresGrad ? 1 : 0));
     const g = native.squeezeExciteBackward(gy.device, x.handle, m.handle, w1.handle, b1?.handle ?? null, w2.handle, b2?.handle ?? null, gy.handle, need);
-    return [maybe(g.gx, x), maybe(g.gw1, w1), maybe(g.gb1, b1), maybe(g.gw2, w2), maybe(g.gb2, b2)];
+    return [fromHandleOrNull(g.gx, x), fromHandleOrNull(g.gw1, w1), fromHandleOrNull(g.gb1, b1), fromHandleOrNull(g.gw2, w2), fromHandleOrNull(g.gb2, b2)];
   });
 }
 

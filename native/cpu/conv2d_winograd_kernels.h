@@ -276,45 +276,49 @@ void output_tiles(const OutputJob<T>& p) {
 
 // ---- weights: G g Gt, in the micro-kernels' packed A layout ---------------------------------------
 
+// fn(k, r) for every column k and every `step`-th row r, along whichever of rows and columns is the
+// inner stride. The forward's kernels (rows = output channels, 3.7 KB apart for c1) go rows outer,
+// so a group of rows is read as that many forward streams; column by column over all 52 rows they
+// were 52 streams advancing 36 bytes each, which the prefetchers lost, and inside a step the weights
+// come from memory (Adam touched every parameter since): the whole weight preparation took 20% less
+// (docs/performance.md, "Weights per thread"). The data pass's rows (input channels) are 9 floats
+// apart: columns outer, one stream per column.
+template <typename T, class Fn>
+void for_each_kernel_streaming(const TapsJob<T>& p, int64_t step, Fn&& fn) {
+  if (p.row_stride > p.col_stride)
+    for (int64_t r = 0; r < p.rows; r += step)
+      for (int64_t k = 0; k < p.cols; ++k) fn(k, r);
+  else
+    for (int64_t k = 0; k < p.cols; ++k)
+      for (int64_t r = 0; r < p.rows; r += step) fn(k, r);
+}
+
 // Tap-major kernels (TapsJob). Per column each row's 9 taps are contiguous: read in order, written
 // to the 9 tap rows. (Tap by tap, every row's taps were read 9 times, 9 floats or a whole kernel
 // row apart: the data pass at 48x48 ran 3-4% slower, docs/performance.md.)
-// Rows outer where they are the larger stride (the forward's), as taps_simd below.
 template <typename T>
 void taps_portable(const TapsJob<T>& p) {
   const int64_t plane = p.rows * p.cols;
-  const auto kernel = [&](int64_t k, int64_t r) {
+  for_each_kernel_streaming(p, 1, [&](int64_t k, int64_t r) {
     const T* taps = p.weight + k * p.col_stride + p.row_id[r] * p.row_stride;
     T* dst = p.wt + k * p.rows + r;
     if (p.flip)
       for (int e = 0; e < 9; ++e) dst[e * plane] = taps[8 - e];
     else
       for (int e = 0; e < 9; ++e) dst[e * plane] = taps[e];
-  };
-  if (p.row_stride > p.col_stride)
-    for (int64_t r = 0; r < p.rows; ++r)
-      for (int64_t k = 0; k < p.cols; ++k) kernel(k, r);
-  else
-    for (int64_t k = 0; k < p.cols; ++k)
-      for (int64_t r = 0; r < p.rows; ++r) kernel(k, r);
+  });
 }
 
 // The same with a square in-register transpose (V: simd/vec.h, float): W rows' taps, W at a time,
 // become W tap rows of W rows each. Every thread transposes the kernels for its own weight
 // transform, so at 48x48 with batch 1 this is no small part of a pass: in a C104 -> 52 forward
 // (perf, 2 threads, Zen 4) the portable loop took 4.5-6% of the time, this one 2.1%.
-// Loop order: along whichever of rows and columns is the inner stride. The forward's kernels
-// (rows = output channels, 3.7 KB apart for c1) are read W rows at a time across all columns, W
-// forward streams; column by column over all 52 rows they were 52 streams advancing 36 bytes each,
-// which the prefetchers lost, and inside a step the weights come from memory (Adam touched every
-// parameter since): the whole weight preparation took 20% less (docs/performance.md, "Weights per
-// thread"). The data pass's rows (input channels) are 9 floats apart, one stream per column.
 template <class V>
 void taps_simd(const TapsJob<float>& p) {
   constexpr int W = V::kWidth;
   const int64_t plane = p.rows * p.cols;
   typename V::F r[W];
-  const auto group = [&](int64_t k, int64_t r0) {
+  for_each_kernel_streaming(p, W, [&](int64_t k, int64_t r0) {
     const float* col = p.weight + k * p.col_stride;
     float* dst = p.wt + k * p.rows;
     const int n = int(p.rows - r0 < W ? p.rows - r0 : W);
@@ -324,13 +328,7 @@ void taps_simd(const TapsJob<float>& p) {
       V::transpose(r);
       for (int j = 0; j < taps; ++j) V::store_first(dst + (p.flip ? 8 - e0 - j : e0 + j) * plane + r0, n, r[j]);
     }
-  };
-  if (p.row_stride > p.col_stride)
-    for (int64_t r0 = 0; r0 < p.rows; r0 += W)
-      for (int64_t k = 0; k < p.cols; ++k) group(k, r0);
-  else
-    for (int64_t k = 0; k < p.cols; ++k)
-      for (int64_t r0 = 0; r0 < p.rows; r0 += W) group(k, r0);
+  });
 }
 
 template <int M, typename T, int L>
