@@ -182,6 +182,7 @@ struct ConvProblem {
   const T* bias = nullptr;  // indexed by row_id
   bool bf16 = false;        // float forward only: bf16 GEMMs where the CPU has them
   Conv2dActivation act = Conv2dActivation::None;  // applied to every output value (forward only)
+  bool short_exp = false;   // SELU with the inference precisions' shorter exp (OutputJob::short_exp)
   // Forward only, may be null: the mean of each output plane, means[n * rows + r], summed per
   // tile from the staged output values while they are in L1 (squeeze-excitation's pooling).
   T* means = nullptr;
@@ -454,7 +455,8 @@ void run_conv(const ConvProblem<T>& p) {
       const T* next = r + 1 < row1 && p.dst_batch_stride[size_t(r + 1)] == p.dst_batch_stride[size_t(r)] ? p.dst[size_t(r + 1)] : nullptr;
       const OutputJob<T> job{segs.data(), int(segs.size()), lanes, Mb + (r - row0) * lanes, m_xi,
                              p.bias ? p.bias[p.row_id[size_t(r)]] : T(0), stage, lanes, p.dst[size_t(r)],
-                             p.dst_batch_stride[size_t(r)], p.oh, p.ow, p.act, p.means ? lane_sums : nullptr, next};
+                             p.dst_batch_stride[size_t(r)], p.oh, p.ow, p.act, p.means ? lane_sums : nullptr, next,
+                             p.short_exp};
       eng.tiles.output[vi](job);
       if (p.means) {
         // Whole tiles from the lane sums; tiles cut by the plane's edge from the pixels written.
@@ -624,6 +626,9 @@ void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, con
   p.col_stride = 9;
   p.bias = b;
   p.act = act;
+  // Under 'fp32' and 'bf16' (the calling thread's setting, read here before the pool runs) SELU
+  // takes the shorter exp: docs/performance.md, "Fused convolution epilogue: bias + SELU".
+  p.short_exp = inference_precision() != InferencePrecision::Strict;
   run_conv(p);
 }
 

@@ -220,6 +220,14 @@ struct InlineSelu {
     std::memcpy(&v, &x, sizeof v);
     return v;
   }
+  template <typename V>
+  static V selu_inference(V v) {
+    typename VT::F x;
+    std::memcpy(&x, &v, sizeof x);
+    x = simd::UnaryOps<VT>::selu_inference(x);
+    std::memcpy(&v, &x, sizeof v);
+    return v;
+  }
 };
 
 template <int M, typename T, int L, void (*Unstage)(const OutputJob<T>&), class Act>
@@ -263,6 +271,10 @@ void output_tiles(const OutputJob<T>& p) {
     Unstage(p);
   };
   if constexpr (Act::kInline) {
+    if (p.act == Conv2dActivation::Selu && p.short_exp) {
+      transform([](V v) { return Act::selu_inference(v); });
+      return finish();
+    }
     if (p.act == Conv2dActivation::Selu) {
       transform([](V v) { return Act::selu(v); });
       return finish();

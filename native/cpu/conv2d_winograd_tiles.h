@@ -71,6 +71,9 @@ struct OutputJob {
   T* lane_sums = nullptr;
   // The channel written next (same batch stride), to prefetch; may be null.
   const T* next_plane = nullptr;
+  // The inference precisions' shorter exp inside SELU (simd::UnaryOps::selu_inference), where the
+  // kernels apply it inline (the x86 files); the staged policy ignores it.
+  bool short_exp = false;
 };
 
 // Transformed weights of one GEMM row tile: u(xi, kk, i) = transform of kernel (row m0 + i, col

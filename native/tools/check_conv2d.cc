@@ -7,9 +7,10 @@
 //
 //   npx cmake-js configure -O build-x --CDMPF_BUILD_CHECKS=ON && npx cmake-js build -O build-x
 //   build-x/check_conv2d [--bench] [--gemm] [--transforms] [--reps N] [--cpu-time] [--cold] [--no-check] [--algo auto|gemm|winograd|winograd2|winograd6|winograd8|lattice]
-//     [--only 'N1 C52+52->52 48x48'] [--pass forward|data|weight] [--precision strict|fp32|bf16]
+//     [--only 'N1 C52+52->52 48x48'] [--pass forward|data|weight] [--precision strict|fp32|bf16] [--selu]
 // Also checks the bf16 GEMM kernels (where the CPU has AVX512_BF16) and the forward pass under
-// each inference precision; --precision sets the one the bench's forward column runs under.
+// each inference precision; --precision sets the one the bench's forward column runs under, and
+// --selu fuses SELU into it (as MPF-Net's c1 runs).
 //   (or any CMake build of the repository with -DMPF_BUILD_CHECKS=ON)
 // --cpu-time measures process CPU time (meaningful with MPFNET_NUM_THREADS=1 on a busy machine).
 // --cold reads 64 MB before every timed run, so each starts from memory as in a training step
@@ -266,25 +267,28 @@ bool check_precisions() {
                                  shape(1, {52, 52}, 52, 17, 23, 3, 1, 1, 1), shape(1, {52}, 3, 40, 40, 3, 1, 1, 1),
                                  shape(1, {52}, 52, 50, 49, 3, 1, 3, 3), shape(1, {52, 52}, 52, 18, 130, 3, 1, 1, 1)}) {
       const ConvData d = make_data(s);
-      std::vector<double> y(d.gy.size());
+      std::vector<double> y(d.gy.size()), ya(d.gy.size());
       cpu::conv2d_forward_direct<double>(s, cptrs(d.xs), d.w.data(), d.b.data(), y.data());
+      cpu::conv2d_forward_direct<double>(s, cptrs(d.xs), d.w.data(), d.b.data(), ya.data(), cpu::Conv2dActivation::Selu);
       std::vector<std::vector<float>> xf;
       for (auto& x : d.xs) xf.push_back(to_f(x));
       const auto wf = to_f(d.w), bf = to_f(d.b);
-      std::vector<float> yf(y.size(), NAN);
+      std::vector<float> yf(y.size(), NAN), yaf(y.size(), NAN);
       const cpu::InferencePrecision before = cpu::inference_precision();
       cpu::set_inference_precision(ip);
       const cpu::Conv2dAlgo algo = cpu::conv2d_algo(s, cpu::Conv2dPass::Forward);
       cpu::conv2d_forward<float>(s, cptrs(xf), wf.data(), bf.data(), yf.data());
+      // With SELU fused: the inference precisions' short exp (simd::UnaryOps::selu_inference).
+      cpu::conv2d_forward<float>(s, cptrs(xf), wf.data(), bf.data(), yaf.data(), cpu::Conv2dActivation::Selu);
       cpu::set_inference_precision(before);
       // 'fp32' takes F(8x8) on planes 128 columns wide (the last shape), which rounds ~10x more than
       // F(4x4) and F(6x6) on random data (on trained weights all three are >= 128 dB from float64).
-      const double e = rel_err(yf, y), tol = ip == cpu::InferencePrecision::Bf16 && cpu::bf16_gemm_kernels() ? 6e-1
+      const double e = std::max(rel_err(yf, y), rel_err(yaf, ya)), tol = ip == cpu::InferencePrecision::Bf16 && cpu::bf16_gemm_kernels() ? 6e-1
                                              : algo == cpu::Conv2dAlgo::Winograd8                             ? 1e-3
                                                                                                               : 1e-4;
       ok = ok && e <= tol;
-      std::printf("%-4s precision %-6s %-44s rel err fwd %.1e  [%s]\n", e <= tol ? "ok" : "FAIL", cpu::inference_precision_name(ip),
-                  describe(s).c_str(), e, cpu::conv2d_algo_name(algo));
+      std::printf("%-4s precision %-6s %-44s rel err fwd %.1e +selu %.1e  [%s]\n", e <= tol ? "ok" : "FAIL", cpu::inference_precision_name(ip),
+                  describe(s).c_str(), rel_err(yf, y), rel_err(yaf, ya), cpu::conv2d_algo_name(algo));
     }
   return ok;
 }
@@ -293,6 +297,7 @@ bool check_precisions() {
 // single-threaded run then measures the work, not the waits for a core (threads = 1 only).
 bool g_cpu_time = false;
 bool g_skip_check = false;
+cpu::Conv2dActivation g_bench_act = cpu::Conv2dActivation::None;  // --selu: the forward column with SELU fused (as c1 runs)
 bool g_all_algos = true;  // check every algorithm mode (unless --algo picks one)
 const char* g_pass = nullptr;  // --pass forward|data|weight: time only that pass (others print 0)
 const char* g_only = nullptr;  // --only: bench the shapes whose description contains this
@@ -363,7 +368,7 @@ void bench(int reps) {
     auto timed = [&](const char* pass, const std::function<void()>& f) {
       return !g_pass || !std::strcmp(g_pass, pass) ? seconds_min(reps, f) : INFINITY;
     };
-    const double tf = timed("forward", [&] { cpu::conv2d_forward<float>(s, cptrs(xs), w.data(), b.data(), y.data()); });
+    const double tf = timed("forward", [&] { cpu::conv2d_forward<float>(s, cptrs(xs), w.data(), b.data(), y.data(), g_bench_act); });
     const double td = timed("data", [&] { cpu::conv2d_backward_data<float>(s, w.data(), y.data(), mptrs(gxs)); });
     const double tw = timed("weight", [&] { cpu::conv2d_backward_weight<float>(s, cptrs(xs), y.data(), gw.data()); });
     std::printf("%-44s %10.1f %10.1f %10.1f\n", describe(s).c_str(), flops / tf / 1e9, flops / td / 1e9, flops / tw / 1e9);
@@ -423,15 +428,16 @@ void bench_transforms(int reps) {
   }
   std::printf("%-40s %14s %14s\n", "output transform", "driver layout", "unpadded");
   for (const Case c : {Case{2, 52, 32}, Case{4, 52, 32}, Case{4, 52, 64}, Case{6, 52, 32}, Case{8, 52, 32}})
-    for (const cpu::Conv2dActivation act : {cpu::Conv2dActivation::None, cpu::Conv2dActivation::Selu}) {
+    for (const int kind : {0, 1, 2}) {  // no activation, SELU, SELU with the inference precisions' short exp
+      const cpu::Conv2dActivation act = kind ? cpu::Conv2dActivation::Selu : cpu::Conv2dActivation::None;
       std::vector<float> out(size_t(c.channels * h * w)), stage(size_t(c.m * c.m * (c.tiles + nr)));
       std::vector<float> products;
-      const std::string what = std::string("rows (") + cpu::conv2d_activation_name(act) + ")";
+      const std::string what = std::string("rows (") + cpu::conv2d_activation_name(act) + (kind == 2 ? ", short exp)" : ")");
       line(c, what.c_str(), [&](const wg::Seg& sg, int64_t lanes, int64_t stride) {
         if (products.size() != size_t((c.m + 2) * (c.m + 2) * stride)) products = to_f(randn(size_t((c.m + 2) * (c.m + 2) * stride)));
         for (int64_t r = 0; r < c.channels; ++r) {
           const wg::OutputJob<float> job{&sg, 1, lanes, products.data() + r * lanes, stride, 0.1f, stage.data(), lanes,
-                                         out.data() + r * h * w, c.channels * h * w, h, w, act, nullptr};
+                                         out.data() + r * h * w, c.channels * h * w, h, w, act, nullptr, nullptr, kind == 2};
           k->output[wg::tile_index(c.m)](job);
         }
       });
@@ -572,6 +578,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--cpu-time")) g_cpu_time = true;
     else if (!std::strcmp(argv[i], "--no-check")) g_skip_check = true;
+    else if (!std::strcmp(argv[i], "--selu")) g_bench_act = cpu::Conv2dActivation::Selu;
     else if (!std::strcmp(argv[i], "--cold")) g_cold = true;
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) g_only = argv[++i];
     else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) {

@@ -240,6 +240,27 @@ void check_unary(const char* isa, UnaryFn fn) {
   }
 }
 
+// The inference precisions' SELU (short exp, simd::UnaryOps::selu_inference), written once over
+// the vector type and inlined into the x86 convolutions' output transforms (check_conv2d covers it
+// there): the portable instantiation against float64 selu, |error| / max(|selu|, 1), on [-100, 30]
+// and the edges; the short exp's bound is 2.4e-7 relative, ~1.2e-7 absolute after the minus one.
+void check_selu_inference() {
+  using V = simd::VecPortable;
+  auto x = uniform(4096, -100.0f, 30.0f);
+  const float edge[] = {-120.0f, -87.3f, -87.0f, -20.0f, -1.0f, -1e-3f, -1e-8f, 0.0f, -0.0f, 1e-8f, 5.0f};
+  std::copy(std::begin(edge), std::end(edge), x.begin());
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); i += V::kWidth) {
+    float out[V::kWidth];
+    V::store(out, simd::UnaryOps<V>::selu_inference(V::load(x.data() + i)));
+    for (int l = 0; l < V::kWidth; ++l) {
+      const double v = x[i + size_t(l)], want = v > 0 ? kSeluScale * v : kSeluScale * kSeluAlpha * std::expm1(v);
+      worst = std::max(worst, std::fabs(out[l] - want) / std::max(std::fabs(want), 1.0));
+    }
+  }
+  report("portable", "selu_inference (error / max(|selu|, 1))", worst, 4e-7);
+}
+
 using SumFn = double (*)(const float*, int64_t);
 
 void check_sum(const char* isa, SumFn fn) {
@@ -290,6 +311,7 @@ int main() {
   const Simd level = simd_level();
   std::printf("check_simd: ISA instantiations vs the portable vector type (cpu: %s)\n", simd_name(level));
   int checked = 0;
+  check_selu_inference();
 #if defined(MPF_X86)
   if (level == Simd::AVX2 || level == Simd::AVX512) {
     check_gemm(cpu::gemm_detail::kernels_avx2());

@@ -18,6 +18,7 @@
 //   add sub mul div fmadd(a, b, c) = a*b + c, min max abs neg round(to nearest even)
 //   or_bits(a, b)  bitwise or (merges lanes where one side is +0.0, keeping -0.0 exact)
 //   to_int(round values) srai1 isub pow2(n) = 2^n as float
+//   scale_pow2(a, n) = a * 2^n for integral float n in [-126, 127] (AVX-512: vscalefps, one instruction)
 //   gt ge -> M, select(m, t, f)
 //   reduce_add(v) -> float, transpose(F r[kWidth]) (square in-register transpose), prefetch(p)
 //

@@ -73,6 +73,7 @@ struct VecAvx2 {
   static inline I srai1(I a) { return _mm256_srai_epi32(a, 1); }
   static inline I isub(I a, I b) { return _mm256_sub_epi32(a, b); }
   static inline F pow2(I n) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23)); }
+  static inline F scale_pow2(F a, F n) { return mul(a, pow2(to_int(n))); }
   static inline M gt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
   static inline M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
   static inline F select(M m, F t, F f) { return _mm256_blendv_ps(f, t, m); }

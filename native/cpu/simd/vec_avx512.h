@@ -51,6 +51,7 @@ struct VecAvx512 {
   static inline I srai1(I a) { return _mm512_srai_epi32(a, 1); }
   static inline I isub(I a, I b) { return _mm512_sub_epi32(a, b); }
   static inline F pow2(I n) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23)); }
+  static inline F scale_pow2(F a, F n) { return _mm512_scalef_ps(a, n); }
   static inline M gt(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
   static inline M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
   static inline F select(M m, F t, F f) { return _mm512_mask_blend_ps(m, f, t); }

@@ -56,6 +56,7 @@ struct VecNeon {
   static inline I srai1(I a) { return vshrq_n_s32(a, 1); }
   static inline I isub(I a, I b) { return vsubq_s32(a, b); }
   static inline F pow2(I n) { return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n, vdupq_n_s32(127)), 23)); }
+  static inline F scale_pow2(F a, F n) { return mul(a, pow2(to_int(n))); }
   static inline M gt(F a, F b) { return vcgtq_f32(a, b); }
   static inline M ge(F a, F b) { return vcgeq_f32(a, b); }
   static inline F select(M m, F t, F f) { return vbslq_f32(m, t, f); }

@@ -93,6 +93,7 @@ struct VecPortable {
     }
     return r;
   }
+  static inline F scale_pow2(F a, F n) { return mul(a, pow2(to_int(n))); }
   static inline M gt(F a, F b) {
     M m;
     for (int i = 0; i < kWidth; ++i) m.v[i] = a.v[i] > b.v[i];
