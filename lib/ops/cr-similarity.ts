@@ -2,7 +2,7 @@
 // function. Kernels: native/cpu/cr_similarity.cc.
 import { native } from '../../bindings/index.js';
 import { record } from '../autograd/tape.js';
-import { fromHandle, type Tensor } from '../tensor.js';
+import { fromHandle, fromHandleOrNull, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
 
 /** torch.nn.functional.normalize's default: norms below it are clamped. */
@@ -20,7 +20,7 @@ export function crSimilarity(a: Tensor, b: Tensor, index: readonly number[], eps
   const s = fromHandle(native.crSimilarity(a.device, a.handle, b.handle, idx, eps));
   return record(s, 'crSimilarity', [a, b], (gs) => {
     const [ga, gb] = native.crSimilarityBackward(gs.device, a.handle, b.handle, idx, eps, gs.handle, a.requiresGrad, b.requiresGrad);
-    return [ga === null ? null : fromHandle(ga), gb === null ? null : fromHandle(gb)];
+    return [fromHandleOrNull(ga), fromHandleOrNull(gb)];
   });
 }
 

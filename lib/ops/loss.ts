@@ -2,7 +2,7 @@
 import { native } from '../../bindings/index.js';
 import type { Reduction } from '../../bindings/native.js';
 import { record } from '../autograd/tape.js';
-import { fromHandle, type Tensor } from '../tensor.js';
+import { fromHandle, fromHandleOrNull, type Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
 
 /**
@@ -15,6 +15,6 @@ export function l1Loss(pred: Tensor, target: Tensor, reduction: Reduction = 'mea
   const y = fromHandle(native.l1Loss(pred.device, pred.handle, target.handle, reduction));
   return record(y, 'l1Loss', [pred, target], (gy) => {
     const [gp, gt] = native.l1LossBackward(gy.device, pred.handle, target.handle, gy.handle, reduction, pred.requiresGrad, target.requiresGrad);
-    return [gp === null ? null : fromHandle(gp), gt === null ? null : fromHandle(gt)];
+    return [fromHandleOrNull(gp), fromHandleOrNull(gt)];
   });
 }

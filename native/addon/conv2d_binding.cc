@@ -167,6 +167,22 @@ ForwardOut conv_forward(const Napi::CallbackInfo& info, const char* op, bool mea
   return {y, m};
 }
 
+// conv2dBackward's CPU passes, for float or double: the input gradients wanted (gxs entries may be
+// null; with none, any_input false, the pass is skipped), the weight gradient (with the bias
+// gradient summed inside it) or the bias gradient alone.
+template <typename T>
+void backward_cpu(const ConvArgs& c, const TensorRef& gy, const std::vector<TensorRef>& gxs, bool any_input, const TensorRef& gw,
+                  const TensorRef& gb) {
+  const cpu::Conv2dShape& s = c.shape;
+  if (any_input) {
+    std::vector<T*> p;
+    for (const TensorRef& g : gxs) p.push_back(g ? g->data<T>() : nullptr);
+    cpu::conv2d_backward_data<T>(s, c.w->data<T>(), gy->data<T>(), p);
+  }
+  if (gw) cpu::conv2d_backward_weight<T>(s, ptrs<T>(c.xs), gy->data<T>(), gw->data<T>(), gb ? gb->data<T>() : nullptr);
+  else if (gb) cpu::conv2d_backward_bias<T>(s, gy->data<T>(), gb->data<T>());
+}
+
 }  // namespace
 
 // conv2dForward(device, xs, weight, bias | null, stride[2], padding[2], dilation[2], activation?) -> y
@@ -237,21 +253,9 @@ MPF_BINDING(conv2dBackward) {
     if (gw) cuda_call(op, api.conv2d_backward_weight(dt, &cs, cuda_ptrs(c.xs).data(), dptr(gy), dptr(gw)));
     if (gb) cuda_call(op, api.conv2d_backward_bias(dt, &cs, dptr(gy), dptr(gb)));
   } else if (c.dtype == DType::F32) {
-    if (any_input) {
-      std::vector<float*> p;
-      for (auto& g : gxs) p.push_back(g ? g->f32() : nullptr);
-      cpu::conv2d_backward_data<float>(s, c.w->f32(), gy->f32(), p);
-    }
-    if (gw) cpu::conv2d_backward_weight<float>(s, ptrs<float>(c.xs), gy->f32(), gw->f32(), gb ? gb->f32() : nullptr);
-    else if (gb) cpu::conv2d_backward_bias<float>(s, gy->f32(), gb->f32());
+    backward_cpu<float>(c, gy, gxs, any_input, gw, gb);
   } else {
-    if (any_input) {
-      std::vector<double*> p;
-      for (auto& g : gxs) p.push_back(g ? g->f64() : nullptr);
-      cpu::conv2d_backward_data<double>(s, c.w->f64(), gy->f64(), p);
-    }
-    if (gw) cpu::conv2d_backward_weight<double>(s, ptrs<double>(c.xs), gy->f64(), gw->f64(), gb ? gb->f64() : nullptr);
-    else if (gb) cpu::conv2d_backward_bias<double>(s, gy->f64(), gb->f64());
+    backward_cpu<double>(c, gy, gxs, any_input, gw, gb);
   }
 
   Napi::Env env = info.Env();
