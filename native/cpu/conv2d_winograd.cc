@@ -627,7 +627,7 @@ void forward_winograd(const Conv2dShape& s, const std::vector<const T*>& xs, con
   p.bias = b;
   p.act = act;
   // Under 'fp32' and 'bf16' (the calling thread's setting, read here before the pool runs) SELU
-  // takes the shorter exp: docs/performance.md, "Fused convolution epilogue: bias + SELU".
+  // takes the shorter exp: docs/performance.md, "The inference precisions' shorter exp".
   p.short_exp = inference_precision() != InferencePrecision::Strict;
   run_conv(p);
 }
