@@ -238,6 +238,34 @@ describe('the setting', () => {
     w.dispose();
   });
 
+  it("fuses SELU with the shorter exp under 'fp32' and 'bf16' (within 4e-7 of selu() per element); 'strict' bit for bit", () => {
+    const g = new mp.Generator(9);
+    const x = mp.randn([1, 52, 24, 20], { generator: g });
+    const w = mp.noGrad(() => mp.tidy(() => mp.mul(mp.randn([52, 52, 3, 3], { generator: g }), 0.05)));
+    const b = mp.randn([52], { generator: g });
+    for (const p of ['strict', 'fp32', 'bf16'] as const) {
+      const [fused, apart] = mp.withInferencePrecision(p, () =>
+        mp.noGrad(() =>
+          mp.tidy(() => [
+            mp.conv2d(x, w, b, { padding: 1, activation: 'selu' }).toFloat32Array(),
+            mp.selu(mp.conv2d(x, w, b, { padding: 1 })).toFloat32Array(),
+          ]),
+        ),
+      );
+      if (p === 'strict') {
+        expect(Buffer.compare(Buffer.from(fused.buffer), Buffer.from(apart.buffer))).toBe(0);
+        continue;
+      }
+      let negatives = 0;
+      for (let i = 0; i < apart.length; i++) {
+        if (apart[i]! < 0) negatives++;
+        expect(Math.abs(fused[i]! - apart[i]!), `${p} element ${i}`).toBeLessThanOrEqual(4e-7 * Math.max(Math.abs(apart[i]!), 1));
+      }
+      expect(negatives).toBeGreaterThan(apart.length / 4);  // the exp branch is exercised
+    }
+    for (const t of [x, w, b]) t.dispose();
+  });
+
   it('never changes gradients', () => {
     const g = new mp.Generator(5);
     const xs = mp.randn([1, 8, 13, 11], { generator: g });
