@@ -207,24 +207,28 @@ struct StagedActivation {
   static constexpr bool kInline = false;
 };
 
-// The inline policy over a vector type VT of cpu/simd/vec.h with the lanes of V (the x86 files).
+// The inline policy over a vector type VT of cpu/simd/vec.h with the lanes of V (the x86 files):
+// selu, or selu_inference (the inference precisions' shorter exp, OutputJob::short_exp).
 template <class VT>
 struct InlineSelu {
   static constexpr bool kInline = true;
   template <typename V>
   static V selu(V v) {
-    typename VT::F x;
-    static_assert(sizeof x == sizeof v, "the tile vector and the SIMD vector must have the same lanes");
-    std::memcpy(&x, &v, sizeof x);  // a register move once inlined
-    x = simd::UnaryOps<VT>::selu(x);
-    std::memcpy(&v, &x, sizeof v);
-    return v;
+    return through(v, [](typename VT::F x) { return simd::UnaryOps<VT>::selu(x); });
   }
   template <typename V>
   static V selu_inference(V v) {
+    return through(v, [](typename VT::F x) { return simd::UnaryOps<VT>::selu_inference(x); });
+  }
+
+ private:
+  // op over the tile vector seen as VT's vector.
+  template <typename V, class Op>
+  static V through(V v, Op op) {
     typename VT::F x;
-    std::memcpy(&x, &v, sizeof x);
-    x = simd::UnaryOps<VT>::selu_inference(x);
+    static_assert(sizeof x == sizeof v, "the tile vector and the SIMD vector must have the same lanes");
+    std::memcpy(&x, &v, sizeof x);  // a register move once inlined
+    x = op(x);
     std::memcpy(&v, &x, sizeof v);
     return v;
   }
@@ -271,12 +275,9 @@ void output_tiles(const OutputJob<T>& p) {
     Unstage(p);
   };
   if constexpr (Act::kInline) {
-    if (p.act == Conv2dActivation::Selu && p.short_exp) {
-      transform([](V v) { return Act::selu_inference(v); });
-      return finish();
-    }
     if (p.act == Conv2dActivation::Selu) {
-      transform([](V v) { return Act::selu(v); });
+      if (p.short_exp) transform([](V v) { return Act::selu_inference(v); });
+      else transform([](V v) { return Act::selu(v); });
       return finish();
     }
   }
