@@ -9,7 +9,8 @@
 //                                   and the same for F(6x6) and F(8x8) forced (setConvAlgorithm('winograd6'),
 //                                   'winograd8'), which 'fp32' takes for inputs of 16 MB and more and for
 //                                   planes of 128 columns and more (checked below)
-//   'bf16' vs 'fp32':               PSNR >= 50 dB and max |error| <= 8/255 (bf16 Winograd F(4x4))
+//   'bf16' vs 'fp32':               PSNR >= 50 dB and max |error| <= 8/255 (bf16 Winograd F(4x4); F(6x6)
+//                                   for inputs of 16 MB and more, as c1's at 208² below)
 //   'strict': bitwise the forward of training (per convolution: F(4x4) or F(2x2) Winograd, forced by
 //             setConvAlgorithm('winograd') / ('winograd2'))
 // and the setting is per thread, scoped, forward-only, and validated.
@@ -145,8 +146,9 @@ describe('inference precision on trained weights', () => {
     }
   }, 120_000);
 
-  // bf16 runs Winograd F(4x4), whose transforms amplify bf16's rounding (native/cpu/conv2d.cc,
-  // kBf16Algo): measured 53.3 dB and a worst pixel of 6.5 8-bit steps; bounds 50 dB and 8 steps.
+  // bf16 runs Winograd F(4x4) at this size, whose transforms amplify bf16's rounding
+  // (native/cpu/conv2d.cc, bf16_algo): measured 61.2 dB and a worst pixel of 1.2 8-bit steps (53.3 dB
+  // and 6.5 steps while the last upsampling stage ran in bf16 too); bounds 50 dB and 8 steps.
   it.skipIf(!mp.bf16Supported())("'bf16' within 50 dB / 8/255 of 'fp32'", () => {
     const fp32 = forward('fp32');
     const bf16 = forward('bf16');
@@ -155,6 +157,35 @@ describe('inference precision on trained weights', () => {
     expect(c.psnr).toBeGreaterThanOrEqual(50);
     expect(c.maxAbs).toBeLessThanOrEqual(8 / 255);
     expect(c.maxAbs).toBeGreaterThan(0); // the bf16 kernels did run
+  }, 60_000);
+
+  // bf16 takes F(6x6) where the input leaves the cache, as c1's does at 256² (native/cpu/conv2d.cc,
+  // bf16_algo). A convolution is local, so where the whole image runs F(4x4) its first 15 tile rows
+  // (output rows 0-59) come out bit for bit as from a crop of its first 64 rows (2.7 MB, F(4x4));
+  // where it runs F(6x6) they do not.
+  it.skipIf(!mp.bf16Supported())("'bf16' runs F(6x6) from 16 MB of input, else F(4x4)", () => {
+    const g = new mp.Generator(9);
+    const w = mp.randn([16, 104, 3, 3], { generator: g });
+    const conv = (x: mp.Tensor, p: mp.InferencePrecision) =>
+      mp.withInferencePrecision(p, () => mp.noGrad(() => mp.tidy(() => mp.conv2d(x, w, null, { padding: 1 }).toFloat32Array())));
+    const width = 100;
+    const plane = (o: Float32Array, rows: number, c: number) => o.subarray(c * rows * width, c * rows * width + 60 * width);
+    try {
+      // 17.5 MB and 13.3 MB of input.
+      for (const [h, f6] of [[420, true], [320, false]] as const) {
+        const data = mp.tidy(() => mp.randn([1, 104, h, width], { generator: g }).toFloat32Array());
+        const cropData = new Float32Array(104 * 64 * width);
+        for (let c = 0; c < 104; c++) cropData.set(data.subarray(c * h * width, c * h * width + 64 * width), c * 64 * width);
+        const [whole, crop] = mp.tidy(() => [conv(mp.tensor(data, [1, 104, h, width]), 'bf16'), conv(mp.tensor(cropData, [1, 104, 64, width]), 'bf16')]);
+        const cropFp32 = mp.tidy(() => conv(mp.tensor(cropData, [1, 104, 64, width]), 'fp32'));
+        expect(Buffer.compare(Buffer.from(crop.buffer), Buffer.from(cropFp32.buffer)), 'the bf16 kernels ran').not.toBe(0);
+        let same = true;
+        for (let c = 0; c < 16; c++) same &&= Buffer.compare(Buffer.from(plane(whole, h, c).slice().buffer), Buffer.from(plane(crop, 64, c).slice().buffer)) === 0;
+        expect(same, `${h}x${width}: F(${f6 ? 6 : 4}x${f6 ? 6 : 4})`).toBe(!f6);
+      }
+    } finally {
+      w.dispose();
+    }
   }, 60_000);
 
   it("'bf16' runs as 'fp32' (one warning) where the SIMD level is below avx512", () => {

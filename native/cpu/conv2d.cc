@@ -65,22 +65,6 @@ bool winograd_pays(const Conv2dShape& s, Conv2dPass pass) {
   return false;
 }
 
-// The tile of the bf16 forward. Rounding V and U to bf16 (2^-9 relative) is amplified by the
-// transforms like float32's rounding is: F(4x4) ~300x (check_conv2d: 0.3 of the output's rms on
-// random data), F(2x2) ~10x (2e-2). On the briefly trained x4 model (test/inference-precision.test.ts,
-// 24^2 input, a 96^2 patch downscaled) bf16 F(4x4) is 53.3 dB from 'fp32', max error 2.6e-2 (6.5
-// 8-bit steps; 54.4 dB, 6.6 steps on a 208^2 photo crop), bf16 F(2x2) 62.3 dB, max 3.1e-3 (measured
-// while the last upsampling stage still ran here; upsample_tail now computes it in float32, and
-// bf16 F(4x4) measures 60.3 dB, 1.3 steps; 61.5 dB, 2.3 steps on the crop). bf16
-// F(6x6) for c1's large inputs (as 'fp32' takes it) made c1 5% faster at 256^2 but measured 51.2 dB
-// and 9.6 steps on that crop, past the 8-step bound: not taken. Speed (check_conv2d --bench, 2
-// threads, effective GFLOP/s, 2026-12-03): bf16 F(4x4) 1580-1680 for C52+52->52 at 128^2 and ~1280
-// at 256^2 against 'fp32' (F(4x4) float32) 1170-1200 and ~930; bf16 F(2x2) runs no faster than
-// 'fp32'. A 256^2 x4 inference: bf16 F(4x4) ~1020 ms, 'fp32' ~1240, bf16 F(2x2) ~1370. So F(4x4):
-// the only bf16 tile that is faster than float32 here, inside the 50 dB bound
-// (docs/upscaling.md states both numbers).
-constexpr Conv2dAlgo kBf16Algo = Conv2dAlgo::Winograd4Bf16;
-
 // The tile of the 'fp32' forward where F(8x8) does not pay (f8_pays, below). F(6x6) reads 64 input
 // values per 36 outputs where F(4x4) reads 36 per 16 (21% less input per output), but its GEMMs run slower (a block's V and U overflow L2,
 // docs/performance.md). While the input stays in the last-level cache between calls the GEMMs decide
@@ -92,6 +76,32 @@ constexpr Conv2dAlgo kBf16Algo = Conv2dAlgo::Winograd4Bf16;
 constexpr int64_t kF6InputBytes = int64_t(16) << 20;
 bool input_leaves_cache(const Conv2dShape& s) {
   return s.batch * s.total_in_channels() * s.in_h * s.in_w * int64_t(sizeof(float)) >= kF6InputBytes;
+}
+
+// The tile of the bf16 forward. Rounding V and U to bf16 (2^-9 relative) is amplified by the
+// transforms like float32's rounding is: F(4x4) ~300x (check_conv2d: 0.3 of the output's rms on
+// random data), F(2x2) ~10x (2e-2). On the briefly trained x4 model (test/inference-precision.test.ts,
+// 24^2 input, a 96^2 patch downscaled) bf16 F(4x4) is 53.3 dB from 'fp32', max error 2.6e-2 (6.5
+// 8-bit steps; 54.4 dB, 6.6 steps on a 208^2 photo crop), bf16 F(2x2) 62.3 dB, max 3.1e-3 (measured
+// while the last upsampling stage still ran here; upsample_tail now computes it in float32, and
+// bf16 F(4x4) measures 60.3 dB, 1.3 steps; 61.5 dB, 2.3 steps on the crop). Speed
+// (check_conv2d --bench, 2 threads, effective GFLOP/s, 2026-12-03): bf16 F(4x4) 1580-1680 for
+// C52+52->52 at 128^2 and ~1280 at 256^2 against 'fp32' (F(4x4) float32) 1170-1200 and ~930; bf16
+// F(2x2) runs no faster than 'fp32'. A 256^2 x4 inference: bf16 F(4x4) ~1020 ms, 'fp32' ~1240, bf16
+// F(2x2) ~1370. So F(4x4): the only bf16 tile that is faster than float32 here, inside the issue's
+// 50 dB bound (docs/upscaling.md states both numbers).
+//
+// Where the input leaves the cache (input_leaves_cache, above: c1 at 256^2, 27 MB) bf16 takes
+// F(6x6), whose transforms read 21% less input per output. Since the last stage computes in float32
+// it rounds no more than F(4x4) there: on the 208^2 crop (c1's input 18 MB) 62.7 dB from 'fp32',
+// worst 6.27e-3 (1.6 steps), against 62.7 dB and 6.58e-3 with F(4x4) (F(6x6) for c2 too: 60.8 dB,
+// 1.17e-2; c2 in bf16 F(8x8): 48.5-48.6 dB, past the 50 dB bound). Before, with the last stage in
+// bf16, the same F(6x6) measured 51.2 dB and 9.6 steps. Speed (2026-12-05, Zen 4, 2 threads): c1
+// at 256^2 827-828 -> 869-880 effective GFLOP/s (check_conv2d --bench --selu), at 128^2 (6.8 MB)
+// 971-1004 -> 828-878, c2 at 256^2 726-728 -> 715-718; a 256^2 x4 inference 1170 / 1197 / 1217 ->
+// 1115 / 1125 / 1131 ms (medians of 5, three alternations; with c2 in F(6x6) too 1127-1137).
+Conv2dAlgo bf16_algo(const Conv2dShape& s) {
+  return input_leaves_cache(s) ? Conv2dAlgo::Winograd6Bf16 : Conv2dAlgo::Winograd4Bf16;
 }
 
 // F(8x8) takes the 'fp32' forward where its rows fill the staging's chunks (16 tiles with AVX-512,
@@ -180,7 +190,7 @@ Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64) {
     // all three); 'bf16' Winograd with bf16 GEMMs (PSNR vs 'fp32' >= 50 dB), or 'fp32''s tile
     // without AVX512_BF16.
     const InferencePrecision ip = pass == Conv2dPass::Forward ? inference_precision() : InferencePrecision::Strict;
-    if (ip == InferencePrecision::Bf16 && bf16_gemm_kernels()) return kBf16Algo;
+    if (ip == InferencePrecision::Bf16 && bf16_gemm_kernels()) return bf16_algo(s);
     if (ip != InferencePrecision::Strict)
       return f8_pays(s) ? Conv2dAlgo::Winograd8 : input_leaves_cache(s) ? Conv2dAlgo::Winograd6 : Conv2dAlgo::Winograd4;
     // Training (and 'strict'): F(4x4, 3x3) does 1.8x fewer multiplications than F(2x2, 3x3); at
@@ -221,6 +231,7 @@ const char* conv2d_algo_name(Conv2dAlgo a) {
     case Conv2dAlgo::Winograd6: return "winograd-f6x6";
     case Conv2dAlgo::Winograd8: return "winograd-f8x8";
     case Conv2dAlgo::Winograd4Bf16: return "winograd-f4x4-bf16";
+    case Conv2dAlgo::Winograd6Bf16: return "winograd-f6x6-bf16";
     case Conv2dAlgo::Lattice: return "lattice";
   }
   return "?";
@@ -260,6 +271,7 @@ void conv2d_forward(const Conv2dShape& s, const std::vector<const T*>& xs, const
     case Conv2dAlgo::Winograd6: return forward_winograd(s, xs, w, b, y, 6, act, false, channel_means);
     case Conv2dAlgo::Winograd8: return forward_winograd(s, xs, w, b, y, 8, act, false, channel_means);
     case Conv2dAlgo::Winograd4Bf16: return forward_winograd(s, xs, w, b, y, 4, act, true, channel_means);
+    case Conv2dAlgo::Winograd6Bf16: return forward_winograd(s, xs, w, b, y, 6, act, true, channel_means);
     case Conv2dAlgo::Lattice: return forward_lattice(s, xs, w, b, y, act, channel_means);
     case Conv2dAlgo::ImplicitGemm:
       if constexpr (std::is_same_v<T, float>) {

@@ -46,7 +46,7 @@ struct Conv2dShape {
 //                 its sub-lattices, which then take Winograd: the forward of the inference precisions
 //                 ('fp32', 'bf16'), or of every dilated convolution where forced ('lattice'; conv2d_lattice.cc)
 enum class Conv2dPass { Forward, BackwardData, BackwardWeight };
-enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd6, Winograd8, Winograd4Bf16, Lattice };
+enum class Conv2dAlgo { Direct, ImplicitGemm, GemmCol2im, Winograd4, Winograd2, Winograd6, Winograd8, Winograd4Bf16, Winograd6Bf16, Lattice };
 Conv2dAlgo conv2d_algo(const Conv2dShape& s, Conv2dPass pass, bool float64 = false);
 const char* conv2d_algo_name(Conv2dAlgo a);
 

@@ -259,7 +259,7 @@ bool check_bf16_gemm() {
 // float32 tolerance of its tile, 'bf16' (F(4x4) with bf16 operands) within bf16's 2^-9 relative rounding
 // times F(4x4)'s transform gain (~300: 0.20-0.43 of the output's rms at worst on random data, bound
 // 0.6; test/inference-precision.test.ts bounds the whole model on trained weights: PSNR vs 'fp32'
-// >= 50 dB).
+// >= 50 dB, and there also bf16 F(6x6), which it takes from 16 MB of input).
 bool check_precisions() {
   bool ok = true;
   for (cpu::InferencePrecision ip : {cpu::InferencePrecision::Fp32, cpu::InferencePrecision::Bf16})
