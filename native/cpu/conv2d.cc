@@ -88,8 +88,8 @@ bool input_leaves_cache(const Conv2dShape& s) {
 // (check_conv2d --bench, 2 threads, effective GFLOP/s, 2026-12-03): bf16 F(4x4) 1580-1680 for
 // C52+52->52 at 128^2 and ~1280 at 256^2 against 'fp32' (F(4x4) float32) 1170-1200 and ~930; bf16
 // F(2x2) runs no faster than 'fp32'. A 256^2 x4 inference: bf16 F(4x4) ~1020 ms, 'fp32' ~1240, bf16
-// F(2x2) ~1370. So F(4x4): the only bf16 tile that is faster than float32 here, inside the issue's
-// 50 dB bound (docs/upscaling.md states both numbers).
+// F(2x2) ~1370. So F(4x4) rather than F(2x2): of the two, the only bf16 tile faster than float32
+// here, inside the 50 dB bound (docs/upscaling.md states both numbers).
 //
 // Where the input leaves the cache (input_leaves_cache, above: c1 at 256^2, 27 MB) bf16 takes
 // F(6x6), whose transforms read 21% less input per output. Since the last stage computes in float32
