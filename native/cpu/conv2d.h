@@ -56,8 +56,8 @@ const char* conv2d_algo_name(Conv2dAlgo a);
 // sub-lattices, whose undilated convolutions then take what the other passes take in this mode
 // (the implicit GEMM; Direct in float64). A forced Winograd tile multiplies in float32 under every
 // inference precision: the bf16 products (Winograd*Bf16) are reached through Auto only. Set at start
-// from MPFNET_CONV_ALGO=auto|gemm|winograd|
-// winograd2|winograd6|winograd8|lattice|direct, and at run time with set_conv2d_algo_mode.
+// from MPFNET_CONV_ALGO=auto|gemm|winograd|winograd2|winograd6|winograd8|lattice|direct, and at run
+// time with set_conv2d_algo_mode.
 enum class Conv2dAlgoMode { Auto, Gemm, Winograd4, Winograd2, Winograd6, Winograd8, Lattice, Direct };
 Conv2dAlgoMode conv2d_algo_mode();
 void set_conv2d_algo_mode(Conv2dAlgoMode m);
